@@ -1,0 +1,38 @@
+# Everything runs from a virtual environment inside the repo, so a fresh
+# machine needs nothing but Python 3 with venv and pip.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SPEC   ?= specs/seed_conv_pool.yaml
+
+.PHONY: run install dev test snapshots clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+
+dev: $(VENV)/.dev-installed
+
+run: install
+	$(BIN)/layercalc summary $(SPEC)
+
+test: dev
+	$(BIN)/python -m pytest
+
+# Regenerate the rendered-output snapshots after an intended change.
+snapshots: dev
+	$(BIN)/python -m pytest tests/test_snapshots.py --snapshot-update
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

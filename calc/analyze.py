@@ -1,0 +1,53 @@
+"""Graph -> Report: propagates shapes through the layers and sums the counts."""
+
+from __future__ import annotations
+
+from typing import Dict, List, Tuple
+
+from .dims import Dim, Shape, dim_sum, prod
+from .errors import LayercalcError
+from .graph import Graph, Node, build_graph
+from .report import Counts, InputRow, LayerRow, Report
+from .spec import Spec
+
+
+def analyze(model: "Spec | Graph") -> Report:
+    """Every layer's output shape, parameters and MACs, and the totals."""
+    graph = model if isinstance(model, Graph) else build_graph(model)
+    shapes: Dict[str, Shape] = {}
+    input_rows = []
+    for item in graph.inputs:
+        shape = (graph.batch, *item.shape)
+        shapes[item.name] = shape
+        input_rows.append(InputRow(item.name, shape, item.dtype))
+
+    rows = []
+    for node in graph.nodes:
+        try:
+            outputs, counts = _evaluate(node, [shapes[ref] for ref in node.inputs])
+        except LayercalcError as error:
+            raise error.add_context(location=node.spec.arg_location(error.argument), layer=node.name,
+                                    layer_type=node.type)
+        shapes[node.name] = outputs[0]
+        rows.append(LayerRow(node.name, node.type, node.inputs, outputs, counts))
+
+    totals = Counts(*(dim_sum(getattr(row.counts, field) for row in rows)
+                      for field in ("params", "trainable_params", "non_trainable_params", "macs")))
+    return Report(graph.name, graph.batch, tuple(input_rows), tuple(rows), graph.outputs, totals, graph.is_chain)
+
+
+def _evaluate(node: Node, input_shapes: List[Shape]) -> Tuple[Tuple[Shape, ...], Counts]:
+    rule = node.rule
+    x = input_shapes[0] if rule.max_inputs == 1 else tuple(input_shapes)
+    result = rule.output_shape(x)
+    outputs = tuple(result) if isinstance(result, list) else (result,)
+    trainable: Dim = 0
+    frozen: Dim = 0
+    for weight in rule.weights(x):
+        size = prod(weight.shape)
+        if weight.trainable and node.trainable:
+            trainable = dim_sum([trainable, size])
+        else:
+            frozen = dim_sum([frozen, size])
+    macs = rule.macs(x, result)
+    return outputs, Counts(dim_sum([trainable, frozen]), trainable, frozen, macs)

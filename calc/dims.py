@@ -1,0 +1,124 @@
+"""Dimensions and the arithmetic every layer rule is written against.
+
+A dimension (`Dim`) is an ``int`` or ``None`` (unknown, Keras' None).  The
+formulas below use only ``+ - * //`` and comparisons through these helpers, so
+a symbolic integer type with the same operators can slot in later without
+touching any rule.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Optional, Sequence, Tuple
+
+Dim = Optional[int]
+Shape = Tuple[Dim, ...]
+
+
+def prod(dims: Iterable[Dim]) -> Dim:
+    """Product of dimensions; unknown if any is unknown.
+
+    >>> prod([3, 4, 5])
+    60
+    >>> prod([3, None]) is None
+    True
+    """
+    result: Dim = 1
+    for dim in dims:
+        if dim is None:
+            return None
+        result = result * dim
+    return result
+
+
+def dim_sum(dims: Iterable[Dim]) -> Dim:
+    """Sum of dimensions; unknown if any is unknown.
+
+    >>> dim_sum([3, 4])
+    7
+    """
+    result: Dim = 0
+    for dim in dims:
+        if dim is None:
+            return None
+        result = result + dim
+    return result
+
+
+def ceildiv(a: Dim, b: Dim) -> Dim:
+    """Ceiling division that never goes through floats.
+
+    >>> ceildiv(7, 2)
+    4
+    >>> ceildiv(None, 2) is None
+    True
+    """
+    if a is None or b is None:
+        return None
+    return -(-a // b)
+
+
+def conv_out(size: Dim, kernel: int, stride: int, dilation: int, padding: str) -> Dim:
+    """Output length of a convolution along one axis, as Keras 3 computes it.
+
+    valid: floor((I - D*(F-1) - 1) / S) + 1;  same and causal: ceil(I / S).
+
+    >>> conv_out(300, 5, 1, 1, "valid")
+    296
+    >>> conv_out(300, 5, 1, 1, "same")
+    300
+    >>> conv_out(28, 3, 2, 1, "valid")
+    13
+    """
+    if size is None:
+        return None
+    if padding == "valid":
+        return (size - dilation * (kernel - 1) - 1) // stride + 1
+    return ceildiv(size, stride)
+
+
+def pool_out(size: Dim, pool: int, stride: int, padding: str) -> Dim:
+    """Output length of a pooling window along one axis, as Keras 3 computes it.
+
+    >>> pool_out(296, 2, 2, "valid")
+    148
+    >>> pool_out(5, 2, 2, "same")
+    3
+    """
+    if size is None:
+        return None
+    if padding == "valid":
+        return (size - pool) // stride + 1
+    return ceildiv(size, stride)
+
+
+def standardize_tuple(value: int | Sequence[int], rank: int, name: str) -> Tuple[int, ...]:
+    """An int or a list of `rank` ints, as a tuple of `rank` ints (Keras' rule).
+
+    >>> standardize_tuple(3, 2, "kernel_size")
+    (3, 3)
+    >>> standardize_tuple([1, 2], 2, "strides")
+    (1, 2)
+    """
+    if isinstance(value, int):
+        return (value,) * rank
+    values = tuple(value)
+    if len(values) != rank:
+        from .errors import SpecError
+
+        raise SpecError(
+            f"'{name}' must be an integer or a list of {rank} integers, "
+            f"got a list of {len(values)}",
+            argument=name,
+        )
+    return values
+
+
+def format_dim(dim: Dim) -> str:
+    """How a dimension reads in messages: ``None`` for unknown."""
+    return "None" if dim is None else str(dim)
+
+
+def format_shape(shape: Shape) -> str:
+    """A shape as Keras prints it: ``(None, 28, 28, 1)``, ``(10,)``."""
+    inner = ", ".join(format_dim(d) for d in shape)
+    return f"({inner},)" if len(shape) == 1 else f"({inner})"

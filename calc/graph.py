@@ -1,0 +1,213 @@
+"""Spec -> Graph: resolves layer types and arguments, names, references,
+cycles and the topological order.  No shapes are computed here."""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Tuple
+
+from . import rules
+from .dims import Dim
+from .errors import LayercalcError, SpecError
+from .spec import InputSpec, LayerSpec, Spec, closest
+
+
+@dataclass(frozen=True)
+class Node:
+    """One layer of the model, resolved."""
+
+    name: str
+    type: str  # canonical Keras class name
+    rule: rules.Layer
+    inputs: Tuple[str, ...]
+    trainable: bool
+    spec: LayerSpec  # for locations in errors
+
+
+@dataclass(frozen=True)
+class Graph:
+    name: Optional[str]
+    batch: Dim
+    inputs: Tuple[InputSpec, ...]
+    nodes: Tuple[Node, ...]  # topological order, ties broken by spec order
+    outputs: Tuple[str, ...]
+    source: str
+
+    @property
+    def is_chain(self) -> bool:
+        """True when every layer takes exactly the one before it (a Sequential model)."""
+        previous = self.inputs[0].name if len(self.inputs) == 1 else None
+        for node in self.nodes:
+            if node.inputs != (previous,):
+                return False
+            previous = node.name
+        return self.outputs == (previous,)
+
+
+def build_graph(spec: Spec) -> Graph:
+    names = _assign_names(spec)
+    input_names = {item.name for item in spec.inputs}
+    nodes = [_resolve(spec, layer, name, names, input_names, index) for index, (layer, name) in
+             enumerate(zip(spec.layers, names))]
+    ordered = _topological_order(nodes)
+    outputs = _outputs(spec, nodes, input_names)
+    _check_all_used(spec, ordered, outputs)
+    return Graph(spec.name, spec.batch, spec.inputs, tuple(ordered), outputs, spec.source)
+
+
+def _assign_names(spec: Spec) -> List[str]:
+    """Explicit names, then Keras-style auto names (conv2d, conv2d_1, ...) for the rest."""
+    taken: Dict[str, object] = {}
+    for item in spec.inputs:
+        taken[item.name] = item.location
+    for layer in spec.layers:
+        if layer.name is None:
+            continue
+        if layer.name in taken:
+            first = taken[layer.name]
+            raise SpecError(
+                f"duplicate name '{layer.name}' (first used at line {first.line})",
+                location=layer.location, layer=layer.name, layer_type=layer.type,
+            )
+        taken[layer.name] = layer.location
+    counters: Dict[str, int] = {}
+    names = []
+    for layer in spec.layers:
+        if layer.name is not None:
+            names.append(layer.name)
+            continue
+        rule_class = rules.lookup(layer.type)
+        prefix = rules.snake_case(rule_class.__name__ if rule_class else layer.type)
+        while True:
+            count = counters.get(prefix, 0)
+            counters[prefix] = count + 1
+            candidate = prefix if count == 0 else f"{prefix}_{count}"
+            if candidate not in taken:
+                break
+        taken[candidate] = layer.location
+        names.append(candidate)
+    return names
+
+
+def _resolve(spec: Spec, layer: LayerSpec, name: str, names: List[str], input_names, index: int) -> Node:
+    rule_class = rules.lookup(layer.type)
+    if rule_class is None:
+        raise SpecError(
+            f"unknown layer type '{layer.type}'{closest(layer.type, rules.all_type_names())}; "
+            "`layercalc layers` lists the supported types",
+            location=layer.type_location, layer=name,
+        )
+    context = dict(layer=name, layer_type=rule_class.__name__)
+    try:
+        rule = rule_class.from_args(layer.args)
+    except LayercalcError as error:
+        raise error.add_context(location=layer.arg_location(error.argument), **context)
+
+    if layer.inputs is not None:
+        known = set(names) | input_names
+        for reference in layer.inputs:
+            if reference not in known:
+                raise SpecError(
+                    f"unknown input '{reference}'{closest(reference, known)}; inputs must name a layer or a "
+                    "model input",
+                    location=layer.inputs_location, **context,
+                )
+        inputs = layer.inputs
+    elif index > 0:
+        inputs = (names[index - 1],)
+    elif len(spec.inputs) == 1:
+        inputs = (spec.inputs[0].name,)
+    else:
+        choices = ", ".join(item.name for item in spec.inputs)
+        raise SpecError(
+            f"the model has several inputs ({choices}): say which this layer takes, such as inputs: "
+            f"[{spec.inputs[0].name}]",
+            location=layer.location, **context,
+        )
+
+    most = rule_class.max_inputs
+    if len(inputs) < rule_class.min_inputs or (most is not None and len(inputs) > most):
+        expected = (f"{rule_class.min_inputs} or more" if most is None else
+                    str(most) if most == rule_class.min_inputs else f"{rule_class.min_inputs} to {most}")
+        hint = " (name them with inputs: [a, b])" if most is None or most > 1 else ""
+        raise SpecError(
+            f"takes {expected} input{'s' if expected != '1' else ''}{hint}, found {len(inputs)}: "
+            f"{', '.join(inputs)}",
+            location=layer.inputs_location or layer.location, **context,
+        )
+    return Node(name, rule_class.__name__, rule, tuple(inputs), layer.trainable, layer)
+
+
+def _topological_order(nodes: List[Node]) -> List[Node]:
+    """Kahn's algorithm; among ready layers the one listed first goes first."""
+    index = {node.name: position for position, node in enumerate(nodes)}
+    waiting = {node.name: sum(1 for ref in set(node.inputs) if ref in index) for node in nodes}
+    consumers: Dict[str, List[str]] = {}
+    for node in nodes:
+        for ref in set(node.inputs):
+            consumers.setdefault(ref, []).append(node.name)
+    ready = [index[name] for name, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
+    ordered = []
+    while ready:
+        node = nodes[heapq.heappop(ready)]
+        ordered.append(node)
+        for consumer in consumers.get(node.name, ()):
+            waiting[consumer] -= 1
+            if waiting[consumer] == 0:
+                heapq.heappush(ready, index[consumer])
+    if len(ordered) < len(nodes):
+        _raise_cycle(nodes, {name for name, count in waiting.items() if count > 0}, index)
+    return ordered
+
+
+def _raise_cycle(nodes: List[Node], stuck: set, index: Dict[str, int]) -> None:
+    """Name one cycle among the layers that never became ready."""
+    start = min(stuck, key=index.get)
+    path, seen = [start], {start: 0}
+    current = start
+    while True:
+        following = next(ref for ref in nodes[index[current]].inputs if ref in stuck)
+        if following in seen:
+            cycle = path[seen[following]:] + [following]
+            break
+        seen[following] = len(path)
+        path.append(following)
+        current = following
+    first = nodes[index[cycle[0]]]
+    # Inputs point backwards; print the cycle in the direction data flows.
+    flow = " -> ".join(reversed(cycle))
+    raise SpecError(f"the layers form a cycle: {flow}", location=first.spec.inputs_location or first.spec.location,
+                    layer=first.name, layer_type=first.type)
+
+
+def _outputs(spec: Spec, nodes: List[Node], input_names) -> Tuple[str, ...]:
+    if spec.outputs is None:
+        return (nodes[-1].name,)
+    known = {node.name for node in nodes}
+    for name in spec.outputs:
+        if name not in known:
+            raise SpecError(
+                f"unknown output '{name}'{closest(name, known | input_names)}; outputs must name layers",
+                location=spec.outputs_location,
+            )
+    return spec.outputs
+
+
+def _check_all_used(spec: Spec, ordered: List[Node], outputs: Tuple[str, ...]) -> None:
+    """Refuse layers and inputs that lead to no output: Keras would leave them out of the model."""
+    needed = set(outputs)
+    for node in reversed(ordered):
+        if node.name in needed:
+            needed.update(node.inputs)
+    for node in ordered:
+        if node.name not in needed:
+            raise SpecError(
+                "the layer leads to no output of the model; use it as an input of another layer, "
+                "list it under 'outputs:', or remove it",
+                location=node.spec.location, layer=node.name, layer_type=node.type,
+            )
+    for item in spec.inputs:
+        if item.name not in needed:
+            raise SpecError(f"input '{item.name}' is not used by any layer", location=item.location)

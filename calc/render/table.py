@@ -1,0 +1,56 @@
+"""The rich table, in the spirit of Keras' model.summary()."""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Console, Group
+from rich.measure import Measurement
+from rich.table import Table
+from rich.text import Text
+
+from ..report import Report
+from . import count, human, shapes
+
+
+def build_table(report: Report, title: str) -> Group:
+    table = Table(title=f'Model: "{title}"', title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("Layer (type)", overflow="fold")
+    table.add_column("Output Shape", overflow="fold")
+    table.add_column("Param #", justify="right", no_wrap=True)
+    table.add_column("MACs", justify="right", no_wrap=True)
+    connected = not report.is_chain
+    if connected:
+        table.add_column("Connected to", overflow="fold")
+    for row in report.inputs:
+        cells = [f"{row.name} (InputLayer)", shapes(row.shape), "0", "0"]
+        table.add_row(*cells, *(["-"] if connected else []))
+    for row in report.layers:
+        cells = [f"{row.name} ({row.type})", shapes(row.output_shape), count(row.counts.params),
+                 count(row.counts.macs)]
+        table.add_row(*cells, *(["\n".join(row.inputs)] if connected else []))
+
+    totals = report.totals
+    lines = [
+        ("Total params", totals.params),
+        ("Trainable params", totals.trainable_params),
+        ("Non-trainable params", totals.non_trainable_params),
+        ("MACs per example", totals.macs),
+    ]
+    footer = Text()
+    for label, value in lines:
+        size = human(value)
+        footer.append(f" {label}: ", style="bold")
+        footer.append(count(value) if value is not None else "unknown")
+        if value is not None and size != str(value):
+            footer.append(f" ({size})")
+        footer.append("\n")
+    return Group(table, footer)
+
+
+def print_table(report: Report, title: str, console: Console) -> None:
+    renderable = build_table(report, title)
+    if not console.is_terminal:
+        # Piped output is never wrapped: widen the page to the table's natural width.
+        natural = Measurement.get(console, console.options.update_width(10_000), renderable).maximum
+        console.width = max(console.width, natural)
+    console.print(renderable)

@@ -1,0 +1,251 @@
+"""The layer registry and the base every layer rule derives from.
+
+A rule is a frozen dataclass whose fields ARE the Keras arguments (Keras
+names, Keras defaults), so the class is also the argument schema.  It has
+three pure methods over shapes: `output_shape`, `weights` (parameter counts
+are summed from weight shapes, as Keras counts the weights it creates) and
+`macs` (multiply-accumulates for one example, bias additions excluded).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
+
+from ..dims import Dim, Shape, format_shape
+from ..errors import ShapeError, SpecError
+
+FAMILIES = ("core", "conv", "pooling", "reshaping", "norm", "merge")
+
+# Base-layer arguments every Keras layer takes that never change shapes or counts.
+COMMON_IGNORED = ("dtype", "autocast", "activity_regularizer", "input_shape", "input_dim", "batch_size")
+
+
+# Names of argument types, used as field annotations (see ARGUMENT_TYPES).
+PositiveInt = NonNegativeInt = int
+Size = Union[int, Tuple[int, ...]]
+Axis = Union[int, Tuple[int, ...]]
+TargetShape = Tuple[int, ...]
+
+
+class Weight(NamedTuple):
+    name: str
+    shape: Shape
+    trainable: bool = True
+
+
+def choices(*values: str) -> Dict[str, Any]:
+    """Field metadata for an argument that takes one of a few strings."""
+    return {"choices": values}
+
+
+# -- argument types ----------------------------------------------------------------
+# Field annotations name one of these; each validator returns an error text or None.
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _int_list(value: Any, ok: Callable[[int], bool]) -> bool:
+    return isinstance(value, (list, tuple)) and len(value) > 0 and all(_is_int(v) and ok(v) for v in value)
+
+
+ARGUMENT_TYPES: Dict[str, Tuple[str, Callable[[Any], bool]]] = {
+    "int": ("an integer", _is_int),
+    "PositiveInt": ("a positive integer", lambda v: _is_int(v) and v >= 1),
+    "NonNegativeInt": ("a non-negative integer", lambda v: _is_int(v) and v >= 0),
+    "bool": ("true or false", lambda v: isinstance(v, bool)),
+    "str": ("a string", lambda v: isinstance(v, str)),
+    "float": ("a number", lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)),
+    "Size": (
+        "a positive integer or a list of positive integers",
+        lambda v: (_is_int(v) and v >= 1) or _int_list(v, lambda i: i >= 1),
+    ),
+    "Axis": ("an integer or a list of integers", lambda v: _is_int(v) or _int_list(v, lambda i: True)),
+    "TargetShape": (
+        "a list of positive integers, with at most one -1",
+        lambda v: isinstance(v, (list, tuple)) and all(_is_int(i) and (i >= 1 or i == -1) for i in v),
+    ),
+    "Any": ("any value", lambda v: True),
+}
+
+
+def _argument_type(annotation: str) -> Tuple[str, bool]:
+    """('Size', True) for 'Size | None': the type name and whether null is allowed."""
+    parts = [part.strip() for part in annotation.split("|")]
+    optional = "None" in parts
+    names = [part for part in parts if part != "None"]
+    return (names[0] if names else "Any"), optional
+
+
+# -- the base rule -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Layer:
+    """Base of all layer rules. Subclasses declare Keras arguments as fields."""
+
+    family: ClassVar[str] = ""
+    aliases: ClassVar[Tuple[str, ...]] = ()
+    min_inputs: ClassVar[int] = 1
+    max_inputs: ClassVar[Optional[int]] = 1  # None: any number; >1: x is a tuple of shapes
+
+    # -- the three rules --------------------------------------------------------------
+    def output_shape(self, x: Any) -> Any:
+        raise NotImplementedError
+
+    def weights(self, x: Any) -> List[Weight]:
+        return []
+
+    def macs(self, x: Any, y: Any) -> Dim:
+        return 0
+
+    # -- construction from spec arguments -------------------------------------------------
+    def validate(self) -> None:
+        """Checks across arguments; raise SpecError(argument=...) on failure."""
+
+    @classmethod
+    def keras_name(cls) -> str:
+        return cls.__name__
+
+    @classmethod
+    def arguments(cls) -> Dict[str, dataclasses.Field]:
+        return {f.name: f for f in dataclasses.fields(cls)}
+
+    @classmethod
+    def from_args(cls, args: Dict[str, Any]) -> "Layer":
+        fields = cls.arguments()
+        for key in args:
+            if key not in fields and key not in COMMON_IGNORED:
+                from ..spec import closest
+
+                raise SpecError(
+                    f"unknown argument '{key}'{closest(str(key), fields)}; "
+                    f"{cls.keras_name()} takes: {', '.join(fields) or 'no arguments'}",
+                    argument=key,
+                )
+        missing = [
+            name
+            for name, f in fields.items()
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING and name not in args
+        ]
+        if missing:
+            raise SpecError(
+                f"missing required argument '{missing[0]}' ({describe_type(fields[missing[0]])})"
+            )
+        values = {key: check_argument(fields[key], value) for key, value in args.items() if key in fields}
+        layer = cls(**values)
+        layer.validate()
+        return layer
+
+
+def describe_type(f: dataclasses.Field) -> str:
+    if "choices" in f.metadata:
+        return "one of " + ", ".join(f.metadata["choices"])
+    type_name, optional = _argument_type(str(f.type))
+    text = ARGUMENT_TYPES[type_name][0]
+    return f"{text} or null" if optional else text
+
+
+def check_argument(f: dataclasses.Field, value: Any) -> Any:
+    """Validate one argument against its field; lists become tuples."""
+    from ..spec import closest, describe
+
+    type_name, optional = _argument_type(str(f.type))
+    if value is None and optional:
+        return None
+    allowed = f.metadata.get("choices")
+    if allowed is not None:
+        if value not in allowed:
+            hint = closest(str(value), allowed) if isinstance(value, str) else ""
+            raise SpecError(
+                f"argument '{f.name}' must be one of {', '.join(allowed)}, found {describe(value)}{hint}",
+                argument=f.name,
+            )
+        return value
+    if not ARGUMENT_TYPES[type_name][1](value):
+        raise SpecError(f"argument '{f.name}' must be {describe_type(f)}, found {describe(value)}", argument=f.name)
+    return tuple(value) if isinstance(value, list) else value
+
+
+# -- registry ---------------------------------------------------------------------------------
+
+REGISTRY: Dict[str, type] = {}  # canonical Keras class name -> rule class
+ALIASES: Dict[str, str] = {}  # alias -> canonical name
+
+
+def register(cls: type) -> type:
+    """Class decorator: make a rule available under its Keras name and aliases."""
+    cls.family = cls.__module__.rsplit(".", 1)[-1]
+    REGISTRY[cls.__name__] = cls
+    for alias in cls.aliases:
+        ALIASES[alias] = cls.__name__
+    return cls
+
+
+def load_all() -> Dict[str, type]:
+    for family in FAMILIES:
+        importlib.import_module(f"{__name__}.{family}")
+    return REGISTRY
+
+
+def lookup(type_name: str, ignore_case: bool = False) -> Optional[type]:
+    """The rule class for a Keras layer name or alias, or None."""
+    load_all()
+    if ignore_case:
+        by_lower = {name.lower(): name for name in all_type_names()}
+        type_name = by_lower.get(type_name.lower(), type_name)
+    canonical = ALIASES.get(type_name, type_name)
+    return REGISTRY.get(canonical)
+
+
+def all_type_names() -> List[str]:
+    load_all()
+    return sorted([*REGISTRY, *ALIASES])
+
+
+def snake_case(name: str) -> str:
+    """Keras' auto-name prefix for a class name.
+
+    >>> snake_case("MaxPooling2D"), snake_case("BatchNormalization"), snake_case("Conv2DTranspose")
+    ('max_pooling2d', 'batch_normalization', 'conv2d_transpose')
+    """
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+# -- helpers shared by the families ---------------------------------------------------------
+
+
+def expect_rank(x: Shape, rank: int, layout: str) -> None:
+    """Refuse an input whose rank (batch included) is not `rank`."""
+    if len(x) != rank:
+        raise ShapeError(f"expected input of rank {rank} {layout}, found rank {len(x)} {format_shape(x)}")
+
+
+SPATIAL_NAMES = {1: ("steps",), 2: ("height", "width"), 3: ("depth", "height", "width")}
+
+
+def split_channels(x: Shape, data_format: str, spatial_rank: int) -> Tuple[Dim, Tuple[Dim, ...], Dim]:
+    """(batch, spatial dims, channels) of a conv-style input in either data format."""
+    spatial = SPATIAL_NAMES[spatial_rank]
+    axes = ("channels", *spatial) if data_format == "channels_first" else (*spatial, "channels")
+    expect_rank(x, spatial_rank + 2, f"(batch, {', '.join(axes)})")
+    if data_format == "channels_first":
+        return x[0], tuple(x[2:]), x[1]
+    return x[0], tuple(x[1:-1]), x[-1]
+
+
+def join_channels(batch: Dim, spatial: Sequence[Dim], channels: Dim, data_format: str) -> Shape:
+    if data_format == "channels_first":
+        return (batch, channels, *spatial)
+    return (batch, *spatial, channels)
+
+
+def spatial_axis(index: int, data_format: str) -> int:
+    """Position in the full shape (batch = axis 0) of the index-th spatial axis."""
+    return index + (2 if data_format == "channels_first" else 1)

@@ -1,0 +1,103 @@
+"""Max and average pooling of any rank, written once in `Pooling`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import ClassVar, Tuple
+
+from ..dims import Shape, pool_out, standardize_tuple
+from ..errors import ShapeError
+from . import Layer, Size, choices, join_channels, register, spatial_axis, split_channels
+from .conv import DATA_FORMATS
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pooling(Layer):
+    """Pooling window over `rank` spatial axes; strides default to pool_size.
+
+    output: O = floor((I - P) / S) + 1 (valid), ceil(I / S) (same); channels kept
+    params: 0
+    MACs:   0 (comparisons and additions, no multiply-accumulate)
+    """
+
+    rank: ClassVar[int]
+
+    pool_size: Size = 2
+    strides: Size | None = None
+    padding: str = field(default="valid", metadata=choices("valid", "same"))
+    data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
+
+    @cached_property
+    def pool(self) -> Tuple[int, ...]:
+        return standardize_tuple(self.pool_size, self.rank, "pool_size")
+
+    @cached_property
+    def stride(self) -> Tuple[int, ...]:
+        if self.strides is None:
+            return self.pool
+        return standardize_tuple(self.strides, self.rank, "strides")
+
+    def validate(self) -> None:
+        self.pool, self.stride  # noqa: B018 - normalize now, so errors point at the arguments
+
+    def output_shape(self, x: Shape) -> Shape:
+        batch, spatial, channels = split_channels(x, self.data_format, self.rank)
+        out_spatial = []
+        for index, (size, pool, stride) in enumerate(zip(spatial, self.pool, self.stride)):
+            out = pool_out(size, pool, stride, self.padding)
+            if out is not None and out < 1:
+                raise ShapeError(
+                    f"pool_size {pool} is larger than input {size} on axis {spatial_axis(index, self.data_format)}",
+                    argument="pool_size",
+                )
+            out_spatial.append(out)
+        return join_channels(batch, out_spatial, channels, self.data_format)
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class MaxPooling1D(Pooling):
+    __doc__ = Pooling.__doc__
+    rank = 1
+    aliases = ("MaxPool1D",)
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class MaxPooling2D(Pooling):
+    __doc__ = Pooling.__doc__
+    rank = 2
+    aliases = ("MaxPool2D",)
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class MaxPooling3D(Pooling):
+    __doc__ = Pooling.__doc__
+    rank = 3
+    aliases = ("MaxPool3D",)
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class AveragePooling1D(Pooling):
+    __doc__ = Pooling.__doc__
+    rank = 1
+    aliases = ("AvgPool1D",)
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class AveragePooling2D(Pooling):
+    __doc__ = Pooling.__doc__
+    rank = 2
+    aliases = ("AvgPool2D",)
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class AveragePooling3D(Pooling):
+    __doc__ = Pooling.__doc__
+    rank = 3
+    aliases = ("AvgPool3D",)
