@@ -7,8 +7,9 @@ CLI turns errors into messages on stderr and exit codes.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Iterable, Optional
 
 
 @dataclass(frozen=True)
@@ -73,3 +74,29 @@ class ShapeError(LayercalcError):
 
 class UsageError(LayercalcError):
     """The command line is invalid."""
+
+
+# -- wording shared by every message ------------------------------------------------
+
+
+def closest(word: str, candidates: Iterable[str]) -> str:
+    """' (did you mean 'x'?)' for the closest candidate, or '' if none is close."""
+    candidates = [str(candidate) for candidate in candidates]
+    matches = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
+    if not matches:
+        lowered = {candidate.lower(): candidate for candidate in candidates}
+        matches = [lowered[word.lower()]] if word.lower() in lowered else []
+    return f" (did you mean '{matches[0]}'?)" if matches else ""
+
+
+def describe(value: Any) -> str:
+    """A value as a message quotes it: its YAML spelling and, if useful, its kind."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return "a mapping" if isinstance(value, dict) else "a list"
+    if isinstance(value, str):
+        return f"'{value}'"
+    return repr(value)

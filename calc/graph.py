@@ -9,8 +9,8 @@ from typing import Dict, List, Optional, Tuple
 
 from . import rules
 from .dims import Dim
-from .errors import LayercalcError, SpecError
-from .spec import InputSpec, LayerSpec, Spec, closest
+from .errors import LayercalcError, SpecError, closest
+from .spec import InputSpec, LayerSpec, Spec
 
 
 @dataclass(frozen=True)

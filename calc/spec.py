@@ -6,7 +6,6 @@ stage can point an error at the exact place in the file.
 
 from __future__ import annotations
 
-import difflib
 import re
 import sys
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from typing import Any, Dict, Optional, Tuple
 import yaml
 
 from .dims import Dim, Shape
-from .errors import Location, SpecError
+from .errors import Location, SpecError, closest, describe
 
 # The C parser is several times faster; its safe variant builds only plain
 # data (never Python objects), like the pure-Python SafeLoader fallback.
@@ -78,28 +77,6 @@ class Spec:
     outputs_location: Optional[Location]
     budget: Dict[str, int]
     source: str
-
-
-def closest(word: str, candidates) -> str:
-    """' (did you mean 'x'?)' for the closest candidate, or '' if none is close."""
-    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    if not matches:
-        lowered = {str(c).lower(): c for c in candidates}
-        matches = [lowered[word.lower()]] if word.lower() in lowered else []
-    return f" (did you mean '{matches[0]}'?)" if matches else ""
-
-
-def describe(value: Any) -> str:
-    """A value as a message quotes it: its YAML spelling and, if useful, its kind."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return "a mapping" if isinstance(value, dict) else "a list"
-    if isinstance(value, str):
-        return f"'{value}'"
-    return repr(value)
 
 
 # -- YAML with locations -------------------------------------------------------

@@ -11,8 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .. import rules
-from ..errors import SpecError
-from ..spec import closest
+from ..errors import SpecError, closest
 
 
 def _default(f: dataclasses.Field) -> str:

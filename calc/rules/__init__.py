@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from ..dims import Dim, Shape, format_shape
-from ..errors import ShapeError, SpecError
+from ..errors import ShapeError, SpecError, closest, describe
 
 FAMILIES = ("core", "conv", "pooling", "reshaping", "norm", "merge")
 
@@ -121,8 +121,6 @@ class Layer:
         fields = cls.arguments()
         for key in args:
             if key not in fields and key not in COMMON_IGNORED:
-                from ..spec import closest
-
                 raise SpecError(
                     f"unknown argument '{key}'{closest(str(key), fields)}; "
                     f"{cls.keras_name()} takes: {', '.join(fields) or 'no arguments'}",
@@ -153,8 +151,6 @@ def describe_type(f: dataclasses.Field) -> str:
 
 def check_argument(f: dataclasses.Field, value: Any) -> Any:
     """Validate one argument against its field; lists become tuples."""
-    from ..spec import closest, describe
-
     type_name, optional = _argument_type(str(f.type))
     if value is None and optional:
         return None

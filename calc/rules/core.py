@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, List
 
 from ..dims import Dim, Shape, format_shape, prod
-from ..errors import ShapeError
+from ..errors import ShapeError, SpecError
 from . import Layer, PositiveInt, Weight, register
 
 
@@ -94,8 +94,6 @@ class Dropout(Layer):
 
     def validate(self) -> None:
         if not 0 <= self.rate <= 1:
-            from ..errors import SpecError
-
             raise SpecError(f"argument 'rate' must be between 0 and 1, found {self.rate}", argument="rate")
 
     def output_shape(self, x: Shape) -> Shape:

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from calc.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = sorted((ROOT / "specs").glob("*.yaml"))
+KERAS_DATA = ROOT / "tests" / "data" / "keras"
+
+
+def keras_figures(name: str) -> dict:
+    """Figures a real Keras run produced (tools/keras_reference.py), committed as test data."""
+    return json.loads((KERAS_DATA / name).read_text())
+
+
+@pytest.fixture
+def cli():
+    """Run layercalc in-process: cli(["summary", "x.yaml"]) -> click Result (stdout, stderr, exit_code)."""
+    runner = CliRunner()
+
+    def run(args, input=None, env=None):
+        return runner.invoke(app, [str(arg) for arg in args], input=input, env=env)
+
+    return run
+
+
+@pytest.fixture
+def write_spec(tmp_path, monkeypatch):
+    """Write YAML text to model.yaml in a temporary folder and return its relative name."""
+    monkeypatch.chdir(tmp_path)
+
+    def write(text: str, name: str = "model.yaml") -> str:
+        Path(name).write_text(text)
+        return name
+
+    return write

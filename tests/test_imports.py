@@ -1,0 +1,60 @@
+"""Data flows one way: YAML -> spec -> graph -> analysis -> report -> renderer.
+
+Each module may import only the stages before it; yaml only in spec.py, rich
+only in render/ and cli.py."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "calc"
+
+ALLOWED = {
+    "errors": set(),
+    "dims": {"errors"},
+    "spec": {"dims", "errors"},
+    "rules": {"dims", "errors", "rules"},
+    "graph": {"rules", "dims", "errors", "spec"},
+    "report": {"dims"},
+    "analyze": {"graph", "report", "dims", "errors", "spec"},
+    "render": {"render", "report", "dims", "errors", "rules"},
+}
+THIRD_PARTY_OWNERS = {"yaml": {"spec"}, "rich": {"render", "cli"}, "typer": {"cli"}}
+
+
+def stage(path: Path) -> str:
+    """calc/rules/conv.py -> 'rules'; calc/spec.py -> 'spec'."""
+    return path.relative_to(PACKAGE).with_suffix("").parts[0]
+
+
+def imported_stages(path: Path):
+    """(kind, name) for each import: ('internal', stage) or ('external', top-level package)."""
+    package = ["calc", *path.relative_to(PACKAGE).parent.parts]
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield "external", alias.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            yield "external", node.module.split(".")[0]
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1]
+            target = base + (node.module.split(".") if node.module else [])
+            if len(target) > 1:
+                yield "internal", target[1]
+            else:  # `from . import rules`: the names are the modules
+                for alias in node.names:
+                    yield "internal", alias.name
+
+
+MODULES = sorted(p for p in PACKAGE.rglob("*.py") if stage(p) not in ("cli", "__main__", "__init__"))
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_imports_flow_one_way(path):
+    own = stage(path)
+    for kind, name in imported_stages(path):
+        if kind == "internal" and name and name != own:
+            assert name in ALLOWED[own], f"{path.name}: stage '{own}' must not import '{name}'"
+        if kind == "external" and name in THIRD_PARTY_OWNERS:
+            assert own in THIRD_PARTY_OWNERS[name], f"{path.name}: only {THIRD_PARTY_OWNERS[name]} may import {name}"
