@@ -72,6 +72,13 @@ def reported_errors(debug: bool) -> Iterator[None]:
         raise typer.Exit(EXIT_INTERNAL)
 
 
+def _console():
+    """A rich console; NO_COLOR (no-color.org) turns off every style, not only colours."""
+    from rich.console import Console
+
+    return Console(color_system=None) if os.environ.get("NO_COLOR") else Console()
+
+
 SPEC_ARGUMENT = typer.Argument(..., help="Model spec (YAML), or - for standard input.", show_default=False)
 DEBUG_OPTION = typer.Option(False, "--debug", help="Show a Python traceback on errors.")
 
@@ -93,12 +100,10 @@ def summary(
 
             sys.stdout.write(render_json(report))
             return
-        from rich.console import Console
-
         from .render.table import print_table
 
         title = report.name or ("stdin" if spec == "-" else Path(spec).stem)
-        print_table(report, title, Console())
+        print_table(report, title, _console())
 
 
 @app.command()
@@ -108,11 +113,9 @@ def layers(
 ) -> None:
     """List the supported layer types and their arguments, or describe one."""
     with reported_errors(debug):
-        from rich.console import Console
-
         from .render.layers import describe_layer, list_layers
 
-        console = Console()
+        console = _console()
         console.print(list_layers() if layer_type is None else describe_layer(layer_type))
 
 

@@ -1,0 +1,204 @@
+"""The command line: every format, every error class with its exact message and exit code."""
+
+import json
+
+import pytest
+
+from tests.conftest import ROOT
+
+MNIST = ROOT / "specs" / "mnist_convnet.yaml"
+
+
+def test_summary_json_is_the_report_and_nothing_else(cli):
+    result = cli(["summary", MNIST, "--format", "json"])
+    assert result.exit_code == 0
+    report = json.loads(result.stdout)
+    assert report["totals"] == {"params": 34826, "trainable_params": 34826, "non_trainable_params": 0,
+                                "macs": 2440960}
+    assert report["inputs"] == [{"name": "input", "shape": [None, 28, 28, 1]}]
+    assert [layer["name"] for layer in report["layers"]][:3] == ["conv2d", "max_pooling2d", "conv2d_1"]
+    assert report["outputs"] == ["dense"]
+    assert result.stderr == ""
+
+
+def test_summary_json_layer_fields_match_spec_section_3(cli):
+    # SPEC.md section 3 example, verbatim.
+    result = cli(["summary", ROOT / "specs" / "seed_conv.yaml", "-f", "json"])
+    layer = json.loads(result.stdout)["layers"][0]
+    assert layer == {"name": "conv2d", "type": "Conv2D", "inputs": ["input"], "output_shape": [64, 296, 296, 16],
+                     "params": 1216, "trainable_params": 1216, "non_trainable_params": 0, "macs": 105139200}
+
+
+def test_summary_reads_standard_input(cli):
+    result = cli(["summary", "-", "--format", "json"], input=MNIST.read_text())
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["totals"]["params"] == 34826
+
+
+def test_summary_table(cli):
+    result = cli(["summary", MNIST])
+    assert result.exit_code == 0
+    assert 'Model: "mnist-convnet"' in result.stdout
+    assert "dense (Dense)" in result.stdout and "(None, 10)" in result.stdout
+    assert "Total params: 34,826 (34.8 K)" in result.stdout
+    assert "Connected to" not in result.stdout  # a chain needs no such column
+
+
+def test_summary_table_shows_connections_for_a_dag(cli):
+    result = cli(["summary", ROOT / "specs" / "residual_small.yaml"])
+    assert "Connected to" in result.stdout
+
+
+def test_table_has_no_colour_when_piped_or_no_color(cli):
+    coloured = cli(["summary", MNIST], env={"FORCE_COLOR": "1"})
+    assert "\x1b[" in coloured.stdout  # the check below can fail
+    assert "\x1b[" not in cli(["summary", MNIST], env={"FORCE_COLOR": "1", "NO_COLOR": "1"}).stdout
+    assert "\x1b[" not in cli(["summary", MNIST]).stdout
+
+
+def test_piped_table_fits_100_columns(cli):
+    lines = cli(["summary", ROOT / "specs" / "residual_small.yaml"]).stdout.splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= 100
+
+
+def test_layers_lists_every_type(cli):
+    from calc import rules
+
+    result = cli(["layers"])
+    assert result.exit_code == 0
+    for name in rules.load_all():
+        assert name in result.stdout
+
+
+def test_layers_describes_one_type(cli):
+    result = cli(["layers", "conv2d"])
+    assert result.exit_code == 0
+    assert "Conv2D (conv)" in result.stdout
+    assert "floor((I - D·(F-1) - 1) / S) + 1" in result.stdout
+
+
+def test_layers_unknown_type(cli):
+    result = cli(["layers", "Conv2DD"])
+    assert result.exit_code == 2
+    assert result.stderr == "layercalc: unknown layer type 'Conv2DD' (did you mean 'Conv2D'?)\n"
+
+
+def test_version(cli):
+    result = cli(["--version"])
+    assert result.exit_code == 0 and result.stdout.startswith("layercalc ")
+
+
+# Each error class: (spec text, the exact message on stderr). Exit code 2 for all.
+ERRORS = [
+    pytest.param("", "model.yaml:1:1: spec is empty: expected a mapping with 'input' and 'layers'\n", id="empty"),
+    pytest.param("[1, 2]\n",
+                 "model.yaml:1:1: a spec must be a mapping with 'input' and 'layers', found a list\n",
+                 id="not-a-mapping"),
+    pytest.param("input: [4, 5\nlayers: []\n",
+                 "model.yaml:2:7: invalid YAML: did not find expected ',' or ']'\n", id="invalid-yaml"),
+    pytest.param("input: [4]\nlayers: !!python/object/apply:os.system [ls]\n",
+                 "model.yaml:2:9: invalid YAML: YAML tag not allowed here: "
+                 "'tag:yaml.org,2002:python/object/apply:os.system'\n", id="python-tag"),
+    pytest.param("input: [4]\nlayer: []\n",
+                 "model.yaml:2:1: unknown top-level key 'layer' (did you mean 'layers'?); expected one of: name, "
+                 "batch, input, inputs, layers, outputs, budget\n", id="unknown-top-level-key"),
+    pytest.param("input: [4]\ninput: [5]\nlayers: []\n",
+                 "model.yaml:2:1: duplicate key 'input' (first at line 1)\n", id="duplicate-key"),
+    pytest.param("layers: [{type: Dense, units: 2}]\n",
+                 "model.yaml:1:1: spec has no 'input': give the input shape without the batch axis, such as "
+                 "[28, 28, 1]\n", id="no-input"),
+    pytest.param("input: [0, 3]\nlayers: [{type: Dense, units: 2}]\n",
+                 "model.yaml:1:9: input 'input' dimension 0 must be a positive integer or null, found 0\n",
+                 id="zero-dimension"),
+    pytest.param("input: [4]\nlayers:\n  - type: Dense\n    units: 2\n  - units: 3\n",
+                 "model.yaml:5:5: layer has no 'type' (such as Dense or Conv2D)\n", id="no-type"),
+    pytest.param("input: [28, 28, 1]\nlayers:\n  - type: Conv2d\n    filters: 8\n",
+                 "model.yaml:3:11: layer 'conv2d': unknown layer type 'Conv2d' (did you mean 'Conv2D'?); "
+                 "`layercalc layers` lists the supported types\n", id="unknown-type"),
+    pytest.param("input: [28, 28, 1]\nlayers:\n  - type: Conv2D\n    filter: 8\n    kernel_size: 3\n",
+                 "model.yaml:4:13: layer 'conv2d' (Conv2D): unknown argument 'filter' (did you mean 'filters'?); "
+                 "Conv2D takes: filters, kernel_size, strides, padding, data_format, dilation_rate, groups, "
+                 "activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer, "
+                 "bias_regularizer, kernel_constraint, bias_constraint\n", id="unknown-argument"),
+    pytest.param("input: [28, 28, 1]\nlayers:\n  - type: Conv2D\n    filters: 8x\n    kernel_size: 3\n",
+                 "model.yaml:4:14: layer 'conv2d' (Conv2D): argument 'filters' must be a positive integer, "
+                 "found '8x'\n", id="wrong-argument-type"),
+    pytest.param("input: [28, 28, 1]\nlayers:\n  - {type: Conv2D, filters: 8, kernel_size: 3, padding: vaild}\n",
+                 "model.yaml:3:57: layer 'conv2d' (Conv2D): argument 'padding' must be one of valid, same, found "
+                 "'vaild' (did you mean 'valid'?)\n", id="bad-choice"),
+    pytest.param("input: [28, 28, 1]\nlayers:\n  - type: Conv2D\n    kernel_size: 3\n",
+                 "model.yaml:3:5: layer 'conv2d' (Conv2D): missing required argument 'filters' "
+                 "(a positive integer)\n", id="missing-argument"),
+    pytest.param("input: [3, 3, 1]\nlayers:\n  - type: Conv2D\n    filters: 2\n    kernel_size: 5\n",
+                 "model.yaml:5:18: layer 'conv2d' (Conv2D): kernel 5 is larger than input 3 on axis 1\n",
+                 id="kernel-larger-than-input"),
+    pytest.param("input: [null]\nlayers:\n  - type: Dense\n    units: 2\n",
+                 "model.yaml:3:5: layer 'dense' (Dense): Dense needs a known last axis, found None in "
+                 "(None, None)\n", id="dense-unknown-axis"),
+    pytest.param("input: [4, 5]\nlayers:\n  - {type: Dense, units: 3, name: a}\n"
+                 "  - {type: Dense, units: 4, name: b, inputs: input}\n  - {type: Add, inputs: [a, b]}\n",
+                 "model.yaml:5:5: layer 'add' (Add): inputs have incompatible shapes (4, 3) and (4, 4)\n",
+                 id="add-mismatch"),
+    pytest.param("input: [4, 5]\nlayers:\n  - {type: Dense, units: 3, name: a}\n"
+                 "  - {type: Dense, units: 4, name: b, inputs: input}\n"
+                 "  - {type: Concatenate, axis: 1, inputs: [a, b]}\n",
+                 "model.yaml:5:5: layer 'concatenate' (Concatenate): inputs must match on every axis but 1; "
+                 "found (None, 4, 3) and (None, 4, 4) (axis 2: 3 vs 4)\n", id="concatenate-mismatch"),
+    pytest.param("input: [4]\nlayers:\n  - {type: Dense, units: 3, name: a}\n  - {type: Add}\n",
+                 "model.yaml:4:5: layer 'add' (Add): takes 2 or more inputs (name them with inputs: [a, b]), "
+                 "found 1: a\n", id="merge-one-input"),
+    pytest.param("input: [4]\nlayers:\n  - {type: Dense, units: 3, name: a, inputs: inptu}\n",
+                 "model.yaml:3:46: layer 'a' (Dense): unknown input 'inptu' (did you mean 'input'?); inputs must "
+                 "name a layer or a model input\n", id="unknown-reference"),
+    pytest.param("input: [4]\nlayers:\n  - {type: Dense, units: 3, name: a}\n  - {type: Dense, units: 4, name: a}\n",
+                 "model.yaml:4:5: layer 'a' (Dense): duplicate name 'a' (first used at line 3)\n",
+                 id="duplicate-name"),
+    pytest.param("input: [4]\nlayers:\n  - {type: Dense, units: 3, name: a, inputs: c}\n"
+                 "  - {type: Dense, units: 4, name: b}\n  - {type: Dense, units: 4, name: c}\n",
+                 "model.yaml:3:46: layer 'a' (Dense): the layers form a cycle: a -> b -> c -> a\n", id="cycle"),
+    pytest.param("input: [4]\nlayers:\n  - {type: Dense, units: 3, name: a}\n  - {type: Dense, units: 4, name: b}\n"
+                 "outputs: [c]\n",
+                 "model.yaml:5:10: unknown output 'c'; outputs must name layers\n", id="unknown-output"),
+    pytest.param("input: [4]\nlayers:\n  - {type: Dense, units: 3, name: a}\n"
+                 "  - {type: Dense, units: 4, name: b, inputs: input}\n",
+                 "model.yaml:3:5: layer 'a' (Dense): the layer leads to no output of the model; use it as an "
+                 "input of another layer, list it under 'outputs:', or remove it\n", id="unused-layer"),
+    pytest.param("inputs: {a: [4], b: [4]}\nlayers:\n  - {type: Dense, units: 3}\n",
+                 "model.yaml:3:5: layer 'dense' (Dense): the model has several inputs (a, b): say which this layer "
+                 "takes, such as inputs: [a]\n", id="ambiguous-input"),
+    pytest.param("input: [12]\nlayers:\n  - {type: Reshape, target_shape: [5, -1]}\n",
+                 "model.yaml:3:35: layer 'reshape' (Reshape): input size 12 (12,) is not divisible by 5, the "
+                 "product of target_shape [5, -1] without its -1\n", id="reshape-indivisible"),
+    pytest.param("input: [4]\nlayers: [{type: Dense, units: 2}]\nbudget: {max_params: 2X}\n",
+                 "model.yaml:3:22: budget max_params must be a whole non-negative number, optionally with K, M, G "
+                 "or T (such as 2M), found '2X'\n", id="bad-budget"),
+]
+
+
+@pytest.mark.parametrize("text, message", ERRORS)
+def test_error_message_and_exit_code(cli, write_spec, text, message):
+    result = cli(["summary", write_spec(text)])
+    assert (result.exit_code, result.stderr, result.stdout) == (2, message, "")
+
+
+def test_unreadable_file(cli, write_spec):
+    result = cli(["summary", "missing.yaml"])
+    assert (result.exit_code, result.stderr) == (2, "missing.yaml:1:1: cannot read spec: No such file or directory\n")
+
+
+def test_non_utf8_file(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "model.yaml").write_bytes(b"input: [4]\nname: caf\xe9\n")
+    result = cli(["summary", "model.yaml"])
+    assert (result.exit_code, result.stderr) == (2, "model.yaml:2:10: spec is not valid UTF-8 (byte 0xe9)\n")
+
+
+def test_bad_format_option_is_a_usage_error(cli):
+    result = cli(["summary", MNIST, "--format", "xml"])
+    assert result.exit_code == 2
+    assert "'xml' is not one of 'table', 'json'" in " ".join(result.stderr.replace("│", " ").split())
+
+
+def test_debug_shows_the_exception(cli, write_spec):
+    result = cli(["summary", write_spec("input: [4]\nlayers: [{type: Dense}]\n"), "--debug"])
+    assert result.exit_code == 1 and result.exception is not None

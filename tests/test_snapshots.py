@@ -1,0 +1,37 @@
+"""Rendered output of every spec in specs/, in every format, against stored snapshots.
+
+After an intended change: `make snapshots` (pytest --snapshot-update) and review the diff."""
+
+import json
+
+import pytest
+
+from tests.conftest import SPECS
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("output_format", ["table", "json"])
+def test_rendered_output(cli, snapshot, spec, output_format):
+    result = cli(["summary", spec, "--format", output_format])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == snapshot
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+def test_rows_sum_to_totals(cli, spec):
+    report = json.loads(cli(["summary", spec, "--format", "json"]).stdout)
+    for column in ("params", "trainable_params", "non_trainable_params", "macs"):
+        assert sum(layer[column] for layer in report["layers"]) == report["totals"][column], column
+    for layer in report["layers"]:
+        assert layer["params"] == layer["trainable_params"] + layer["non_trainable_params"]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+def test_table_totals_match_json(cli, spec):
+    """The table's printed totals are the JSON totals, formatted."""
+    totals = json.loads(cli(["summary", spec, "--format", "json"]).stdout)["totals"]
+    table = cli(["summary", spec]).stdout
+    assert f"Total params: {totals['params']:,}" in table
+    assert f"Trainable params: {totals['trainable_params']:,}" in table
+    assert f"Non-trainable params: {totals['non_trainable_params']:,}" in table
+    assert f"MACs per example: {totals['macs']:,}" in table
