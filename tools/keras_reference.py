@@ -31,8 +31,15 @@ import argparse
 import glob
 import json
 import os
+import re
 import sys
 import traceback
+
+# Some Keras messages print Python sets ({'same', 'valid'}), whose order depends on
+# string hashing: re-run under a fixed hash seed so the JSON is reproducible.
+if os.environ.get("PYTHONHASHSEED") != "0":
+    os.environ["PYTHONHASHSEED"] = "0"
+    os.execv(sys.executable, [sys.executable] + sys.argv)
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -103,8 +110,22 @@ def layer_counts(layer) -> dict:
     }
 
 
+_WRAPPED = re.compile(r"Exception encountered when calling .*?\x1b\[1m(.*?)\x1b\[0m", re.DOTALL)
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
 def error_text(exc: BaseException) -> str:
-    message = " ".join(str(exc).split())  # one line, whitespace collapsed
+    """'Class: message' on one line, at most ERROR_CHARS characters of message.
+
+    Keras re-raises errors from a layer's call() as "Exception encountered when
+    calling X.call(). <bold>original message</bold> Arguments received by ...";
+    keep only the original message (the rest holds tensor reprs, not rules).
+    """
+    message = str(exc)
+    wrapped = _WRAPPED.search(message)
+    if wrapped:
+        message = wrapped.group(1)
+    message = " ".join(_ANSI.sub("", message).split())  # one line, whitespace collapsed
     return f"{type(exc).__name__}: {message[:ERROR_CHARS]}"
 
 

@@ -22,7 +22,7 @@ def _default(f: dataclasses.Field) -> str:
 
 def shape_arguments(rule_class: type) -> list:
     """The arguments that change shapes or counts: those not typed 'Any'."""
-    return [f for f in dataclasses.fields(rule_class) if str(f.type) != "Any"]
+    return [f for f in dataclasses.fields(rule_class) if rules.affects_shapes(f)]
 
 
 def list_layers() -> Table:
@@ -50,7 +50,7 @@ def describe_layer(type_name: str) -> Group:
     table.add_column("Type")
     table.add_column("Default")
     for f in dataclasses.fields(rule_class):
-        kind = "ignored (no effect on shapes or counts)" if str(f.type) == "Any" else rules.describe_type(f)
+        kind = rules.describe_type(f) if rules.affects_shapes(f) else "no effect on shapes or counts"
         table.add_row(f.name, kind, _default(f))
     aliases = f"  aliases: {', '.join(rule_class.aliases)}" if rule_class.aliases else ""
     header = Text(f"{rule_class.__name__} ({rule_class.family}){aliases}\n", style="bold")

@@ -37,9 +37,33 @@ class Weight(NamedTuple):
     trainable: bool = True
 
 
-def choices(*values: str) -> Dict[str, Any]:
-    """Field metadata for an argument that takes one of a few strings."""
-    return {"choices": values}
+# Keras 3.15 keras.activations names (case-sensitive, as Keras reads them).
+ACTIVATIONS = (
+    "celu", "elu", "exponential", "gelu", "glu", "hard_shrink", "hard_sigmoid", "hard_silu", "hard_swish",
+    "hard_tanh", "leaky_relu", "linear", "log_sigmoid", "log_softmax", "mish", "relu", "relu6", "selu",
+    "sigmoid", "silu", "soft_shrink", "softmax", "softplus", "softsign", "sparse_plus", "sparse_sigmoid",
+    "sparsemax", "squareplus", "swish", "tanh", "tanh_shrink", "threshold",
+)
+
+
+def choices(*values: str, ignore_case: bool = False, ignored: bool = False) -> Dict[str, Any]:
+    """Field metadata for an argument that takes one of a few strings.
+
+    ignore_case: Keras lowercases the value first (padding, data_format).
+    ignored: the value is checked but changes no shape or count (activation).
+    """
+    return {"choices": values, "ignore_case": ignore_case, "ignored": ignored}
+
+
+def activation_field(required: bool = False) -> Any:
+    """An `activation` argument: a Keras activation name (or null), checked, then ignored."""
+    metadata = choices(*ACTIVATIONS, ignored=True)
+    return dataclasses.field(metadata=metadata) if required else dataclasses.field(default=None, metadata=metadata)
+
+
+def affects_shapes(f: dataclasses.Field) -> bool:
+    """Whether an argument can change shapes or counts (the others are accepted and ignored)."""
+    return str(f.type) != "Any" and not f.metadata.get("ignored", False)
 
 
 # -- argument types ----------------------------------------------------------------
@@ -156,6 +180,8 @@ def check_argument(f: dataclasses.Field, value: Any) -> Any:
         return None
     allowed = f.metadata.get("choices")
     if allowed is not None:
+        if f.metadata.get("ignore_case") and isinstance(value, str):
+            value = value.lower()
         if value not in allowed:
             hint = closest(str(value), allowed) if isinstance(value, str) else ""
             raise SpecError(

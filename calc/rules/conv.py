@@ -8,9 +8,9 @@ from typing import Any, ClassVar, List, Tuple
 
 from ..dims import Dim, Shape, conv_out, prod, standardize_tuple
 from ..errors import ShapeError, SpecError
-from . import Layer, PositiveInt, Size, Weight, choices, join_channels, register, spatial_axis, split_channels
+from . import Layer, PositiveInt, Size, Weight, activation_field, choices, join_channels, register, spatial_axis, split_channels
 
-DATA_FORMATS = choices("channels_last", "channels_first")
+DATA_FORMATS = choices("channels_last", "channels_first", ignore_case=True)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -27,11 +27,11 @@ class Conv(Layer):
     filters: PositiveInt
     kernel_size: Size
     strides: Size = 1
-    padding: str = field(default="valid", metadata=choices("valid", "same"))
+    padding: str = field(default="valid", metadata=choices("valid", "same", ignore_case=True))
     data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
     dilation_rate: Size = 1
     groups: PositiveInt = 1
-    activation: Any = None
+    activation: str | None = activation_field()
     use_bias: bool = True
     kernel_initializer: Any = "glorot_uniform"
     bias_initializer: Any = "zeros"
@@ -106,7 +106,7 @@ class Conv1D(Conv):
     __doc__ = Conv.__doc__
     rank = 1
     aliases = ("Convolution1D",)
-    padding: str = field(default="valid", metadata=choices("valid", "same", "causal"))
+    padding: str = field(default="valid", metadata=choices("valid", "same", "causal", ignore_case=True))
 
 
 @register

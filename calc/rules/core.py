@@ -7,7 +7,7 @@ from typing import Any, List
 
 from ..dims import Dim, Shape, format_shape, prod
 from ..errors import ShapeError, SpecError
-from . import Layer, PositiveInt, Weight, register
+from . import Layer, NonNegativeInt, PositiveInt, Weight, activation_field, register
 
 
 def known_last_axis(x: Shape, what: str) -> int:
@@ -31,7 +31,7 @@ class Dense(Layer):
     """
 
     units: PositiveInt
-    activation: Any = None
+    activation: str | None = activation_field()
     use_bias: bool = True
     kernel_initializer: Any = "glorot_uniform"
     bias_initializer: Any = "zeros"
@@ -39,7 +39,7 @@ class Dense(Layer):
     bias_regularizer: Any = None
     kernel_constraint: Any = None
     bias_constraint: Any = None
-    lora_rank: PositiveInt | None = None
+    lora_rank: NonNegativeInt | None = None  # 0 or null: no LoRA
     lora_alpha: Any = None
 
     def output_shape(self, x: Shape) -> Shape:
@@ -48,10 +48,10 @@ class Dense(Layer):
 
     def weights(self, x: Shape) -> List[Weight]:
         in_features = known_last_axis(x, "Dense")
-        weights = [Weight("kernel", (in_features, self.units), trainable=self.lora_rank is None)]
+        weights = [Weight("kernel", (in_features, self.units), trainable=not self.lora_rank)]
         if self.use_bias:
             weights.append(Weight("bias", (self.units,)))
-        if self.lora_rank is not None:
+        if self.lora_rank:
             weights += [
                 Weight("lora_kernel_a", (in_features, self.lora_rank)),
                 Weight("lora_kernel_b", (self.lora_rank, self.units)),
@@ -61,7 +61,7 @@ class Dense(Layer):
     def macs(self, x: Shape, y: Shape) -> Dim:
         in_features = known_last_axis(x, "Dense")
         per_row = in_features * self.units
-        if self.lora_rank is not None:
+        if self.lora_rank:
             per_row = per_row + self.lora_rank * (in_features + self.units)
         return prod([*x[1:-1], per_row])
 
@@ -74,7 +74,7 @@ class Activation(Layer):
     output: x;  params: 0;  MACs: 0 (elementwise, no multiply-accumulate)
     """
 
-    activation: Any
+    activation: str | None = activation_field(required=True)
 
     def output_shape(self, x: Shape) -> Shape:
         return x

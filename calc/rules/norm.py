@@ -11,9 +11,9 @@ from . import Layer, Weight, register
 
 
 def normalized_axis(x: Shape, axis: int) -> int:
-    """A possibly negative axis as a position in x, refusing the batch axis and out-of-range ones."""
+    """A possibly negative axis as a position in x (0, the batch axis, is allowed, as in Keras)."""
     position = axis + len(x) if axis < 0 else axis
-    if not 0 < position < len(x):
+    if not 0 <= position < len(x):
         raise ShapeError(f"axis {axis} is out of range for input {format_shape(x)}", argument="axis")
     return position
 

@@ -25,7 +25,7 @@ class Pooling(Layer):
 
     pool_size: Size = 2
     strides: Size | None = None
-    padding: str = field(default="valid", metadata=choices("valid", "same"))
+    padding: str = field(default="valid", metadata=choices("valid", "same", ignore_case=True))
     data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
 
     @cached_property
@@ -85,6 +85,7 @@ class AveragePooling1D(Pooling):
     __doc__ = Pooling.__doc__
     rank = 1
     aliases = ("AvgPool1D",)
+    pool_size: Size = field()  # required: unlike MaxPooling, Keras gives AveragePooling no default
 
 
 @register
@@ -93,6 +94,7 @@ class AveragePooling2D(Pooling):
     __doc__ = Pooling.__doc__
     rank = 2
     aliases = ("AvgPool2D",)
+    pool_size: Size = field()  # required: unlike MaxPooling, Keras gives AveragePooling no default
 
 
 @register
@@ -101,3 +103,4 @@ class AveragePooling3D(Pooling):
     __doc__ = Pooling.__doc__
     rank = 3
     aliases = ("AvgPool3D",)
+    pool_size: Size = field()  # required: unlike MaxPooling, Keras gives AveragePooling no default

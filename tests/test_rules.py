@@ -1,0 +1,55 @@
+"""Every layer rule against figures real Keras produced.
+
+tests/data/rule_cases.yaml lists single-layer cases; tools/keras_reference.py built
+each with Keras 3.15.1 (TensorFlow backend) and recorded its output shape and
+trainable / non-trainable parameter counts, or the error Keras raised, in
+tests/data/keras/rule_cases.json. Where Keras raises, layercalc must refuse
+with a clear error (exit code 2), never a number.
+"""
+
+import json
+
+import pytest
+
+from calc import LayercalcError, analyze, parse_spec
+from calc import rules
+from tests.conftest import keras_figures
+
+CASES = keras_figures("rule_cases.json")["cases"]
+
+
+def single_layer_spec(case: dict) -> str:
+    layer = {"type": case["type"], **case["args"], "trainable": case.get("trainable", True)}
+    spec = {"batch": case.get("batch")}
+    if "inputs" in case:
+        spec["inputs"] = {f"in{index}": shape for index, shape in enumerate(case["inputs"])}
+        layer["inputs"] = list(spec["inputs"])
+    else:
+        spec["input"] = case["input"]
+    spec["layers"] = [layer]
+    return json.dumps(spec)  # JSON is YAML
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
+def test_rule_matches_keras(case):
+    text = single_layer_spec(case)
+    if "error" in case:
+        with pytest.raises(LayercalcError):
+            analyze(parse_spec(text))
+        return
+    row = analyze(parse_spec(text)).layers[0]
+    shape = row.output_shape
+    assert json.loads(json.dumps(shape)) == case["output_shape"], case["source"]
+    assert row.counts.trainable_params == case["trainable_params"], case["source"]
+    assert row.counts.non_trainable_params == case["non_trainable_params"], case["source"]
+
+
+def test_every_registered_type_has_a_keras_case():
+    covered = {rules.ALIASES.get(case["type"], case["type"]) for case in CASES}
+    missing = sorted(set(rules.load_all()) - covered)
+    assert not missing, f"no Keras rule case for {missing}"
+
+
+def test_every_alias_has_a_keras_case():
+    covered = {case["type"] for case in CASES}
+    assert not sorted(set(rules.ALIASES) - covered)
