@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Dict, List, Tuple
 
 from .dims import Dim, Shape, dim_sum, prod
-from .errors import LayercalcError
-from .graph import Graph, Node, build_graph
+from .errors import LayercalcError, ShapeError
+from .graph import Graph, Node, build_graph, parse_reference
 from .report import Counts, InputRow, LayerRow, Report
 from .spec import Spec
 
@@ -14,26 +14,41 @@ from .spec import Spec
 def analyze(model: "Spec | Graph") -> Report:
     """Every layer's output shape, parameters and MACs, and the totals."""
     graph = model if isinstance(model, Graph) else build_graph(model)
-    shapes: Dict[str, Shape] = {}
+    produced: Dict[str, Tuple[Shape, ...]] = {}  # every output shape of every layer and input
     input_rows = []
     for item in graph.inputs:
         shape = (graph.batch, *item.shape)
-        shapes[item.name] = shape
+        produced[item.name] = (shape,)
         input_rows.append(InputRow(item.name, shape, item.dtype))
 
     rows = []
     for node in graph.nodes:
         try:
-            outputs, counts = _evaluate(node, [shapes[ref] for ref in node.inputs])
+            input_shapes = [_output(produced, ref, node.spec.inputs_location) for ref in node.inputs]
+            outputs, counts = _evaluate(node, input_shapes)
         except LayercalcError as error:
             raise error.add_context(location=node.spec.arg_location(error.argument), layer=node.name,
                                     layer_type=node.type)
-        shapes[node.name] = outputs[0]
+        produced[node.name] = outputs
         rows.append(LayerRow(node.name, node.type, node.inputs, outputs, counts))
+    for reference in graph.outputs:
+        _output(produced, reference, graph.outputs_location)
 
     totals = Counts(*(dim_sum(getattr(row.counts, field) for row in rows)
                       for field in ("params", "trainable_params", "non_trainable_params", "macs")))
     return Report(graph.name, graph.batch, tuple(input_rows), tuple(rows), graph.outputs, totals, graph.is_chain)
+
+
+def _output(produced: Dict[str, Tuple[Shape, ...]], reference: str, location) -> Shape:
+    name, index = parse_reference(reference)
+    shapes = produced[name]
+    if index >= len(shapes):
+        raise ShapeError(
+            f"'{reference}' asks for output {index} of '{name}', which has {len(shapes)} "
+            f"output{'s' if len(shapes) > 1 else ''} (numbered from 0)",
+            location=location,
+        )
+    return shapes[index]
 
 
 def _evaluate(node: Node, input_shapes: List[Shape]) -> Tuple[Tuple[Shape, ...], Counts]:

@@ -9,8 +9,20 @@ from typing import Dict, List, Optional, Tuple
 
 from . import rules
 from .dims import Dim
-from .errors import LayercalcError, SpecError, closest
+from .errors import LayercalcError, Location, SpecError, closest
 from .spec import InputSpec, LayerSpec, Spec
+
+
+def parse_reference(reference: str) -> Tuple[str, int]:
+    """'lstm' -> ('lstm', 0); 'lstm:2' -> ('lstm', 2): a layer's output by position.
+
+    >>> parse_reference("lstm:2"), parse_reference("dense")
+    (('lstm', 2), ('dense', 0))
+    """
+    name, colon, index = reference.rpartition(":")
+    if colon and index.isdigit() and name:
+        return name, int(index)
+    return reference, 0
 
 
 @dataclass(frozen=True)
@@ -20,9 +32,14 @@ class Node:
     name: str
     type: str  # canonical Keras class name
     rule: rules.Layer
-    inputs: Tuple[str, ...]
+    inputs: Tuple[str, ...]  # references as written: 'name' or 'name:output_index'
     trainable: bool
     spec: LayerSpec  # for locations in errors
+
+    @property
+    def sources(self) -> Tuple[str, ...]:
+        """The names of the layers and inputs this layer reads."""
+        return tuple(parse_reference(ref)[0] for ref in self.inputs)
 
 
 @dataclass(frozen=True)
@@ -33,6 +50,7 @@ class Graph:
     nodes: Tuple[Node, ...]  # topological order, ties broken by spec order
     outputs: Tuple[str, ...]
     source: str
+    outputs_location: Optional[Location] = None
 
     @property
     def is_chain(self) -> bool:
@@ -53,7 +71,7 @@ def build_graph(spec: Spec) -> Graph:
     ordered = _topological_order(nodes)
     outputs = _outputs(spec, nodes, input_names)
     _check_all_used(spec, ordered, outputs)
-    return Graph(spec.name, spec.batch, spec.inputs, tuple(ordered), outputs, spec.source)
+    return Graph(spec.name, spec.batch, spec.inputs, tuple(ordered), outputs, spec.source, spec.outputs_location)
 
 
 def _assign_names(spec: Spec) -> List[str]:
@@ -107,10 +125,11 @@ def _resolve(spec: Spec, layer: LayerSpec, name: str, names: List[str], input_na
     if layer.inputs is not None:
         known = set(names) | input_names
         for reference in layer.inputs:
-            if reference not in known:
+            source = parse_reference(reference)[0]
+            if source not in known:
                 raise SpecError(
-                    f"unknown input '{reference}'{closest(reference, known)}; inputs must name a layer or a "
-                    "model input",
+                    f"unknown input '{source}'{closest(source, known)}; inputs must name a layer or a "
+                    "model input (or a layer's n-th output as name:n)",
                     location=layer.inputs_location, **context,
                 )
         inputs = layer.inputs
@@ -142,10 +161,10 @@ def _resolve(spec: Spec, layer: LayerSpec, name: str, names: List[str], input_na
 def _topological_order(nodes: List[Node]) -> List[Node]:
     """Kahn's algorithm; among ready layers the one listed first goes first."""
     index = {node.name: position for position, node in enumerate(nodes)}
-    waiting = {node.name: sum(1 for ref in set(node.inputs) if ref in index) for node in nodes}
+    waiting = {node.name: sum(1 for ref in set(node.sources) if ref in index) for node in nodes}
     consumers: Dict[str, List[str]] = {}
     for node in nodes:
-        for ref in set(node.inputs):
+        for ref in set(node.sources):
             consumers.setdefault(ref, []).append(node.name)
     ready = [index[name] for name, count in waiting.items() if count == 0]
     heapq.heapify(ready)
@@ -168,7 +187,7 @@ def _raise_cycle(nodes: List[Node], stuck: set, index: Dict[str, int]) -> None:
     path, seen = [start], {start: 0}
     current = start
     while True:
-        following = next(ref for ref in nodes[index[current]].inputs if ref in stuck)
+        following = next(ref for ref in nodes[index[current]].sources if ref in stuck)
         if following in seen:
             cycle = path[seen[following]:] + [following]
             break
@@ -186,7 +205,8 @@ def _outputs(spec: Spec, nodes: List[Node], input_names) -> Tuple[str, ...]:
     if spec.outputs is None:
         return (nodes[-1].name,)
     known = {node.name for node in nodes}
-    for name in spec.outputs:
+    for reference in spec.outputs:
+        name = parse_reference(reference)[0]
         if name not in known:
             raise SpecError(
                 f"unknown output '{name}'{closest(name, known | input_names)}; outputs must name layers",
@@ -197,10 +217,10 @@ def _outputs(spec: Spec, nodes: List[Node], input_names) -> Tuple[str, ...]:
 
 def _check_all_used(spec: Spec, ordered: List[Node], outputs: Tuple[str, ...]) -> None:
     """Refuse layers and inputs that lead to no output: Keras would leave them out of the model."""
-    needed = set(outputs)
+    needed = {parse_reference(ref)[0] for ref in outputs}
     for node in reversed(ordered):
         if node.name in needed:
-            needed.update(node.inputs)
+            needed.update(node.sources)
     for node in ordered:
         if node.name not in needed:
             raise SpecError(

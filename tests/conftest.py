@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -11,11 +10,6 @@ from calc.cli import app
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))
 KERAS_DATA = ROOT / "tests" / "data" / "keras"
-
-
-def keras_figures(name: str) -> dict:
-    """Figures a real Keras run produced (tools/keras_reference.py), committed as test data."""
-    return json.loads((KERAS_DATA / name).read_text())
 
 
 @pytest.fixture

@@ -149,7 +149,7 @@ ERRORS = [
                  "found 1: a\n", id="merge-one-input"),
     pytest.param("input: [4]\nlayers:\n  - {type: Dense, units: 3, name: a, inputs: inptu}\n",
                  "model.yaml:3:46: layer 'a' (Dense): unknown input 'inptu' (did you mean 'input'?); inputs must "
-                 "name a layer or a model input\n", id="unknown-reference"),
+                 "name a layer or a model input (or a layer's n-th output as name:n)\n", id="unknown-reference"),
     pytest.param("input: [4]\nlayers:\n  - {type: Dense, units: 3, name: a}\n  - {type: Dense, units: 4, name: a}\n",
                  "model.yaml:4:5: layer 'a' (Dense): duplicate name 'a' (first used at line 3)\n",
                  id="duplicate-name"),

@@ -1,9 +1,9 @@
 """Every layer rule against figures real Keras produced.
 
-tests/data/rule_cases.yaml lists single-layer cases; tools/keras_reference.py built
-each with Keras 3.15.1 (TensorFlow backend) and recorded its output shape and
+tests/data/rule_cases/<family>.yaml list single-layer cases; tools/keras_reference.py
+built each with Keras 3.15.1 (TensorFlow backend) and recorded its output shape and
 trainable / non-trainable parameter counts, or the error Keras raised, in
-tests/data/keras/rule_cases.json. Where Keras raises, layercalc must refuse
+tests/data/keras/rule_cases/<family>.json. Where Keras raises, layercalc must refuse
 with a clear error (exit code 2), never a number.
 """
 
@@ -13,9 +13,10 @@ import pytest
 
 from calc import LayercalcError, analyze, parse_spec
 from calc import rules
-from tests.conftest import keras_figures
+from tests.conftest import KERAS_DATA
 
-CASES = keras_figures("rule_cases.json")["cases"]
+CASES = [case for path in sorted((KERAS_DATA / "rule_cases").glob("*.json"))
+         for case in json.loads(path.read_text())["cases"]]
 
 
 def single_layer_spec(case: dict) -> str:
@@ -38,8 +39,7 @@ def test_rule_matches_keras(case):
             analyze(parse_spec(text))
         return
     row = analyze(parse_spec(text)).layers[0]
-    shape = row.output_shape
-    assert json.loads(json.dumps(shape)) == case["output_shape"], case["source"]
+    assert json.loads(json.dumps(row.output_shape)) == case["output_shape"], case["source"]
     assert row.counts.trainable_params == case["trainable_params"], case["source"]
     assert row.counts.non_trainable_params == case["non_trainable_params"], case["source"]
 

@@ -12,7 +12,7 @@ It does two things (both by default):
 (a) every ``specs/*.yaml`` -> ``tests/data/keras/specs/<stem>.json``
     (the whole model built with ``keras.Model``; per-layer output shapes and
     trainable / non-trainable parameter counts, plus model totals);
-(b) ``tests/data/rule_cases.yaml`` -> ``tests/data/keras/rule_cases.json``
+(b) ``tests/data/rule_cases/<family>.yaml`` -> ``tests/data/keras/rule_cases/<family>.json``
     (one layer per case, its output shape and counts, or the error Keras raised).
 
 Options:
@@ -20,6 +20,7 @@ Options:
     --out DIR       where spec JSON goes (default: tests/data/keras/specs)
     --no-specs      skip (a)
     --no-cases      skip (b)
+    --family NAME   only this rule-case family (repeatable; default: all)
 
 Exit status is 1 if any spec failed to build (the others are still written).
 The tests only ever read the JSON; they never import Keras.
@@ -52,8 +53,8 @@ import keras  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SPEC_GLOB = os.path.join(ROOT, "specs", "*.yaml")
 SPEC_OUT = os.path.join(ROOT, "tests", "data", "keras", "specs")
-CASES_IN = os.path.join(ROOT, "tests", "data", "rule_cases.yaml")
-CASES_OUT = os.path.join(ROOT, "tests", "data", "keras", "rule_cases.json")
+CASES_IN = os.path.join(ROOT, "tests", "data", "rule_cases")
+CASES_OUT = os.path.join(ROOT, "tests", "data", "keras", "rule_cases")
 
 RESERVED_LAYER_KEYS = ("type", "name", "inputs", "repeat", "trainable")
 ERROR_CHARS = 300
@@ -387,6 +388,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=SPEC_OUT, help="directory for spec JSON")
     parser.add_argument("--no-specs", action="store_true", help="skip whole-spec figures")
     parser.add_argument("--no-cases", action="store_true", help="skip rule cases")
+    parser.add_argument("--family", action="append", help="only these rule-case families (default: all)")
     options = parser.parse_args(argv)
 
     failures = 0
@@ -396,7 +398,12 @@ def main(argv=None) -> int:
             print(f"no specs matched {rel(SPEC_GLOB)}")
         failures = run_specs(paths, options.out)
     if not options.no_cases:
-        run_cases(CASES_IN, CASES_OUT)
+        os.makedirs(CASES_OUT, exist_ok=True)
+        for path in sorted(glob.glob(os.path.join(CASES_IN, "*.yaml"))):
+            family = os.path.splitext(os.path.basename(path))[0]
+            if options.family and family not in options.family:
+                continue
+            run_cases(path, os.path.join(CASES_OUT, family + ".json"))
     return 1 if failures else 0
 
 
