@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,18 @@ from calc.cli import app
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))
 KERAS_DATA = ROOT / "tests" / "data" / "keras"
+
+
+def single_layer_spec(case: dict) -> str:
+    layer = {"type": case["type"], **case["args"], "trainable": case.get("trainable", True)}
+    spec = {"batch": case.get("batch")}
+    if "inputs" in case:
+        spec["inputs"] = {f"in{index}": shape for index, shape in enumerate(case["inputs"])}
+        layer["inputs"] = list(spec["inputs"])
+    else:
+        spec["input"] = case["input"]
+    spec["layers"] = [layer]
+    return json.dumps(spec)  # JSON is YAML
 
 
 @pytest.fixture

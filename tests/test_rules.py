@@ -13,22 +13,10 @@ import pytest
 
 from calc import LayercalcError, analyze, parse_spec
 from calc import rules
-from tests.conftest import KERAS_DATA
+from tests.conftest import KERAS_DATA, single_layer_spec
 
 CASES = [case for path in sorted((KERAS_DATA / "rule_cases").glob("*.json"))
          for case in json.loads(path.read_text())["cases"]]
-
-
-def single_layer_spec(case: dict) -> str:
-    layer = {"type": case["type"], **case["args"], "trainable": case.get("trainable", True)}
-    spec = {"batch": case.get("batch")}
-    if "inputs" in case:
-        spec["inputs"] = {f"in{index}": shape for index, shape in enumerate(case["inputs"])}
-        layer["inputs"] = list(spec["inputs"])
-    else:
-        spec["input"] = case["input"]
-    spec["layers"] = [layer]
-    return json.dumps(spec)  # JSON is YAML
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])

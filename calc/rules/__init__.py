@@ -18,7 +18,10 @@ from typing import Any, Callable, ClassVar, Dict, List, NamedTuple, Optional, Se
 from ..dims import Dim, Shape, format_shape
 from ..errors import ShapeError, SpecError, closest, describe
 
-FAMILIES = ("core", "conv", "pooling", "reshaping", "norm", "merge")
+FAMILIES = (
+    "core", "conv", "pooling", "reshaping", "preprocessing", "norm", "regularization", "activation", "rnn",
+    "attention", "merge",
+)
 
 # Base-layer arguments every Keras layer takes that never change shapes or counts.
 COMMON_IGNORED = ("dtype", "autocast", "activity_regularizer", "input_shape", "input_dim", "batch_size")

@@ -1,4 +1,4 @@
-"""Core layers: Dense, Activation, Dropout."""
+"""Core layers: Dense, Activation, Identity."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, List
 
 from ..dims import Dim, Shape, format_shape, prod
-from ..errors import ShapeError, SpecError
+from ..errors import ShapeError
 from . import Layer, NonNegativeInt, PositiveInt, Weight, activation_field, register
 
 
@@ -82,19 +82,11 @@ class Activation(Layer):
 
 @register
 @dataclass(frozen=True, kw_only=True)
-class Dropout(Layer):
-    """Randomly zeroes inputs in training; the identity in inference.
+class Identity(Layer):
+    """Returns its input unchanged.
 
     output: x;  params: 0;  MACs: 0
     """
-
-    rate: float
-    noise_shape: Any = None
-    seed: Any = None
-
-    def validate(self) -> None:
-        if not 0 <= self.rate <= 1:
-            raise SpecError(f"argument 'rate' must be between 0 and 1, found {self.rate}", argument="rate")
 
     def output_shape(self, x: Shape) -> Shape:
         return x

@@ -1,0 +1,3 @@
+"""Activations as layers."""
+
+from __future__ import annotations

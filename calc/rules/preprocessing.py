@@ -1,0 +1,3 @@
+"""Preprocessing layers that change shapes or hold weights."""
+
+from __future__ import annotations

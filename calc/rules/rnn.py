@@ -1,0 +1,3 @@
+"""Embeddings and recurrent layers."""
+
+from __future__ import annotations
