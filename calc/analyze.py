@@ -30,13 +30,14 @@ def analyze(model: "Spec | Graph") -> Report:
             raise error.add_context(location=node.spec.arg_location(error.argument), layer=node.name,
                                     layer_type=node.type)
         produced[node.name] = outputs
-        rows.append(LayerRow(node.name, node.type, node.inputs, outputs, counts))
+        rows.append(LayerRow(node.name, node.type, node.inputs, outputs, counts, node.spec.scope))
     for reference in graph.outputs:
         _output(produced, reference, graph.outputs_location)
 
     totals = Counts(*(dim_sum(getattr(row.counts, field) for row in rows)
                       for field in ("params", "trainable_params", "non_trainable_params", "macs")))
-    return Report(graph.name, graph.batch, tuple(input_rows), tuple(rows), graph.outputs, totals, graph.is_chain)
+    return Report(graph.name, graph.batch, tuple(input_rows), tuple(rows), graph.outputs, totals, graph.is_chain,
+                  graph.blocks)
 
 
 def _output(produced: Dict[str, Tuple[Shape, ...]], reference: str, location) -> Shape:

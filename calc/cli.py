@@ -81,12 +81,17 @@ def _console():
 
 SPEC_ARGUMENT = typer.Argument(..., help="Model spec (YAML), or - for standard input.", show_default=False)
 DEBUG_OPTION = typer.Option(False, "--debug", help="Show a Python traceback on errors.")
+MAX_LAYERS_OPTION = typer.Option(
+    1_000_000, "--max-layers", min=1, help="Refuse specs that expand (blocks, repeat) to more layers than this.")
 
 
 @app.command()
 def summary(
     spec: str = SPEC_ARGUMENT,
     output_format: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
+    depth: Optional[int] = typer.Option(
+        None, "--depth", min=1, help="Show blocks nested this deep or more as one row each (1: top level only)."),
+    max_layers: int = MAX_LAYERS_OPTION,
     debug: bool = DEBUG_OPTION,
 ) -> None:
     """Print every layer's output shape, parameters and MACs, and the totals."""
@@ -94,7 +99,9 @@ def summary(
         from .analyze import analyze
         from .spec import load_spec
 
-        report = analyze(load_spec(spec))
+        report = analyze(load_spec(spec, max_layers=max_layers))
+        if depth is not None:
+            report = report.collapsed(depth)
         if output_format is Format.json:
             from .render.json import render_json
 

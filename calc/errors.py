@@ -61,6 +61,8 @@ class LayercalcError(Exception):
         if self.layer:
             kind = f" ({self.layer_type})" if self.layer_type else ""
             prefix += f"layer '{self.layer}'{kind}: "
+        elif self.layer_type:
+            prefix += f"{self.layer_type} layer: "
         return prefix + self.message
 
 

@@ -4,7 +4,7 @@ cycles and the topological order.  No shapes are computed here."""
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
 from . import rules
@@ -51,6 +51,7 @@ class Graph:
     outputs: Tuple[str, ...]
     source: str
     outputs_location: Optional[Location] = None
+    blocks: Dict[str, Tuple[str, str]] = field(default_factory=dict)  # instance -> (block type, output reference)
 
     @property
     def is_chain(self) -> bool:
@@ -71,7 +72,10 @@ def build_graph(spec: Spec) -> Graph:
     ordered = _topological_order(nodes)
     outputs = _outputs(spec, nodes, input_names)
     _check_all_used(spec, ordered, outputs)
-    return Graph(spec.name, spec.batch, spec.inputs, tuple(ordered), outputs, spec.source, spec.outputs_location)
+    blocks = {name: (block.type, names[block.output] if isinstance(block.output, int) else block.output)
+              for name, block in spec.blocks.items()}
+    return Graph(spec.name, spec.batch, spec.inputs, tuple(ordered), outputs, spec.source, spec.outputs_location,
+                 blocks)
 
 
 def _assign_names(spec: Spec) -> List[str]:
@@ -96,7 +100,7 @@ def _assign_names(spec: Spec) -> List[str]:
             names.append(layer.name)
             continue
         rule_class = rules.lookup(layer.type)
-        prefix = rules.snake_case(rule_class.__name__ if rule_class else layer.type)
+        prefix = layer.prefix + rules.snake_case(rule_class.__name__ if rule_class else layer.type)
         while True:
             count = counters.get(prefix, 0)
             counters[prefix] = count + 1
@@ -124,7 +128,8 @@ def _resolve(spec: Spec, layer: LayerSpec, name: str, names: List[str], input_na
 
     if layer.inputs is not None:
         known = set(names) | input_names
-        for reference in layer.inputs:
+        inputs = tuple(names[ref] if isinstance(ref, int) else ref for ref in layer.inputs)
+        for reference in inputs:
             source = parse_reference(reference)[0]
             if source not in known:
                 raise SpecError(
@@ -132,7 +137,6 @@ def _resolve(spec: Spec, layer: LayerSpec, name: str, names: List[str], input_na
                     "model input (or a layer's n-th output as name:n)",
                     location=layer.inputs_location, **context,
                 )
-        inputs = layer.inputs
     elif index > 0:
         inputs = (names[index - 1],)
     elif len(spec.inputs) == 1:
@@ -205,14 +209,15 @@ def _outputs(spec: Spec, nodes: List[Node], input_names) -> Tuple[str, ...]:
     if spec.outputs is None:
         return (nodes[-1].name,)
     known = {node.name for node in nodes}
-    for reference in spec.outputs:
+    outputs = tuple(nodes[ref].name if isinstance(ref, int) else ref for ref in spec.outputs)
+    for reference in outputs:
         name = parse_reference(reference)[0]
         if name not in known:
             raise SpecError(
                 f"unknown output '{name}'{closest(name, known | input_names)}; outputs must name layers",
                 location=spec.outputs_location,
             )
-    return spec.outputs
+    return outputs
 
 
 def _check_all_used(spec: Spec, ordered: List[Node], outputs: Tuple[str, ...]) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Optional, Tuple, Union
 
-from .dims import Dim, Shape
+from .dims import Dim, Shape, dim_sum
+
+
+COLUMNS = ("params", "trainable_params", "non_trainable_params", "macs")
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class LayerRow:
     inputs: Tuple[str, ...]
     output_shapes: Tuple[Shape, ...]  # one per output (several for an LSTM with return_state)
     counts: Counts
+    scope: Tuple[str, ...] = ()  # the block instances this layer is in, outermost first
 
     @property
     def output_shape(self) -> Union[Shape, List[Shape]]:
@@ -54,6 +58,49 @@ class Report:
     outputs: Tuple[str, ...]
     totals: Counts
     is_chain: bool
+    blocks: Dict[str, Tuple[str, str]] = field(default_factory=dict)  # instance -> (block type, output reference)
+
+    def collapsed(self, depth: int) -> "Report":
+        """Blocks nested `depth` deep or more shown as one row each, with their totals
+        (like Keras' expand_nested=False and torchinfo's depth)."""
+        members: Dict[str, List[LayerRow]] = {}
+        owner: Dict[str, str] = {}  # layer name -> the collapsed block that holds it
+        order: List[str] = []  # row names in report order: layers and collapsed blocks
+        for row in self.layers:
+            if len(row.scope) < depth:
+                order.append(row.name)
+                continue
+            block = row.scope[depth - 1]
+            if block not in members:
+                members[block] = []
+                order.append(block)
+            members[block].append(row)
+            owner[row.name] = block
+
+        def shown(reference: str) -> str:
+            return owner.get(reference.rpartition(":")[0] or reference, owner.get(reference, reference))
+
+        by_name = {row.name: row for row in self.layers}
+        rows = []
+        for name in order:
+            if name not in members:
+                row = by_name[name]
+                rows.append(replace(row, inputs=tuple(dict.fromkeys(shown(ref) for ref in row.inputs))))
+                continue
+            group = members[name]
+            inputs = [shown(ref) for row in group for ref in row.inputs]
+            block_type, output = self.blocks[name]
+            source, colon, index = output.rpartition(":")
+            output_row = by_name[source] if colon else by_name[output]
+            counts = Counts(*(dim_sum(getattr(row.counts, column) for row in group) for column in COLUMNS))
+            rows.append(LayerRow(name, block_type, tuple(dict.fromkeys(ref for ref in inputs if ref != name)),
+                                 (output_row.output_shapes[int(index) if colon else 0],), counts,
+                                 group[0].scope[:depth - 1]))
+        outputs = tuple(dict.fromkeys(shown(ref) for ref in self.outputs))
+        previous = self.inputs[0].name if len(self.inputs) == 1 else None
+        chain = all(row.inputs == ((self.inputs[0].name,) if index == 0 else (rows[index - 1].name,))
+                    for index, row in enumerate(rows)) and previous is not None
+        return replace(self, layers=tuple(rows), outputs=outputs, is_chain=chain and outputs == (rows[-1].name,))
 
     def to_dict(self) -> Dict[str, Any]:
         """The JSON report of SPEC.md section 3."""
@@ -71,6 +118,7 @@ class Report:
                     "inputs": list(row.inputs),
                     "output_shape": shape(row.output_shape),
                     **row.counts.as_dict(),
+                    **({"scope": list(row.scope)} if row.scope else {}),
                 }
                 for row in self.layers
             ],
