@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Dict, List, Tuple
 
+from . import dims
 from .dims import Dim, Shape, dim_sum, prod
 from .errors import LayercalcError, ShapeError
 from .graph import Graph, Node, build_graph, parse_reference
@@ -14,6 +15,7 @@ from .spec import Spec
 def analyze(model: "Spec | Graph") -> Report:
     """Every layer's output shape, parameters and MACs, and the totals."""
     graph = model if isinstance(model, Graph) else build_graph(model)
+    dims.ASSUMPTIONS.clear()
     produced: Dict[str, Tuple[Shape, ...]] = {}  # every output shape of every layer and input
     input_rows = []
     for item in graph.inputs:
@@ -37,7 +39,15 @@ def analyze(model: "Spec | Graph") -> Report:
     totals = Counts(*(dim_sum(getattr(row.counts, field) for row in rows)
                       for field in ("params", "trainable_params", "non_trainable_params", "macs")))
     return Report(graph.name, graph.batch, tuple(input_rows), tuple(rows), graph.outputs, totals, graph.is_chain,
-                  graph.blocks)
+                  graph.blocks, _valid_when())
+
+
+def _valid_when() -> Tuple[str, ...]:
+    if not dims.ASSUMPTIONS:
+        return ()
+    from .symbolic import summarize
+
+    return summarize(dims.ASSUMPTIONS)
 
 
 def _output(produced: Dict[str, Tuple[Shape, ...]], reference: str, location) -> Shape:

@@ -10,7 +10,7 @@ import sys
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Iterator, List, Optional
 
 import typer
 
@@ -81,6 +81,24 @@ def _console():
 
 SPEC_ARGUMENT = typer.Argument(..., help="Model spec (YAML), or - for standard input.", show_default=False)
 DEBUG_OPTION = typer.Option(False, "--debug", help="Show a Python traceback on errors.")
+SET_OPTION = typer.Option(
+    [], "--set", help="Bind a symbolic dimension, such as --set H=224 (repeatable).", show_default=False)
+
+
+def parse_bindings(items: List[str]) -> dict:
+    """['H=224', 'W=224'] -> {'H': 224, 'W': 224}."""
+    from .errors import UsageError
+
+    bindings = {}
+    for item in items:
+        name, equals, value = item.partition("=")
+        name, value = name.strip(), value.strip()
+        if not equals or not name.isidentifier() or not value.isdigit() or int(value) < 1:
+            raise UsageError(f"--set expects SYMBOL=POSITIVE_INTEGER, such as H=224, found '{item}'")
+        bindings[name] = int(value)
+    return bindings
+
+
 MAX_LAYERS_OPTION = typer.Option(
     1_000_000, "--max-layers", min=1, help="Refuse specs that expand (blocks, repeat) to more layers than this.")
 
@@ -91,6 +109,7 @@ def summary(
     output_format: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
     depth: Optional[int] = typer.Option(
         None, "--depth", min=1, help="Show blocks nested this deep or more as one row each (1: top level only)."),
+    bindings: List[str] = SET_OPTION,
     max_layers: int = MAX_LAYERS_OPTION,
     debug: bool = DEBUG_OPTION,
 ) -> None:
@@ -99,7 +118,7 @@ def summary(
         from .analyze import analyze
         from .spec import load_spec
 
-        report = analyze(load_spec(spec, max_layers=max_layers))
+        report = analyze(load_spec(spec, max_layers=max_layers, bindings=parse_bindings(bindings)))
         if depth is not None:
             report = report.collapsed(depth)
         if output_format is Format.json:

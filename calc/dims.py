@@ -10,7 +10,17 @@ from __future__ import annotations
 
 from typing import Iterable, Optional, Sequence, Tuple
 
-Dim = Optional[int]
+Dim = Optional[int]  # or a calc.symbolic.Expr when the spec has symbols
+
+# Conditions the symbolic arithmetic had to assume to keep layers valid, as
+# (left side, operator, bound) such as ('H', '>=', 5); collected by analyze() for
+# the report; empty for concrete specs.
+ASSUMPTIONS: list = []
+
+
+def assume(condition: tuple) -> None:
+    if condition not in ASSUMPTIONS:
+        ASSUMPTIONS.append(condition)
 Shape = Tuple[Dim, ...]
 
 
@@ -54,7 +64,7 @@ def ceildiv(a: Dim, b: Dim) -> Dim:
     """
     if a is None or b is None:
         return None
-    return -(-a // b)
+    return (a + b - 1) // b
 
 
 def conv_out(size: Dim, kernel: int, stride: int, dilation: int, padding: str) -> Dim:
@@ -74,6 +84,37 @@ def conv_out(size: Dim, kernel: int, stride: int, dilation: int, padding: str) -
     if padding == "valid":
         return (size - dilation * (kernel - 1) - 1) // stride + 1
     return ceildiv(size, stride)
+
+
+def conv_transpose_out(
+    size: Dim, kernel: int, stride: int, dilation: int, padding: str, output_padding: Optional[int]
+) -> Dim:
+    """Output length of a transposed convolution along one axis, as Keras 3 computes it.
+
+    With F' = D*(F-1) + 1 the dilated kernel:
+    valid: (I-1)*S + F' + output_padding, or (I-1)*S + max(F', S) without one;
+    same: (I-1)*S + F' % 2 + output_padding, or I*S without one.
+
+    >>> conv_transpose_out(10, 3, 2, 1, "valid", None)
+    21
+    >>> conv_transpose_out(5, 2, 3, 1, "valid", None)
+    15
+    >>> conv_transpose_out(10, 3, 2, 1, "same", None)
+    20
+    >>> conv_transpose_out(5, 4, 2, 1, "same", 1)
+    9
+    >>> conv_transpose_out(None, 3, 2, 1, "same", 1) is None
+    True
+    """
+    if size is None:
+        return None
+    dilated = dilation * (kernel - 1) + 1
+    if padding == "valid":
+        extra = max(dilated, stride) - dilated if output_padding is None else output_padding
+        return (size - 1) * stride + dilated + extra
+    if output_padding is None:
+        return size * stride
+    return (size - 1) * stride + dilated % 2 + output_padding
 
 
 def pool_out(size: Dim, pool: int, stride: int, padding: str) -> Dim:

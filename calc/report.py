@@ -11,6 +11,11 @@ from .dims import Dim, Shape, dim_sum
 COLUMNS = ("params", "trainable_params", "non_trainable_params", "macs")
 
 
+def number(value: Dim) -> Any:
+    """A dimension or count for JSON: an int, null, or a symbolic expression as a string."""
+    return value if value is None or isinstance(value, int) else str(value)
+
+
 @dataclass(frozen=True)
 class Counts:
     params: Dim
@@ -19,12 +24,7 @@ class Counts:
     macs: Dim
 
     def as_dict(self) -> Dict[str, Any]:
-        return {
-            "params": self.params,
-            "trainable_params": self.trainable_params,
-            "non_trainable_params": self.non_trainable_params,
-            "macs": self.macs,
-        }
+        return {column: number(getattr(self, column)) for column in COLUMNS}
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,7 @@ class Report:
     totals: Counts
     is_chain: bool
     blocks: Dict[str, Tuple[str, str]] = field(default_factory=dict)  # instance -> (block type, output reference)
+    valid_when: Tuple[str, ...] = ()  # conditions on symbols for the figures to hold ('H >= 5')
 
     def collapsed(self, depth: int) -> "Report":
         """Blocks nested `depth` deep or more shown as one row each, with their totals
@@ -106,11 +107,13 @@ class Report:
         """The JSON report of SPEC.md section 3."""
 
         def shape(value):
-            return [list(item) for item in value] if isinstance(value, list) else list(value)
+            if isinstance(value, list):
+                return [shape(item) for item in value]
+            return [number(dim) for dim in value]
 
         return {
             "name": self.name,
-            "inputs": [{"name": row.name, "shape": list(row.shape)} for row in self.inputs],
+            "inputs": [{"name": row.name, "shape": shape(row.shape)} for row in self.inputs],
             "layers": [
                 {
                     "name": row.name,
@@ -124,4 +127,5 @@ class Report:
             ],
             "outputs": list(self.outputs),
             "totals": self.totals.as_dict(),
+            **({"valid_when": list(self.valid_when)} if self.valid_when else {}),
         }

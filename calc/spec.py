@@ -24,7 +24,7 @@ _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_LAYERS = 1_000_000  # after blocks and repeat are expanded
 MAX_BLOCK_DEPTH = 32
-TOP_LEVEL_KEYS = ("name", "batch", "input", "inputs", "blocks", "layers", "outputs", "budget")
+TOP_LEVEL_KEYS = ("name", "batch", "input", "inputs", "symbols", "blocks", "layers", "outputs", "budget")
 RESERVED_LAYER_KEYS = ("type", "name", "inputs", "repeat", "trainable")
 BUDGET_KEYS = ("max_params", "max_trainable_params", "max_non_trainable_params", "max_macs")
 _SUFFIXES = {"K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
@@ -185,13 +185,54 @@ def read_text(path: str) -> Tuple[str, str]:
 # -- Spec ------------------------------------------------------------------------
 
 
-def load_spec(path: str, max_layers: int = MAX_LAYERS) -> Spec:
+def load_spec(path: str, max_layers: int = MAX_LAYERS, bindings: Optional[Dict[str, int]] = None) -> Spec:
     """Read and parse a spec file ('-' for standard input)."""
     text, source = read_text(path)
-    return parse_spec(text, source, max_layers=max_layers)
+    return parse_spec(text, source, max_layers=max_layers, bindings=bindings)
 
 
-def parse_spec(text: str, source: str = "<spec>", max_layers: int = MAX_LAYERS) -> Spec:
+class _Symbols:
+    """Symbolic dimensions met while parsing, and the values bound to them."""
+
+    def __init__(self, data: YamlMap, bindings: Optional[Dict[str, int]]) -> None:
+        self.values: Dict[str, int] = {}
+        self.seen: List[str] = []
+        defaults = data.get("symbols")
+        if defaults is not None:
+            if not isinstance(defaults, YamlMap):
+                raise SpecError(f"'symbols' must be a mapping of symbols to default sizes, such as {{H: 224}}, "
+                                f"found {describe(defaults)}", location=data.value_locations["symbols"])
+            for name, value in defaults.items():
+                where = defaults.value_locations[name]
+                if not isinstance(name, str) or not _SYMBOL.fullmatch(name):
+                    raise SpecError(f"a symbol must be an identifier, found {describe(name)}", location=where)
+                if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                    raise SpecError(f"symbol '{name}' must default to a positive integer, found {describe(value)}",
+                                    location=where)
+                self.values[name] = value
+        self.values.update(bindings or {})
+
+    def dim(self, name: str) -> Dim:
+        if name not in self.seen:
+            self.seen.append(name)
+        if name in self.values:
+            return self.values[name]
+        from .symbolic import Expr  # only specs with free symbols pay for symbolic support
+
+        return Expr.symbol(name)
+
+    def check_bindings(self, bindings: Optional[Dict[str, int]]) -> None:
+        for name in bindings or {}:
+            if name not in self.seen:
+                known = f"; its symbols are: {', '.join(self.seen)}" if self.seen else "; it has no symbols"
+                raise SpecError(f"--set {name}: the spec has no symbol '{name}'{closest(name, self.seen)}{known}")
+
+
+_SYMBOL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def parse_spec(text: str, source: str = "<spec>", max_layers: int = MAX_LAYERS,
+               bindings: Optional[Dict[str, int]] = None) -> Spec:
     """Parse spec text into a `Spec`; structural checks only (layer types come later)."""
     data = parse_yaml(text, source)
     start = Location(source, 1, 1)
@@ -213,8 +254,10 @@ def parse_spec(text: str, source: str = "<spec>", max_layers: int = MAX_LAYERS) 
     if name is not None and not isinstance(name, (str, int)):
         raise SpecError(f"'name' must be a string, found {describe(name)}", location=data.value_locations["name"])
 
-    batch = _parse_dim(data.get("batch"), data.value_locations.get("batch", start), "batch")
-    inputs = _parse_inputs(data, start)
+    symbols = _Symbols(data, bindings)
+    batch = _parse_dim(data.get("batch"), data.value_locations.get("batch", start), "batch", symbols)
+    inputs = _parse_inputs(data, start, symbols)
+    symbols.check_bindings(bindings)
     expansion = _Expansion(_parse_blocks(data), max_layers)
     layers = expansion.run(_layer_list(data, start), first_input=inputs[0].name if len(inputs) == 1 else None)
     outputs, outputs_location = None, None
@@ -236,41 +279,34 @@ def parse_spec(text: str, source: str = "<spec>", max_layers: int = MAX_LAYERS) 
     )
 
 
-def _parse_dim(value: Any, location: Location, what: str) -> Dim:
+def _parse_dim(value: Any, location: Location, what: str, symbols: _Symbols) -> Dim:
+    expected = "a positive integer, a symbol such as H, or null"
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise SpecError(f"{what} must be a positive integer or null, found {describe(value)}", location=location)
-    if isinstance(value, str):
-        if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
-            raise SpecError(
-                f"{what} is the symbol '{value}': symbolic dimensions are not supported yet; "
-                "use a positive integer or null",
-                location=location,
-            )
-        raise SpecError(f"{what} must be a positive integer or null, found {describe(value)}", location=location)
-    if value < 1:
-        raise SpecError(f"{what} must be a positive integer or null, found {value}", location=location)
+    if isinstance(value, str) and _SYMBOL.fullmatch(value):
+        return symbols.dim(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise SpecError(f"{what} must be {expected}, found {describe(value)}", location=location)
     return value
 
 
-def _parse_shape(value: Any, location: Location, what: str) -> Shape:
+def _parse_shape(value: Any, location: Location, what: str, symbols: _Symbols) -> Shape:
     if not isinstance(value, YamlList):
         raise SpecError(
             f"{what} must be a list of dimensions such as [28, 28, 1], found {describe(value)}", location=location
         )
     return tuple(
-        _parse_dim(dim, dim_location, f"{what} dimension {index}")
+        _parse_dim(dim, dim_location, f"{what} dimension {index}", symbols)
         for index, (dim, dim_location) in enumerate(zip(value, value.item_locations))
     )
 
 
-def _parse_inputs(data: YamlMap, start: Location) -> Tuple[InputSpec, ...]:
+def _parse_inputs(data: YamlMap, start: Location, symbols: _Symbols) -> Tuple[InputSpec, ...]:
     if "input" in data and "inputs" in data:
         raise SpecError("give either 'input' or 'inputs', not both", location=data.key_locations["inputs"])
     if "input" in data:
         location = data.value_locations["input"]
-        return (_parse_input("input", data["input"], location),)
+        return (_parse_input("input", data["input"], location, symbols),)
     if "inputs" in data:
         inputs = data["inputs"]
         location = data.value_locations["inputs"]
@@ -281,13 +317,13 @@ def _parse_inputs(data: YamlMap, start: Location) -> Tuple[InputSpec, ...]:
                 location=location,
             )
         return tuple(
-            _parse_input(str(name), value, inputs.value_locations[name]) for name, value in inputs.items()
+            _parse_input(str(name), value, inputs.value_locations[name], symbols) for name, value in inputs.items()
         )
     raise SpecError("spec has no 'input': give the input shape without the batch axis, such as [28, 28, 1]",
                     location=start)
 
 
-def _parse_input(name: str, value: Any, location: Location) -> InputSpec:
+def _parse_input(name: str, value: Any, location: Location, symbols: _Symbols) -> InputSpec:
     dtype = "float32"
     if isinstance(value, YamlMap):
         for key in value:
@@ -304,7 +340,7 @@ def _parse_input(name: str, value: Any, location: Location) -> InputSpec:
             raise SpecError(f"input '{name}': dtype must be a string such as int32, found {describe(dtype)}",
                             location=value.value_locations["dtype"])
         location, value = value.value_locations["shape"], value["shape"]
-    return InputSpec(name=name, shape=_parse_shape(value, location, f"input '{name}'"), dtype=dtype,
+    return InputSpec(name=name, shape=_parse_shape(value, location, f"input '{name}'", symbols), dtype=dtype,
                      location=location)
 
 

@@ -101,14 +101,15 @@ ERRORS = [
                  "'tag:yaml.org,2002:python/object/apply:os.system'\n", id="python-tag"),
     pytest.param("input: [4]\nlayer: []\n",
                  "model.yaml:2:1: unknown top-level key 'layer' (did you mean 'layers'?); expected one of: name, "
-                 "batch, input, inputs, blocks, layers, outputs, budget\n", id="unknown-top-level-key"),
+                 "batch, input, inputs, symbols, blocks, layers, outputs, budget\n", id="unknown-top-level-key"),
     pytest.param("input: [4]\ninput: [5]\nlayers: []\n",
                  "model.yaml:2:1: duplicate key 'input' (first at line 1)\n", id="duplicate-key"),
     pytest.param("layers: [{type: Dense, units: 2}]\n",
                  "model.yaml:1:1: spec has no 'input': give the input shape without the batch axis, such as "
                  "[28, 28, 1]\n", id="no-input"),
     pytest.param("input: [0, 3]\nlayers: [{type: Dense, units: 2}]\n",
-                 "model.yaml:1:9: input 'input' dimension 0 must be a positive integer or null, found 0\n",
+                 "model.yaml:1:9: input 'input' dimension 0 must be a positive integer, a symbol such as H, or "
+                 "null, found 0\n",
                  id="zero-dimension"),
     pytest.param("input: [4]\nlayers:\n  - type: Dense\n    units: 2\n  - units: 3\n",
                  "model.yaml:5:5: layer has no 'type' (such as Dense or Conv2D)\n", id="no-type"),

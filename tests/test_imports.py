@@ -13,11 +13,12 @@ PACKAGE = Path(__file__).resolve().parent.parent / "calc"
 ALLOWED = {
     "errors": set(),
     "dims": {"errors"},
-    "spec": {"dims", "errors"},
+    "symbolic": {"dims", "errors"},
+    "spec": {"dims", "errors", "symbolic"},
     "rules": {"dims", "errors", "rules"},
     "graph": {"rules", "dims", "errors", "spec"},
     "report": {"dims"},
-    "analyze": {"graph", "report", "dims", "errors", "spec"},
+    "analyze": {"graph", "report", "dims", "errors", "spec", "symbolic"},
     "render": {"render", "report", "dims", "errors", "rules"},
 }
 THIRD_PARTY_OWNERS = {"yaml": {"spec"}, "rich": {"render", "cli"}, "typer": {"cli"}}
@@ -58,3 +59,15 @@ def test_imports_flow_one_way(path):
             assert name in ALLOWED[own], f"{path.name}: stage '{own}' must not import '{name}'"
         if kind == "external" and name in THIRD_PARTY_OWNERS:
             assert own in THIRD_PARTY_OWNERS[name], f"{path.name}: only {THIRD_PARTY_OWNERS[name]} may import {name}"
+
+
+def test_concrete_specs_do_not_import_symbolic_support():
+    """A spec without symbols pays nothing for them at start-up (issue: symbolic dimensions)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, calc; calc.analyze(calc.load_spec('specs/mnist_convnet.yaml')); "
+            "print('calc.symbolic' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=PACKAGE.parent, check=True)
+    assert result.stdout.strip() == "False"

@@ -13,7 +13,9 @@ def count(value: Dim) -> str:
     >>> count(34826), count(None)
     ('34,826', '?')
     """
-    return "?" if value is None else f"{value:,}"
+    if value is None:
+        return "?"
+    return f"{value:,}" if isinstance(value, int) else str(value)
 
 
 def human(value: Dim) -> str:
@@ -24,6 +26,8 @@ def human(value: Dim) -> str:
     """
     if value is None:
         return "unknown"
+    if not isinstance(value, int):
+        return str(value)
     for size, unit in _UNITS:
         if abs(value) >= size:
             return f"{value / size:.1f} {unit}"

@@ -44,6 +44,9 @@ def build_table(report: Report, title: str) -> Group:
         if value is not None and size != str(value):
             footer.append(f" ({size})")
         footer.append("\n")
+    if report.valid_when:
+        footer.append(" Valid when: ", style="bold")
+        footer.append(", ".join(report.valid_when) + "\n")
     return Group(table, footer)
 
 

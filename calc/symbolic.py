@@ -1,0 +1,305 @@
+"""Exact symbolic integer dimensions: `H - 4`, `(H + 1) // 2`, `16*H*W`.
+
+Imported only when a spec has a symbol, so specs without symbols pay nothing
+for it.  An `Expr` is a canonical polynomial over atoms — symbols and floor
+divisions of expressions by positive integers — with integer coefficients, so
+equal expressions compare equal and print the same.  It supports what layer
+rules use: + - * // % with integers and expressions, and comparisons.  A
+comparison that cannot be decided records the assumption that keeps the layer
+valid (rules compare only to detect errors) in `dims.ASSUMPTIONS`, and the
+report states it; anything that needs a concrete value (`int()`, `range`,
+truth of an unknown remainder) raises a clear error instead of guessing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, Tuple, Union
+
+from . import dims
+from .errors import ShapeError
+
+Monomial = Tuple[object, ...]  # sorted atoms (symbols are str, floor divisions are Floor); () is the constant
+
+
+class SymbolicValueError(ShapeError):
+    """A rule needed a concrete number where the dimension is symbolic."""
+
+
+@dataclass(frozen=True)
+class Floor:
+    """numerator // denominator, kept as an atom when it does not simplify."""
+
+    numerator: "Expr"
+    denominator: int
+
+    def __str__(self) -> str:
+        text = str(self.numerator)
+        if len(self.numerator.terms) > 1:
+            text = f"({text})"
+        return f"{text} // {self.denominator}"
+
+
+def _key(atom: object) -> Tuple[int, str]:
+    return (0, atom) if isinstance(atom, str) else (1, str(atom))
+
+
+class Expr:
+    """A symbolic integer: a sum of coefficient × monomial."""
+
+    __slots__ = ("terms", "_hash")
+
+    def __init__(self, terms: Dict[Monomial, int]) -> None:
+        self.terms = {monomial: coefficient for monomial, coefficient in terms.items() if coefficient}
+        self._hash = hash(frozenset(self.terms.items()))
+
+    @staticmethod
+    def symbol(name: str) -> "Expr":
+        return Expr({(name,): 1})
+
+    @staticmethod
+    def make(terms: Dict[Monomial, int]) -> "Union[Expr, int]":
+        """An Expr, or a plain int when no symbol is left."""
+        expr = Expr(terms)
+        if not expr.terms:
+            return 0
+        if set(expr.terms) == {()}:
+            return expr.terms[()]
+        return expr
+
+    @property
+    def constant(self) -> int:
+        return self.terms.get((), 0)
+
+    def symbols(self) -> set:
+        found = set()
+        for monomial in self.terms:
+            for atom in monomial:
+                found |= {atom} if isinstance(atom, str) else atom.numerator.symbols()
+        return found
+
+    def evaluate(self, values: Dict[str, int]) -> int:
+        """The value for concrete symbols (all of them must be given)."""
+        total = 0
+        for monomial, coefficient in self.terms.items():
+            term = coefficient
+            for atom in monomial:
+                term *= values[atom] if isinstance(atom, str) else atom.numerator.evaluate(values) // atom.denominator
+            total += term
+        return total
+
+    # -- arithmetic ---------------------------------------------------------------------
+    def __add__(self, other):
+        other = _lift(other)
+        if other is NotImplemented:
+            return NotImplemented
+        terms = dict(self.terms)
+        for monomial, coefficient in other.terms.items():
+            terms[monomial] = terms.get(monomial, 0) + coefficient
+        return Expr.make(terms)
+
+    __radd__ = __add__
+
+    def __neg__(self):
+        return Expr.make({monomial: -coefficient for monomial, coefficient in self.terms.items()})
+
+    def __sub__(self, other):
+        other = _lift(other)
+        return NotImplemented if other is NotImplemented else self + (-other)
+
+    def __rsub__(self, other):
+        return (-self) + other
+
+    def __mul__(self, other):
+        other = _lift(other)
+        if other is NotImplemented:
+            return NotImplemented
+        terms: Dict[Monomial, int] = {}
+        for left, a in self.terms.items():
+            for right, b in other.terms.items():
+                monomial = tuple(sorted(left + right, key=_key))
+                terms[monomial] = terms.get(monomial, 0) + a * b
+        return Expr.make(terms)
+
+    __rmul__ = __mul__
+
+    def __floordiv__(self, other):
+        if isinstance(other, Expr):
+            raise SymbolicValueError(f"cannot divide by the symbolic value '{other}'")
+        if not isinstance(other, int) or isinstance(other, bool):
+            return NotImplemented
+        if other <= 0:
+            raise SymbolicValueError(f"cannot divide '{self}' by {other}")
+        if other == 1:
+            return self
+        # (d·q + r) // d = q + r // d, with every coefficient of r in [0, d)
+        quotient = {monomial: coefficient // other for monomial, coefficient in self.terms.items()}
+        remainder = {monomial: coefficient % other for monomial, coefficient in self.terms.items()}
+        rest = Expr.make(remainder)
+        if isinstance(rest, int):
+            return Expr.make(quotient) + rest // other
+        if len(rest.terms) == 1 and not rest.constant:
+            (monomial, coefficient), = rest.terms.items()
+            if coefficient == 1 and len(monomial) == 1 and isinstance(monomial[0], Floor):
+                inner = monomial[0]  # (n // a) // b == n // (a·b)
+                return Expr.make(quotient) + inner.numerator // (inner.denominator * other)
+        return Expr.make(quotient) + Expr({(Floor(rest, other),): 1})
+
+    def __rfloordiv__(self, other):
+        raise SymbolicValueError(f"cannot divide by the symbolic value '{self}'")
+
+    def __mod__(self, other):
+        return self - other * (self // other)
+
+    # -- comparisons -------------------------------------------------------------------------
+    def __eq__(self, other):
+        other = _lift(other)
+        if other is NotImplemented:
+            return NotImplemented
+        return self.terms == other.terms
+
+    def __ne__(self, other):
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __lt__(self, other):
+        return _compare(self - other, "<")
+
+    def __le__(self, other):
+        return _compare(self - other, "<=")
+
+    def __gt__(self, other):
+        return _compare(self - other, ">")
+
+    def __ge__(self, other):
+        return _compare(self - other, ">=")
+
+    def __bool__(self) -> bool:
+        raise SymbolicValueError(f"needs a concrete value, but '{self}' is symbolic: bind its symbols with --set")
+
+    def __index__(self) -> int:
+        raise SymbolicValueError(f"needs a concrete value, but '{self}' is symbolic: bind its symbols with --set")
+
+    __int__ = __index__
+
+    # -- text ------------------------------------------------------------------------------------
+    def __str__(self) -> str:
+        def order(item):
+            monomial, _ = item
+            return (monomial == (), -len(monomial), [_key(atom) for atom in monomial])
+
+        text = ""
+        for monomial, coefficient in sorted(self.terms.items(), key=order):
+            magnitude = abs(coefficient)
+            if monomial:
+                grouped = magnitude != 1 or len(monomial) > 1
+                body = "*".join(f"({atom})" if grouped and isinstance(atom, Floor) else str(atom) for atom in monomial)
+                body = body if magnitude == 1 else f"{magnitude}*{body}"
+            else:
+                body = str(magnitude)
+            if not text:
+                text = f"-{body}" if coefficient < 0 else body
+            else:
+                text += f" - {body}" if coefficient < 0 else f" + {body}"
+        return text
+
+    __repr__ = __str__
+
+    def __format__(self, spec: str) -> str:
+        return str(self)
+
+
+def _lift(value) -> "Expr":
+    if isinstance(value, Expr):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Expr({(): value})
+    return NotImplemented
+
+
+def _bounds(expr: "Expr") -> Tuple[object, object]:
+    """(lowest, highest) values when every symbol is at least 1 and every floor at least 0; None if unbounded."""
+    low = high = expr.constant
+    for monomial, coefficient in expr.terms.items():
+        if not monomial:
+            continue
+        at_least = 1 if all(isinstance(atom, str) for atom in monomial) else 0
+        if coefficient > 0:
+            low = None if low is None else low + coefficient * at_least
+            high = None
+        else:
+            high = None if high is None else high + coefficient * at_least
+            low = None
+    return low, high
+
+
+_NEGATION = {"<": ">=", "<=": ">", ">": "<=", ">=": "<"}
+
+
+def _compare(difference, operator: str) -> bool:
+    """difference OP 0: decided when the bounds allow; otherwise assume False and record the opposite."""
+    if isinstance(difference, int):
+        return {"<": difference < 0, "<=": difference <= 0, ">": difference > 0, ">=": difference >= 0}[operator]
+    low, high = _bounds(difference)
+    decided = {
+        "<": (high is not None and high < 0, low is not None and low >= 0),
+        "<=": (high is not None and high <= 0, low is not None and low > 0),
+        ">": (low is not None and low > 0, high is not None and high <= 0),
+        ">=": (low is not None and low >= 0, high is not None and high < 0),
+    }
+    surely_true, surely_false = decided[operator]
+    if surely_true or surely_false:
+        return surely_true
+    dims.assume(condition(difference, _NEGATION[operator]))
+    return False
+
+
+def condition(difference: "Expr", operator: str) -> Tuple[str, str, int]:
+    """'difference OP 0' as (left side, operator, bound), with constants moved right, floors
+    unwrapped and a lone symbol solved for; strict inequalities become >= / <=.
+
+    >>> condition(Expr.symbol("H") - 5, ">=")
+    ('H', '>=', 5)
+    >>> condition((Expr.symbol("H") + 1) // 2 - 3, ">")
+    ('H', '>=', 7)
+    """
+    if operator in (">", "<"):  # integers: d > 0 is d >= 1, d < 0 is d <= -1
+        difference = difference - 1 if operator == ">" else difference + 1
+        operator += "="
+    bound = -difference.constant
+    left = difference + bound
+    while isinstance(left, Expr) and len(left.terms) == 1:
+        (monomial, coefficient), = left.terms.items()
+        if len(monomial) != 1 or coefficient < 0:
+            break
+        if coefficient > 1:  # c·x >= b  is  x >= ceil(b / c);  c·x <= b  is  x <= floor(b / c)
+            bound = -(-bound // coefficient) if operator == ">=" else bound // coefficient
+            left = Expr({monomial: 1})
+            continue
+        atom = monomial[0]
+        if not isinstance(atom, Floor):
+            break
+        # n // d >= b  is  n >= b·d;  n // d <= b  is  n <= b·d + d - 1
+        bound = bound * atom.denominator + (atom.denominator - 1 if operator == "<=" else 0)
+        constant = atom.numerator.constant
+        left, bound = atom.numerator - constant, bound - constant
+    return str(left), operator, bound
+
+
+def summarize(conditions) -> Tuple[str, ...]:
+    """Merge (left, operator, bound) conditions: the strongest bound per left side, as text."""
+    strongest: Dict[Tuple[str, str], int] = {}
+    for left, operator, bound in conditions:
+        key = (left, operator)
+        if key not in strongest:
+            strongest[key] = bound
+        else:
+            strongest[key] = max(strongest[key], bound) if operator == ">=" else min(strongest[key], bound)
+    return tuple(f"{left} {operator} {bound}" for (left, operator), bound in strongest.items())
+
+
+def parse_symbol(name: str) -> Expr:
+    return Expr.symbol(name)
