@@ -1,4 +1,4 @@
-"""Max and average pooling of any rank, written once in `Pooling`."""
+"""Max and average pooling of any rank, written once in `Pooling` (windows) and `GlobalPooling`."""
 
 from __future__ import annotations
 
@@ -104,3 +104,70 @@ class AveragePooling3D(Pooling):
     rank = 3
     aliases = ("AvgPool3D",)
     pool_size: Size = field()  # required: unlike MaxPooling, Keras gives AveragePooling no default
+
+
+@dataclass(frozen=True, kw_only=True)
+class GlobalPooling(Layer):
+    """Max or average over all `rank` spatial axes at once.
+
+    output: (batch, C), or with keepdims (batch, 1…, C) (channels_first: (batch, C, 1…))
+    params: 0
+    MACs:   0 (comparisons and additions, no multiply-accumulate)
+    """
+
+    rank: ClassVar[int]
+
+    data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
+    keepdims: bool = False
+
+    def output_shape(self, x: Shape) -> Shape:
+        batch, _, channels = split_channels(x, self.data_format, self.rank)
+        return join_channels(batch, (1,) * self.rank if self.keepdims else (), channels, self.data_format)
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class GlobalMaxPooling1D(GlobalPooling):
+    __doc__ = GlobalPooling.__doc__
+    rank = 1
+    aliases = ("GlobalMaxPool1D",)
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class GlobalMaxPooling2D(GlobalPooling):
+    __doc__ = GlobalPooling.__doc__
+    rank = 2
+    aliases = ("GlobalMaxPool2D",)
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class GlobalMaxPooling3D(GlobalPooling):
+    __doc__ = GlobalPooling.__doc__
+    rank = 3
+    aliases = ("GlobalMaxPool3D",)
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class GlobalAveragePooling1D(GlobalPooling):
+    __doc__ = GlobalPooling.__doc__
+    rank = 1
+    aliases = ("GlobalAvgPool1D",)
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class GlobalAveragePooling2D(GlobalPooling):
+    __doc__ = GlobalPooling.__doc__
+    rank = 2
+    aliases = ("GlobalAvgPool2D",)
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class GlobalAveragePooling3D(GlobalPooling):
+    __doc__ = GlobalPooling.__doc__
+    rank = 3
+    aliases = ("GlobalAvgPool3D",)
