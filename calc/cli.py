@@ -32,6 +32,8 @@ app = typer.Typer(
 class Format(str, Enum):
     table = "table"
     json = "json"
+    markdown = "markdown"
+    csv = "csv"
 
 
 def _version(value: bool) -> None:
@@ -103,33 +105,158 @@ MAX_LAYERS_OPTION = typer.Option(
     1_000_000, "--max-layers", min=1, help="Refuse specs that expand (blocks, repeat) to more layers than this.")
 
 
+FORMAT_OPTION = typer.Option(Format.table, "--format", "-f", help="Output format.")
+OUTPUT_OPTION = typer.Option(None, "--output", "-o", help="Write to this file (atomically) instead of stdout.",
+                             show_default=False)
+
+
+def write_output(text: str, output: Optional[Path]) -> None:
+    """Print, or replace `output` in one step: a reader never sees a half-written file."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    import tempfile
+
+    from .errors import UsageError
+
+    directory = output.resolve().parent
+    try:
+        handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{output.name}.", suffix=".tmp")
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, output)
+    except OSError as error:
+        raise UsageError(f"cannot write {output}: {error.strerror or error}") from None
+
+
+def table_text(renderable) -> str:
+    """A rich renderable as plain text at its natural width (for --output)."""
+    import io
+
+    from rich.console import Console
+    from rich.measure import Measurement
+
+    console = Console(file=io.StringIO(), color_system=None, width=10_000)
+    width = Measurement.get(console, console.options, renderable).maximum
+    console = Console(file=io.StringIO(), color_system=None, width=max(width, 40))
+    console.print(renderable)
+    return "\n".join(line.rstrip() for line in console.file.getvalue().splitlines()) + "\n"
+
+
+def load_report(spec: str, bindings: List[str], max_layers: int):
+    """(Spec, Report) of a spec file."""
+    from .analyze import analyze
+    from .spec import load_spec
+
+    parsed = load_spec(spec, max_layers=max_layers, bindings=parse_bindings(bindings))
+    return parsed, analyze(parsed)
+
+
 @app.command()
 def summary(
     spec: str = SPEC_ARGUMENT,
-    output_format: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
+    output_format: Format = FORMAT_OPTION,
     depth: Optional[int] = typer.Option(
         None, "--depth", min=1, help="Show blocks nested this deep or more as one row each (1: top level only)."),
     bindings: List[str] = SET_OPTION,
+    output: Optional[Path] = OUTPUT_OPTION,
     max_layers: int = MAX_LAYERS_OPTION,
     debug: bool = DEBUG_OPTION,
 ) -> None:
     """Print every layer's output shape, parameters and MACs, and the totals."""
     with reported_errors(debug):
-        from .analyze import analyze
-        from .spec import load_spec
-
-        report = analyze(load_spec(spec, max_layers=max_layers, bindings=parse_bindings(bindings)))
+        _, report = load_report(spec, bindings, max_layers)
         if depth is not None:
             report = report.collapsed(depth)
+        title = report.name or ("stdin" if spec == "-" else Path(spec).stem)
         if output_format is Format.json:
             from .render.json import render_json
 
-            sys.stdout.write(render_json(report))
-            return
-        from .render.table import print_table
+            write_output(render_json(report), output)
+        elif output_format is Format.markdown:
+            from .render.markdown import render_summary_markdown
 
-        title = report.name or ("stdin" if spec == "-" else Path(spec).stem)
-        print_table(report, title, _console())
+            write_output(render_summary_markdown(report, title), output)
+        elif output_format is Format.csv:
+            from .render.csv import render_summary_csv
+
+            write_output(render_summary_csv(report), output)
+        else:
+            from .render.table import build_table, print_table
+
+            if output is None:
+                print_table(report, title, _console())
+            else:
+                write_output(table_text(build_table(report, title)), output)
+
+
+LIMIT_HELP = "Overrides the spec's budget; K/M/G/T suffixes (2M = 2,000,000)."
+
+
+@app.command()
+def check(
+    specs: List[str] = typer.Argument(..., help="Model specs (YAML), or - for standard input.", show_default=False),
+    max_params: Optional[str] = typer.Option(None, "--max-params", help="Total parameters. " + LIMIT_HELP),
+    max_trainable_params: Optional[str] = typer.Option(None, "--max-trainable-params",
+                                                       help="Trainable parameters. " + LIMIT_HELP),
+    max_non_trainable_params: Optional[str] = typer.Option(None, "--max-non-trainable-params",
+                                                           help="Non-trainable parameters. " + LIMIT_HELP),
+    max_macs: Optional[str] = typer.Option(None, "--max-macs", help="MACs per example. " + LIMIT_HELP),
+    max_layer_params: Optional[str] = typer.Option(None, "--max-layer-params",
+                                                   help="Parameters of any one layer. " + LIMIT_HELP),
+    output_format: Format = FORMAT_OPTION,
+    bindings: List[str] = SET_OPTION,
+    output: Optional[Path] = OUTPUT_OPTION,
+    max_layers: int = MAX_LAYERS_OPTION,
+    debug: bool = DEBUG_OPTION,
+) -> None:
+    """Enforce parameter and MAC budgets: exit 0 when all hold, 1 when one is exceeded, 2 for invalid input."""
+    from .budget import check_budgets
+    from .spec import parse_count
+
+    flags = {"max_params": max_params, "max_trainable_params": max_trainable_params,
+             "max_non_trainable_params": max_non_trainable_params, "max_macs": max_macs,
+             "max_layer_params": max_layer_params}
+    with reported_errors(debug):
+        from .errors import UsageError
+
+        try:
+            overrides = {name: parse_count(value, "--" + name.replace("_", "-")) for name, value in flags.items()
+                         if value is not None}
+        except Exception as error:
+            raise UsageError(getattr(error, "message", str(error))) from None
+    results, worst = [], 0
+    for spec in specs:
+        try:
+            with reported_errors(debug):
+                parsed, report = load_report(spec, bindings, max_layers)
+                results.append(check_budgets(report, {**parsed.budget, **overrides}, spec))
+        except typer.Exit as exit_code:
+            worst = max(worst, exit_code.exit_code)
+    worst = max(worst, *(0 if result.ok else 1 for result in results)) if results else worst
+    with reported_errors(debug):
+        if output_format is Format.json:
+            import json
+
+            payload = {"ok": worst == 0, "exit_code": worst, "specs": [result.as_dict() for result in results]}
+            write_output(json.dumps(payload, indent=2) + "\n", output)
+        elif output_format is Format.markdown:
+            from .render.markdown import render_check_markdown
+
+            write_output(render_check_markdown(results), output)
+        elif output_format is Format.csv:
+            from .render.csv import render_check_csv
+
+            write_output(render_check_csv(results), output)
+        else:
+            from .render.table import build_check, print_unwrapped
+
+            renderable = build_check(results)
+            if output is None:
+                print_unwrapped(renderable, _console())
+            else:
+                write_output(table_text(renderable), output)
+    raise typer.Exit(worst)
 
 
 @app.command()

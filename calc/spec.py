@@ -26,7 +26,7 @@ MAX_LAYERS = 1_000_000  # after blocks and repeat are expanded
 MAX_BLOCK_DEPTH = 32
 TOP_LEVEL_KEYS = ("name", "batch", "input", "inputs", "symbols", "blocks", "layers", "outputs", "budget")
 RESERVED_LAYER_KEYS = ("type", "name", "inputs", "repeat", "trainable")
-BUDGET_KEYS = ("max_params", "max_trainable_params", "max_non_trainable_params", "max_macs")
+BUDGET_KEYS = ("max_params", "max_trainable_params", "max_non_trainable_params", "max_macs", "max_layer_params")
 _SUFFIXES = {"K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 
 

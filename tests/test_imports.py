@@ -19,7 +19,8 @@ ALLOWED = {
     "graph": {"rules", "dims", "errors", "spec"},
     "report": {"dims"},
     "analyze": {"graph", "report", "dims", "errors", "spec", "symbolic"},
-    "render": {"render", "report", "dims", "errors", "rules"},
+    "budget": {"report", "errors", "dims"},
+    "render": {"render", "report", "budget", "dims", "errors", "rules"},
 }
 THIRD_PARTY_OWNERS = {"yaml": {"spec"}, "rich": {"render", "cli"}, "typer": {"cli"}}
 

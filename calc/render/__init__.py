@@ -39,3 +39,27 @@ def shapes(value: "Shape | list") -> str:
     if isinstance(value, list):
         return "[" + ", ".join(format_shape(item) for item in value) + "]"
     return format_shape(value)
+
+
+def percent(value) -> str:
+    """A margin in percent: '+92.1%', '-3.5%', or 'n/a' for a zero limit."""
+    return "n/a" if value is None else f"{value:+.1f}%"
+
+
+def summary_rows(report):
+    """(name, type, output shape, params, MACs, connected to) for every input and layer, as text."""
+    for row in report.inputs:
+        yield row.name, "InputLayer", shapes(row.shape), "0", "0", ""
+    for row in report.layers:
+        yield (row.name, row.type, shapes(row.output_shape), count(row.counts.params), count(row.counts.macs),
+               ", ".join(row.inputs))
+
+
+def totals_lines(report):
+    """('Total params', '34,826 (34.8 K)') ... for the footer of every text format."""
+    totals = report.totals
+    for label, value in (("Total params", totals.params), ("Trainable params", totals.trainable_params),
+                         ("Non-trainable params", totals.non_trainable_params), ("MACs per example", totals.macs)):
+        size = human(value)
+        text = count(value) if value is not None else "unknown"
+        yield label, text + (f" ({size})" if value is not None and size != str(value) else "")

@@ -36,7 +36,7 @@ def list_layers() -> Table:
             if rule_class.family != family:
                 continue
             aliases = f" ({', '.join(rule_class.aliases)})" if rule_class.aliases else ""
-            arguments = ", ".join(f"{f.name}={_default(f)}" for f in shape_arguments(rule_class))
+            arguments = ", ".join(f"{rules.argument_name(f)}={_default(f)}" for f in shape_arguments(rule_class))
             table.add_row(family, name + aliases, arguments)
     return table
 
@@ -51,7 +51,7 @@ def describe_layer(type_name: str) -> Group:
     table.add_column("Default")
     for f in dataclasses.fields(rule_class):
         kind = rules.describe_type(f) if rules.affects_shapes(f) else "no effect on shapes or counts"
-        table.add_row(f.name, kind, _default(f))
+        table.add_row(rules.argument_name(f), kind, _default(f))
     aliases = f"  aliases: {', '.join(rule_class.aliases)}" if rule_class.aliases else ""
     header = Text(f"{rule_class.__name__} ({rule_class.family}){aliases}\n", style="bold")
     return Group(header, Text(inspect.cleandoc(rule_class.__doc__ or "") + "\n"), table)

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..report import Report
-from . import count, human, shapes
+from . import count, human, percent, shapes
 
 
 def build_table(report: Report, title: str) -> Group:
@@ -51,9 +51,31 @@ def build_table(report: Report, title: str) -> Group:
 
 
 def print_table(report: Report, title: str, console: Console) -> None:
-    renderable = build_table(report, title)
+    print_unwrapped(build_table(report, title), console)
+
+
+def print_unwrapped(renderable, console: Console) -> None:
     if not console.is_terminal:
         # Piped output is never wrapped: widen the page to the table's natural width.
         natural = Measurement.get(console, console.options.update_width(10_000), renderable).maximum
         console.width = max(console.width, natural)
     console.print(renderable)
+
+
+def build_check(results) -> Group:
+    """One table per spec: each budget's limit, actual, margin and verdict."""
+    parts = []
+    for result in results:
+        table = Table(title=result.spec, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+        for column in ("Budget", "Limit", "Actual", "Margin", "Verdict"):
+            table.add_column(column, justify="left" if column in ("Budget", "Verdict") else "right", no_wrap=True)
+        for budget in result.results:
+            name = budget.name + (f" ({budget.layer})" if budget.layer else "")
+            margin = f"{count(budget.margin)} ({percent(budget.margin_percent)})"
+            verdict = Text("ok", style="green") if budget.ok else Text(
+                f"EXCEEDED by {count(-budget.margin)}", style="bold red")
+            table.add_row(name, count(budget.limit), count(budget.actual), margin, verdict)
+        if not result.results:
+            table.add_row("(no budget: add one under budget: or pass --max-params)", "", "", "", "")
+        parts.append(table)
+    return Group(*parts)

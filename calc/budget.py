@@ -1,0 +1,80 @@
+"""Report + limits -> the verdict of `layercalc check`: numbers only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Tuple
+
+from .errors import ShapeError
+from .report import Report
+
+# Budget name -> (what it limits, the report's total it reads). max_layer_params limits each layer.
+BUDGETS = {
+    "max_params": ("total parameters", "params"),
+    "max_trainable_params": ("trainable parameters", "trainable_params"),
+    "max_non_trainable_params": ("non-trainable parameters", "non_trainable_params"),
+    "max_macs": ("MACs per example", "macs"),
+    "max_layer_params": ("parameters of any one layer", "params"),
+}
+
+
+@dataclass(frozen=True)
+class BudgetResult:
+    name: str
+    limit: int
+    actual: int
+    layer: Optional[str] = None  # for per-layer budgets: the largest layer
+
+    @property
+    def ok(self) -> bool:
+        return self.actual <= self.limit
+
+    @property
+    def margin(self) -> int:
+        """What is left (positive) or the excess (negative)."""
+        return self.limit - self.actual
+
+    @property
+    def margin_percent(self) -> Optional[float]:
+        return None if self.limit == 0 else round(100 * self.margin / self.limit, 2)
+
+    def as_dict(self) -> Dict[str, object]:
+        return {"budget": self.name, "limit": self.limit, "actual": self.actual, "margin": self.margin,
+                "margin_percent": self.margin_percent, "ok": self.ok,
+                **({"layer": self.layer} if self.layer else {})}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    spec: str
+    results: Tuple[BudgetResult, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(result.ok for result in self.results)
+
+    def as_dict(self) -> Dict[str, object]:
+        return {"spec": self.spec, "ok": self.ok, "budgets": [result.as_dict() for result in self.results]}
+
+
+def check_budgets(report: Report, limits: Dict[str, int], spec: str) -> CheckResult:
+    """Compare the report with each limit; a figure that is unknown or symbolic cannot be checked."""
+    results: List[BudgetResult] = []
+    for name, limit in limits.items():
+        what, column = BUDGETS[name]
+        layer = None
+        if name == "max_layer_params":
+            rows = report.layers
+            largest = max(rows, key=lambda row: row.counts.params if isinstance(row.counts.params, int) else -1)
+            actual, layer = largest.counts.params, largest.name
+            unknown = [row.name for row in rows if not isinstance(row.counts.params, int)]
+            if unknown:
+                actual = getattr(next(row for row in rows if row.name == unknown[0]).counts, column)
+        else:
+            actual = getattr(report.totals, column)
+        if not isinstance(actual, int):
+            reason = "unknown (it depends on a dimension given as null)" if actual is None else \
+                f"the symbolic expression '{actual}' (bind its symbols with --set)"
+            raise ShapeError(f"cannot check {name}: the {what} are {reason}")
+        results.append(BudgetResult(name, limit, actual, layer))
+    return CheckResult(spec, tuple(results))

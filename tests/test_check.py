@@ -1,0 +1,87 @@
+"""`layercalc check`: every exit-code path (SPEC.md section 4)."""
+
+import json
+
+import pytest
+
+from tests.conftest import ROOT
+
+MNIST = ROOT / "specs" / "mnist_convnet.yaml"  # 34,826 params (keras.io), 2,440,960 MACs
+SEED = "input: [10, 20]\nlayers: [{type: Dense, units: 30}]\n"  # 630 params, 6,000 MACs (SPEC.md seed)
+
+
+def verdicts(result):
+    return [(budget["budget"], budget["ok"]) for spec in json.loads(result.stdout)["specs"]
+            for budget in spec["budgets"]]
+
+
+@pytest.mark.parametrize("flag, limit, code", [
+    ("--max-params", "34826", 0),  # exactly at the budget holds
+    ("--max-params", "34825", 1),
+    ("--max-params", "35K", 0),
+    ("--max-params", "0.03M", 1),
+    ("--max-trainable-params", "34826", 0),
+    ("--max-non-trainable-params", "0", 0),
+    ("--max-macs", "2440960", 0),
+    ("--max-macs", "2.44M", 1),
+    ("--max-layer-params", "18496", 0),  # conv2d_1 is the largest layer
+    ("--max-layer-params", "18K", 1),
+])
+def test_each_budget_within_at_and_over(cli, flag, limit, code):
+    result = cli(["check", MNIST, flag, limit, "-f", "json"])
+    assert result.exit_code == code, result.stderr
+    report = json.loads(result.stdout)
+    assert report["ok"] is (code == 0) and report["exit_code"] == code
+
+
+def test_budget_from_the_spec_and_flags_override_it(cli, write_spec):
+    path = write_spec(SEED + "budget: {max_params: 600, max_macs: 6K}\n")
+    result = cli(["check", path, "-f", "json"])
+    assert result.exit_code == 1 and verdicts(result) == [("max_params", False), ("max_macs", True)]
+    assert cli(["check", path, "--max-params", "630"]).exit_code == 0
+
+
+def test_table_line_per_budget(cli, write_spec):
+    path = write_spec(SEED + "budget: {max_params: 600, max_macs: 8K}\n")
+    lines = [line.split() for line in cli(["check", path]).stdout.splitlines()]
+    assert ["max_params", "600", "630", "-30", "(-5.0%)", "EXCEEDED", "by", "30"] in lines
+    assert ["max_macs", "8,000", "6,000", "2,000", "(+25.0%)", "ok"] in lines
+
+
+def test_several_specs_exit_with_the_worst(cli, write_spec):
+    over = write_spec(SEED + "budget: {max_params: 600}\n", "over.yaml")
+    fine = write_spec(SEED + "budget: {max_params: 1K}\n", "fine.yaml")
+    broken = write_spec("input: [4]\nlayers: [{type: Dense}]\n", "broken.yaml")
+    assert cli(["check", fine, fine]).exit_code == 0
+    assert cli(["check", fine, over]).exit_code == 1
+    result = cli(["check", over, broken, fine])
+    assert result.exit_code == 2
+    assert "broken.yaml:2:10: layer 'dense' (Dense): missing required argument 'units'" in result.stderr
+    assert "over.yaml" in result.stdout and "fine.yaml" in result.stdout  # the valid ones are still reported
+
+
+def test_invalid_flag_is_exit_2(cli):
+    result = cli(["check", MNIST, "--max-params", "lots"])
+    assert result.exit_code == 2
+    assert result.stderr == ("layercalc: --max-params must be a whole non-negative number, optionally with K, M, G "
+                             "or T (such as 2M), found 'lots'\n")
+
+
+def test_symbolic_figures_cannot_be_checked(cli, write_spec):
+    path = write_spec("input: [H]\nlayers: [{type: Dense, units: 2}]\nbudget: {max_macs: 1K}\n")
+    result = cli(["check", path])
+    assert result.exit_code == 2
+    assert result.stderr == ("layercalc: cannot check max_macs: the MACs per example are the symbolic expression "
+                             "'2*H' (bind its symbols with --set)\n")
+    assert cli(["check", path, "--set", "H=500"]).exit_code == 0
+    assert cli(["check", path, "--set", "H=501"]).exit_code == 1
+
+
+@pytest.mark.parametrize("output_format", ["markdown", "csv"])
+def test_check_formats(cli, write_spec, output_format):
+    path = write_spec(SEED + "budget: {max_params: 600}\n")
+    result = cli(["check", path, "-f", output_format])
+    assert result.exit_code == 1
+    expected = {"markdown": "| `model.yaml` | max_params | 600 | 630 | -30 (-5.0%) | ❌ exceeded |",
+                "csv": "model.yaml,max_params,,600,630,-30,-5.0,exceeded"}[output_format]
+    assert expected in result.stdout.splitlines()
