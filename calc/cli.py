@@ -260,6 +260,45 @@ def check(
 
 
 @app.command()
+def diff(
+    before: str = typer.Argument(..., help="The spec before the change.", show_default=False),
+    after: str = typer.Argument(..., help="The spec after the change.", show_default=False),
+    output_format: Format = FORMAT_OPTION,
+    show_all: bool = typer.Option(False, "--all", help="Also list the layers that did not change."),
+    bindings: List[str] = SET_OPTION,
+    output: Optional[Path] = OUTPUT_OPTION,
+    max_layers: int = MAX_LAYERS_OPTION,
+    debug: bool = DEBUG_OPTION,
+) -> None:
+    """Compare two specs: layers added, removed and changed (matched by name), and the totals."""
+    with reported_errors(debug):
+        from .diff import diff_reports
+
+        result = diff_reports(load_report(before, bindings, max_layers)[1],
+                              load_report(after, bindings, max_layers)[1], before, after)
+        if output_format is Format.json:
+            import json
+
+            write_output(json.dumps(result.as_dict(), indent=2) + "\n", output)
+        elif output_format is Format.markdown:
+            from .render.markdown import render_diff_markdown
+
+            write_output(render_diff_markdown(result, show_all), output)
+        elif output_format is Format.csv:
+            from .render.csv import render_diff_csv
+
+            write_output(render_diff_csv(result), output)
+        else:
+            from .render.table import build_diff, print_unwrapped
+
+            renderable = build_diff(result, show_all)
+            if output is None:
+                print_unwrapped(renderable, _console())
+            else:
+                write_output(table_text(renderable), output)
+
+
+@app.command()
 def layers(
     layer_type: Optional[str] = typer.Argument(None, help="Show one layer type in detail.", show_default=False),
     debug: bool = DEBUG_OPTION,

@@ -20,7 +20,8 @@ ALLOWED = {
     "report": {"dims"},
     "analyze": {"graph", "report", "dims", "errors", "spec", "symbolic"},
     "budget": {"report", "errors", "dims"},
-    "render": {"render", "report", "budget", "dims", "errors", "rules"},
+    "diff": {"report", "dims"},
+    "render": {"render", "report", "budget", "diff", "dims", "errors", "rules"},
 }
 THIRD_PARTY_OWNERS = {"yaml": {"spec"}, "rich": {"render", "cli"}, "typer": {"cli"}}
 

@@ -31,3 +31,15 @@ def render_check_csv(results) -> str:
              "" if budget.margin_percent is None else budget.margin_percent, "ok" if budget.ok else "exceeded"]
             for result in results for budget in result.results]
     return _write(["spec", "budget", "layer", "limit", "actual", "margin", "margin_percent", "verdict"], rows)
+
+
+def render_diff_csv(diff) -> str:
+    rows = []
+    for change in diff.changes:
+        before, after = change.before, change.after
+        rows.append([change.name, change.status, before.type if before else "", after.type if after else "",
+                     shapes(before.output_shape) if before else "", shapes(after.output_shape) if after else "",
+                     number(before.counts.params) if before else "", number(after.counts.params) if after else "",
+                     number(change.delta("params")), number(change.delta("macs"))])
+    return _write(["name", "status", "type_before", "type_after", "shape_before", "shape_after", "params_before",
+                   "params_after", "delta_params", "delta_macs"], rows)

@@ -79,3 +79,42 @@ def build_check(results) -> Group:
             table.add_row("(no budget: add one under budget: or pass --max-params)", "", "", "", "")
         parts.append(table)
     return Group(*parts)
+
+
+def signed(value) -> str:
+    if value is None:
+        return "?"
+    if not isinstance(value, int):
+        return str(value)
+    return f"{value:+,}" if value else "0"
+
+
+def build_diff(diff, show_all: bool = False) -> Group:
+    table = Table(title=f"{diff.before_name} → {diff.after_name}", title_justify="left", box=box.SIMPLE_HEAD,
+                  pad_edge=False)
+    for column in ("", "Layer", "Type", "Output Shape", "Params", "Δ Params", "Δ MACs"):
+        table.add_column(column, justify="right" if column.startswith(("Params", "Δ")) else "left")
+    marks = {"added": ("+", "green"), "removed": ("-", "red"), "changed": ("~", "yellow"), "same": (" ", "")}
+    for change in diff.changes:
+        if change.status == "same" and not show_all:
+            continue
+        mark, style = marks[change.status]
+        before, after = change.before, change.after
+        kind = after.type if after else before.type
+        if before and after and before.type != after.type:
+            kind = f"{before.type} → {after.type}"
+        shape = shapes(after.output_shape) if after else shapes(before.output_shape)
+        if before and after and before.output_shapes != after.output_shapes:
+            shape = f"{shapes(before.output_shape)} → {shapes(after.output_shape)}"
+        params = count(after.counts.params) if after else count(0)
+        table.add_row(Text(mark, style=style), Text(change.name, style=style), kind, shape, params,
+                      signed(change.delta("params")), signed(change.delta("macs")))
+    footer = Text()
+    for label, column in (("Total params", "params"), ("Trainable params", "trainable_params"),
+                          ("Non-trainable params", "non_trainable_params"), ("MACs per example", "macs")):
+        old, new = getattr(diff.before_totals, column), getattr(diff.after_totals, column)
+        footer.append(f" {label}: ", style="bold")
+        footer.append(f"{count(old)} → {count(new)} ({signed(diff.total_delta(column))})\n")
+    if not diff.differs:
+        footer.append(" No layer differs.\n")
+    return Group(table, footer)
