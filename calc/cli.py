@@ -299,6 +299,20 @@ def diff(
 
 
 @app.command()
+def schema(
+    output: Optional[Path] = OUTPUT_OPTION,
+    debug: bool = DEBUG_OPTION,
+) -> None:
+    """Print a JSON Schema of the spec format (every layer type and its arguments), for editors."""
+    with reported_errors(debug):
+        import json
+
+        from .schema import spec_schema
+
+        write_output(json.dumps(spec_schema(), indent=2) + "\n", output)
+
+
+@app.command()
 def layers(
     layer_type: Optional[str] = typer.Argument(None, help="Show one layer type in detail.", show_default=False),
     debug: bool = DEBUG_OPTION,

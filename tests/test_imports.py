@@ -21,6 +21,7 @@ ALLOWED = {
     "analyze": {"graph", "report", "dims", "errors", "spec", "symbolic"},
     "budget": {"report", "errors", "dims"},
     "diff": {"report", "dims"},
+    "schema": {"rules", "spec"},
     "render": {"render", "report", "budget", "diff", "dims", "errors", "rules"},
 }
 THIRD_PARTY_OWNERS = {"yaml": {"spec"}, "rich": {"render", "cli"}, "typer": {"cli"}}

@@ -1,0 +1,114 @@
+"""A JSON Schema of the spec format, generated from the layer registry, so editors
+(the YAML language server) validate and complete specs."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Dict
+
+from . import rules
+from .spec import BUDGET_KEYS
+
+_INT = {"type": "integer"}
+_POSITIVE = {"type": "integer", "minimum": 1}
+_SYMBOL = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}
+_COUNT = {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": r"^\s*[0-9_.,]+\s*[KkMmGgTt]?\s*$"}]}
+_BLOCK_ARGUMENT = {"type": "string", "pattern": r"^\$([A-Za-z_][A-Za-z0-9_]*|\{.*\})$"}
+
+# Argument type name (see rules.ARGUMENT_TYPES) -> JSON Schema.
+_TYPES: Dict[str, Dict[str, Any]] = {
+    "int": _INT,
+    "PositiveInt": _POSITIVE,
+    "NonNegativeInt": {"type": "integer", "minimum": 0},
+    "bool": {"type": "boolean"},
+    "str": {"type": "string"},
+    "float": {"type": "number"},
+    "Size": {"anyOf": [_POSITIVE, {"type": "array", "items": _POSITIVE, "minItems": 1}]},
+    "Axis": {"anyOf": [_INT, {"type": "array", "items": _INT, "minItems": 1}]},
+    "TargetShape": {"type": "array", "items": {"anyOf": [_POSITIVE, {"const": -1}]}},
+    "Padding": {"anyOf": [_INT, {"type": "array", "items": {"anyOf": [_INT, {"type": "array", "items": _INT}]}}]},
+    "PartialShape": {"anyOf": [_INT, {"type": "array", "items": {"anyOf": [_INT, {"type": "null"}]}}]},
+    "Array": {"anyOf": [{"type": "number"}, {"type": "array"}]},
+    "LayerConfig": {"type": "object", "required": ["type"], "properties": {"type": {"type": "string"}}},
+}
+_DIM = {"anyOf": [_POSITIVE, {"type": "null"}, _SYMBOL]}
+_SHAPE = {"type": "array", "items": _DIM}
+
+
+def _argument_schema(f: dataclasses.Field) -> Dict[str, Any]:
+    if "choices" in f.metadata:
+        schema: Dict[str, Any] = {"enum": list(f.metadata["choices"])}
+    else:
+        type_name, optional = rules._argument_type(str(f.type))
+        schema = dict(_TYPES.get(type_name, {}))
+        if optional:
+            schema = {"anyOf": [schema, {"type": "null"}]} if schema else {}
+    schema["description"] = rules.describe_type(f)
+    if f.default is not dataclasses.MISSING and isinstance(f.default, (int, float, str, bool, type(None))):
+        schema["default"] = f.default
+    return schema
+
+
+def _layer_rule(name: str, rule_class: type) -> Dict[str, Any]:
+    fields = dataclasses.fields(rule_class)
+    properties = {rules.argument_name(f): _argument_schema(f) for f in fields}
+    properties.update({key: {} for key in rules.COMMON_IGNORED})
+    required = [rules.argument_name(f) for f in fields
+                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    return {
+        "if": {"properties": {"type": {"enum": [name, *rule_class.aliases]}}, "required": ["type"]},
+        "then": {"properties": {**_RESERVED, **properties}, "required": required, "additionalProperties": False},
+    }
+
+
+_RESERVED = {
+    "type": {"type": "string"},
+    "name": {"type": "string"},
+    "inputs": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+    "repeat": {"anyOf": [_POSITIVE, _BLOCK_ARGUMENT]},
+    "trainable": {"type": "boolean"},
+}
+
+
+def spec_schema() -> Dict[str, Any]:
+    registry = rules.load_all()
+    type_names = sorted([*registry, *rules.ALIASES])
+    layer = {
+        "type": "object",
+        "required": ["type"],
+        "properties": {"type": {"anyOf": [{"enum": type_names}, {"type": "string"}],
+                                "description": "A Keras layer class name (or a block defined under blocks:)"}},
+        "allOf": [_layer_rule(name, rule_class) for name, rule_class in registry.items()],
+    }
+    # Inside a block, any value may be a block argument ($filters, ${filters * 4}): check structure only.
+    block_layer = {"type": "object", "required": ["type"], "properties": {"type": {"type": "string"}}}
+    input_spec = {"anyOf": [_SHAPE, {"type": "object", "required": ["shape"], "additionalProperties": False,
+                                     "properties": {"shape": _SHAPE, "dtype": {"type": "string"}}}]}
+    return {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "$id": "https://github.com/layercalc/layercalc/spec.schema.json",
+        "title": "layercalc model spec",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["layers"],
+        "properties": {
+            "name": {"type": ["string", "integer"]},
+            "batch": _DIM,
+            "input": input_spec,
+            "inputs": {"type": "object", "additionalProperties": input_spec, "minProperties": 1},
+            "symbols": {"type": "object", "additionalProperties": _POSITIVE},
+            "blocks": {"type": "object", "additionalProperties": {
+                "type": "object", "required": ["layers"], "additionalProperties": False,
+                "properties": {
+                    "args": {"anyOf": [{"type": "array"}, {"type": "object"}]},
+                    "inputs": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+                    "output": {"type": "string"},
+                    "layers": {"type": "array", "minItems": 1, "items": block_layer},
+                }}},
+            "layers": {"type": "array", "minItems": 1, "items": layer},
+            "outputs": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+            "budget": {"type": "object", "additionalProperties": False,
+                       "properties": {key: _COUNT for key in BUDGET_KEYS}},
+        },
+        "oneOf": [{"required": ["input"]}, {"required": ["inputs"]}],
+    }

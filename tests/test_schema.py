@@ -1,0 +1,53 @@
+"""`layercalc schema`: a JSON Schema generated from the registry validates every spec."""
+
+import json
+
+import jsonschema
+import pytest
+import yaml
+
+from calc import rules
+from tests.conftest import SPECS
+
+
+@pytest.fixture(scope="module")
+def schema(request):
+    from typer.testing import CliRunner
+
+    from calc.cli import app
+
+    result = CliRunner().invoke(app, ["schema"])
+    assert result.exit_code == 0
+    document = json.loads(result.stdout)
+    jsonschema.Draft7Validator.check_schema(document)
+    return jsonschema.Draft7Validator(document)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+def test_every_spec_validates(schema, spec):
+    schema.validate(yaml.safe_load(spec.read_text()))
+
+
+def test_every_type_and_alias_is_in_the_schema(schema):
+    names = set(schema.schema["properties"]["layers"]["items"]["properties"]["type"]["anyOf"][0]["enum"])
+    assert names == set(rules.load_all()) | set(rules.ALIASES)
+
+
+@pytest.mark.parametrize("layer, problem", [
+    ({"type": "Conv2D", "filters": 8, "kernel_size": 3, "filter": 4}, "Additional properties"),
+    ({"type": "Conv2D", "kernel_size": 3}, "'filters' is a required property"),
+    ({"type": "Conv2D", "filters": 0, "kernel_size": 3}, "less than the minimum"),
+    ({"type": "MaxPool2D", "padding": "vaild"}, "is not one of"),
+])
+def test_invalid_layers_are_refused(schema, layer, problem):
+    with pytest.raises(jsonschema.ValidationError) as error:
+        schema.validate({"input": [28, 28, 1], "layers": [layer]})
+    assert problem in str(error.value)
+
+
+def test_blocks_and_symbols_validate(schema):
+    spec = {"input": ["H", "W", 3], "symbols": {"H": 224},
+            "blocks": {"conv_bn": {"args": ["filters", {"kernel": 3}],
+                                   "layers": [{"type": "Conv2D", "filters": "$filters", "kernel_size": "$kernel"}]}},
+            "layers": [{"type": "conv_bn", "filters": 8, "repeat": 2}, {"type": "Flatten"}]}
+    schema.validate(spec)
