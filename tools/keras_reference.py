@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import inspect
 import json
 import os
 import re
@@ -80,14 +81,23 @@ def make_layer(layer_type: str, args: dict, name=None):
     cls = getattr(keras.layers, layer_type, None)
     if cls is None or not isinstance(cls, type):
         raise ValueError(f"keras.layers has no layer class '{layer_type}'")
-    kwargs = {key: to_keras_arg(value) for key, value in args.items()}
+    kwargs = {
+        # A mapping with a 'type' is a wrapped layer (Bidirectional, TimeDistributed); its name
+        # and trainable keys are constructor arguments too.
+        key: make_layer(value["type"], {k: v for k, v in value.items() if k != "type"})
+        if isinstance(value, dict) and "type" in value else to_keras_arg(value)
+        for key, value in args.items()
+    }
     if name is not None:
         kwargs["name"] = name
     return cls(**kwargs)
 
 
 def call_layer(layer, tensors):
-    """One input: layer(x); several: layer([x1, x2, ...])."""
+    """One input: layer(x); several: layer([x1, x2, ...]), or layer(x1, x2, ...) when
+    call() takes them as separate arguments (MultiHeadAttention's query, value, key)."""
+    if len(tensors) > 1 and next(iter(inspect.signature(layer.call).parameters)) != "inputs":
+        return layer(*tensors)
     return layer(tensors[0] if len(tensors) == 1 else list(tensors))
 
 

@@ -32,6 +32,10 @@ PositiveInt = NonNegativeInt = int
 Size = Union[int, Tuple[int, ...]]
 Axis = Union[int, Tuple[int, ...]]
 TargetShape = Tuple[int, ...]
+LayerConfig = Dict[str, Any]  # a wrapped layer: {type: LSTM, units: 64, ...}
+Array = Union[float, Tuple[Any, ...]]  # a number or a (nested) list of numbers
+Padding = Union[int, Tuple[Union[int, Tuple[int, ...]], ...]]
+PartialShape = Union[int, Tuple[Optional[int], ...]]  # EinsumDense output_shape: null = not fixed
 
 
 class Weight(NamedTuple):
@@ -64,6 +68,17 @@ def activation_field(required: bool = False) -> Any:
     return dataclasses.field(metadata=metadata) if required else dataclasses.field(default=None, metadata=metadata)
 
 
+def renamed(keras_name: str, **field_kwargs: Any) -> Any:
+    """A field for the Keras argument `keras_name` when that name is a rule method's
+    (output_shape): declare it as `output_shape_`; specs, listings and messages use the Keras name."""
+    return dataclasses.field(metadata={"keras_name": keras_name}, **field_kwargs)
+
+
+def argument_name(f: dataclasses.Field) -> str:
+    """The Keras name of the argument a field holds."""
+    return f.metadata.get("keras_name", f.name)
+
+
 def affects_shapes(f: dataclasses.Field) -> bool:
     """Whether an argument can change shapes or counts (the others are accepted and ignored)."""
     return str(f.type) != "Any" and not f.metadata.get("ignored", False)
@@ -81,6 +96,22 @@ def _int_list(value: Any, ok: Callable[[int], bool]) -> bool:
     return isinstance(value, (list, tuple)) and len(value) > 0 and all(_is_int(v) and ok(v) for v in value)
 
 
+def array_shape(value: Any) -> Optional[Tuple[int, ...]]:
+    """NumPy's shape of a number or a rectangular nested list of numbers; None for anything else.
+
+    >>> array_shape(0.5), array_shape([[1, 2], [3, 4.5]]), array_shape([[1], [2, 3]])
+    ((), (2, 2), None)
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return ()
+    if not isinstance(value, (list, tuple)):
+        return None
+    shapes = {array_shape(item) for item in value}
+    if None in shapes or len(shapes) > 1:
+        return None
+    return (len(value), *(shapes.pop() if shapes else ()))
+
+
 ARGUMENT_TYPES: Dict[str, Tuple[str, Callable[[Any], bool]]] = {
     "int": ("an integer", _is_int),
     "PositiveInt": ("a positive integer", lambda v: _is_int(v) and v >= 1),
@@ -96,6 +127,24 @@ ARGUMENT_TYPES: Dict[str, Tuple[str, Callable[[Any], bool]]] = {
     "TargetShape": (
         "a list of positive integers, with at most one -1",
         lambda v: isinstance(v, (list, tuple)) and all(_is_int(i) and (i >= 1 or i == -1) for i in v),
+    ),
+    "Padding": (
+        "an integer, a list of integers, or a list of [before, after] pairs",
+        lambda v: _is_int(v) or (
+            isinstance(v, (list, tuple)) and len(v) > 0
+            and all(_is_int(item) or _int_list(item, lambda i: True) for item in v)
+        ),
+    ),
+    "PartialShape": (
+        "a positive integer or a list of positive integers and nulls",
+        lambda v: (_is_int(v) and v >= 1) or (
+            isinstance(v, (list, tuple)) and len(v) > 0 and all(i is None or (_is_int(i) and i >= 1) for i in v)
+        ),
+    ),
+    "Array": ("a number or a (nested, rectangular) list of numbers", lambda v: array_shape(v) is not None),
+    "LayerConfig": (
+        "a layer as a mapping with a 'type', such as {type: LSTM, units: 64}",
+        lambda v: isinstance(v, dict) and isinstance(v.get("type"), str),
     ),
     "Any": ("any value", lambda v: True),
 }
@@ -141,7 +190,7 @@ class Layer:
 
     @classmethod
     def arguments(cls) -> Dict[str, dataclasses.Field]:
-        return {f.name: f for f in dataclasses.fields(cls)}
+        return {argument_name(f): f for f in dataclasses.fields(cls)}
 
     @classmethod
     def from_args(cls, args: Dict[str, Any]) -> "Layer":
@@ -162,17 +211,18 @@ class Layer:
             raise SpecError(
                 f"missing required argument '{missing[0]}' ({describe_type(fields[missing[0]])})"
             )
-        values = {key: check_argument(fields[key], value) for key, value in args.items() if key in fields}
+        values = {fields[key].name: check_argument(fields[key], value) for key, value in args.items() if key in fields}
         layer = cls(**values)
         layer.validate()
         return layer
 
 
 def describe_type(f: dataclasses.Field) -> str:
-    if "choices" in f.metadata:
-        return "one of " + ", ".join(f.metadata["choices"])
     type_name, optional = _argument_type(str(f.type))
-    text = ARGUMENT_TYPES[type_name][0]
+    if "choices" in f.metadata:
+        text = "one of " + ", ".join(f.metadata["choices"])
+    else:
+        text = ARGUMENT_TYPES[type_name][0]
     return f"{text} or null" if optional else text
 
 
@@ -188,12 +238,13 @@ def check_argument(f: dataclasses.Field, value: Any) -> Any:
         if value not in allowed:
             hint = closest(str(value), allowed) if isinstance(value, str) else ""
             raise SpecError(
-                f"argument '{f.name}' must be one of {', '.join(allowed)}, found {describe(value)}{hint}",
-                argument=f.name,
+                f"argument '{argument_name(f)}' must be {describe_type(f)}, found {describe(value)}{hint}",
+                argument=argument_name(f),
             )
         return value
     if not ARGUMENT_TYPES[type_name][1](value):
-        raise SpecError(f"argument '{f.name}' must be {describe_type(f)}, found {describe(value)}", argument=f.name)
+        raise SpecError(f"argument '{argument_name(f)}' must be {describe_type(f)}, found {describe(value)}",
+                        argument=argument_name(f))
     return tuple(value) if isinstance(value, list) else value
 
 

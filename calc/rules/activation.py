@@ -1,3 +1,127 @@
-"""Activations as layers."""
+"""Activations as layers: ReLU, LeakyReLU, ELU, Softmax, PReLU."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, List
+
+from ..dims import Shape, format_shape
+from ..errors import ShapeError, SpecError
+from . import Axis, Layer, Weight, register
+from .norm import normalized_axis
+
+
+def axes(value: Any) -> List[int]:
+    """An Axis argument (null, one axis or a list) as a list."""
+    return [] if value is None else [value] if isinstance(value, int) else list(value)
+
+
+def not_negative(value: Any, name: str) -> None:
+    if value < 0:
+        raise SpecError(f"argument '{name}' cannot be negative, found {value}", argument=name)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Elementwise(Layer):
+    """Applies an activation elementwise.
+
+    output: x;  params: 0;  MACs: 0 (elementwise, no multiply-accumulate)
+    """
+
+    def output_shape(self, x: Shape) -> Shape:
+        return x
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class ReLU(Elementwise):
+    """Rectified linear unit: min(max_value, x) above threshold, negative_slope·(x - threshold) below.
+
+    output: x;  params: 0;  MACs: 0 (elementwise, no multiply-accumulate)
+    """
+
+    max_value: float | None = None
+    negative_slope: float = 0.0
+    threshold: float = 0.0
+
+    def validate(self) -> None:
+        for name in ("max_value", "negative_slope", "threshold"):
+            if getattr(self, name) is not None:
+                not_negative(getattr(self, name), name)
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class LeakyReLU(Elementwise):
+    """x above 0, negative_slope·x below (`alpha`, deprecated, replaces negative_slope when given).
+
+    output: x;  params: 0;  MACs: 0 (elementwise, no multiply-accumulate)
+    """
+
+    negative_slope: float = 0.3
+    alpha: float | None = None
+
+    def validate(self) -> None:
+        slope, name = (self.negative_slope, "negative_slope") if self.alpha is None else (self.alpha, "alpha")
+        not_negative(slope, name)
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class ELU(Elementwise):
+    __doc__ = Elementwise.__doc__
+    alpha: Any = 1.0
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class Softmax(Elementwise):
+    """Softmax over `axis` (one axis or several).
+
+    output: x;  params: 0;  MACs: 0 (exponentials and a sum, no multiply-accumulate)
+    """
+
+    axis: Axis = -1
+
+    def output_shape(self, x: Shape) -> Shape:
+        for axis in axes(self.axis):
+            normalized_axis(x, axis)
+        return x
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class PReLU(Elementwise):
+    """Leaky ReLU with a learned slope per element, shared along shared_axes.
+
+    output: x
+    params: alpha of shape x[1:], with 1 on each of shared_axes (numbered with the batch as 0,
+            as Keras indexes them: axis i sets alpha's axis i - 1)
+    MACs:   0 (elementwise, no multiply-accumulate)
+    """
+
+    alpha_initializer: Any = "Zeros"
+    alpha_regularizer: Any = None
+    alpha_constraint: Any = None
+    shared_axes: Axis | None = None
+
+    def weights(self, x: Shape) -> List[Weight]:
+        alpha = list(x[1:])
+        for axis in axes(self.shared_axes):
+            if not -len(alpha) <= axis - 1 < len(alpha):
+                raise ShapeError(
+                    f"shared_axes {axis} is out of range for input {format_shape(x)} (its axes are 1 to {len(alpha)})",
+                    argument="shared_axes",
+                )
+            alpha[axis - 1] = 1
+        if None in alpha:
+            raise ShapeError(
+                f"alpha {format_shape(tuple(alpha))} must be fully known: share the unknown axes of input "
+                f"{format_shape(x)} with shared_axes",
+                argument="shared_axes",
+            )
+        return [Weight("alpha", tuple(alpha))]
+
+    def output_shape(self, x: Shape) -> Shape:
+        self.weights(x)
+        return x

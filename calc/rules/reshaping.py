@@ -1,12 +1,18 @@
-"""Layers that rearrange elements without computing: Flatten, Reshape."""
+"""Layers that rearrange elements without computing: Flatten, Reshape, Permute, RepeatVector,
+ZeroPadding, Cropping and UpSampling (the last three written once, for any rank, in `Spatial`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, ClassVar, Tuple
 
-from ..dims import Dim, Shape, format_shape, prod
+from ..dims import Dim, Shape, format_shape, prod, standardize_tuple
 from ..errors import ShapeError, SpecError
-from . import Layer, TargetShape, choices, register
+from . import (
+    Axis, Layer, Padding, PositiveInt, Size, TargetShape, choices, expect_rank, join_channels, register, spatial_axis,
+    split_channels,
+)
 from .conv import DATA_FORMATS
 
 
@@ -66,3 +72,257 @@ class Reshape(Layer):
                 argument="target_shape",
             )
         return (x[0], *(input_size // known if dim == -1 else dim for dim in target))
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class Permute(Layer):
+    """Reorders the non-batch axes; dims is a permutation of 1..rank-1 (1-based, batch excluded).
+
+    output: (batch, x[dims[0]], x[dims[1]], ...); the input rank must be len(dims) + 1
+    params: 0;  MACs: 0
+    """
+
+    dims: Axis
+
+    def validate(self) -> None:
+        dims = [self.dims] if isinstance(self.dims, int) else list(self.dims)
+        if isinstance(self.dims, int) or sorted(dims) != list(range(1, len(dims) + 1)):
+            raise SpecError(
+                f"dims must list each of 1..{len(dims)} once (a permutation of the non-batch axes, "
+                f"numbered from 1), found {plain(self.dims)}",
+                argument="dims",
+            )
+
+    def output_shape(self, x: Shape) -> Shape:
+        expect_rank(x, len(self.dims) + 1, f"for dims {list(self.dims)}")
+        return (x[0], *(x[dim] for dim in self.dims))
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class RepeatVector(Layer):
+    """Repeats a (batch, features) input n times along a new axis 1.
+
+    output: (batch, n, features)
+    params: 0;  MACs: 0
+    """
+
+    n: PositiveInt
+
+    def output_shape(self, x: Shape) -> Shape:
+        expect_rank(x, 2, "(batch, features)")
+        return (x[0], self.n, x[1])
+
+
+def side_pairs(value: Any, rank: int, name: str) -> Tuple[Tuple[int, int], ...]:
+    """Keras' padding / cropping forms as one (before, after) pair per spatial axis.
+
+    An integer applies to every side. With one spatial axis a list is its [before, after];
+    with more, a list has one entry per axis, each an integer or a [before, after] pair.
+
+    >>> side_pairs(1, 2, "padding")
+    ((1, 1), (1, 1))
+    >>> side_pairs([2, 3], 1, "cropping")
+    ((2, 3),)
+    >>> side_pairs([1, [2, 3]], 2, "padding")
+    ((1, 1), (2, 3))
+    """
+    if isinstance(value, int):
+        entries = [value] * rank
+    else:
+        entries = [list(value)] if rank == 1 else list(value)
+        if len(entries) != rank:
+            raise SpecError(
+                f"'{name}' must be an integer or a list of {rank} entries (one per spatial axis), "
+                f"found {len(entries)}: {plain(value)}",
+                argument=name,
+            )
+    pairs = []
+    for entry in entries:
+        pair = (entry, entry) if isinstance(entry, int) else tuple(entry)
+        if len(pair) != 2 or not all(isinstance(side, int) for side in pair):
+            what = f"'{name}'" if rank == 1 else f"each entry of '{name}'"
+            raise SpecError(
+                f"{what} must be an integer or a [before, after] pair of integers, found {plain(entry)}",
+                argument=name,
+            )
+        if min(pair) < 0:
+            raise SpecError(f"'{name}' cannot be negative, found {plain(value)}", argument=name)
+        pairs.append(pair)
+    return tuple(pairs)
+
+
+def plain(value: Any) -> Any:
+    """Nested tuples as lists, as a spec spells them in messages."""
+    return [plain(item) for item in value] if isinstance(value, (list, tuple)) else value
+
+
+@dataclass(frozen=True, kw_only=True)
+class Spatial(Layer):
+    """Base of the layers that change each spatial axis on its own: padding, cropping, upsampling."""
+
+    rank: ClassVar[int]
+
+    @property
+    def layout(self) -> str:
+        return getattr(self, "data_format", "channels_last")  # Cropping1D, UpSampling1D take no data_format
+
+    def output_shape(self, x: Shape) -> Shape:
+        batch, spatial, channels = split_channels(x, self.layout, self.rank)
+        out = [None if size is None else self.resize(size, index, x) for index, size in enumerate(spatial)]
+        return join_channels(batch, out, channels, self.layout)
+
+    def resize(self, size: int, index: int, x: Shape) -> int:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, kw_only=True)
+class ZeroPadding(Spatial):
+    """Pads each spatial axis with zeros before and after.
+
+    output: O = I + before + after on each spatial axis; channels kept
+    params: 0;  MACs: 0
+    """
+
+    padding: Padding = 1
+    data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
+
+    @cached_property
+    def pairs(self) -> Tuple[Tuple[int, int], ...]:
+        return side_pairs(self.padding, self.rank, "padding")
+
+    def validate(self) -> None:
+        self.pairs  # noqa: B018 - normalize now, so errors point at the argument
+
+    def resize(self, size: int, index: int, x: Shape) -> int:
+        return size + sum(self.pairs[index])
+
+
+@dataclass(frozen=True, kw_only=True)
+class Cropping(Spatial):
+    """Crops each spatial axis before and after; something must be left.
+
+    output: O = I - before - after on each spatial axis (an error unless O >= 1); channels kept
+    params: 0;  MACs: 0
+    """
+
+    cropping: Padding
+
+    @cached_property
+    def pairs(self) -> Tuple[Tuple[int, int], ...]:
+        return side_pairs(self.cropping, self.rank, "cropping")
+
+    def validate(self) -> None:
+        self.pairs  # noqa: B018 - normalize now, so errors point at the argument
+
+    def resize(self, size: int, index: int, x: Shape) -> int:
+        before, after = self.pairs[index]
+        if before + after >= size:
+            raise ShapeError(
+                f"cropping {before} + {after} leaves nothing of input {size} on axis "
+                f"{spatial_axis(index, self.layout)} of {format_shape(x)}",
+                argument="cropping",
+            )
+        return size - before - after
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpSampling(Spatial):
+    """Repeats (or, in 2D, interpolates) each spatial axis `size` times.
+
+    output: O = I · size on each spatial axis; channels kept
+    params: 0;  MACs: 0 (copies; interpolation is elementwise)
+    """
+
+    size: Size = 2
+
+    @cached_property
+    def factors(self) -> Tuple[int, ...]:
+        return standardize_tuple(self.size, self.rank, "size")
+
+    def validate(self) -> None:
+        self.factors  # noqa: B018 - normalize now, so errors point at the argument
+
+    def resize(self, size: int, index: int, x: Shape) -> int:
+        return size * self.factors[index]
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class ZeroPadding1D(ZeroPadding):
+    __doc__ = ZeroPadding.__doc__
+    rank = 1
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class ZeroPadding2D(ZeroPadding):
+    __doc__ = ZeroPadding.__doc__
+    rank = 2
+    padding: Padding = (1, 1)
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class ZeroPadding3D(ZeroPadding):
+    __doc__ = ZeroPadding.__doc__
+    rank = 3
+    padding: Padding = ((1, 1), (1, 1), (1, 1))
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class Cropping1D(Cropping):
+    __doc__ = Cropping.__doc__
+    rank = 1
+    cropping: Padding = (1, 1)  # and, unlike 2D and 3D, no data_format
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class Cropping2D(Cropping):
+    __doc__ = Cropping.__doc__
+    rank = 2
+    cropping: Padding = ((0, 0), (0, 0))
+    data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class Cropping3D(Cropping):
+    __doc__ = Cropping.__doc__
+    rank = 3
+    cropping: Padding = ((1, 1), (1, 1), (1, 1))
+    data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
+
+
+# What Keras' image resize accepts (UpSampling2D lowercases it first; "nearest" only repeats).
+INTERPOLATIONS = ("bilinear", "nearest", "lanczos3", "lanczos5", "bicubic", "area")
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class UpSampling1D(UpSampling):
+    __doc__ = UpSampling.__doc__
+    rank = 1
+    size: PositiveInt = 2  # a single integer, and no data_format
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class UpSampling2D(UpSampling):
+    __doc__ = UpSampling.__doc__
+    rank = 2
+    size: Size = (2, 2)
+    data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
+    interpolation: str = field(default="nearest", metadata=choices(*INTERPOLATIONS, ignore_case=True, ignored=True))
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class UpSampling3D(UpSampling):
+    __doc__ = UpSampling.__doc__
+    rank = 3
+    size: Size = (2, 2, 2)
+    data_format: str = field(default="channels_last", metadata=DATA_FORMATS)

@@ -1,3 +1,503 @@
-"""Embeddings and recurrent layers."""
+"""Embeddings, recurrent layers (written once in `Recurrent`) and the wrappers
+Bidirectional and TimeDistributed."""
 
 from __future__ import annotations
+
+import dataclasses
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, ClassVar, Iterator, List, Tuple
+
+from ..dims import Dim, Shape, conv_out, dim_sum, format_shape, prod, standardize_tuple
+from ..errors import LayercalcError, ShapeError, SpecError, closest, describe
+from . import (
+    ACTIVATIONS, SPATIAL_NAMES, Layer, LayerConfig, NonNegativeInt, PositiveInt, Size, Weight, all_type_names,
+    choices, expect_rank, join_channels, lookup, register, split_channels,
+)
+from .conv import DATA_FORMATS
+
+
+def _activation(default: str) -> Any:
+    """An activation argument with a Keras default other than null."""
+    return field(default=default, metadata=choices(*ACTIVATIONS, ignored=True))
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class Embedding(Layer):
+    """Looks up a vector of output_dim numbers for each integer id.
+
+    output: (*x, output_dim)
+    params: embeddings input_dim·output_dim; with lora_rank r the embeddings
+            are frozen and A (input_dim, r), B (r, output_dim) are trainable
+    MACs:   0 (a lookup; with LoRA, Keras forms A·B once per call, not per example)
+    """
+
+    input_dim: PositiveInt
+    output_dim: PositiveInt
+    embeddings_initializer: Any = "uniform"
+    embeddings_regularizer: Any = None
+    embeddings_constraint: Any = None
+    mask_zero: Any = False
+    lora_rank: NonNegativeInt | None = None  # 0 or null: no LoRA
+    lora_alpha: Any = None
+    quantization_config: Any = None
+    input_length: Any = None  # deprecated: Keras 3 warns and ignores it
+
+    def validate(self) -> None:
+        if self.lora_rank and self.embeddings_constraint is not None:
+            raise SpecError("lora_rank cannot be combined with embeddings_constraint (Keras refuses it)",
+                            argument="lora_rank")
+
+    def output_shape(self, x: Shape) -> Shape:
+        return (*x, self.output_dim)
+
+    def weights(self, x: Shape) -> List[Weight]:
+        weights = [Weight("embeddings", (self.input_dim, self.output_dim), trainable=not self.lora_rank)]
+        if self.lora_rank:
+            weights += [
+                Weight("lora_embeddings_a", (self.input_dim, self.lora_rank)),
+                Weight("lora_embeddings_b", (self.lora_rank, self.output_dim)),
+            ]
+        return weights
+
+
+# -- recurrent layers -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Recurrent(Layer):
+    """A layer that runs a cell over axis 1 (time); subclasses give the cell's state and cost."""
+
+    states: ClassVar[int]  # state tensors a cell carries (returned with return_state)
+
+    def state_shape(self, x: Shape) -> Shape:
+        """The shape of one state (batch included), after checking x."""
+        raise NotImplementedError
+
+    def step_macs(self, x: Shape) -> Dim:
+        raise NotImplementedError
+
+    def output_shape(self, x: Shape) -> Any:
+        state = self.state_shape(x)
+        if self.stateful and x[0] is None:
+            raise ShapeError("stateful=True needs a known batch size (batch: N in the spec), found None",
+                             argument="stateful")
+        output = (state[0], x[1], *state[1:]) if self.return_sequences else state
+        return [output, *[state] * self.states] if self.return_state else output
+
+    def macs(self, x: Shape, y: Any) -> Dim:
+        return prod([x[1], self.step_macs(x)])
+
+
+@dataclass(frozen=True, kw_only=True)
+class RNN(Recurrent):
+    """A dense recurrent cell with `gates` blocks of units in its kernels."""
+
+    gates: ClassVar[int]
+
+    units: PositiveInt
+    activation: str | None = _activation("tanh")
+    use_bias: bool = True
+    kernel_initializer: Any = "glorot_uniform"
+    recurrent_initializer: Any = "orthogonal"
+    bias_initializer: Any = "zeros"
+    kernel_regularizer: Any = None
+    recurrent_regularizer: Any = None
+    bias_regularizer: Any = None
+    kernel_constraint: Any = None
+    recurrent_constraint: Any = None
+    bias_constraint: Any = None
+    dropout: Any = 0.0
+    recurrent_dropout: Any = 0.0
+    seed: Any = None
+    return_sequences: bool = False
+    return_state: bool = False
+    go_backwards: bool = False
+    stateful: bool = False
+    unroll: Any = False
+
+    def features(self, x: Shape) -> int:
+        expect_rank(x, 3, "(batch, timesteps, features)")
+        if x[-1] is None:
+            raise ShapeError(f"the features axis must be known, found None in {format_shape(x)}")
+        return x[-1]
+
+    def state_shape(self, x: Shape) -> Shape:
+        self.features(x)
+        return (x[0], self.units)
+
+    def bias_shape(self) -> Shape:
+        return (self.gates * self.units,)
+
+    def weights(self, x: Shape) -> List[Weight]:
+        width = self.gates * self.units
+        weights = [Weight("kernel", (self.features(x), width)), Weight("recurrent_kernel", (self.units, width))]
+        if self.use_bias:
+            weights.append(Weight("bias", self.bias_shape()))
+        return weights
+
+    def step_macs(self, x: Shape) -> Dim:
+        return self.gates * self.units * (self.features(x) + self.units)
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class SimpleRNN(RNN):
+    """Fully connected recurrent layer over axis 1 of (batch, timesteps, features).
+
+    output: (batch, units), or (batch, timesteps, units) with return_sequences;
+            return_state adds the final state h (batch, units)
+    params: kernel in·units + recurrent_kernel units·units + bias units (use_bias)
+    MACs:   timesteps · units·(in + units)
+    """
+
+    gates = 1
+    states = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class GatedRNN(RNN):
+    recurrent_activation: str | None = _activation("sigmoid")
+    use_cudnn: Any = "auto"
+
+    def validate(self) -> None:
+        if self.use_cudnn not in ("auto", True, False):  # Keras' test: 1 and 0 pass
+            raise SpecError(f"argument 'use_cudnn' must be auto, true or false, found {describe(self.use_cudnn)}",
+                            argument="use_cudnn")
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class LSTM(GatedRNN):
+    """Long short-term memory over axis 1 of (batch, timesteps, features).
+
+    output: (batch, units), or (batch, timesteps, units) with return_sequences;
+            return_state adds the final states h and c, (batch, units) each
+    params: kernel in·4·units + recurrent_kernel units·4·units + bias 4·units (use_bias)
+    MACs:   timesteps · 4·units·(in + units)
+    """
+
+    gates = 4
+    states = 2
+    unit_forget_bias: Any = True
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class GRU(GatedRNN):
+    """Gated recurrent unit over axis 1 of (batch, timesteps, features).
+
+    output: (batch, units), or (batch, timesteps, units) with return_sequences;
+            return_state adds the final state h (batch, units)
+    params: kernel in·3·units + recurrent_kernel units·3·units + bias (use_bias):
+            (2, 3·units) with reset_after (input and recurrent biases), else 3·units
+    MACs:   timesteps · 3·units·(in + units)
+    """
+
+    gates = 3
+    states = 1
+    reset_after: bool = True
+
+    def bias_shape(self) -> Shape:
+        return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConvLSTM(Recurrent):
+    """LSTM whose input and recurrent transformations are convolutions.
+
+    x is (batch, time, *spatial, C), or (batch, time, C, *spatial) with channels_first.
+    output: the state (batch, *O, filters) (channels_first: (batch, filters, *O)),
+            O = floor((I - D·(F-1) - 1) / S) + 1 (valid), ceil(I / S) (same);
+            with return_sequences (batch, time, *state without batch);
+            return_state adds the final states h and c
+    params: kernel F…·C·4·filters + recurrent_kernel F…·filters·4·filters
+            + bias 4·filters (use_bias)
+    MACs:   time · positions(O) · 4·filters · F… · (C + filters)
+            (the input convolution and the same-padded recurrent one)
+    """
+
+    rank: ClassVar[int]
+    states = 2
+
+    filters: NonNegativeInt
+    kernel_size: Size
+    strides: Size = 1
+    padding: str = field(default="valid", metadata=choices("valid", "same", ignore_case=True))
+    data_format: str | None = field(default=None, metadata=DATA_FORMATS)
+    dilation_rate: Size = 1
+    activation: str | None = _activation("tanh")
+    recurrent_activation: str | None = _activation("sigmoid")
+    use_bias: bool = True
+    kernel_initializer: Any = "glorot_uniform"
+    recurrent_initializer: Any = "orthogonal"
+    bias_initializer: Any = "zeros"
+    unit_forget_bias: Any = True
+    kernel_regularizer: Any = None
+    recurrent_regularizer: Any = None
+    bias_regularizer: Any = None
+    kernel_constraint: Any = None
+    recurrent_constraint: Any = None
+    bias_constraint: Any = None
+    dropout: Any = 0.0
+    recurrent_dropout: Any = 0.0
+    seed: Any = None
+    return_sequences: bool = False
+    return_state: bool = False
+    go_backwards: bool = False
+    stateful: bool = False
+
+    @cached_property
+    def kernel(self) -> Tuple[int, ...]:
+        return standardize_tuple(self.kernel_size, self.rank, "kernel_size")
+
+    @cached_property
+    def stride(self) -> Tuple[int, ...]:
+        return standardize_tuple(self.strides, self.rank, "strides")
+
+    @cached_property
+    def dilation(self) -> Tuple[int, ...]:
+        return standardize_tuple(self.dilation_rate, self.rank, "dilation_rate")
+
+    @property
+    def layout(self) -> str:
+        return self.data_format or "channels_last"
+
+    def validate(self) -> None:
+        if max(self.stride) > 1 and max(self.dilation) > 1:
+            raise SpecError(
+                f"strides {self.stride} > 1 cannot be combined with dilation_rate {self.dilation} > 1 "
+                "(Keras refuses it)",
+                argument="dilation_rate",
+            )
+
+    def step(self, x: Shape) -> Tuple[Dim, Tuple[int, ...], int]:
+        """(batch, spatial dims, channels) of one time step, all known as Keras requires."""
+        names = SPATIAL_NAMES[self.rank]
+        axes = ("channels", *names) if self.layout == "channels_first" else (*names, "channels")
+        expect_rank(x, self.rank + 3, f"(batch, time, {', '.join(axes)})")
+        batch, spatial, channels = split_channels((x[0], *x[2:]), self.layout, self.rank)
+        if None in spatial or channels is None:
+            raise ShapeError(f"the spatial and channel axes must be known, found None in {format_shape(x)}")
+        return batch, spatial, channels
+
+    def state_shape(self, x: Shape) -> Shape:
+        batch, spatial, _ = self.step(x)
+        out_spatial = []
+        first_axis = 3 if self.layout == "channels_first" else 2
+        for index, (size, kernel, stride, dilation) in enumerate(
+                zip(spatial, self.kernel, self.stride, self.dilation)):
+            out = conv_out(size, kernel, stride, dilation, self.padding)
+            if out < 1:
+                span = f"kernel {kernel}" + (f" (dilated to {dilation * (kernel - 1) + 1})" if dilation > 1 else "")
+                raise ShapeError(f"{span} is larger than input {size} on axis {first_axis + index}",
+                                 argument="kernel_size")
+            out_spatial.append(out)
+        return join_channels(batch, out_spatial, self.filters, self.layout)
+
+    def weights(self, x: Shape) -> List[Weight]:
+        _, _, channels = self.step(x)
+        width = 4 * self.filters
+        weights = [Weight("kernel", (*self.kernel, channels, width)),
+                   Weight("recurrent_kernel", (*self.kernel, self.filters, width))]
+        if self.use_bias:
+            weights.append(Weight("bias", (width,)))
+        return weights
+
+    def step_macs(self, x: Shape) -> Dim:
+        _, _, channels = self.step(x)
+        _, out_spatial, _ = split_channels(self.state_shape(x), self.layout, self.rank)
+        return prod([*out_spatial, 4 * self.filters, *self.kernel, channels + self.filters])
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class ConvLSTM1D(ConvLSTM):
+    __doc__ = ConvLSTM.__doc__
+    rank = 1
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class ConvLSTM2D(ConvLSTM):
+    __doc__ = ConvLSTM.__doc__
+    rank = 2
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class ConvLSTM3D(ConvLSTM):
+    __doc__ = ConvLSTM.__doc__
+    rank = 3
+
+
+# -- wrappers --------------------------------------------------------------------------
+
+
+@contextmanager
+def inside(argument: str, label: str) -> Iterator[None]:
+    """Errors of a wrapped layer point at the wrapper's argument and say which layer failed."""
+    try:
+        yield
+    except LayercalcError as error:
+        raise type(error)(f"{label}: {error.message}", argument=argument) from None
+
+
+@dataclass(frozen=True)
+class Wrapped:
+    """A wrapped layer's rule, and whether its weights train (its own `trainable` key)."""
+
+    rule: Layer
+    trainable: bool
+    argument: str
+    label: str  # how messages name it: "layer (LSTM)"
+
+    @classmethod
+    def build(cls, config: LayerConfig, argument: str) -> "Wrapped":
+        type_name = config["type"]
+        rule_class = lookup(type_name)
+        if rule_class is None:
+            raise SpecError(f"unknown layer type '{type_name}' in '{argument}'{closest(type_name, all_type_names())}",
+                            argument=argument)
+        label = f"{argument} ({type_name})"
+        with inside(argument, label):
+            trainable = config.get("trainable", True)
+            if not isinstance(trainable, bool):
+                raise SpecError(f"'trainable' must be true or false, found {describe(trainable)}")
+            name = config.get("name")
+            if name is not None and not isinstance(name, str):
+                raise SpecError(f"'name' must be a string, found {describe(name)}")
+            args = {key: value for key, value in config.items() if key not in ("type", "name", "trainable")}
+            return cls(rule_class.from_args(args), trainable, argument, label)
+
+    @property
+    def type_name(self) -> str:
+        return type(self.rule).__name__
+
+    def output_shape(self, x: Shape) -> Any:
+        with inside(self.argument, self.label):
+            return self.rule.output_shape(x)
+
+    def weights(self, x: Shape, prefix: str = "") -> List[Weight]:
+        with inside(self.argument, self.label):
+            weights = self.rule.weights(x)
+        return [Weight(prefix + w.name, w.shape, w.trainable and self.trainable) for w in weights]
+
+    def macs(self, x: Shape) -> Dim:
+        with inside(self.argument, self.label):
+            return self.rule.macs(x, self.rule.output_shape(x))
+
+
+def _recurrent(wrapped: Wrapped) -> Wrapped:
+    if not isinstance(wrapped.rule, Recurrent):
+        raise SpecError(
+            "Bidirectional wraps a recurrent layer (SimpleRNN, LSTM, GRU, ConvLSTM1D/2D/3D), "
+            f"found {wrapped.type_name}",
+            argument=wrapped.argument,
+        )
+    return wrapped
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class Bidirectional(Layer):
+    """Runs a recurrent layer forwards and a copy of it (or backward_layer) backwards.
+
+    output: the forward layer's output, merged: concat doubles the last axis;
+            sum, mul, ave keep it; merge_mode null gives two outputs.
+            return_state adds the states of both directions, forward's first,
+            each with the forward layer's state shapes (as Keras reports them)
+    params: the forward layer's + the backward layer's
+    MACs:   the forward layer's + the backward layer's
+    """
+
+    layer: LayerConfig
+    merge_mode: str | None = field(default="concat", metadata=choices("sum", "mul", "ave", "concat"))
+    backward_layer: LayerConfig | None = None
+
+    @cached_property
+    def forward(self) -> Wrapped:
+        return _recurrent(Wrapped.build(self.layer, "layer"))
+
+    @cached_property
+    def backward(self) -> Wrapped:
+        if self.backward_layer is not None:
+            return _recurrent(Wrapped.build(self.backward_layer, "backward_layer"))
+        return dataclasses.replace(self.forward, rule=dataclasses.replace(self.forward.rule, go_backwards=True))
+
+    def validate(self) -> None:
+        forward, backward = self.forward.rule, self.backward.rule
+        if forward.go_backwards == backward.go_backwards:
+            raise SpecError(
+                f"the forward and backward layers need different go_backwards, found {describe(forward.go_backwards)} "
+                "for both",
+                argument="backward_layer" if self.backward_layer is not None else "layer",
+            )
+        for name in ("stateful", "return_sequences", "return_state"):
+            if getattr(forward, name) != getattr(backward, name):
+                raise SpecError(
+                    f"the forward and backward layers need the same {name}, found "
+                    f"{describe(getattr(forward, name))} and {describe(getattr(backward, name))}",
+                    argument="backward_layer",
+                )
+
+    def output_shape(self, x: Shape) -> Any:
+        forward = self.forward.output_shape(x)
+        self.backward.output_shape(x)  # only checked: Keras reports the forward layer's shapes
+        output, states = (forward[0], forward[1:]) if isinstance(forward, list) else (forward, [])
+        if self.merge_mode == "concat":
+            output = (*output[:-1], prod([output[-1], 2]))
+        outputs = [output, output] if self.merge_mode is None else [output]
+        outputs += states * 2
+        return outputs if len(outputs) > 1 else outputs[0]
+
+    def weights(self, x: Shape) -> List[Weight]:
+        return self.forward.weights(x, "forward_") + self.backward.weights(x, "backward_")
+
+    def macs(self, x: Shape, y: Any) -> Dim:
+        return dim_sum([self.forward.macs(x), self.backward.macs(x)])
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class TimeDistributed(Layer):
+    """Applies one layer to every step of axis 1, each step seen as (batch, *rest).
+
+    output: (batch, time, *inner output without its batch axis)
+    params: the inner layer's (one set of weights shared by all steps)
+    MACs:   time · the inner layer's MACs for one step
+    """
+
+    layer: LayerConfig
+
+    @cached_property
+    def inner(self) -> Wrapped:
+        wrapped = Wrapped.build(self.layer, "layer")
+        if wrapped.rule.max_inputs != 1:
+            raise SpecError(f"TimeDistributed wraps a layer with one input, found {wrapped.type_name}",
+                            argument="layer")
+        return dataclasses.replace(wrapped, label=f"{wrapped.label} on each time step")
+
+    def validate(self) -> None:
+        self.inner  # build the wrapped rule now, so its errors are spec errors
+
+    def step(self, x: Shape) -> Shape:
+        if len(x) < 3:
+            raise ShapeError(f"expected input of rank 3 or more (batch, time, ...), found rank {len(x)} "
+                             f"{format_shape(x)}")
+        return (x[0], *x[2:])
+
+    def output_shape(self, x: Shape) -> Shape:
+        y = self.inner.output_shape(self.step(x))
+        if isinstance(y, list):
+            raise ShapeError(f"layer ({self.inner.type_name}) gives {len(y)} outputs; TimeDistributed needs one",
+                             argument="layer")
+        return (y[0], x[1], *y[1:])
+
+    def weights(self, x: Shape) -> List[Weight]:
+        return self.inner.weights(self.step(x))
+
+    def macs(self, x: Shape, y: Shape) -> Dim:
+        return prod([x[1], self.inner.macs(self.step(x))])
