@@ -1,13 +1,14 @@
-"""Layers that merge several inputs: Add, Concatenate."""
+"""Layers that merge several inputs: Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
-from ..dims import Dim, Shape, dim_sum, format_shape
-from ..errors import ShapeError
-from . import Layer, register
+from ..dims import Dim, Shape, dim_sum, format_dim, format_shape, prod
+from ..errors import ShapeError, SpecError
+from . import Axis, Layer, register
+from .norm import as_written
 
 
 def broadcast(first: Shape, second: Shape) -> Shape:
@@ -45,7 +46,7 @@ class Elementwise(Layer):
     """Elementwise merge of several inputs, broadcast as Keras does.
 
     output: the broadcast shape (equal axes, or 1, or unknown)
-    params: 0;  MACs: 0 (additions and comparisons only)
+    params: 0;  MACs: 0 (elementwise operations only)
     """
 
     min_inputs = 2
@@ -61,6 +62,37 @@ class Elementwise(Layer):
 @register
 @dataclass(frozen=True, kw_only=True)
 class Add(Elementwise):
+    __doc__ = Elementwise.__doc__
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class Subtract(Elementwise):
+    __doc__ = Elementwise.__doc__
+    max_inputs = 2
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class Multiply(Elementwise):
+    __doc__ = Elementwise.__doc__
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class Average(Elementwise):
+    __doc__ = Elementwise.__doc__
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class Maximum(Elementwise):
+    __doc__ = Elementwise.__doc__
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class Minimum(Elementwise):
     __doc__ = Elementwise.__doc__
 
 
@@ -95,3 +127,69 @@ class Concatenate(Layer):
         result = list(x[0])
         result[position] = dim_sum(shape[position] for shape in x)
         return tuple(result)
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class Dot(Layer):
+    """Dot products between two inputs' examples along `axes` (an int for both, or one axis per input).
+
+    output: the first input without its axis, then the second without batch and its axis; (batch, 1) if that
+            leaves only the batch, e.g. (b, i, k)·(b, k, j), axes [2, 1] -> (b, i, j)
+    params: 0
+    MACs:   output elements · the contracted size, e.g. i·j·k above, n for (b, n)·(b, n)
+    """
+
+    min_inputs = 2
+    max_inputs = 2
+    axes: Axis
+    normalize: Any = False
+
+    def validate(self) -> None:
+        if not isinstance(self.axes, int) and len(self.axes) != 2:
+            raise SpecError(
+                f"argument 'axes' must be an integer or a list of 2 integers, found a list of {len(self.axes)}",
+                argument="axes",
+            )
+
+    def positions(self, x: Tuple[Shape, Shape]) -> List[int]:
+        """The axis of each input; a negative int wraps modulo each rank, as in Keras (-4 on rank 3 is 2)."""
+        if isinstance(self.axes, int):
+            positions = [self.axes % len(shape) if self.axes < 0 else self.axes for shape in x]
+        else:
+            positions = [axis + len(shape) if axis < 0 else axis for axis, shape in zip(self.axes, x)]
+        for position, shape in zip(positions, x):
+            if not 0 <= position < len(shape):
+                raise ShapeError(
+                    f"axes {as_written(self.axes)} is out of range for input {format_shape(shape)}", argument="axes"
+                )
+            if position == 0:
+                # Keras builds the layer but its batch_dot refuses the batch axis when run.
+                raise ShapeError(
+                    f"axes {as_written(self.axes)} picks the batch axis of input {format_shape(shape)}", argument="axes"
+                )
+        first, second = (shape[position] for shape, position in zip(x, positions))
+        if first != second:  # None against a number fails too, as in Keras
+            raise ShapeError(
+                f"the dot axes must have the same size, found {format_dim(first)} (axis {positions[0]} of "
+                f"{format_shape(x[0])}) and {format_dim(second)} (axis {positions[1]} of {format_shape(x[1])})",
+                argument="axes",
+            )
+        return positions
+
+    def remaining(self, x: Tuple[Shape, Shape]) -> Tuple[Shape, Shape]:
+        """What stays of each input: the first without its axis, the second without batch and its axis."""
+        first_axis, second_axis = self.positions(x)
+        first = tuple(dim for index, dim in enumerate(x[0]) if index != first_axis)
+        second = tuple(dim for index, dim in enumerate(x[1]) if index not in (0, second_axis))
+        return first, second
+
+    def output_shape(self, x: Tuple[Shape, Shape]) -> Shape:
+        first, second = self.remaining(x)
+        result = first + second
+        return result + (1,) if len(result) == 1 else result
+
+    def macs(self, x: Tuple[Shape, Shape], y: Shape) -> Dim:
+        # every element of the first input (batch excluded) meets every remaining position of the second
+        _, second = self.remaining(x)
+        return prod([*x[0][1:], *second])

@@ -2,29 +2,138 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Dict
 
-from ..dims import Shape
-from ..errors import SpecError
-from . import Layer, register
+from ..dims import Shape, format_shape
+from ..errors import SpecError, describe
+from . import COMMON_IGNORED, Layer, choices, register, split_channels
+
+# Checked as Keras does, but only the error message for a wrong rank depends on it.
+DATA_FORMATS = choices("channels_last", "channels_first", ignore_case=True, ignored=True)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Noise(Layer):
+    """Randomly drops or perturbs inputs in training; the identity in inference.
+
+    output: x;  params: 0;  MACs: 0
+    """
+
+    fraction: ClassVar[str] = "rate"  # the argument Keras requires between 0 and 1
+
+    def validate(self) -> None:
+        value = getattr(self, self.fraction)
+        if not 0 <= value <= 1:
+            raise SpecError(
+                f"argument '{self.fraction}' must be between 0 and 1, found {value}", argument=self.fraction
+            )
+
+    def output_shape(self, x: Shape) -> Shape:
+        return x
 
 
 @register
 @dataclass(frozen=True, kw_only=True)
-class Dropout(Layer):
-    """Randomly zeroes inputs in training; the identity in inference.
-
-    output: x;  params: 0;  MACs: 0
-    """
+class Dropout(Noise):
+    __doc__ = Noise.__doc__
 
     rate: float
     noise_shape: Any = None
     seed: Any = None
 
     def validate(self) -> None:
-        if not 0 <= self.rate <= 1:
-            raise SpecError(f"argument 'rate' must be between 0 and 1, found {self.rate}", argument="rate")
+        super().validate()
+        shape = self.noise_shape
+        if shape is None:
+            return
+        if not isinstance(shape, (list, tuple)) or any(
+            dim is not None and (not isinstance(dim, int) or isinstance(dim, bool) or dim <= 0) for dim in shape
+        ):
+            raise SpecError(
+                f"argument 'noise_shape' must be a list of positive integers or nulls, found "
+                f"{format_shape(shape) if isinstance(shape, (list, tuple)) else describe(shape)}",
+                argument="noise_shape",
+            )
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class GaussianNoise(Noise):
+    __doc__ = Noise.__doc__
+    fraction = "stddev"
+
+    stddev: float
+    seed: Any = None
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class GaussianDropout(Noise):
+    __doc__ = Noise.__doc__
+
+    rate: float
+    seed: Any = None
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class AlphaDropout(Noise):
+    __doc__ = Noise.__doc__
+
+    rate: float
+    noise_shape: Any = None  # Keras stores it unchecked
+    seed: Any = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SpatialDropout(Noise):
+    """Drops whole channels in training; the identity in inference. Needs a (batch, spatial…, channels) input.
+
+    output: x (of rank spatial + 2);  params: 0;  MACs: 0
+    """
+
+    rank: ClassVar[int]
+
+    rate: float
+    seed: Any = None
+
+    @classmethod
+    def from_args(cls, args: Dict[str, Any]) -> "Layer":
+        # Keras' spatial dropouts take no **kwargs: only name and dtype besides their own arguments.
+        for key in args:
+            if key in COMMON_IGNORED and key != "dtype":
+                raise SpecError(
+                    f"unknown argument '{key}'; {cls.keras_name()} takes: {', '.join(cls.arguments())}, dtype",
+                    argument=key,
+                )
+        return super().from_args(args)
 
     def output_shape(self, x: Shape) -> Shape:
+        split_channels(x, getattr(self, "data_format", "channels_last"), self.rank)  # 1D has no data_format
         return x
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class SpatialDropout1D(SpatialDropout):
+    __doc__ = SpatialDropout.__doc__
+    rank = 1
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class SpatialDropout2D(SpatialDropout):
+    __doc__ = SpatialDropout.__doc__
+    rank = 2
+
+    data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class SpatialDropout3D(SpatialDropout):
+    __doc__ = SpatialDropout.__doc__
+    rank = 3
+
+    data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
