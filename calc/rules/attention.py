@@ -1,3 +1,242 @@
-"""Attention layers."""
+"""Attention layers: MultiHeadAttention (built from EinsumDense projections, as in
+Keras) and the parameter-light Attention and AdditiveAttention."""
 
 from __future__ import annotations
+
+import string
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Tuple
+
+from ..dims import Dim, Shape, dim_sum, format_dim, format_shape, prod
+from ..errors import ShapeError, SpecError
+from . import Axis, Layer, PositiveInt, Size, Weight, choices, register, renamed
+from .core import EinsumDense, known_last_axis
+
+IGNORED = {"ignored": True}  # checked, but changes no shape or count
+
+
+def agree(dims: Dict[str, Dim], where: str) -> Dim:
+    """The one known size among the named `dims` (None if none is known); refuse two different ones.
+
+    >>> agree({"query": 8, "key": None}, "on the last axis")
+    8
+    """
+    known = [dim for dim in dims.values() if dim is not None]
+    if any(dim != known[0] for dim in known):
+        *first, last = dims
+        names = f"{', '.join(first)} and {last}"
+        found = ", ".join(f"{name} {format_dim(dim)}" for name, dim in dims.items())
+        raise ShapeError(f"{names} must be equal {where}, found {found}")
+    return known[0] if known else None
+
+
+def split_inputs(x: Tuple[Shape, ...]) -> Tuple[Shape, Shape, Shape]:
+    """(query, value, key) from [query, value] or [query, value, key]."""
+    return x[0], x[1], x[2] if len(x) > 2 else x[1]
+
+
+def projection(free: int, bound: int, out: int) -> Tuple[str, str]:
+    """Keras' _build_proj_equation: an EinsumDense equation and its bias letters.
+
+    >>> projection(2, 1, 2)
+    ('abc,cde->abde', 'de')
+    """
+    letters = string.ascii_lowercase
+    free_letters, bound_letters = letters[:free], letters[free:free + bound]
+    out_letters = letters[free + bound:free + bound + out]
+    return f"{free_letters}{bound_letters},{bound_letters}{out_letters}->{free_letters}{out_letters}", out_letters
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class MultiHeadAttention(Layer):
+    """Multi-head attention of query over value (key = value unless given).
+
+    Inputs [query, value] or [query, value, key], all of one rank, 3 or
+    more. H = num_heads, dk = key_dim, dv = value_dim (default key_dim),
+    out = output_shape (default: query's last axis); attention runs over
+    attention_axes (default: every axis between batch and the last).
+    rows, krows: the query's, the key's axes between batch and last;
+    Tk: the key's sizes on the attention axes; dq, dkey, dval: the
+    query's, key's and value's last axes.
+    output: (*query[:-1], *out)
+    params: query, key, value kernels (dq|dkey|dval, H, dk|dk|dv) + biases
+            (H, dk|dk|dv) (use_bias); output kernel (H, dv, *out) + bias
+            out; use_gate adds a gate kernel (dq, H, dv) + bias (H, dv)
+    MACs:   projections rows·dq·H·dk + krows·dkey·H·dk + krows·dval·H·dv
+            + rows·H·dv·out (+ rows·dq·H·dv for the gate), + Q·Kᵀ
+            rows·Tk·H·dk + attention·V rows·Tk·H·dv
+    """
+
+    min_inputs = 2
+    max_inputs = 3
+
+    num_heads: PositiveInt
+    key_dim: PositiveInt
+    value_dim: PositiveInt | None = None
+    dropout: float = field(default=0.0, metadata=IGNORED)
+    use_bias: bool = True
+    output_shape_: Size | None = renamed("output_shape", default=None)
+    attention_axes: Axis | None = None
+    sliding_window: PositiveInt | None = field(default=None, metadata=IGNORED)
+    flash_attention: bool | None = field(default=None, metadata=IGNORED)
+    kernel_initializer: Any = "glorot_uniform"
+    bias_initializer: Any = "zeros"
+    kernel_regularizer: Any = None
+    bias_regularizer: Any = None
+    activity_regularizer: Any = None
+    kernel_constraint: Any = None
+    bias_constraint: Any = None
+    use_gate: bool = False
+    seed: Any = None
+
+    def validate(self) -> None:
+        if self.flash_attention and self.dropout > 0:
+            raise SpecError(f"dropout {self.dropout} cannot be used with flash_attention (Keras refuses it)",
+                            argument="dropout")
+
+    @property
+    def heads_value_dim(self) -> int:
+        return self.value_dim or self.key_dim
+
+    @property
+    def out(self) -> Tuple[int, ...]:
+        value = self.output_shape_
+        return (value,) if isinstance(value, int) else tuple(value or ())
+
+    def axes(self, x: Tuple[Shape, ...]) -> Tuple[int, ...]:
+        """The attention axes, checked against the inputs (what Keras needs to run the layer)."""
+        query, value, key = split_inputs(x)
+        if value[1:-1] != key[1:-1]:
+            raise ShapeError(f"value {format_shape(value)} and key {format_shape(key)} must be equal on every "
+                             "axis but the last")
+        if len(query) != len(value) or len(query) < 3:
+            raise ShapeError(f"query {format_shape(query)} and value {format_shape(value)} must have the same rank, "
+                             "3 or more: (batch, ..., features)")
+        for name, shape in (("query", query), ("value", value), ("key", key)):
+            known_last_axis(shape, f"MultiHeadAttention's {name}")
+        rank = len(query)
+        given = self.attention_axes
+        axes = tuple(range(1, rank - 1)) if given is None else (given,) if isinstance(given, int) else given
+        axes = tuple(axis + rank if axis < 0 else axis for axis in axes)
+        for axis in axes:
+            if not 1 <= axis <= rank - 2 or axes.count(axis) > 1:
+                raise ShapeError(f"attention_axes {given} must name distinct axes between the batch and the last "
+                                 f"(1 to {rank - 2}) of the inputs, rank {rank}", argument="attention_axes")
+        for axis in range(1, rank - 1):
+            if axis not in axes:
+                agree({"query": query[axis], "key": key[axis]}, f"on axis {axis}, which is not an attention axis")
+        return axes
+
+    def projections(self, x: Tuple[Shape, ...]) -> List[Tuple[str, EinsumDense, Shape]]:
+        """(name, EinsumDense, its input shape) for each projection Keras builds."""
+        query, value, key = split_inputs(x)
+        rank = len(query)
+        heads = (self.num_heads,)
+
+        def dense(bound: int, out: Tuple[int, ...]) -> EinsumDense:
+            equation, bias_axes = projection(rank - 1, bound, len(out))
+            return EinsumDense(equation=equation, output_shape_=(None,) * (rank - 2) + out,
+                               bias_axes=bias_axes if self.use_bias else None)
+
+        dk, dv = self.key_dim, self.heads_value_dim
+        layers = [("query", dense(1, (*heads, dk)), query), ("key", dense(1, (*heads, dk)), key)]
+        if self.use_gate:
+            layers.append(("gate", dense(1, (*heads, dv)), query))
+        layers.append(("value", dense(1, (*heads, dv)), value))
+        layers.append(("attention_output", dense(2, self.out or (query[-1],)), (*query[:-1], *heads, dv)))
+        return layers
+
+    def output_shape(self, x: Tuple[Shape, ...]) -> Shape:
+        self.axes(x)
+        query = x[0]
+        return (*query[:-1], *self.out) if self.out else query
+
+    def weights(self, x: Tuple[Shape, ...]) -> List[Weight]:
+        self.axes(x)
+        return [Weight(f"{name}/{weight.name}", weight.shape, weight.trainable)
+                for name, layer, shape in self.projections(x) for weight in layer.weights(shape)]
+
+    def macs(self, x: Tuple[Shape, ...], y: Shape) -> Dim:
+        axes = self.axes(x)
+        query, _, key = split_inputs(x)
+        rows, key_length = prod(query[1:-1]), prod(key[axis] for axis in axes)
+        products = prod([rows, key_length, self.num_heads, self.key_dim + self.heads_value_dim])
+        return dim_sum([products, *(layer.macs(shape, None) for _, layer, shape in self.projections(x))])
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScoreAttention(Layer):
+    """Attention of query (batch, ..., Tq, dim) over value (batch, ..., Tv, dv),
+    scored against key (default: value); 2-D inputs attend across the batch
+    (Tv = batch), as Keras' matrix product does.
+
+    output: (*query[:-1], dv)
+    params: see each layer
+    MACs:   scores Tq·Tv·dim (a dot product, or the sum over dim of
+            [scale·]tanh(q + k), counted as one multiply-accumulate per term)
+            + weighted sum Tq·Tv·dv, times the axes between batch and Tq
+    """
+
+    min_inputs = 2
+    max_inputs = 3
+
+    def adds_query_and_key(self) -> bool:
+        """Scores from tanh(query + key) (broadcast on the last axis) rather than query · key."""
+        return True
+
+    def score_dim(self, x: Tuple[Shape, ...]) -> Dim:
+        """The length of the score's dot product or sum, after checking the inputs fit together."""
+        query, value, key = split_inputs(x)
+        if not len(query) == len(value) == len(key) >= 2:
+            raise ShapeError(f"query {format_shape(query)}, value {format_shape(value)} and key {format_shape(key)} "
+                             "must have the same rank, at least 2")
+        for axis in range(1, len(query) - 2):
+            agree({"query": query[axis], "value": value[axis], "key": key[axis]}, f"on axis {axis}")
+        agree({"key": key[-2], "value": value[-2]}, "in length (axis -2)")
+        dq, dk = query[-1], key[-1]
+        if self.adds_query_and_key() and (dq == 1 or dk == 1):
+            return dq if dk == 1 else dk
+        return agree({"query": dq, "key": dk}, "on the last axis")
+
+    def output_shape(self, x: Tuple[Shape, ...]) -> Shape:
+        self.score_dim(x)
+        query, value, _ = split_inputs(x)
+        return (*query[:-1], value[-1])
+
+    def macs(self, x: Tuple[Shape, ...], y: Shape) -> Dim:
+        query, value, key = split_inputs(x)
+        return prod([*query[1:-1], key[-2], dim_sum([self.score_dim(x), value[-1]])])
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class Attention(ScoreAttention):
+    __doc__ = ScoreAttention.__doc__.replace(
+        "params: see each layer", "params: scale () (use_scale) + concat_score_weight () (score_mode concat)")
+
+    use_scale: bool = False
+    score_mode: str = field(default="dot", metadata=choices("dot", "concat"))
+    dropout: Any = 0.0
+    seed: Any = None
+
+    def adds_query_and_key(self) -> bool:
+        return self.score_mode == "concat"
+
+    def weights(self, x: Tuple[Shape, ...]) -> List[Weight]:
+        weights = [Weight("scale", ())] if self.use_scale else []
+        return weights + ([Weight("concat_score_weight", ())] if self.score_mode == "concat" else [])
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class AdditiveAttention(ScoreAttention):
+    __doc__ = ScoreAttention.__doc__.replace("params: see each layer", "params: scale (query_dim,) (use_scale)")
+
+    use_scale: bool = True
+    dropout: Any = 0.0
+
+    def weights(self, x: Tuple[Shape, ...]) -> List[Weight]:
+        if not self.use_scale:
+            return []
+        return [Weight("scale", (known_last_axis(x[0], "AdditiveAttention's scale (query's last axis)"),))]

@@ -1,13 +1,15 @@
-"""Core layers: Dense, Activation, Identity."""
+"""Core layers: Dense, EinsumDense, Activation, Identity."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import Any, List
+from functools import cached_property
+from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Tuple
 
-from ..dims import Dim, Shape, format_shape, prod
-from ..errors import ShapeError
-from . import Layer, NonNegativeInt, PositiveInt, Weight, activation_field, register
+from ..dims import Dim, Shape, dim_sum, format_shape, prod
+from ..errors import ShapeError, SpecError
+from . import Layer, NonNegativeInt, PartialShape, PositiveInt, Weight, activation_field, register, renamed
 
 
 def known_last_axis(x: Shape, what: str) -> int:
@@ -42,6 +44,9 @@ class Dense(Layer):
     lora_rank: NonNegativeInt | None = None  # 0 or null: no LoRA
     lora_alpha: Any = None
 
+    def validate(self) -> None:
+        refuse_lora_with_constraint(self)
+
     def output_shape(self, x: Shape) -> Shape:
         known_last_axis(x, "Dense")
         return (*x[:-1], self.units)
@@ -64,6 +69,199 @@ class Dense(Layer):
         if self.lora_rank:
             per_row = per_row + self.lora_rank * (in_features + self.units)
         return prod([*x[1:-1], per_row])
+
+
+def refuse_lora_with_constraint(layer: Any) -> None:
+    if layer.lora_rank and layer.kernel_constraint is not None:
+        raise SpecError("lora_rank cannot be combined with a kernel_constraint (Keras refuses it)", argument="lora_rank")
+
+
+# The three equation forms Keras accepts, with "..." written as "0" (as Keras does), and
+# where the ellipsis stands: "" (none), "left" (...b,bc->...c) or "right" (ab...,bc->ac...).
+EINSUM_FORMS = (
+    (re.compile(r"([a-zA-Z]+),([a-zA-Z]+)->([a-zA-Z]+)"), ""),
+    (re.compile(r"0([a-zA-Z]+),([a-zA-Z]+)->0([a-zA-Z]+)"), "left"),
+    (re.compile(r"([a-zA-Z]{2,})0,([a-zA-Z]+)->([a-zA-Z]+)0"), "right"),
+)
+
+
+def parse_einsum(equation: str) -> Tuple[str, str, str, str]:
+    """(input letters, kernel letters, output letters, ellipsis side) of an EinsumDense equation.
+
+    >>> parse_einsum("...b,bc->...c")
+    ('b', 'bc', 'c', 'left')
+    """
+    text = equation.replace("...", "0")
+    for pattern, ellipsis in EINSUM_FORMS:
+        match = pattern.fullmatch(text)
+        if match:
+            inputs, kernel, outputs = match.groups()
+            for side, letters in (("input", inputs), ("output", outputs)):
+                repeated = [letter for letter in letters if letters.count(letter) > 1]
+                if repeated:
+                    raise SpecError(f"letter '{repeated[0]}' appears twice in the {side} '{letters}' of equation "
+                                    f"'{equation}'", argument="equation")
+            return inputs, kernel, outputs, ellipsis
+    raise SpecError(f"equation '{equation}' must have the form ab,bc->ac, ...b,bc->...c or ab...,bc->ac... "
+                    "(letters only)", argument="equation")
+
+
+class Einsum(NamedTuple):
+    """What an EinsumDense equation makes of one input shape."""
+
+    output: Shape
+    kernel: Shape
+    bias: Optional[Shape]
+    sizes: Dict[str, Dim]  # every letter's size, the batch letter left out
+    ellipsis: Shape  # the axes "..." stands for, batch left out
+
+    def count(self, letters: Iterable[str]) -> Dim:
+        """Per-example product of these letters' sizes and the ellipsis axes."""
+        return prod([*(self.sizes[letter] for letter in set(letters) if letter in self.sizes), *self.ellipsis])
+
+
+def analyze_einsum(equation: str, partial: Tuple[Dim, ...], bias_axes: Optional[str], x: Shape) -> Einsum:
+    """Keras' _analyze_einsum_string: output, kernel and bias shapes of `equation` on input `x`.
+
+    `partial` is output_shape without the batch axis; its nulls stay unknown in the
+    output, as Keras leaves them.  Refuses what Keras builds but cannot run.
+
+    >>> analyze_einsum("abc,cde->abde", (None, 4, 8), "de", (None, 10, 16))[:3]
+    ((None, None, 4, 8), (16, 4, 8), (4, 8))
+    """
+    inputs, kernel_letters, outputs, ellipsis = parse_einsum(equation)
+    elided = len(x) - len(inputs)
+    if elided < 0 or (elided and not ellipsis):
+        raise ShapeError(f"equation '{equation}' needs an input of rank {len(inputs)}{' or more' if ellipsis else ''}, "
+                         f"found rank {len(x)} {format_shape(x)}")
+    output = [x[0], *partial]
+    if ellipsis == "left":
+        output[1:1] = reversed(x[1:elided])  # Keras inserts them one by one at position 1
+    else:
+        output += x[len(inputs):]
+    einsum_rank = len(outputs) + (elided if ellipsis else 0)
+    if len(output) != einsum_rank:
+        needed = len(partial) + einsum_rank - len(output)
+        raise SpecError(f"output_shape {format_shape(partial)} has {len(partial)} axes; equation '{equation}' on "
+                        f"input {format_shape(x)} makes {needed} (batch and ellipsis axes left out)",
+                        argument="output_shape")
+    shift = elided if ellipsis == "left" else 0
+    if not shift and outputs[0] != inputs[0]:  # Keras puts the batch size first whatever the letter there
+        raise SpecError(f"equation '{equation}' must keep the batch axis '{inputs[0]}' first in its output "
+                        f"'{outputs}'", argument="equation")
+    in_axis = {letter: index + shift for index, letter in enumerate(inputs)}
+    out_axis = {letter: index + shift for index, letter in enumerate(outputs)}
+    for letter in inputs:
+        given, actual = output[out_axis[letter]] if letter in out_axis else None, x[in_axis[letter]]
+        if given is not None and given != actual:
+            raise ShapeError(f"output_shape gives {given} for axis '{letter}', which the input has as {actual}",
+                             argument="output_shape")
+    for letter in outputs:
+        if letter not in inputs and letter not in kernel_letters:
+            raise SpecError(f"output letter '{letter}' of equation '{equation}' is in neither the input "
+                            f"'{inputs}' nor the kernel '{kernel_letters}'", argument="equation")
+    kernel = []
+    for letter in kernel_letters:
+        if letter not in out_axis and letter not in in_axis:
+            raise SpecError(f"kernel letter '{letter}' of equation '{equation}' is in neither the input "
+                            f"'{inputs}' nor the output '{outputs}'", argument="equation")
+        kernel.append(output[out_axis[letter]] if letter in out_axis else x[in_axis[letter]])
+    bias = None
+    if bias_axes is not None:
+        if not bias_axes:
+            raise SpecError("bias_axes must name at least one output letter, found ''", argument="bias_axes")
+        stray = [letter for letter in bias_axes if letter not in outputs]
+        if stray:
+            raise SpecError(f"bias axis '{stray[0]}' is not an output letter of equation '{equation}'",
+                            argument="bias_axes")
+        first = min(outputs.index(letter) for letter in bias_axes)
+        bias = [output[index + shift] if letter in bias_axes else 1 for index, letter in enumerate(outputs)][first:]
+        if ellipsis == "right":
+            bias += [1] * elided
+    for name, shape, argument in (("kernel", kernel, "output_shape"), ("bias", bias, "bias_axes")):
+        if shape is not None and any(dim is None for dim in shape):
+            raise ShapeError(f"the {name} would have shape {format_shape(tuple(shape))}: every axis of a weight "
+                             "must be known (from output_shape or the input)", argument=argument)
+    sizes = {letter: x[axis] for letter, axis in in_axis.items()}
+    for letter, size in zip(kernel_letters, kernel):
+        sizes.setdefault(letter, size)
+    if not shift:
+        del sizes[inputs[0]]  # the batch axis
+    extra = x[1:elided] if ellipsis == "left" else x[len(inputs):]
+    return Einsum(tuple(output), tuple(kernel), None if bias is None else tuple(bias), sizes, tuple(extra))
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class EinsumDense(Layer):
+    """A dense layer as an einsum "input,kernel->output", e.g. "abc,cd->abd".
+
+    output: (batch, *output_shape) and the axes "..." stands for; as in
+            Keras, nulls in output_shape stay unknown, and "...x" lists the
+            ellipsis axes in reverse order
+    params: kernel (each kernel letter's size, from output_shape or the
+            input) + bias over bias_axes (1 on the other output axes from
+            the first bias axis on); with lora_rank r the kernel is frozen,
+            A (kernel[:-1], r) and B (r, kernel[-1]) are trainable
+    MACs:   product of the sizes of every letter and "..." axis, batch
+            excluded (output elements · contracted sizes); LoRA adds
+            r·(that product without the kernel's last letter l + the
+            product over the side, output or input, that holds l)
+    """
+
+    equation: str
+    output_shape_: PartialShape = renamed("output_shape")
+    activation: str | None = activation_field()
+    bias_axes: str | None = None
+    kernel_initializer: Any = "glorot_uniform"
+    bias_initializer: Any = "zeros"
+    kernel_regularizer: Any = None
+    bias_regularizer: Any = None
+    kernel_constraint: Any = None
+    bias_constraint: Any = None
+    lora_rank: NonNegativeInt | None = None  # 0 or null: no LoRA
+    lora_alpha: Any = None
+    gptq_unpacked_column_size: Any = None
+    quantization_config: Any = None
+
+    def validate(self) -> None:
+        parse_einsum(self.equation)
+        refuse_lora_with_constraint(self)
+
+    @cached_property
+    def partial(self) -> Tuple[Dim, ...]:
+        value = self.output_shape_
+        return (value,) if isinstance(value, int) else tuple(value)
+
+    def analyze(self, x: Shape) -> Einsum:
+        return analyze_einsum(self.equation, self.partial, self.bias_axes, x)
+
+    def output_shape(self, x: Shape) -> Shape:
+        return self.analyze(x).output
+
+    def weights(self, x: Shape) -> List[Weight]:
+        einsum = self.analyze(x)
+        weights = [Weight("kernel", einsum.kernel, trainable=not self.lora_rank)]
+        if einsum.bias is not None:
+            weights.append(Weight("bias", einsum.bias))
+        if self.lora_rank:
+            weights += [
+                Weight("lora_kernel_a", (*einsum.kernel[:-1], self.lora_rank)),
+                Weight("lora_kernel_b", (self.lora_rank, einsum.kernel[-1])),
+            ]
+        return weights
+
+    def macs(self, x: Shape, y: Shape) -> Dim:
+        einsum = self.analyze(x)
+        inputs, kernel_letters, outputs, _ = parse_einsum(self.equation)
+        letters = set(inputs + kernel_letters + outputs)
+        total = einsum.count(letters)
+        if self.lora_rank:
+            last = kernel_letters[-1]
+            side = outputs if last in outputs else inputs
+            lora = dim_sum([einsum.count(letters - {last}), einsum.count(side)])
+            total = dim_sum([total, prod([self.lora_rank, lora])])
+        return total
 
 
 @register
