@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SPEC   ?= specs/seed_conv_pool.yaml
 
-.PHONY: run install dev test snapshots clean
+.PHONY: run install dev test snapshots bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ test: dev
 # Regenerate the rendered-output snapshots after an intended change.
 snapshots: dev
 	$(BIN)/python -m pytest tests/test_snapshots.py --snapshot-update
+
+# Speed and memory, measured on whole processes (see bench/run.py).
+bench: install
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

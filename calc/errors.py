@@ -8,13 +8,12 @@ CLI turns errors into messages on stderr and exit codes.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, NamedTuple, Optional
 
 
-@dataclass(frozen=True)
-class Location:
-    """A position in a spec file: 1-based line and column, as editors count."""
+class Location(NamedTuple):
+    """A position in a spec file: 1-based line and column, as editors count.
+    (A NamedTuple: specs make one per YAML node, and it is the cheapest immutable record.)"""
 
     file: str
     line: int

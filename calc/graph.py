@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Dict, List, Optional, Tuple
 
 from . import rules
@@ -36,7 +37,7 @@ class Node:
     trainable: bool
     spec: LayerSpec  # for locations in errors
 
-    @property
+    @cached_property
     def sources(self) -> Tuple[str, ...]:
         """The names of the layers and inputs this layer reads."""
         return tuple(parse_reference(ref)[0] for ref in self.inputs)
@@ -67,7 +68,8 @@ class Graph:
 def build_graph(spec: Spec) -> Graph:
     names = _assign_names(spec)
     input_names = {item.name for item in spec.inputs}
-    nodes = [_resolve(spec, layer, name, names, input_names, index) for index, (layer, name) in
+    known = set(names) | input_names
+    nodes = [_resolve(spec, layer, name, names, known, index) for index, (layer, name) in
              enumerate(zip(spec.layers, names))]
     ordered = _topological_order(nodes)
     outputs = _outputs(spec, nodes, input_names)
@@ -112,7 +114,7 @@ def _assign_names(spec: Spec) -> List[str]:
     return names
 
 
-def _resolve(spec: Spec, layer: LayerSpec, name: str, names: List[str], input_names, index: int) -> Node:
+def _resolve(spec: Spec, layer: LayerSpec, name: str, names: List[str], known: set, index: int) -> Node:
     rule_class = rules.lookup(layer.type)
     if rule_class is None:
         raise SpecError(
@@ -127,7 +129,6 @@ def _resolve(spec: Spec, layer: LayerSpec, name: str, names: List[str], input_na
         raise error.add_context(location=layer.arg_location(error.argument), **context)
 
     if layer.inputs is not None:
-        known = set(names) | input_names
         inputs = tuple(names[ref] if isinstance(ref, int) else ref for ref in layer.inputs)
         for reference in inputs:
             source = parse_reference(reference)[0]

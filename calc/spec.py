@@ -104,7 +104,17 @@ class Spec:
 
 def _make_loader(source: str):
     class Loader(_BaseLoader):  # type: ignore[misc, valid-type]
-        pass
+        _tags: Dict[Any, str] = {}
+
+        def resolve(self, kind, value, implicit):
+            # Specs repeat the same scalars (type names, sizes) thousands of times: resolve each once.
+            if kind is not yaml.ScalarNode:
+                return super().resolve(kind, value, implicit)
+            key = (value, implicit)
+            tag = self._tags.get(key)
+            if tag is None:
+                tag = self._tags[key] = super().resolve(kind, value, implicit)
+            return tag
 
     def where(node) -> Location:
         return Location(source, node.start_mark.line + 1, node.start_mark.column + 1)
@@ -494,9 +504,10 @@ class _Expansion:
             raise SpecError(f"the spec expands to {total:,} layers, more than the limit of {self.max_layers:,} "
                             "(raise it with --max-layers)", location=entries.location)
         self._expand(entries, _Scope("", (), {}, None), previous=first_input)
-        layers = [replace(layer, inputs=tuple(self.resolve_alias(ref) for ref in layer.inputs))
-                  if layer.inputs else layer for layer in self.layers]
-        return tuple(layers)
+        if not self.aliases:
+            return tuple(self.layers)
+        return tuple(replace(layer, inputs=tuple(self.resolve_alias(ref) for ref in layer.inputs))
+                     if layer.inputs else layer for layer in self.layers)
 
     def resolve_alias(self, ref: Ref) -> Ref:
         seen = set()

@@ -8,4 +8,14 @@ from ..report import Report
 
 
 def render_json(report: Report) -> str:
-    return json.dumps(report.to_dict(), indent=2) + "\n"
+    """One JSON object; each layer on a line of its own, so it reads (and diffs) well and encodes fast
+    (an indented dump takes Python's slow encoder)."""
+    data = report.to_dict()
+    parts = []
+    for key, value in data.items():
+        if key == "layers":
+            rows = ",\n".join("    " + json.dumps(layer, ensure_ascii=False) for layer in value)
+            parts.append(f'  "layers": [\n{rows}\n  ]')
+        else:
+            parts.append(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}")
+    return "{\n" + ",\n".join(parts) + "\n}\n"

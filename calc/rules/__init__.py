@@ -190,7 +190,10 @@ class Layer:
 
     @classmethod
     def arguments(cls) -> Dict[str, dataclasses.Field]:
-        return {argument_name(f): f for f in dataclasses.fields(cls)}
+        """Keras argument name -> field (computed once per class)."""
+        if "_arguments" not in cls.__dict__:
+            cls._arguments = {argument_name(f): f for f in dataclasses.fields(cls)}
+        return cls._arguments
 
     @classmethod
     def from_args(cls, args: Dict[str, Any]) -> "Layer":
@@ -263,9 +266,15 @@ def register(cls: type) -> type:
     return cls
 
 
+_LOADED = []
+
+
 def load_all() -> Dict[str, type]:
-    for family in FAMILIES:
-        importlib.import_module(f"{__name__}.{family}")
+    """Import every family module once, so the registry is complete."""
+    if not _LOADED:
+        for family in FAMILIES:
+            importlib.import_module(f"{__name__}.{family}")
+        _LOADED.append(True)
     return REGISTRY
 
 
