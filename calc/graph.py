@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Dict, List, Optional, Tuple
 
 from . import rules
@@ -36,11 +35,7 @@ class Node:
     inputs: Tuple[str, ...]  # references as written: 'name' or 'name:output_index'
     trainable: bool
     spec: LayerSpec  # for locations in errors
-
-    @cached_property
-    def sources(self) -> Tuple[str, ...]:
-        """The names of the layers and inputs this layer reads."""
-        return tuple(parse_reference(ref)[0] for ref in self.inputs)
+    sources: Tuple[str, ...] = ()  # the names of the layers and inputs it reads (inputs without ':n')
 
 
 @dataclass(frozen=True)
@@ -160,7 +155,8 @@ def _resolve(spec: Spec, layer: LayerSpec, name: str, names: List[str], known: s
             f"{', '.join(inputs)}",
             location=layer.inputs_location or layer.location, **context,
         )
-    return Node(name, rule_class.__name__, rule, tuple(inputs), layer.trainable, layer)
+    return Node(name, rule_class.__name__, rule, tuple(inputs), layer.trainable, layer,
+                tuple(parse_reference(ref)[0] for ref in inputs))
 
 
 def _topological_order(nodes: List[Node]) -> List[Node]:

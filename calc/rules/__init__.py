@@ -10,6 +10,7 @@ are summed from weight shapes, as Keras counts the weights it creates) and
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import re
 from dataclasses import dataclass
@@ -150,6 +151,7 @@ ARGUMENT_TYPES: Dict[str, Tuple[str, Callable[[Any], bool]]] = {
 }
 
 
+@functools.lru_cache(maxsize=None)
 def _argument_type(annotation: str) -> Tuple[str, bool]:
     """('Size', True) for 'Size | None': the type name and whether null is allowed."""
     parts = [part.strip() for part in annotation.split("|")]
@@ -293,6 +295,7 @@ def all_type_names() -> List[str]:
     return sorted([*REGISTRY, *ALIASES])
 
 
+@functools.lru_cache(maxsize=None)
 def snake_case(name: str) -> str:
     """Keras' auto-name prefix for a class name.
 
