@@ -14,7 +14,7 @@ truth of an unknown remainder) raises a clear error instead of guessing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, Tuple, Union
+from typing import Dict, Optional, Tuple, Union
 
 from . import dims
 from .errors import ShapeError
@@ -47,11 +47,14 @@ def _key(atom: object) -> Tuple[int, str]:
 class Expr:
     """A symbolic integer: a sum of coefficient × monomial."""
 
-    __slots__ = ("terms", "_hash")
+    __slots__ = ("terms", "_hash", "factors")
 
     def __init__(self, terms: Dict[Monomial, int]) -> None:
         self.terms = {monomial: coefficient for monomial, coefficient in terms.items() if coefficient}
         self._hash = hash(frozenset(self.terms.items()))
+        # How it was built, when it is a product: (coefficient, factors), to print 1200*(H - 4)*(W - 4)
+        # rather than the expanded 1200*H*W - 4800*H - 4800*W + 19200. Equality ignores it.
+        self.factors: Optional[Tuple[int, Tuple["Expr", ...]]] = None
 
     @staticmethod
     def symbol(name: str) -> "Expr":
@@ -111,6 +114,7 @@ class Expr:
         return (-self) + other
 
     def __mul__(self, other):
+        factored = _factored(self, other)
         other = _lift(other)
         if other is NotImplemented:
             return NotImplemented
@@ -119,7 +123,10 @@ class Expr:
             for right, b in other.terms.items():
                 monomial = tuple(sorted(left + right, key=_key))
                 terms[monomial] = terms.get(monomial, 0) + a * b
-        return Expr.make(terms)
+        product = Expr.make(terms)
+        if isinstance(product, Expr):
+            product.factors = factored
+        return product
 
     __rmul__ = __mul__
 
@@ -187,6 +194,16 @@ class Expr:
 
     # -- text ------------------------------------------------------------------------------------
     def __str__(self) -> str:
+        expanded = self._expanded()
+        if self.factors is None:
+            return expanded
+        coefficient, parts = self.factors
+        texts = [part._expanded() for part in parts]
+        texts = [f"({text})" if len(part.terms) > 1 else text for part, text in zip(parts, texts)]
+        factored = "*".join(([str(coefficient)] if coefficient != 1 else []) + texts)
+        return factored if len(factored) < len(expanded) else expanded
+
+    def _expanded(self) -> str:
         def order(item):
             monomial, _ = item
             return (monomial == (), -len(monomial), [_key(atom) for atom in monomial])
@@ -210,6 +227,21 @@ class Expr:
 
     def __format__(self, spec: str) -> str:
         return str(self)
+
+
+def _factored(left: "Expr", right) -> Optional[Tuple[int, Tuple["Expr", ...]]]:
+    """The factored form of left × right: a coefficient and the symbolic factors."""
+    def split(value):
+        if isinstance(value, int):
+            return value, ()
+        if value.factors is not None:
+            return value.factors
+        return 1, (value,)
+
+    if not isinstance(right, (int, Expr)) or isinstance(right, bool):
+        return None
+    (a, left_parts), (b, right_parts) = split(left), split(right)
+    return a * b, left_parts + right_parts
 
 
 def _lift(value) -> "Expr":

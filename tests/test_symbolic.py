@@ -47,7 +47,8 @@ def test_seed_conv_symbolic_shapes_and_validity():
     assert [str(dim) for dim in report.layers[0].output_shape] == ["N", "H - 4", "W - 4", "16"]
     assert [str(dim) for dim in report.layers[1].output_shape] == ["N", "H // 2 - 2", "W // 2 - 2", "16"]
     assert report.layers[0].counts.params == 1216  # weights do not depend on H, W
-    assert str(report.layers[0].counts.macs) == "1200*H*W - 4800*H - 4800*W + 19200"  # (H-4)(W-4)·16·75
+    assert str(report.layers[0].counts.macs) == "1200*(H - 4)*(W - 4)"  # (H-4)(W-4)·16 filters·25·3
+    assert report.layers[0].counts.macs == 1200 * H * W - 4800 * H - 4800 * W + 19200
     assert report.valid_when == ("H >= 6", "W >= 6")
 
 
@@ -162,3 +163,16 @@ def test_every_rule_is_exact_or_refuses_symbolically():
         assert concrete(row.counts.non_trainable_params, values) == original["non_trainable_params"], label
         exact += 1
     assert exact >= 0.6 * len(CASES), f"only {exact} of {len(CASES)} cases work symbolically ({refused} refused)"
+
+
+def test_readme_example_spec(cli):
+    """specs/symbolic/convnet_any_size.yaml, shown in the README."""
+    from tests.conftest import ROOT
+
+    path = ROOT / "specs" / "symbolic" / "convnet_any_size.yaml"
+    report = json.loads(cli(["summary", path, "-f", "json"]).stdout)
+    assert report["layers"][1]["output_shape"] == [None, "H // 2 - 2", "W // 2 - 2", 16]
+    assert report["totals"]["params"] == 6186 and report["valid_when"] == ["H >= 6", "W >= 6"]
+    bound = json.loads(cli(["summary", path, "-f", "json", "--set", "H=64", "--set", "W=48"]).stdout)
+    # Conv2D(16, 5) on 64x48x3: 60·44·16 · 25 · 3 = 3,168,000 MACs (the Conv2D rule, checked against Keras).
+    assert bound["layers"][0]["macs"] == 3_168_000
