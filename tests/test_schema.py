@@ -51,3 +51,15 @@ def test_blocks_and_symbols_validate(schema):
                                    "layers": [{"type": "Conv2D", "filters": "$filters", "kernel_size": "$kernel"}]}},
             "layers": [{"type": "conv_bn", "filters": 8, "repeat": 2}, {"type": "Flatten"}]}
     schema.validate(spec)
+
+
+def test_pre_commit_hook_runs_check():
+    """.pre-commit-hooks.yaml publishes `layercalc check` for spec files."""
+    import re
+
+    from tests.conftest import ROOT
+
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    hook = next(hook for hook in hooks if hook["id"] == "layercalc-check")
+    assert hook["entry"] == "layercalc check" and hook["language"] == "python"
+    assert re.search(hook["files"], "specs/resnet50.yaml") and not re.search(hook["files"], ".github/ci.yml")
