@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Dict, List, Tuple
 
 from . import dims
-from .dims import Dim, Shape, dim_sum, prod
+from .dims import Dim, Shape, check_size, dim_sum, prod
 from .errors import LayercalcError, ShapeError
 from .graph import Graph, Node, build_graph, parse_reference
 from .report import Counts, InputRow, LayerRow, Report
@@ -67,9 +67,12 @@ def _evaluate(node: Node, input_shapes: List[Shape]) -> Tuple[Tuple[Shape, ...],
     x = input_shapes[0] if rule.max_inputs == 1 else tuple(input_shapes)
     result = rule.output_shape(x)
     outputs = tuple(result) if isinstance(result, list) else (result,)
+    for shape in outputs:
+        check_size(shape, "the output")
     trainable: Dim = 0
     frozen: Dim = 0
     for weight in rule.weights(x):
+        check_size(weight.shape, f"weight '{weight.name}'")
         size = prod(weight.shape)
         if weight.trainable and node.trainable:
             trainable = dim_sum([trainable, size])

@@ -89,14 +89,17 @@ SET_OPTION = typer.Option(
 
 def parse_bindings(items: List[str]) -> dict:
     """['H=224', 'W=224'] -> {'H': 224, 'W': 224}."""
+    from .dims import MAX_DIM
     from .errors import UsageError
 
     bindings = {}
     for item in items:
         name, equals, value = item.partition("=")
         name, value = name.strip(), value.strip()
-        if not equals or not name.isidentifier() or not value.isdigit() or int(value) < 1:
+        if not equals or not name.isidentifier() or not (value.isascii() and value.isdigit()) or int(value) < 1:
             raise UsageError(f"--set expects SYMBOL=POSITIVE_INTEGER, such as H=224, found '{item}'")
+        if len(value) > 19 or int(value) > MAX_DIM:
+            raise UsageError(f"--set {name}: the value is more than the limit of 2**62 ({MAX_DIM:,})")
         bindings[name] = int(value)
     return bindings
 
@@ -143,13 +146,48 @@ def table_text(renderable) -> str:
     return "\n".join(line.rstrip() for line in console.file.getvalue().splitlines()) + "\n"
 
 
-def load_report(spec: str, bindings: List[str], max_layers: int):
-    """(Spec, Report) of a spec file."""
+def load_report(spec: str, bindings: List[str], max_layers: int, costs: Optional[dict] = None,
+                per_batch: bool = False):
+    """(Spec, Report) of a spec file.  costs: calc.costs.conventions() arguments (dtype None: the spec's
+    `dtype:`, else float32) to add FLOPs, memory and receptive fields; per_batch: MACs for the whole batch."""
     from .analyze import analyze
     from .spec import load_spec
 
     parsed = load_spec(spec, max_layers=max_layers, bindings=parse_bindings(bindings))
-    return parsed, analyze(parsed)
+    source = "standard input" if spec == "-" else spec
+    if costs is None:
+        report = analyze(parsed)
+        if per_batch:
+            from .costs import per_batch as scaled
+
+            report = scaled(report, source)
+        return parsed, report
+    from .costs import add_costs, conventions
+    from .graph import build_graph
+
+    graph = build_graph(parsed)
+    rules = conventions(**{**costs, "dtype": costs.get("dtype") or parsed.dtype or "float32"}, per_batch=per_batch)
+    return parsed, add_costs(analyze(graph), graph, rules, source)
+
+
+class Dtype(str, Enum):
+    float32 = "float32"
+    float16 = "float16"
+    bfloat16 = "bfloat16"
+    int8 = "int8"
+    float64 = "float64"
+
+
+class Optimizer(str, Enum):
+    sgd = "sgd"
+    momentum = "momentum"
+    rmsprop = "rmsprop"
+    adam = "adam"
+    adamw = "adamw"
+
+
+PER_BATCH_OPTION = typer.Option(False, "--per-batch", help="MACs (and FLOPs) for the spec's whole batch, not one "
+                                "example; the batch must be given (an int, or a symbol for a symbolic count).")
 
 
 @app.command()
@@ -159,16 +197,43 @@ def summary(
     depth: Optional[int] = typer.Option(
         None, "--depth", min=1, help="Show blocks nested this deep or more as one row each (1: top level only)."),
     bindings: List[str] = SET_OPTION,
+    flops: bool = typer.Option(False, "--flops", help="Show FLOPs: 2 × MACs, + the terms below when asked for."),
+    count_bias: bool = typer.Option(False, "--count-bias", help="FLOPs count bias additions (implies --flops)."),
+    count_elementwise: bool = typer.Option(
+        False, "--count-elementwise", help="FLOPs count elementwise operations: activations, normalization, "
+        "pooling windows, merges, softmax (implies --flops)."),
+    per_batch: bool = PER_BATCH_OPTION,
+    memory: bool = typer.Option(False, "--memory", help="Show each layer's output bytes, and the parameter, "
+                                "inference-peak and training memory."),
+    dtype: Optional[Dtype] = typer.Option(None, "--dtype", help="Numbers' type for memory (default: the spec's "
+                                          "dtype:, else float32).", show_default=False),
+    optimizer: Optimizer = typer.Option(Optimizer.adam, "--optimizer", help="For the training memory estimate: "
+                                        "sgd, momentum, rmsprop, adam, adamw keep 0, 1, 1, 2, 2 extra copies of "
+                                        "each trainable parameter."),
+    columns: Optional[str] = typer.Option(
+        None, "--columns", help="Columns, comma-separated: name, type, input_shape, output_shape, params, "
+        "trainable, macs, flops, memory, receptive_field, share, params_share, inputs; '+a,b' adds to the "
+        "default ones.", show_default=False),
     output: Optional[Path] = OUTPUT_OPTION,
     max_layers: int = MAX_LAYERS_OPTION,
     debug: bool = DEBUG_OPTION,
 ) -> None:
     """Print every layer's output shape, parameters and MACs, and the totals."""
     with reported_errors(debug):
-        _, report = load_report(spec, bindings, max_layers)
+        flops = flops or count_bias or count_elementwise
+        memory = memory or dtype is not None
+        costs = {"dtype": dtype and dtype.value, "optimizer": optimizer.value, "count_bias": count_bias,
+                 "count_elementwise": count_elementwise}
+        needed = output_format is Format.json or flops or memory or per_batch or columns is not None
+        _, report = load_report(spec, bindings, max_layers, costs if needed else None, per_batch)
         if depth is not None:
             report = report.collapsed(depth)
         title = report.name or ("stdin" if spec == "-" else Path(spec).stem)
+        shown = {"flops": flops, "memory": memory}
+        if columns is not None:
+            from .render import choose_columns
+
+            shown["columns"] = choose_columns(columns, report, flops, memory)
         if output_format is Format.json:
             from .render.json import render_json
 
@@ -176,18 +241,18 @@ def summary(
         elif output_format is Format.markdown:
             from .render.markdown import render_summary_markdown
 
-            write_output(render_summary_markdown(report, title), output)
+            write_output(render_summary_markdown(report, title, **shown), output)
         elif output_format is Format.csv:
             from .render.csv import render_summary_csv
 
-            write_output(render_summary_csv(report), output)
+            write_output(render_summary_csv(report, **shown), output)
         else:
             from .render.table import build_table, print_table
 
             if output is None:
-                print_table(report, title, _console())
+                print_table(report, title, _console(), **shown)
             else:
-                write_output(table_text(build_table(report, title)), output)
+                write_output(table_text(build_table(report, title, **shown)), output)
 
 
 LIMIT_HELP = "Overrides the spec's budget; K/M/G/T suffixes (2M = 2,000,000)."
@@ -204,6 +269,8 @@ def check(
     max_macs: Optional[str] = typer.Option(None, "--max-macs", help="MACs per example. " + LIMIT_HELP),
     max_layer_params: Optional[str] = typer.Option(None, "--max-layer-params",
                                                    help="Parameters of any one layer. " + LIMIT_HELP),
+    per_batch: bool = typer.Option(False, "--per-batch", help="max_macs limits the MACs of the spec's whole batch, "
+                                   "not of one example; the batch must be given."),
     output_format: Format = FORMAT_OPTION,
     bindings: List[str] = SET_OPTION,
     output: Optional[Path] = OUTPUT_OPTION,
@@ -229,7 +296,7 @@ def check(
     for spec in specs:
         try:
             with reported_errors(debug):
-                parsed, report = load_report(spec, bindings, max_layers)
+                parsed, report = load_report(spec, bindings, max_layers, per_batch=per_batch)
                 results.append(check_budgets(report, {**parsed.budget, **overrides}, spec))
         except typer.Exit as exit_code:
             worst = max(worst, exit_code.exit_code)
@@ -265,6 +332,8 @@ def diff(
     after: str = typer.Argument(..., help="The spec after the change.", show_default=False),
     output_format: Format = FORMAT_OPTION,
     show_all: bool = typer.Option(False, "--all", help="Also list the layers that did not change."),
+    per_batch: bool = typer.Option(False, "--per-batch", help="MACs of each spec's whole batch, not of one example; "
+                                   "both specs must give a batch."),
     bindings: List[str] = SET_OPTION,
     output: Optional[Path] = OUTPUT_OPTION,
     max_layers: int = MAX_LAYERS_OPTION,
@@ -274,8 +343,8 @@ def diff(
     with reported_errors(debug):
         from .diff import diff_reports
 
-        result = diff_reports(load_report(before, bindings, max_layers)[1],
-                              load_report(after, bindings, max_layers)[1], before, after)
+        result = diff_reports(load_report(before, bindings, max_layers, per_batch=per_batch)[1],
+                              load_report(after, bindings, max_layers, per_batch=per_batch)[1], before, after)
         if output_format is Format.json:
             import json
 
@@ -310,6 +379,67 @@ def schema(
         from .schema import spec_schema
 
         write_output(json.dumps(spec_schema(), indent=2) + "\n", output)
+
+
+class GraphFormat(str, Enum):
+    mermaid = "mermaid"
+    dot = "dot"
+
+
+@app.command()
+def graph(
+    spec: str = SPEC_ARGUMENT,
+    graph_format: GraphFormat = typer.Option(
+        GraphFormat.mermaid, "--format", "-f", help="mermaid (renders on GitHub) or dot (Graphviz: dot -Tsvg)."),
+    depth: Optional[int] = typer.Option(
+        None, "--depth", min=1, help="Draw blocks nested this deep or more as one node each (1: top level only)."),
+    bindings: List[str] = SET_OPTION,
+    output: Optional[Path] = OUTPUT_OPTION,
+    max_layers: int = MAX_LAYERS_OPTION,
+    debug: bool = DEBUG_OPTION,
+) -> None:
+    """Draw the layer graph: a node per layer, edges for the data flow, blocks as clusters."""
+    with reported_errors(debug):
+        from .render.graph import MERMAID_MAX_TEXT, render_dot, render_mermaid
+
+        _, report = load_report(spec, bindings, max_layers)
+        if depth is not None:
+            report = report.collapsed(depth)
+        title = report.name or ("stdin" if spec == "-" else Path(spec).stem)
+        render = render_mermaid if graph_format is GraphFormat.mermaid else render_dot
+        text = render(report, title)
+        write_output(text, output)
+        if graph_format is GraphFormat.mermaid and len(text) > MERMAID_MAX_TEXT:
+            typer.echo(f"layercalc: note: this diagram has {len(text):,} characters; Mermaid draws at most "
+                       f"{MERMAID_MAX_TEXT:,} by default: try --depth or --format dot", err=True)
+
+
+@app.command()
+def convert(
+    model: str = typer.Argument(..., help="A Keras model: a .keras archive (model.save) or a .json file "
+                                "(model.to_json()).", show_default=False),
+    output: Optional[Path] = OUTPUT_OPTION,
+    debug: bool = DEBUG_OPTION,
+) -> None:
+    """Write the spec (YAML) of a Keras model; `layercalc summary` gives the same figures for both."""
+    with reported_errors(debug):
+        from . import __version__
+        from .analyze import analyze
+        from .errors import UsageError
+        from .keras_import import is_keras_path, read_model
+        from .render import count
+        from .spec import MAX_FILE_BYTES, dump_spec, imported_spec
+
+        if not is_keras_path(model):
+            raise UsageError(f"convert reads a Keras model (a .keras or .json file), found '{model}'")
+        imported = read_model(model, MAX_FILE_BYTES)
+        if imported is None:
+            raise UsageError(f"{model} is a layercalc spec already, not a Keras model")
+        totals = analyze(imported_spec(imported.spec, model)).totals  # refuse what summary would refuse
+        header = (f"Converted by layercalc {__version__} from {imported.origin}.\n"
+                  f"{count(totals.params)} params ({count(totals.trainable_params)} trainable, "
+                  f"{count(totals.non_trainable_params)} non-trainable), {count(totals.macs)} MACs per example.")
+        write_output(dump_spec(imported.spec, header), output)
 
 
 @app.command()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Iterable, Optional, Sequence, Tuple
 
 Dim = Optional[int]  # or a calc.symbolic.Expr when the spec has symbols
+MAX_DIM = 2**62  # the largest size of an axis; an integer past it is a mistake, and arithmetic on it only costs time
 
 # Conditions the symbolic arithmetic had to assume to keep layers valid, as
 # (left side, operator, bound) such as ('H', '>=', 5); collected by analyze() for
@@ -22,6 +23,22 @@ def assume(condition: tuple) -> None:
     if condition not in ASSUMPTIONS:
         ASSUMPTIONS.append(condition)
 Shape = Tuple[Dim, ...]
+
+
+def check_size(shape: Shape, what: str) -> None:
+    """Refuse an axis larger than MAX_DIM, or a symbolic one with a coefficient that large.
+
+    >>> check_size((None, 2**63), "the output")
+    Traceback (most recent call last):
+    calc.errors.ShapeError: the output has size 9,223,372,036,854,775,808 on axis 1, more than the limit of 2**62 (4,611,686,018,427,387,904)
+    """
+    for axis, dim in enumerate(shape):
+        largest = max(map(abs, dim.terms.values()), default=0) if hasattr(dim, "terms") else dim
+        if largest is not None and largest > MAX_DIM:
+            from .errors import ShapeError
+
+            size = f"{dim:,}" if isinstance(dim, int) else f"'{dim}'"
+            raise ShapeError(f"{what} has size {size} on axis {axis}, more than the limit of 2**62 ({MAX_DIM:,})")
 
 
 def prod(dims: Iterable[Dim]) -> Dim:
@@ -115,6 +132,30 @@ def conv_transpose_out(
     if output_padding is None:
         return size * stride
     return (size - 1) * stride + dilated % 2 + output_padding
+
+
+def padding_before(size: Dim, window: int, stride: int, padding: str) -> Dim:
+    """Zeros a convolution or pooling window sees before an axis' first position, as TensorFlow
+    pads: valid 0; causal window - 1; same half (rounded down) of max((ceil(I/S) - 1)·S + F - I, 0),
+    the extra zero going after.  `window` is the (dilated) extent F.  None when it depends on an
+    unknown size.
+
+    >>> padding_before(224, 3, 1, "same"), padding_before(224, 3, 2, "same"), padding_before(225, 3, 2, "same")
+    (1, 0, 1)
+    >>> padding_before(10, 3, 1, "causal"), padding_before(None, 3, 1, "same"), padding_before(7, 1, 3, "same")
+    (2, 1, 0)
+    """
+    if padding == "valid":
+        return 0
+    if padding == "causal":
+        return window - 1
+    if stride == 1:
+        return (window - 1) // 2
+    if window >= stride:  # never negative, since (ceil(I/S) - 1)·S >= I - S; so symbols can stay
+        return None if size is None else ((ceildiv(size, stride) - 1) * stride + window - size) // 2
+    if not isinstance(size, int):
+        return None
+    return max((ceildiv(size, stride) - 1) * stride + window - size, 0) // 2
 
 
 def pool_out(size: Dim, pool: int, stride: int, padding: str) -> Dim:

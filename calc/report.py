@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 from typing import Any, Dict, List, Optional, Tuple, Union
 
 from .dims import Dim, Shape, dim_sum
@@ -42,6 +43,7 @@ class LayerRow:
     output_shapes: Tuple[Shape, ...]  # one per output (several for an LSTM with return_state)
     counts: Counts
     scope: Tuple[str, ...] = ()  # the block instances this layer is in, outermost first
+    costs: Optional["LayerCosts"] = None  # FLOPs, memory and receptive field, when calc.costs added them
 
     @property
     def output_shape(self) -> Union[Shape, List[Shape]]:
@@ -60,6 +62,7 @@ class Report:
     is_chain: bool
     blocks: Dict[str, Tuple[str, str]] = field(default_factory=dict)  # instance -> (block type, output reference)
     valid_when: Tuple[str, ...] = ()  # conditions on symbols for the figures to hold ('H >= 5')
+    costs: Optional["ModelCosts"] = None  # conventions, cost totals and memory, when calc.costs added them
 
     def collapsed(self, depth: int) -> "Report":
         """Blocks nested `depth` deep or more shown as one row each, with their totals
@@ -94,9 +97,10 @@ class Report:
             source, colon, index = output.rpartition(":")
             output_row = by_name[source] if colon else by_name[output]
             counts = Counts(*(dim_sum(getattr(row.counts, column) for row in group) for column in COLUMNS))
+            costs = LayerCosts.combined(group, output_row.costs) if self.costs else None
             rows.append(LayerRow(name, block_type, tuple(dict.fromkeys(ref for ref in inputs if ref != name)),
                                  (output_row.output_shapes[int(index) if colon else 0],), counts,
-                                 group[0].scope[:depth - 1]))
+                                 group[0].scope[:depth - 1], costs))
         outputs = tuple(dict.fromkeys(shown(ref) for ref in self.outputs))
         previous = self.inputs[0].name if len(self.inputs) == 1 else None
         chain = all(row.inputs == ((self.inputs[0].name,) if index == 0 else (rows[index - 1].name,))
@@ -111,9 +115,12 @@ class Report:
                 return [shape(item) for item in value]
             return [number(dim) for dim in value]
 
+        costs = self.costs
         return {
             "name": self.name,
-            "inputs": [{"name": row.name, "shape": shape(row.shape)} for row in self.inputs],
+            "inputs": [{"name": row.name, "shape": shape(row.shape),
+                        **({"activation_bytes": number(costs.input_bytes[index])} if costs else {})}
+                       for index, row in enumerate(self.inputs)],
             "layers": [
                 {
                     "name": row.name,
@@ -121,11 +128,122 @@ class Report:
                     "inputs": list(row.inputs),
                     "output_shape": shape(row.output_shape),
                     **row.counts.as_dict(),
+                    **(row.costs.as_dict() if row.costs else {}),
                     **({"scope": list(row.scope)} if row.scope else {}),
                 }
                 for row in self.layers
             ],
             "outputs": list(self.outputs),
-            "totals": self.totals.as_dict(),
+            "totals": {**self.totals.as_dict(), **(costs.totals.as_dict() if costs else {})},
             **({"valid_when": list(self.valid_when)} if self.valid_when else {}),
+            **({"memory": costs.memory.as_dict(), "conventions": costs.conventions.as_dict()} if costs else {}),
         }
+
+
+# -- costs beyond parameters and MACs (filled by calc/costs.py) -------------------------------------
+
+COST_COLUMNS = ("flops", "bias_adds", "elementwise_ops", "activation_bytes")
+
+
+def exact(value: Any) -> Any:
+    """A receptive-field figure for JSON: an int, a float for a fraction (upsampling), a string if symbolic."""
+    if isinstance(value, Fraction):
+        return int(value) if value.denominator == 1 else float(value)
+    return number(value)
+
+
+@dataclass(frozen=True)
+class ReceptiveField:
+    """The region of the input one output position depends on, per spatial axis, in input positions
+    (Araujo et al., "Computing Receptive Fields of Convolutional Neural Networks", Distill 2019)."""
+
+    axes: Tuple[int, ...]  # the output's spatial axes (batch = 0)
+    size: Tuple[Any, ...]  # r: input positions one output position reads
+    jump: Tuple[Any, ...]  # input positions between neighbouring output positions (effective stride)
+    start: Tuple[Any, ...]  # where the first output position's field starts (negative: in the padding)
+    jumps_differ: bool = False  # merged paths reach here with different jumps (the largest field is kept)
+    includes_global: bool = False  # a merged path depends on the whole input (e.g. squeeze-and-excitation)
+
+    def as_dict(self) -> Dict[str, Any]:
+        flags = {name: True for name in ("jumps_differ", "includes_global") if getattr(self, name)}
+        return {"axes": list(self.axes), **{name: [exact(value) for value in getattr(self, name)]
+                                            for name in ("size", "jump", "start")}, **flags}
+
+
+@dataclass(frozen=True)
+class LayerCosts:
+    flops: Dim  # under the report's conventions
+    bias_adds: Dim
+    elementwise_ops: Dim
+    activation_bytes: Dim  # bytes of the layer's outputs (batch included when known)
+    receptive_field: Optional[ReceptiveField] = None
+
+    def as_dict(self) -> Dict[str, Any]:
+        data = {column: number(getattr(self, column)) for column in COST_COLUMNS}
+        return {**data, **({"receptive_field": self.receptive_field.as_dict()} if self.receptive_field else {})}
+
+    @staticmethod
+    def combined(rows: List[LayerRow], output: Optional["LayerCosts"]) -> "LayerCosts":
+        """A collapsed block's: its layers' counts and bytes summed, its output's receptive field."""
+        sums = (dim_sum(getattr(row.costs, column) for row in rows) for column in COST_COLUMNS)
+        return LayerCosts(*sums, receptive_field=output.receptive_field if output else None)
+
+
+@dataclass(frozen=True)
+class Memory:
+    """Bytes under the report's dtype."""
+
+    parameters: Dim  # every weight, trainable or not
+    activations: Dim  # every input and layer output (batch included when known)
+    inference_peak: Dim  # the most activation bytes alive at once, outputs freed after their last consumer
+    peak_layer: Optional[str]  # the layer running at that peak
+    gradients: Dim  # one per trainable parameter
+    optimizer_state: Dim  # the optimizer's slots per trainable parameter
+
+    @property
+    def inference(self) -> Dim:
+        return dim_sum([self.parameters, self.inference_peak])
+
+    @property
+    def training(self) -> Dim:
+        return dim_sum([self.parameters, self.gradients, self.optimizer_state, self.activations])
+
+    def as_dict(self) -> Dict[str, Any]:
+        return {"parameters": number(self.parameters), "activations": number(self.activations),
+                "inference_peak_activations": number(self.inference_peak), "inference_peak_layer": self.peak_layer,
+                "inference": number(self.inference), "gradients": number(self.gradients),
+                "optimizer_state": number(self.optimizer_state), "training": number(self.training)}
+
+
+@dataclass(frozen=True)
+class Conventions:
+    """What the cost figures count, stated in every report so two reports never silently disagree."""
+
+    dtype: str = "float32"
+    bytes_per_element: int = 4
+    optimizer: str = "adam"
+    optimizer_slots: int = 2  # extra copies of each trainable parameter the optimizer keeps
+    count_bias: bool = False  # FLOPs include bias additions
+    count_elementwise: bool = False  # FLOPs include elementwise operations
+    per_batch: bool = False  # MACs and FLOPs for the whole batch, not one example
+    batch: Dim = None
+
+    @property
+    def flops(self) -> str:
+        return "2*macs" + " + bias_adds" * self.count_bias + " + elementwise_ops" * self.count_elementwise
+
+    def as_dict(self) -> Dict[str, Any]:
+        return {"macs": "multiply-accumulates, bias additions excluded", "flops": self.flops,
+                "per": "batch" if self.per_batch else "example", "batch": number(self.batch),
+                "activations": "per example (the batch is unknown)" if self.batch is None else "whole batch",
+                "dtype": self.dtype, "bytes_per_element": self.bytes_per_element, "optimizer": self.optimizer,
+                "optimizer_slots": self.optimizer_slots,
+                "inference_peak": "outputs freed after their last consumer, layers run in the report's order"}
+
+
+@dataclass(frozen=True)
+class ModelCosts:
+    conventions: Conventions
+    totals: LayerCosts  # the layers' sums (no receptive field)
+    memory: Memory
+    input_bytes: Tuple[Dim, ...]  # bytes of each model input, as Report.inputs

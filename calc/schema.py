@@ -7,7 +7,7 @@ import dataclasses
 from typing import Any, Dict
 
 from . import rules
-from .spec import BUDGET_KEYS
+from .spec import BUDGET_KEYS, DTYPES
 
 _INT = {"type": "integer"}
 _POSITIVE = {"type": "integer", "minimum": 1}
@@ -94,6 +94,7 @@ def spec_schema() -> Dict[str, Any]:
         "properties": {
             "name": {"type": ["string", "integer"]},
             "batch": _DIM,
+            "dtype": {"enum": list(DTYPES), "description": "bytes behind the memory figures (default float32)"},
             "input": input_spec,
             "inputs": {"type": "object", "additionalProperties": input_spec, "minProperties": 1},
             "symbols": {"type": "object", "additionalProperties": _POSITIVE},

@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 
 import yaml
 
-from .dims import Dim, Shape
+from .dims import MAX_DIM, Dim, Shape
 from .errors import Location, SpecError, closest, describe
 
 # The C parser is several times faster; its safe variant builds only plain
@@ -24,7 +24,11 @@ _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_LAYERS = 1_000_000  # after blocks and repeat are expanded
 MAX_BLOCK_DEPTH = 32
-TOP_LEVEL_KEYS = ("name", "batch", "input", "inputs", "symbols", "blocks", "layers", "outputs", "budget")
+MAX_YAML_DEPTH = 100  # lists and mappings inside each other; deeper would exhaust Python's stack
+MAX_ALIAS_NODES = 1_000_000  # nodes YAML aliases may add, so a 'billion laughs' is refused before it is built
+MAX_INTEGER_DIGITS = 100  # a spec's largest sensible number has 19 (MAX_DIM); bigger ones only cost time
+TOP_LEVEL_KEYS = ("name", "batch", "dtype", "input", "inputs", "symbols", "blocks", "layers", "outputs", "budget")
+DTYPES = ("float32", "float16", "bfloat16", "int8", "float64")  # `dtype:`: the bytes behind memory figures
 RESERVED_LAYER_KEYS = ("type", "name", "inputs", "repeat", "trainable")
 BUDGET_KEYS = ("max_params", "max_trainable_params", "max_non_trainable_params", "max_macs", "max_layer_params")
 _SUFFIXES = {"K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
@@ -97,6 +101,7 @@ class Spec:
     budget: Dict[str, int]
     source: str
     blocks: Dict[str, BlockInstance] = field(default_factory=dict)
+    dtype: Optional[str] = None  # the numbers' type for memory figures (None: float32 unless --dtype says)
 
 
 # -- YAML with locations -------------------------------------------------------
@@ -145,17 +150,77 @@ def _make_loader(source: str):
         yield data
         data.extend(loader.construct_object(child, deep=True) for child in node.value)
 
+    def construct_int(loader, node):
+        digits = len(node.value.lstrip("+-").replace("_", ""))
+        if digits > MAX_INTEGER_DIGITS:
+            raise SpecError(f"integer too large: {digits:,} digits (at most {MAX_INTEGER_DIGITS})", location=where(node))
+        return loader.construct_yaml_int(node)
+
+    def refuse(loader, node):  # plain data only: no bytes, sets or pairs (no Python objects, ever)
+        raise yaml.constructor.ConstructorError(None, None, f"could not determine a constructor for the tag "
+                                                            f"'{node.tag}'", node.start_mark)
+
     Loader.add_constructor("tag:yaml.org,2002:map", construct_map)
     Loader.add_constructor("tag:yaml.org,2002:seq", construct_list)
+    Loader.add_constructor("tag:yaml.org,2002:int", construct_int)
+    Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+    for tag in ("binary", "set", "omap", "pairs"):
+        Loader.add_constructor(f"tag:yaml.org,2002:{tag}", refuse)
     return Loader
+
+
+def _children(node) -> list:
+    if isinstance(node, yaml.MappingNode):
+        return [child for pair in node.value for child in pair]
+    return node.value if isinstance(node, yaml.SequenceNode) else []
+
+
+def _check_nodes(root, source: str) -> None:
+    """Refuse, before building anything, YAML that nests too deeply or whose aliases expand too far
+    ('billion laughs': each alias is shared when built, but any walk over the data would follow it)."""
+    measured: Dict[int, Tuple[int, int]] = {}  # id(node) -> (nodes with aliases expanded, height)
+    stack = [(root, False)]
+    while stack:
+        node, children_measured = stack.pop()
+        if not children_measured:
+            if id(node) not in measured:
+                measured[id(node)] = (1, 1)  # until measured; an alias to an open node is recursive (refused later)
+                stack.append((node, True))
+                stack.extend((child, False) for child in _children(node))
+            continue
+        size, height = 1, 1
+        for child in _children(node):
+            child_size, child_height = measured[id(child)]
+            size, height = size + child_size, max(height, child_height + 1)
+        measured[id(node)] = (size, height)
+    size, height = measured[id(root)]
+    if height > MAX_YAML_DEPTH:
+        node = root
+        for _ in range(MAX_YAML_DEPTH):  # follow the deepest branch down to the first node past the limit
+            node = max(_children(node), key=lambda child: measured[id(child)][1])
+        raise SpecError(f"lists and mappings nest more than {MAX_YAML_DEPTH} deep",
+                        location=Location(source, node.start_mark.line + 1, node.start_mark.column + 1))
+    if size - len(measured) > MAX_ALIAS_NODES:
+        raise SpecError(f"YAML aliases expand the spec by {size - len(measured):,} nodes, more than the limit "
+                        f"of {MAX_ALIAS_NODES:,}", location=Location(source, 1, 1))
 
 
 def parse_yaml(text: str, source: str) -> Any:
     """YAML text -> plain data with locations (YamlMap / YamlList / scalars)."""
+    loader = _make_loader(source)(text)  # what yaml.load does, with a check between composing and building
     try:
-        return yaml.load(text, Loader=_make_loader(source))  # noqa: S506 - a safe loader
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_nodes(node, source)
+        return loader.construct_document(node)
     except SpecError:
         raise
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow, such as NUL
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise SpecError(f"invalid YAML: character #x{exc.character:04x} is not allowed ({exc.reason})",
+                        location=Location(source, line, column)) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         location = Location(source, mark.line + 1, mark.column + 1) if mark else None
@@ -165,6 +230,8 @@ def parse_yaml(text: str, source: str) -> Any:
         raise SpecError(f"invalid YAML: {problem}", location=location) from None
     except yaml.YAMLError as exc:
         raise SpecError(f"invalid YAML: {exc}", location=Location(source, 1, 1)) from None
+    finally:
+        loader.dispose()
 
 
 def read_text(path: str) -> Tuple[str, str]:
@@ -196,9 +263,39 @@ def read_text(path: str) -> Tuple[str, str]:
 
 
 def load_spec(path: str, max_layers: int = MAX_LAYERS, bindings: Optional[Dict[str, int]] = None) -> Spec:
-    """Read and parse a spec file ('-' for standard input)."""
+    """Read and parse a spec file ('-' for standard input), or import a Keras model (.keras, .json)."""
+    if path != "-" and path.lower().endswith((".keras", ".json")):
+        from .keras_import import read_model
+
+        model = read_model(path, MAX_FILE_BYTES)  # None: a .json file holding a layercalc spec
+        if model is not None:
+            return imported_spec(model.spec, path, max_layers, bindings)
     text, source = read_text(path)
     return parse_spec(text, source, max_layers=max_layers, bindings=bindings)
+
+
+def imported_spec(data: Dict[str, Any], path: str, max_layers: int = MAX_LAYERS,
+                  bindings: Optional[Dict[str, int]] = None) -> Spec:
+    """The Spec of plain spec data imported from `path`: its errors name the file, without line:col."""
+    from .keras_import import file_location
+
+    where = file_location(path)
+    return build_spec(located(data, where), path, max_layers, bindings, start=where)
+
+
+def located(value: Any, location: Location) -> Any:
+    """Plain data (an imported model) as parse_yaml gives it, every node at `location`."""
+    if isinstance(value, dict):
+        data = YamlMap((key, located(item, location)) for key, item in value.items())
+        data.location = location
+        data.key_locations = dict.fromkeys(data, location)
+        data.value_locations = dict.fromkeys(data, location)
+        return data
+    if isinstance(value, list):
+        items = YamlList(located(item, location) for item in value)
+        items.location, items.item_locations = location, [location] * len(items)
+        return items
+    return value
 
 
 class _Symbols:
@@ -218,6 +315,9 @@ class _Symbols:
                     raise SpecError(f"a symbol must be an identifier, found {describe(name)}", location=where)
                 if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                     raise SpecError(f"symbol '{name}' must default to a positive integer, found {describe(value)}",
+                                    location=where)
+                if value > MAX_DIM:
+                    raise SpecError(f"symbol '{name}' is {value:,}, more than the limit of 2**62 ({MAX_DIM:,})",
                                     location=where)
                 self.values[name] = value
         self.values.update(bindings or {})
@@ -244,8 +344,13 @@ _SYMBOL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 def parse_spec(text: str, source: str = "<spec>", max_layers: int = MAX_LAYERS,
                bindings: Optional[Dict[str, int]] = None) -> Spec:
     """Parse spec text into a `Spec`; structural checks only (layer types come later)."""
-    data = parse_yaml(text, source)
-    start = Location(source, 1, 1)
+    return build_spec(parse_yaml(text, source), source, max_layers, bindings)
+
+
+def build_spec(data: Any, source: str, max_layers: int = MAX_LAYERS, bindings: Optional[Dict[str, int]] = None,
+               start: Optional[Location] = None) -> Spec:
+    """Parsed data (YamlMap, YamlList and scalars, with locations) -> `Spec`."""
+    start = start or Location(source, 1, 1)
     if data is None:
         raise SpecError("spec is empty: expected a mapping with 'input' and 'layers'", location=start)
     if not isinstance(data, YamlMap):
@@ -276,6 +381,11 @@ def parse_spec(text: str, source: str = "<spec>", max_layers: int = MAX_LAYERS,
         outputs = tuple(expansion.resolve_alias(name) for name in
                         _parse_names(data["outputs"], outputs_location, "outputs"))
     budget = _parse_budget(data.get("budget"), data.value_locations.get("budget", start))
+    dtype = data.get("dtype")
+    if dtype is not None and dtype not in DTYPES:
+        hint = closest(dtype, DTYPES) if isinstance(dtype, str) else ""
+        raise SpecError(f"'dtype' must be one of {', '.join(DTYPES)}, found {describe(dtype)}{hint}",
+                        location=data.value_locations["dtype"])
     return Spec(
         name=None if name is None else str(name),
         batch=batch,
@@ -286,6 +396,7 @@ def parse_spec(text: str, source: str = "<spec>", max_layers: int = MAX_LAYERS,
         budget=budget,
         source=source,
         blocks=expansion.instances,
+        dtype=dtype,
     )
 
 
@@ -297,6 +408,8 @@ def _parse_dim(value: Any, location: Location, what: str, symbols: _Symbols) -> 
         return symbols.dim(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise SpecError(f"{what} must be {expected}, found {describe(value)}", location=location)
+    if value > MAX_DIM:
+        raise SpecError(f"{what} is {value:,}, more than the limit of 2**62 ({MAX_DIM:,})", location=location)
     return value
 
 
@@ -584,6 +697,11 @@ class _Expansion:
             raise error.add_context(**context)
         trainable = trainable and scope.trainable
         block = self.blocks.get(layer_type)
+        at_least = len(self.layers) + repeat * (self._sizes.get(layer_type, 1) if block else 1)
+        if at_least > self.max_layers:  # a `repeat: $n` inside a block, known only now
+            raise SpecError(f"the spec expands to at least {at_least:,} layers, more than the limit of "
+                            f"{self.max_layers:,} (raise it with --max-layers)",
+                            location=entry.value_locations.get("repeat", location), **context)
         for copy in range(repeat):
             copy_name = name if repeat == 1 or name is None else f"{name}_{copy + 1}"
             if block is not None:
@@ -804,3 +922,47 @@ def _parse_budget(value: Any, location: Location) -> Dict[str, int]:
             )
         budget[key] = parse_count(limit, f"budget {key}", value.value_locations[key])
     return budget
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+
+class _Entry(dict):
+    """A layer entry: always written as a block mapping, one key a line."""
+
+
+class _Dumper(yaml.SafeDumper):
+    def increase_indent(self, flow=False, indentless=False):
+        return super().increase_indent(flow, False)  # list items indented under their key
+
+
+def _is_flat(value: Any) -> bool:
+    """Scalars, or lists of them (nested too): written on one line, as [3, 3] or [[1, 1], [2, 2]]."""
+    return not isinstance(value, dict) and (not isinstance(value, list) or all(map(_is_flat, value)))
+
+
+def _represent_list(dumper, data):
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=_is_flat(data))
+
+
+def _represent_dict(dumper, data):
+    # A small mapping of flat values (an input with its dtype, a wrapped layer) stays on one line.
+    short = not isinstance(data, _Entry) and len(data) <= 6 and all(map(_is_flat, data.values()))
+    return dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=short)
+
+
+_Dumper.add_representer(list, _represent_list)
+_Dumper.add_representer(dict, _represent_dict)
+_Dumper.add_representer(_Entry, _represent_dict)
+
+
+def dump_spec(data: Dict[str, Any], header: str = "") -> str:
+    """Plain spec data -> readable YAML that parses back to the same data: one block mapping per layer,
+    short lists and small mappings in flow style, `header` as comment lines on top."""
+    data = dict(data)
+    data["layers"] = [_Entry(entry) for entry in data.get("layers", [])]
+    if "blocks" in data:
+        data["blocks"] = {name: {**block, "layers": [_Entry(entry) for entry in block.get("layers", [])]}
+                          for name, block in data["blocks"].items()}
+    comments = "".join(f"# {line}".rstrip() + "\n" for line in header.splitlines())
+    return comments + yaml.dump(data, Dumper=_Dumper, sort_keys=False, width=100, allow_unicode=True)

@@ -1,7 +1,6 @@
 """Blocks (named groups of layers with arguments) and repeat."""
 
 import json
-import time
 
 import pytest
 
@@ -145,12 +144,11 @@ def test_block_errors(text, message):
     assert str(error.value) == message
 
 
-def test_huge_repeat_fails_fast():
-    start = time.process_time()
+def test_huge_repeat_is_refused_before_any_expansion():
+    # 10^15 layers: only counting first, without expanding, can answer this (make bench measures speed).
     text = ("input: [4]\nblocks:\n  a: {layers: [{type: Dense, units: 2, repeat: 1000}]}\n"
             "  b: {layers: [{type: a, repeat: 1000}]}\nlayers: [{type: b, repeat: 1000000000}]\n")
     with pytest.raises(LayercalcError) as error:
         report_of(text)
     assert str(error.value) == ("model.yaml:5:9: the spec expands to 1,000,000,000,000,000 layers, more than "
                                 "the limit of 1,000,000 (raise it with --max-layers)")
-    assert time.process_time() - start < 5  # generous; a real expansion would never finish

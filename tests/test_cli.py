@@ -1,32 +1,38 @@
 """The command line: every format, every error class with its exact message and exit code."""
 
 import json
+import re
 
 import pytest
 
 from tests.conftest import ROOT
 
 MNIST = ROOT / "specs" / "mnist_convnet.yaml"
+# SPEC.md section 3's fields of a layer; the report adds more after them (FLOPs, memory, receptive field).
+SPEC_FIELDS = ("name", "type", "inputs", "output_shape", "params", "trainable_params", "non_trainable_params", "macs")
 
 
 def test_summary_json_is_the_report_and_nothing_else(cli):
     result = cli(["summary", MNIST, "--format", "json"])
     assert result.exit_code == 0
     report = json.loads(result.stdout)
-    assert report["totals"] == {"params": 34826, "trainable_params": 34826, "non_trainable_params": 0,
-                                "macs": 2440960}
-    assert report["inputs"] == [{"name": "input", "shape": [None, 28, 28, 1]}]
+    assert {key: report["totals"][key] for key in SPEC_FIELDS[-4:]} == {
+        "params": 34826, "trainable_params": 34826, "non_trainable_params": 0, "macs": 2440960}
+    assert [{key: item[key] for key in ("name", "shape")} for item in report["inputs"]] == [
+        {"name": "input", "shape": [None, 28, 28, 1]}]
     assert [layer["name"] for layer in report["layers"]][:3] == ["conv2d", "max_pooling2d", "conv2d_1"]
     assert report["outputs"] == ["dense"]
     assert result.stderr == ""
 
 
 def test_summary_json_layer_fields_match_spec_section_3(cli):
-    # SPEC.md section 3 example, verbatim.
+    # SPEC.md section 3 example, verbatim, in its order, first.
     result = cli(["summary", ROOT / "specs" / "seed_conv.yaml", "-f", "json"])
     layer = json.loads(result.stdout)["layers"][0]
-    assert layer == {"name": "conv2d", "type": "Conv2D", "inputs": ["input"], "output_shape": [64, 296, 296, 16],
-                     "params": 1216, "trainable_params": 1216, "non_trainable_params": 0, "macs": 105139200}
+    assert list(layer)[:len(SPEC_FIELDS)] == list(SPEC_FIELDS)
+    assert {key: layer[key] for key in SPEC_FIELDS} == {
+        "name": "conv2d", "type": "Conv2D", "inputs": ["input"], "output_shape": [64, 296, 296, 16],
+        "params": 1216, "trainable_params": 1216, "non_trainable_params": 0, "macs": 105139200}
 
 
 def test_summary_reads_standard_input(cli):
@@ -54,6 +60,37 @@ def test_table_has_no_colour_when_piped_or_no_color(cli):
     assert "\x1b[" in coloured.stdout  # the check below can fail
     assert "\x1b[" not in cli(["summary", MNIST], env={"FORCE_COLOR": "1", "NO_COLOR": "1"}).stdout
     assert "\x1b[" not in cli(["summary", MNIST]).stdout
+
+
+@pytest.mark.parametrize("args", [
+    ["check", ROOT / "specs" / "residual_small.yaml"],
+    ["check", MNIST, "--max-params", "10"],  # the red EXCEEDED verdict
+    ["diff", MNIST, ROOT / "specs" / "residual_small.yaml"],
+    ["layers"],
+    ["layers", "Conv2D"],
+], ids=["check", "check-exceeded", "diff", "layers", "layers-type"])
+def test_other_tables_have_no_colour_when_piped_or_no_color(cli, args):
+    assert "\x1b[" in cli(args, env={"FORCE_COLOR": "1"}).stdout  # the checks below can fail
+    assert "\x1b[" not in cli(args, env={"FORCE_COLOR": "1", "NO_COLOR": "1"}).stdout
+    assert "\x1b[" not in cli(args).stdout
+
+
+@pytest.mark.parametrize("shell, variables, expected", [
+    ("bash", {"COMP_WORDS": "layercalc gr", "COMP_CWORD": "1"}, ["graph"]),
+    ("bash", {"COMP_WORDS": "layercalc summary x.yaml --format ", "COMP_CWORD": "4"},
+     ["table", "json", "markdown", "csv"]),
+    ("zsh", {"_TYPER_COMPLETE_ARGS": "layercalc graph x.yaml -f "}, ['"mermaid"', '"dot"']),
+], ids=["bash-command", "bash-choices", "zsh-choices"])
+def test_shell_completion(shell, variables, expected):
+    """What the scripts of --install-completion / --show-completion ask layercalc for (typer's protocol)."""
+    from typer.testing import CliRunner
+
+    from calc.cli import app
+
+    result = CliRunner().invoke(app, [], prog_name="layercalc", env={"_LAYERCALC_COMPLETE": f"complete_{shell}",
+                                                                       **variables})
+    assert result.exit_code == 0
+    assert re.findall(r'"?\w+"?', result.stdout.replace("_arguments", "")) == expected
 
 
 def test_piped_table_fits_100_columns(cli):
@@ -101,7 +138,7 @@ ERRORS = [
                  "'tag:yaml.org,2002:python/object/apply:os.system'\n", id="python-tag"),
     pytest.param("input: [4]\nlayer: []\n",
                  "model.yaml:2:1: unknown top-level key 'layer' (did you mean 'layers'?); expected one of: name, "
-                 "batch, input, inputs, symbols, blocks, layers, outputs, budget\n", id="unknown-top-level-key"),
+                 "batch, dtype, input, inputs, symbols, blocks, layers, outputs, budget\n", id="unknown-top-level-key"),
     pytest.param("input: [4]\ninput: [5]\nlayers: []\n",
                  "model.yaml:2:1: duplicate key 'input' (first at line 1)\n", id="duplicate-key"),
     pytest.param("layers: [{type: Dense, units: 2}]\n",

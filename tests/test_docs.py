@@ -26,3 +26,19 @@ def test_type_has_formulas(name):
     doc = rules.REGISTRY[name].__doc__ or ""
     for part in ("output:", "MACs:"):
         assert part in doc, f"{name}'s docstring lacks '{part}' (shown by `layercalc layers {name}`)"
+
+
+def is_subsequence(part, whole) -> bool:
+    remaining = iter(whole)
+    return all(line in remaining for line in part)
+
+
+def test_blocks_section_quotes_resnet50_and_its_depth_1_summary(cli):
+    """README's "Blocks and repeat" quotes specs/resnet50.yaml and `summary --depth 1` as they are."""
+    section = README.split("## Blocks and repeat", 1)[1].split("\n## ", 1)[0]
+    excerpt, output = re.findall(r"```(?:yaml)?\n(.*?)```", section, re.S)
+    spec = (ROOT / "specs" / "resnet50.yaml").read_text().splitlines()
+    assert is_subsequence([line for line in excerpt.splitlines() if line.strip() != "# ..."], spec)
+    printed = cli(["summary", ROOT / "specs" / "resnet50.yaml", "--depth", "1"]).stdout.splitlines()
+    quoted = [line for line in output.splitlines() if not line.startswith(" ...")]
+    assert is_subsequence(quoted, [line.rstrip() for line in printed])

@@ -11,7 +11,14 @@ It does two things (both by default):
 
 (a) every ``specs/*.yaml`` -> ``tests/data/keras/specs/<stem>.json``
     (the whole model built with ``keras.Model``; per-layer output shapes and
-    trainable / non-trainable parameter counts, plus model totals);
+    trainable / non-trainable parameter counts, plus model totals).  Specs are
+    read with layercalc's own parser (``calc.spec.parse_spec``), which expands
+    blocks and ``repeat``; a block's layer ``stage/conv`` is named ``stage_conv``
+    in Keras.  A spec of specs/ rewritten with blocks whose flat version is in
+    ``tests/data/flat_specs/`` (one entry per Keras layer, Keras' own names) is
+    built twice: the figures written are the flat version's, and the blocks
+    version must give the same model (totals and every layer's figures), or
+    the spec fails;
 (b) ``tests/data/rule_cases/<family>.yaml`` -> ``tests/data/keras/rule_cases/<family>.json``
     (one layer per case, its output shape and counts, or the error Keras raised).
 
@@ -52,12 +59,17 @@ import yaml  # noqa: E402
 import keras  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# layercalc's own parser expands blocks and repeat (calc imports only PyYAML and the standard library).
+sys.path.insert(0, ROOT)
+from calc.graph import _assign_names  # noqa: E402  (explicit names, then layercalc's auto names)
+from calc.spec import parse_spec  # noqa: E402
+
 SPEC_GLOB = os.path.join(ROOT, "specs", "*.yaml")
 SPEC_OUT = os.path.join(ROOT, "tests", "data", "keras", "specs")
+FLAT_SPECS = os.path.join(ROOT, "tests", "data", "flat_specs")
 CASES_IN = os.path.join(ROOT, "tests", "data", "rule_cases")
 CASES_OUT = os.path.join(ROOT, "tests", "data", "keras", "rule_cases")
 
-RESERVED_LAYER_KEYS = ("type", "name", "inputs", "repeat", "trainable")
 ERROR_CHARS = 300
 
 
@@ -173,126 +185,117 @@ def rel(path: str) -> str:
 # -- (a) whole specs ------------------------------------------------------------
 
 
-def spec_inputs(spec: dict):
-    """[(name, shape, dtype)] in spec order."""
-    if "input" in spec and "inputs" in spec:
-        raise ValueError("give either 'input' or 'inputs', not both")
-    if "input" in spec:
-        raw = {"input": spec["input"]}
-    elif "inputs" in spec:
-        raw = spec["inputs"]
-        if not isinstance(raw, dict) or not raw:
-            raise ValueError("'inputs' must be a mapping of names to shapes")
-    else:
-        raise ValueError("spec has no 'input' or 'inputs'")
-    result = []
-    for name, value in raw.items():
-        dtype = "float32"
-        if isinstance(value, dict):
-            dtype = value.get("dtype", dtype)
-            value = value["shape"]
-        if not isinstance(value, list):
-            raise ValueError(f"input '{name}': shape must be a list")
-        result.append((str(name), tuple(value), dtype))
-    return result
+def keras_name(name: str) -> str:
+    """A block's layers are named instance/layer; Keras refuses '/' in names: instance_layer."""
+    return name.replace("/", "_")
 
 
-def as_names(value):
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list) and value and all(isinstance(item, str) for item in value):
-        return list(value)
-    raise ValueError(f"expected a name or a list of names, found {value!r}")
+def reference(ref):
+    """A Spec reference -> (name or position, output index or None): 'lstm:1' -> ('lstm', 1)."""
+    if isinstance(ref, int):
+        return ref, None
+    name, colon, index = ref.rpartition(":")
+    if colon and index.isdigit() and name:
+        return name, int(index)
+    return ref, None
 
 
-def build_model(spec: dict):
-    """Build a keras.Model from a parsed spec (in a fresh Keras session)."""
+def output_of(tensor, index):
+    """A layer's output `index`; no index: the whole output, or the first of several (as layercalc reads 'lstm')."""
+    if isinstance(tensor, (list, tuple)):
+        return tensor[0 if index is None else index]
+    if index not in (None, 0):
+        raise ValueError(f"output {index} asked of a layer with one output")
+    return tensor
+
+
+def build_model(spec):
+    """Build a keras.Model from a layercalc Spec (in a fresh Keras session).
+
+    The Spec comes from layercalc's own parser, so blocks and repeat are already expanded:
+    one entry per layer, named 'instance/layer' (given to Keras as 'instance_layer'), its inputs
+    given as names ('conv', 'lstm:1') or as positions in spec.layers."""
     keras.backend.clear_session()
-    batch = spec.get("batch")
-    entries = spec.get("layers")
-    if not isinstance(entries, list) or not entries:
-        raise ValueError("'layers' must be a non-empty list")
+    for dim in (spec.batch, *(dim for item in spec.inputs for dim in item.shape)):
+        if dim is not None and not isinstance(dim, int):
+            raise ValueError(f"symbolic dimension {dim}: Keras needs numbers (bind it with --set or symbols:)")
 
-    tensors = {}  # name -> symbolic tensor (or list of tensors)
+    tensors = {}  # Keras layer or input name -> symbolic tensor (or list of tensors)
     input_tensors = []
-    input_names = []
-    for name, shape, dtype in spec_inputs(spec):
-        input_names.append(name)
-        tensor = keras.Input(shape=shape, batch_size=batch, dtype=dtype, name=name)
-        tensors[name] = tensor
+    for item in spec.inputs:
+        tensor = keras.Input(shape=item.shape, batch_size=spec.batch, dtype=item.dtype, name=item.name)
+        tensors[item.name] = tensor
         input_tensors.append(tensor)
 
-    # Instantiate every layer in spec list order, so Keras' auto-names are deterministic.
+    # Every layer gets layercalc's name: its own, or the auto name layercalc gives it ('conv2d_1',
+    # 'stage/conv2d' inside a block), so references resolve as in layercalc and the figures match by name.
+    names = _assign_names(spec)
     layers = []
-    for index, entry in enumerate(entries):
-        if not isinstance(entry, dict) or "type" not in entry:
-            raise ValueError(f"layer #{index} is not a mapping with a 'type'")
-        if "repeat" in entry:
-            raise ValueError(f"layer #{index}: 'repeat' is not supported")
-        args = {key: value for key, value in entry.items() if key not in RESERVED_LAYER_KEYS}
-        layer = make_layer(entry["type"], args, entry.get("name"))
-        if entry.get("trainable", True) is False:
+    position = {}  # layercalc name -> position in spec.layers
+    for index, (entry, name) in enumerate(zip(spec.layers, names)):
+        layer = make_layer(entry.type, entry.args, keras_name(name))
+        if not entry.trainable:
             layer.trainable = False
         layers.append(layer)
+        position[name] = index
+    keras_names = [layer.name for layer in layers] + list(tensors)
+    if len(set(keras_names)) < len(keras_names):
+        twice = sorted({name for name in keras_names if keras_names.count(name) > 1})
+        raise ValueError(f"duplicate layer or input names once '/' reads as '_': {', '.join(twice)}")
 
-    # Each layer's name is its explicit name or its Keras auto-name (both are referable).
-    by_name = {}
-    for index, layer in enumerate(layers):
-        if layer.name in by_name or layer.name in tensors:
-            raise ValueError(f"duplicate layer or input name '{layer.name}'")
-        by_name[layer.name] = index
+    spec_input_names = {item.name for item in spec.inputs}
+
+    def source(ref, layer_name):
+        """(Keras name of the layer or input, output index) that a reference points to."""
+        target, index = reference(ref)
+        if isinstance(target, int):
+            return layers[target].name, index
+        if target in spec_input_names:
+            return target, index
+        if target in position:
+            return layers[position[target]].name, index
+        raise ValueError(f"layer '{layer_name}': unknown input '{ref}'")
 
     deps = []
-    for index, entry in enumerate(entries):
-        if "inputs" in entry:
-            names = as_names(entry["inputs"])
+    for index, entry in enumerate(spec.layers):
+        if entry.inputs is not None:
+            refs = entry.inputs
         elif index > 0:
-            names = [layers[index - 1].name]
-        elif len(input_tensors) == 1:
-            names = [input_names[0]]
+            refs = (index - 1,)
+        elif len(spec.inputs) == 1:
+            refs = (spec.inputs[0].name,)
         else:
             raise ValueError("the first layer must name its 'inputs' when the spec has several inputs")
-        for name in names:
-            if name not in by_name and name not in tensors:
-                raise ValueError(f"layer '{layers[index].name}': unknown input '{name}'")
-        deps.append(names)
+        deps.append([source(ref, layers[index].name) for ref in refs])
 
-    # Topological order; among ready layers the earliest in list order goes first.
-    done = set(tensors)
+    # Topological order; among ready layers the earliest in spec order goes first.
     pending = list(range(len(layers)))
     while pending:
-        for position, index in enumerate(pending):
-            if all(name in done for name in deps[index]):
+        for at, index in enumerate(pending):
+            if all(name in tensors for name, _ in deps[index]):
                 break
         else:
             stuck = ", ".join(layers[i].name for i in pending)
             raise ValueError(f"cycle (or unreachable inputs) among layers: {stuck}")
-        pending.pop(position)
+        pending.pop(at)
         layer = layers[index]
-        tensors[layer.name] = call_layer(layer, [tensors[name] for name in deps[index]])
-        done.add(layer.name)
+        tensors[layer.name] = call_layer(layer, [output_of(tensors[name], out) for name, out in deps[index]])
 
-    if "outputs" in spec and spec["outputs"] is not None:
-        output_names = as_names(spec["outputs"])
-    else:
-        output_names = [layers[-1].name]
-    for name in output_names:
-        if name not in tensors:
-            raise ValueError(f"unknown output '{name}'")
-    outputs = [tensors[name] for name in output_names]
-    model = keras.Model(
+    output_refs = spec.outputs if spec.outputs is not None else (len(layers) - 1,)
+    outputs = []
+    for ref in output_refs:
+        name, index = source(ref, "outputs")
+        outputs.append(output_of(tensors[name], index))
+    return keras.Model(
         inputs=input_tensors[0] if len(input_tensors) == 1 else input_tensors,
         outputs=outputs[0] if len(outputs) == 1 else outputs,
-        name=str(spec["name"]) if spec.get("name") is not None else None,
+        name=spec.name,
     )
-    return model
 
 
 def spec_figures(path: str) -> dict:
     with open(path, encoding="utf-8") as handle:
-        spec = yaml.safe_load(handle)
-    if not isinstance(spec, dict):
-        raise ValueError("a spec must be a mapping")
+        spec = parse_spec(handle.read(), rel(path))
     model = build_model(spec)
     layers = []
     for layer in model.layers:
@@ -316,13 +319,48 @@ def spec_figures(path: str) -> dict:
     }
 
 
+def flat_version(path: str):
+    """tests/data/flat_specs/<name> for a spec of specs/ rewritten with blocks, or None."""
+    if os.path.dirname(os.path.abspath(path)) != os.path.join(ROOT, "specs"):
+        return None
+    flat = os.path.join(FLAT_SPECS, os.path.basename(path))
+    return flat if os.path.exists(flat) else None
+
+
+def difference(data: dict, reference: dict):
+    """How two models' figures differ (None: the same totals and, layer by layer, the same figures)."""
+    if data["totals"] != reference["totals"]:
+        return f"totals {data['totals']} != {reference['totals']}"
+    if len(data["layers"]) != len(reference["layers"]):
+        return f"{len(data['layers'])} layers != {len(reference['layers'])}"
+    figures = [{key: value for key, value in layer.items() if key != "name"} for layer in data["layers"]]
+    reference_figures = [{key: value for key, value in layer.items() if key != "name"} for layer in reference["layers"]]
+    by_name = {layer["name"]: figure for layer, figure in zip(data["layers"], figures)}
+    reference_by_name = {layer["name"]: figure for layer, figure in zip(reference["layers"], reference_figures)}
+    if set(by_name) == set(reference_by_name):
+        wrong = [name for name in by_name if by_name[name] != reference_by_name[name]]
+        return f"layer {wrong[0]}: {by_name[wrong[0]]} != {reference_by_name[wrong[0]]}" if wrong else None
+    # Names differ (Keras' auto names, repeat's copies): the same figures, however named.
+    key = lambda figure: json.dumps(figure, sort_keys=True)  # noqa: E731
+    if sorted(map(key, figures)) != sorted(map(key, reference_figures)):
+        return "the layers' figures differ (compared without names)"
+    return None
+
+
 def run_specs(paths, out_dir: str) -> int:
+    """Write each spec's Keras figures. A spec of specs/ rewritten with blocks is built too, and must
+    give the same model as its flat version, whose figures (with Keras' own layer names) are written."""
     failures = 0
     for path in paths:
         stem = os.path.splitext(os.path.basename(path))[0]
         target = os.path.join(out_dir, f"{stem}.json")
+        flat = flat_version(path)
         try:
-            data = spec_figures(path)
+            data = spec_figures(flat or path)
+            if flat:
+                problem = difference(spec_figures(path), data)
+                if problem:
+                    raise ValueError(f"not the model of {rel(flat)}: {problem}")
         except Exception as exc:  # noqa: BLE001 - report and go on with the others
             failures += 1
             print(f"FAILED {rel(path)}: {error_text(exc)}", file=sys.stderr)
@@ -335,7 +373,8 @@ def run_specs(paths, out_dir: str) -> int:
         write_json(target, data)
         totals = data["totals"]
         print(f"wrote {rel(target)}: {len(data['layers'])} layers, {totals['params']} params "
-              f"({totals['trainable_params']} trainable)")
+              f"({totals['trainable_params']} trainable)"
+              + (f"; {rel(path)} builds the same model as {rel(flat)}" if flat else ""))
     return failures
 
 

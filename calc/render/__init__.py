@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Iterator, List, Optional, Sequence, Tuple
+
 from ..dims import Dim, Shape, format_shape
+from ..errors import UsageError, closest
 
 _UNITS = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K"))
 
@@ -55,11 +58,203 @@ def summary_rows(report):
                ", ".join(row.inputs))
 
 
-def totals_lines(report):
-    """('Total params', '34,826 (34.8 K)') ... for the footer of every text format."""
+def totals_lines(report, flops: bool = False, memory: bool = False):
+    """('Total params', '34,826 (34.8 K)') ... for the footer of every text format; with flops and memory,
+    the FLOPs total and the memory figures, each saying what it counts."""
     totals = report.totals
     for label, value in (("Total params", totals.params), ("Trainable params", totals.trainable_params),
-                         ("Non-trainable params", totals.non_trainable_params), ("MACs per example", totals.macs)):
-        size = human(value)
-        text = count(value) if value is not None else "unknown"
-        yield label, text + (f" ({size})" if value is not None and size != str(value) else "")
+                         ("Non-trainable params", totals.non_trainable_params), (macs_label(report), totals.macs)):
+        yield label, with_human(value)
+    yield from cost_lines(report, flops, memory)
+
+
+def with_human(value: Dim) -> str:
+    """'34,826 (34.8 K)', '999', 'unknown'."""
+    size = human(value)
+    text = count(value) if value is not None else "unknown"
+    return text + (f" ({size})" if value is not None and size != str(value) else "")
+
+
+def macs_label(report) -> str:
+    costs = report.costs
+    if costs is not None and costs.conventions.per_batch:
+        return f"MACs per batch of {costs.conventions.batch}"
+    return "MACs per example"
+
+
+_BINARY = ((1024**4, "TiB"), (1024**3, "GiB"), (1024**2, "MiB"), (1024, "KiB"))
+
+
+def size(value: Dim) -> str:
+    """Bytes in binary units (1 KiB = 1,024 B), one decimal; '?' when unknown.
+
+    >>> size(1216 * 4), size(553430176), size(512), size(None)
+    ('4.8 KiB', '527.8 MiB', '512 B', '?')
+    """
+    if value is None:
+        return "?"
+    if not isinstance(value, int):
+        return f"{value} B"
+    for unit_size, unit in _BINARY:
+        if abs(value) >= unit_size:
+            return f"{value / unit_size:.1f} {unit}"
+    return f"{value} B"
+
+
+def exact_size(value: Dim) -> str:
+    """'553,430,176 B (527.8 MiB)'."""
+    if value is None:
+        return "unknown"
+    text = f"{count(value)} B"
+    return text + (f" ({size(value)})" if isinstance(value, int) and value >= 1024 else "")
+
+
+FLOPS_TERMS = {"2*macs": "2·MACs", " + bias_adds": " + bias additions", " + elementwise_ops": " + elementwise operations"}
+
+
+def flops_convention(conventions) -> str:
+    """'2·MACs + bias additions': the FLOPs convention in words."""
+    text = conventions.flops
+    for term, words in FLOPS_TERMS.items():
+        text = text.replace(term, words)
+    return text
+
+
+def cost_lines(report, flops: bool, memory: bool):
+    costs = report.costs
+    if costs is None:
+        return
+    rules = costs.conventions
+    per = f"per batch of {rules.batch}" if rules.per_batch else "per example"
+    if flops:
+        yield f"FLOPs {per} ({flops_convention(rules)})", with_human(costs.totals.flops)
+    if memory:
+        held = costs.memory
+        slots = f"{rules.optimizer_slots} {rules.optimizer} slot{'s' * (rules.optimizer_slots != 1)}"
+        peak = f" (parameters + the outputs alive at {held.peak_layer})" if held.peak_layer else ""
+        yield "Parameter memory", exact_size(held.parameters)
+        yield "Activation memory", exact_size(held.activations) + " (inputs and every output)"
+        yield "Inference peak", exact_size(held.inference) + peak
+        yield "Training estimate", exact_size(held.training) + f" (parameters, gradients, {slots}, activations)"
+        batch = "one example (batch unknown)" if rules.batch is None else f"batch {rules.batch}"
+        yield "Memory", f"{rules.dtype} ({rules.bytes_per_element} B a number), {batch}; 1 KiB = 1,024 B"
+        yield "Peak", "exact for the layers in this order, each output freed after its last consumer"
+
+
+# -- columns of the summary -------------------------------------------------------------------
+
+# name -> (header, right-aligned): what --columns chooses from, in any order.
+COLUMNS = {
+    "name": ("Layer", False), "type": ("Type", False), "input_shape": ("Input Shape", False),
+    "output_shape": ("Output Shape", False), "params": ("Param #", True), "trainable": ("Trainable #", True),
+    "macs": ("MACs", True), "flops": ("FLOPs", True), "memory": ("Memory", True),
+    "receptive_field": ("Receptive Field (jump)", False), "share": ("% MACs", True),
+    "params_share": ("% Params", True), "inputs": ("Connected to", False),
+}
+COST_NAMES = ("flops", "memory", "receptive_field")  # columns that need calc.costs
+
+
+def choose_columns(text: Optional[str], report, flops: bool = False, memory: bool = False) -> Tuple[str, ...]:
+    """The summary's columns: those listed in `text` (comma-separated), or the defaults followed by those
+    listed after a leading '+'; the defaults are Keras' (name and type, output shape, params, MACs),
+    FLOPs and memory when asked for, and the connections of a model that is not a chain."""
+    defaults = ["name", "type", "output_shape", "params", "macs"] + ["flops"] * flops + ["memory"] * memory
+    defaults += [] if report.is_chain else ["inputs"]
+    if text is None:
+        return tuple(defaults)
+    names = [name.strip() for name in text.lstrip("+").split(",") if name.strip()]
+    for name in names:
+        if name not in COLUMNS:
+            raise UsageError(f"--columns: unknown column '{name}'{closest(name, COLUMNS)}; "
+                             f"choose from {', '.join(COLUMNS)}")
+    if not names:
+        raise UsageError(f"--columns needs at least one column; choose from {', '.join(COLUMNS)}")
+    chosen = defaults + [name for name in names if name not in defaults] if text.lstrip().startswith("+") else names
+    return tuple(dict.fromkeys(chosen))
+
+
+def headers(columns: Sequence[str]) -> List[Tuple[str, bool]]:
+    """(header, right-aligned) per shown column: name and type side by side read 'Layer (type)', as Keras."""
+    return [("Layer (type)", False) if column == "name+type" else COLUMNS[column] for column in merged(columns)]
+
+
+def merged(columns: Sequence[str]) -> List[str]:
+    result: List[str] = []
+    for column in columns:
+        if column == "type" and result and result[-1] == "name":
+            result[-1] = "name+type"
+        else:
+            result.append(column)
+    return result
+
+
+def column_rows(report, columns: Sequence[str], joiner: str = "\n") -> Iterator[List[str]]:
+    """Each input's and layer's cells, as text, in the order of `merged(columns)`."""
+    shown = merged(columns)
+    totals = report.totals
+    for index, row in enumerate(report.inputs):
+        input_bytes = report.costs.input_bytes[index] if report.costs else None
+        cells = {"name": row.name, "type": "InputLayer", "name+type": f"{row.name} (InputLayer)",
+                 "output_shape": shapes(row.shape), "input_shape": "", "params": "0", "trainable": "0", "macs": "0",
+                 "flops": "0", "memory": size(input_bytes), "receptive_field": "", "share": "", "params_share": "",
+                 "inputs": "-"}
+        yield [cells[column] for column in shown]
+    outputs = {row.name: row for row in report.inputs}
+    for row in report.layers:
+        costs = row.costs
+        cells = {
+            "name": row.name, "type": row.type, "name+type": f"{row.name} ({row.type})",
+            "output_shape": shapes(row.output_shape), "params": count(row.counts.params),
+            "trainable": count(row.counts.trainable_params), "macs": count(row.counts.macs),
+            "flops": count(costs.flops) if costs else "?", "memory": size(costs.activation_bytes) if costs else "?",
+            "receptive_field": receptive_field(costs.receptive_field) if costs else "",
+            "share": share(row.counts.macs, totals.macs), "params_share": share(row.counts.params, totals.params),
+            "inputs": joiner.join(row.inputs),
+        }
+        if "input_shape" in shown:
+            cells["input_shape"] = joiner.join(input_shape(outputs, reference) for reference in row.inputs)
+        outputs[row.name] = row
+        yield [cells[column] for column in shown]
+
+
+def input_shape(outputs, reference: str) -> str:
+    name, colon, index = reference.rpartition(":")
+    if not (colon and index.isdigit() and name in outputs):
+        name, index = reference, "0"
+    row = outputs.get(name)
+    if row is None:
+        return "?"
+    shape_list = getattr(row, "output_shapes", None) or (row.shape,)
+    return shapes(shape_list[int(index)] if int(index) < len(shape_list) else shape_list[0])
+
+
+def share(part: Dim, whole: Dim) -> str:
+    """part as a percentage of whole, one decimal; '-' for a zero whole, '?' when either is not a number."""
+    if not isinstance(part, int) or not isinstance(whole, int):
+        return "?"
+    return "-" if whole == 0 else f"{100 * part / whole:.1f}%"
+
+
+def receptive_field(field) -> str:
+    """'212×212 (32)': the size on each spatial axis, then the jump (one number when every axis has the
+    same); * when merged paths have different jumps, † when one depends on the whole input."""
+    if field is None:
+        return ""
+    def dim(value) -> str:
+        return "?" if value is None else str(value)
+
+    jumps = {dim(jump) for jump in field.jump}
+    text = "×".join(dim(value) for value in field.size)
+    text += f" ({jumps.pop() if len(jumps) == 1 else '×'.join(dim(jump) for jump in field.jump)})"
+    return text + "*" * field.jumps_differ + "†" * field.includes_global
+
+
+def field_notes(report) -> List[str]:
+    """Footnotes for the receptive-field marks the table shows."""
+    fields = [row.costs.receptive_field for row in report.layers if row.costs and row.costs.receptive_field]
+    notes = []
+    if any(field.jumps_differ for field in fields):
+        notes.append("* paths merged here reach it with different jumps (strides); the largest field is shown")
+    if any(field.includes_global for field in fields):
+        notes.append("† a path merged here depends on the whole input (e.g. squeeze-and-excitation)")
+    return notes

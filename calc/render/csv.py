@@ -6,7 +6,7 @@ import csv
 import io
 
 from ..report import Report, number
-from . import shapes
+from . import input_shape, receptive_field, shapes
 
 
 def _write(header, rows) -> str:
@@ -17,13 +17,63 @@ def _write(header, rows) -> str:
     return buffer.getvalue()
 
 
-def render_summary_csv(report: Report) -> str:
-    columns = ("params", "trainable_params", "non_trainable_params", "macs")
-    rows = [[row.name, "InputLayer", "", shapes(row.shape), 0, 0, 0, 0] for row in report.inputs]
-    rows += [[row.name, row.type, " ".join(row.inputs), shapes(row.output_shape),
-              *(number(getattr(row.counts, column)) for column in columns)] for row in report.layers]
-    rows.append(["TOTAL", "", "", "", *(number(getattr(report.totals, column)) for column in columns)])
-    return _write(["name", "type", "inputs", "output_shape", *columns], rows)
+def render_summary_csv(report: Report, columns=None, flops: bool = False, memory: bool = False) -> str:
+    """Keras' columns, exact (with FLOPs and output bytes when asked for); or the --columns chosen."""
+    if columns is None:
+        counts = ("params", "trainable_params", "non_trainable_params", "macs")
+        extra = ("flops",) * flops + ("activation_bytes",) * memory
+        rows = [[row.name, "InputLayer", "", shapes(row.shape), 0, 0, 0, 0, *_input_costs(report, index, extra)]
+                for index, row in enumerate(report.inputs)]
+        rows += [[row.name, row.type, " ".join(row.inputs), shapes(row.output_shape),
+                  *(number(getattr(row.counts, column)) for column in counts),
+                  *(number(getattr(row.costs, column)) for column in extra)] for row in report.layers]
+        rows.append(["TOTAL", "", "", "", *(number(getattr(report.totals, column)) for column in counts),
+                     *(_total(report, "memory" if column == "activation_bytes" else column) for column in extra)])
+        return _write(["name", "type", "inputs", "output_shape", *counts, *extra], rows)
+    rows = [[_cell(report, None, column, index) for column in columns] for index in range(len(report.inputs))]
+    rows += [[_cell(report, row, column) for column in columns] for row in report.layers]
+    rows.append([_total(report, column) for column in columns])
+    return _write([CSV_NAMES.get(column, column) for column in columns], rows)
+
+
+CSV_NAMES = {"trainable": "trainable_params", "memory": "activation_bytes", "share": "macs_percent",
+             "params_share": "params_percent"}
+
+
+def _input_costs(report: Report, index: int, extra) -> list:
+    return [0 if column == "flops" else number(report.costs.input_bytes[index]) for column in extra]
+
+
+def _cell(report: Report, row, column: str, index: int = 0):
+    """One exact cell; row None for the input at `index`."""
+    if row is None:
+        item = report.inputs[index]
+        values = {"name": item.name, "type": "InputLayer", "output_shape": shapes(item.shape),
+                  "memory": number(report.costs.input_bytes[index]) if report.costs else ""}
+        return values.get(column, 0 if column in ("params", "trainable", "macs", "flops") else "")
+    costs = row.costs
+    if column in ("flops", "memory"):
+        return number(getattr(costs, "flops" if column == "flops" else "activation_bytes")) if costs else ""
+    if column in ("share", "params_share"):
+        part, whole = (row.counts.macs, report.totals.macs) if column == "share" else (
+            row.counts.params, report.totals.params)
+        return round(100 * part / whole, 4) if isinstance(part, int) and isinstance(whole, int) and whole else ""
+    values = {"name": row.name, "type": row.type, "inputs": " ".join(row.inputs),
+              "output_shape": shapes(row.output_shape), "params": number(row.counts.params),
+              "trainable": number(row.counts.trainable_params), "macs": number(row.counts.macs),
+              "receptive_field": receptive_field(costs.receptive_field) if costs else ""}
+    if column == "input_shape":
+        outputs = {item.name: item for item in (*report.inputs, *report.layers)}
+        return " ".join(input_shape(outputs, reference) for reference in row.inputs)
+    return values[column]
+
+
+def _total(report: Report, column: str):
+    totals, costs = report.totals, report.costs
+    values = {"name": "TOTAL", "params": number(totals.params), "trainable": number(totals.trainable_params),
+              "macs": number(totals.macs), "flops": number(costs.totals.flops) if costs else "",
+              "memory": number(costs.memory.activations) if costs else ""}  # the inputs' rows included
+    return values.get(column, "")
 
 
 def render_check_csv(results) -> str:

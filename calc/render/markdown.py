@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..budget import CheckResult
 from ..report import Report
-from . import count, percent, shapes, summary_rows, totals_lines
+from . import choose_columns, column_rows, count, field_notes, headers, merged, percent, shapes, totals_lines
 
 
 def _escape(text: str) -> str:
@@ -18,13 +18,20 @@ def _table(header, rows, right=()) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_summary_markdown(report: Report, title: str) -> str:
-    connected = not report.is_chain
-    header = ["Layer (type)", "Output Shape", "Param #", "MACs"] + (["Connected to"] if connected else [])
-    rows = [[f"{name} ({kind})", f"`{shape}`", params, macs] + ([inputs or "-"] if connected else [])
-            for name, kind, shape, params, macs, inputs in summary_rows(report)]
-    text = f"**Model: {_escape(title)}**\n\n" + _table(header, rows, right=(2, 3)) + "\n"
-    text += "\n".join(f"- {label}: **{value}**" for label, value in totals_lines(report)) + "\n"
+def render_summary_markdown(report: Report, title: str, columns=None, flops: bool = False,
+                            memory: bool = False) -> str:
+    columns = columns or choose_columns(None, report, flops, memory)
+    shown = headers(columns)
+    code = [index for index, column in enumerate(merged(columns)) if column in ("output_shape", "input_shape")]
+    rows = [[f"`{cell}`" if index in code and cell else cell or ("-" if column == "inputs" else "")
+             for index, (column, cell) in enumerate(zip(merged(columns), cells))]
+            for cells in column_rows(report, columns, ", ")]
+    right = tuple(index for index, (_, is_right) in enumerate(shown) if is_right)
+    text = f"**Model: {_escape(title)}**\n\n" + _table([header for header, _ in shown], rows, right=right) + "\n"
+    lines = totals_lines(report, flops or "flops" in columns, memory or "memory" in columns)
+    text += "\n".join(f"- {label}: **{value}**" for label, value in lines) + "\n"
+    for note in field_notes(report) if "receptive_field" in columns else ():
+        text += f"- {note}\n"
     if report.valid_when:
         text += f"- Valid when: {', '.join(report.valid_when)}\n"
     return text

@@ -9,49 +9,36 @@ from rich.table import Table
 from rich.text import Text
 
 from ..report import Report
-from . import count, human, percent, shapes
+from . import choose_columns, column_rows, count, field_notes, headers, percent, shapes, totals_lines
 
 
-def build_table(report: Report, title: str) -> Group:
+def build_table(report: Report, title: str, columns=None, flops: bool = False, memory: bool = False) -> Group:
+    """The summary table: `columns` as calc.render.choose_columns gives them (default: Keras' own), and
+    the footer's totals, with FLOPs and memory figures when asked for."""
+    columns = columns or choose_columns(None, report, flops, memory)
     table = Table(title=f'Model: "{title}"', title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column("Layer (type)", overflow="fold")
-    table.add_column("Output Shape", overflow="fold")
-    table.add_column("Param #", justify="right", no_wrap=True)
-    table.add_column("MACs", justify="right", no_wrap=True)
-    connected = not report.is_chain
-    if connected:
-        table.add_column("Connected to", overflow="fold")
-    for row in report.inputs:
-        cells = [f"{row.name} (InputLayer)", shapes(row.shape), "0", "0"]
-        table.add_row(*cells, *(["-"] if connected else []))
-    for row in report.layers:
-        cells = [f"{row.name} ({row.type})", shapes(row.output_shape), count(row.counts.params),
-                 count(row.counts.macs)]
-        table.add_row(*cells, *(["\n".join(row.inputs)] if connected else []))
+    for header, right in headers(columns):
+        if right:
+            table.add_column(header, justify="right", no_wrap=True)
+        else:
+            table.add_column(header, overflow="fold")
+    for cells in column_rows(report, columns):
+        table.add_row(*cells)
 
-    totals = report.totals
-    lines = [
-        ("Total params", totals.params),
-        ("Trainable params", totals.trainable_params),
-        ("Non-trainable params", totals.non_trainable_params),
-        ("MACs per example", totals.macs),
-    ]
     footer = Text()
-    for label, value in lines:
-        size = human(value)
+    for label, value in totals_lines(report, flops or "flops" in columns, memory or "memory" in columns):
         footer.append(f" {label}: ", style="bold")
-        footer.append(count(value) if value is not None else "unknown")
-        if value is not None and size != str(value):
-            footer.append(f" ({size})")
-        footer.append("\n")
+        footer.append(value + "\n")
+    for note in field_notes(report) if "receptive_field" in columns else ():
+        footer.append(f" {note}\n")
     if report.valid_when:
         footer.append(" Valid when: ", style="bold")
         footer.append(", ".join(report.valid_when) + "\n")
     return Group(table, footer)
 
 
-def print_table(report: Report, title: str, console: Console) -> None:
-    print_unwrapped(build_table(report, title), console)
+def print_table(report: Report, title: str, console: Console, **shown) -> None:
+    print_unwrapped(build_table(report, title, **shown), console)
 
 
 def print_unwrapped(renderable, console: Console) -> None:

@@ -4,7 +4,9 @@ A rule is a frozen dataclass whose fields ARE the Keras arguments (Keras
 names, Keras defaults), so the class is also the argument schema.  It has
 three pure methods over shapes: `output_shape`, `weights` (parameter counts
 are summed from weight shapes, as Keras counts the weights it creates) and
-`macs` (multiply-accumulates for one example, bias additions excluded).
+`macs` (multiply-accumulates for one example, bias additions excluded); and
+three more for calc/costs.py, with defaults most layers keep: `bias_adds`,
+`elementwise` (what FLOPs add to 2 × MACs) and `window` (receptive fields).
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ import functools
 import importlib
 import re
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any, Callable, ClassVar, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
-from ..dims import Dim, Shape, format_shape
+from ..dims import Dim, Shape, format_shape, prod
 from ..errors import ShapeError, SpecError, closest, describe
 
 FAMILIES = (
@@ -43,6 +46,47 @@ class Weight(NamedTuple):
     name: str
     shape: Shape
     trainable: bool = True
+
+
+class Tap(NamedTuple):
+    """One axis of a layer's sliding window, in the terms of Araujo et al., "Computing Receptive Fields
+    of Convolutional Neural Networks" (Distill, 2019): each output position reads `kernel` consecutive
+    input positions, the next output's start `stride` input positions further on, the first one's
+    `padding` positions before the input's first (negative: cropped away)."""
+
+    kernel: Optional[int]  # None: every position of the axis (see WHOLE)
+    stride: Any = 1  # an int, or a Fraction below 1 where the layer upsamples
+    padding: Any = 0  # an int, a Fraction, a symbolic expression, or None (unknown)
+
+
+WHOLE = Tap(None)  # window(): the layer reads every position of this axis (Dense's last axis, a softmax axis)
+PASS_THROUGH: Tuple[Tap, ...] = ()  # window(): the layer keeps the receptive field as it is
+
+
+def activation_ops(name: Optional[str]) -> int:
+    """Elementwise operations per element of a Keras activation: 0 for none (null, linear), 5 for softmax
+    and log_softmax (tf.profiler's Softmax: shift, exp, normalize), 1 for any other function.
+
+    >>> activation_ops(None), activation_ops("relu"), activation_ops("softmax")
+    (0, 1, 5)
+    """
+    if name in (None, "linear"):
+        return 0
+    return 5 if name in ("softmax", "log_softmax") else 1
+
+
+def ratio(numerator: int, denominator: int) -> Any:
+    """numerator / denominator exactly: an int when it divides, else a Fraction.
+
+    >>> ratio(4, 2), ratio(1, 2)
+    (2, Fraction(1, 2))
+    """
+    return numerator // denominator if numerator % denominator == 0 else Fraction(numerator, denominator)
+
+
+def elements(shape: Shape) -> Dim:
+    """Elements of one example of a shape (batch axis excluded)."""
+    return prod(shape[1:])
 
 
 # Keras 3.15 keras.activations names (case-sensitive, as Keras reads them).
@@ -181,6 +225,25 @@ class Layer:
 
     def macs(self, x: Any, y: Any) -> Dim:
         return 0
+
+    # -- what FLOPs and receptive fields add (calc/costs.py) ------------------------------
+    def bias_adds(self, x: Any, y: Any) -> Dim:
+        """Bias additions for one example: one per output element when the layer has a weight named bias."""
+        if any(weight.name == "bias" for weight in self.weights(x)):
+            return elements(y[0] if isinstance(y, list) else y)
+        return 0
+
+    def elementwise(self, x: Any, y: Any) -> Dim:
+        """Elementwise operations for one example (activation functions, normalization arithmetic, pooling
+        windows, merges); by default the fused `activation`'s, on every output element."""
+        ops = activation_ops(getattr(self, "activation", None))
+        return prod([ops, elements(y[0] if isinstance(y, list) else y)]) if ops else 0
+
+    def window(self, x: Any) -> Optional[Tuple[Optional[Tap], ...]]:
+        """How the layer changes the receptive field: one Tap, WHOLE or None (kept as it is) for each axis
+        of x, batch included; PASS_THROUGH for a layer that keeps the field as it is (elementwise layers,
+        merges); None for one that ends it (Flatten, global pooling, recurrent layers: the default)."""
+        return None
 
     # -- construction from spec arguments -------------------------------------------------
     def validate(self) -> None:

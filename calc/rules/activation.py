@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, List
+from typing import Any, List, Optional, Tuple
 
-from ..dims import Shape, format_shape
+from ..dims import Dim, Shape, format_shape, prod
 from ..errors import ShapeError, SpecError
-from . import Axis, Layer, Weight, register
+from . import PASS_THROUGH, WHOLE, Axis, Layer, Tap, Weight, elements, register
 from .norm import normalized_axis
 
 
@@ -30,6 +30,12 @@ class Elementwise(Layer):
 
     def output_shape(self, x: Shape) -> Shape:
         return x
+
+    def elementwise(self, x: Shape, y: Shape) -> Dim:
+        return elements(y)  # one function evaluation per element
+
+    def window(self, x: Shape) -> Tuple[Optional[Tap], ...]:
+        return PASS_THROUGH
 
 
 @register
@@ -87,6 +93,13 @@ class Softmax(Elementwise):
         for axis in axes(self.axis):
             normalized_axis(x, axis)
         return x
+
+    def elementwise(self, x: Shape, y: Shape) -> Dim:
+        return prod([5, elements(y)])  # tf.profiler's Softmax: shift, exponentiate, normalize
+
+    def window(self, x: Shape) -> Tuple[Optional[Tap], ...]:
+        read = {normalized_axis(x, axis) for axis in axes(self.axis)}
+        return tuple(WHOLE if index in read else None for index in range(len(x)))
 
 
 @register

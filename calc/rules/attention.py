@@ -164,6 +164,26 @@ class MultiHeadAttention(Layer):
         products = prod([rows, key_length, self.num_heads, self.key_dim + self.heads_value_dim])
         return dim_sum([products, *(layer.macs(shape, None) for _, layer, shape in self.projections(x))])
 
+    def bias_adds(self, x: Tuple[Shape, ...], y: Shape) -> Dim:
+        """Each projection's bias on each of its outputs (use_bias)."""
+        self.axes(x)
+        if not self.use_bias:
+            return 0
+        query, value, key = split_inputs(x)
+        heads, dk, dv = self.num_heads, self.key_dim, self.heads_value_dim
+        outputs = [prod([*query[1:-1], heads, dk]), prod([*key[1:-1], heads, dk]), prod([*value[1:-1], heads, dv]),
+                   prod([*query[1:-1], *(self.out or (query[-1],))])]
+        return dim_sum(outputs + [prod([*query[1:-1], heads, dv])] * self.use_gate)
+
+    def elementwise(self, x: Tuple[Shape, ...], y: Shape) -> Dim:
+        """The query scaled by 1/√dk, the scores' softmax (5 per score), and with use_gate the gate's sigmoid
+        and its product with the attention output."""
+        axes = self.axes(x)
+        query, _, key = split_inputs(x)
+        rows, key_length = prod(query[1:-1]), prod(key[axis] for axis in axes)
+        gate = prod([2, rows, self.num_heads, self.heads_value_dim]) if self.use_gate else 0
+        return dim_sum([prod([rows, self.num_heads, self.key_dim]), prod([5, rows, key_length, self.num_heads]), gate])
+
 
 @dataclass(frozen=True, kw_only=True)
 class ScoreAttention(Layer):
@@ -208,6 +228,16 @@ class ScoreAttention(Layer):
         query, value, key = split_inputs(x)
         return prod([*query[1:-1], key[-2], dim_sum([self.score_dim(x), value[-1]])])
 
+    def elementwise(self, x: Tuple[Shape, ...], y: Shape) -> Dim:
+        """The softmax (5 per score) and what each layer adds to the scores' products."""
+        query, _, key = split_inputs(x)
+        scores = prod([*query[1:-1], key[-2]])
+        return dim_sum([prod([5, scores]), self.score_ops(scores, self.score_dim(x))])
+
+    def score_ops(self, scores: Dim, dim: Dim) -> Dim:
+        """Elementwise operations of the scores beyond their multiply-accumulates."""
+        return prod([2, scores, dim])  # q + k and tanh for every term
+
 
 @register
 @dataclass(frozen=True, kw_only=True)
@@ -222,6 +252,12 @@ class Attention(ScoreAttention):
 
     def adds_query_and_key(self) -> bool:
         return self.score_mode == "concat"
+
+    def score_ops(self, scores: Dim, dim: Dim) -> Dim:
+        if self.score_mode == "dot":
+            return scores if self.use_scale else 0  # scores · scale
+        # q + k, [scale ·], tanh for every term; concat_score_weight · the sum
+        return dim_sum([prod([2 + self.use_scale, scores, dim]), scores])
 
     def weights(self, x: Tuple[Shape, ...]) -> List[Weight]:
         weights = [Weight("scale", ())] if self.use_scale else []

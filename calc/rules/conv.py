@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar, List, Tuple
 
-from ..dims import Dim, Shape, conv_out, conv_transpose_out, prod, standardize_tuple
+from ..dims import Dim, Shape, ceildiv, conv_out, conv_transpose_out, padding_before, prod, standardize_tuple
 from ..errors import ShapeError, SpecError
 from . import (
-    Axis, Layer, PositiveInt, Size, Weight, activation_field, choices, join_channels, register, spatial_axis,
-    split_channels,
+    WHOLE, Axis, Layer, PositiveInt, Size, Tap, Weight, activation_field, choices, join_channels, ratio, register,
+    spatial_axis, split_channels,
 )
 
 DATA_FORMATS = choices("channels_last", "channels_first", ignore_case=True)
@@ -60,6 +60,16 @@ class Window(Layer):
         if channels is None:
             raise ShapeError("the channel axis must be known, found None")
         return channels
+
+    def window(self, x: Shape) -> Tuple[Any, ...]:
+        """Each spatial axis a Tap of the dilated kernel D·(F-1) + 1, padded as TensorFlow pads; every
+        channel is read (WHOLE)."""
+        _, spatial, _ = split_channels(x, self.data_format, self.rank)
+        taps = []
+        for size, kernel, stride, dilation in zip(spatial, self.kernel, self.stride, self.dilation):
+            extent = dilation * (kernel - 1) + 1
+            taps.append(Tap(extent, stride, padding_before(size, extent, stride, self.padding)))
+        return join_channels(None, taps, WHOLE, self.data_format)
 
     def window_out(self, x: Shape) -> List[Dim]:
         """Output length of each spatial axis; refuses a (dilated) kernel larger than a valid-padded input."""
@@ -223,6 +233,22 @@ class ConvTranspose(Window):
     def macs(self, x: Shape, y: Shape) -> Dim:
         _, in_spatial, _ = split_channels(x, self.data_format, self.rank)
         return prod([*in_spatial, self.in_channels(x), prod(self.kernel), self.filters])
+
+    def window(self, x: Shape) -> Tuple[Any, ...]:
+        """As a stride-1 convolution (kernel F' = D·(F-1) + 1) over the input upsampled S times by inserting
+        zeros: jump 1/S; an output position reads at most ceil(F'/S) input positions; the first one starts
+        (F' - 1 - P)/S positions before the input, P the crop TensorFlow applies (its same padding for
+        the output size: max((I-1)·S + F' - O, 0) // 2, a constant)."""
+        self.output_shape(x)
+        taps = []
+        for kernel, stride, dilation, pad in zip(self.kernel, self.stride, self.dilation, self.output_pad):
+            extent = dilation * (kernel - 1) + 1
+            if self.padding == "valid":
+                crop = 0
+            else:  # same: O - (I-1)·S is F' mod 2 + output_padding, or S without one
+                crop = max(extent - (stride if pad is None else extent % 2 + pad), 0) // 2
+            taps.append(Tap(ceildiv(extent, stride), ratio(1, stride), ratio(extent - 1 - crop, stride)))
+        return join_channels(None, taps, WHOLE, self.data_format)
 
 
 @register

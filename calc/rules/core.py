@@ -9,7 +9,10 @@ from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Tuple
 
 from ..dims import Dim, Shape, dim_sum, format_shape, prod
 from ..errors import ShapeError, SpecError
-from . import Layer, NonNegativeInt, PartialShape, PositiveInt, Weight, activation_field, register, renamed
+from . import (
+    PASS_THROUGH, WHOLE, Layer, NonNegativeInt, PartialShape, PositiveInt, Tap, Weight, activation_field, activation_ops,
+    register, renamed,
+)
 
 
 def known_last_axis(x: Shape, what: str) -> int:
@@ -69,6 +72,9 @@ class Dense(Layer):
         if self.lora_rank:
             per_row = per_row + self.lora_rank * (in_features + self.units)
         return prod([*x[1:-1], per_row])
+
+    def window(self, x: Shape) -> Tuple[Optional[Tap], ...]:
+        return (None,) * (len(x) - 1) + (WHOLE,)  # each position on its own, every feature of it
 
 
 def refuse_lora_with_constraint(layer: Any) -> None:
@@ -277,6 +283,11 @@ class Activation(Layer):
     def output_shape(self, x: Shape) -> Shape:
         return x
 
+    def window(self, x: Shape) -> Tuple[Optional[Tap], ...]:
+        if activation_ops(self.activation) == 5:  # softmax and log_softmax read the whole last axis
+            return (None,) * (len(x) - 1) + (WHOLE,)
+        return PASS_THROUGH
+
 
 @register
 @dataclass(frozen=True, kw_only=True)
@@ -288,3 +299,6 @@ class Identity(Layer):
 
     def output_shape(self, x: Shape) -> Shape:
         return x
+
+    def window(self, x: Shape) -> Tuple[Optional[Tap], ...]:
+        return PASS_THROUGH

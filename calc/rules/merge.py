@@ -7,7 +7,7 @@ from typing import Any, List, Optional, Sequence, Tuple
 
 from ..dims import Dim, Shape, dim_sum, format_dim, format_shape, prod
 from ..errors import ShapeError, SpecError
-from . import Axis, Layer, register
+from . import PASS_THROUGH, Axis, Layer, Tap, elements, register
 from .norm import as_written
 
 
@@ -58,6 +58,12 @@ class Elementwise(Layer):
             result = broadcast(result, shape[1:])
         return (merged_batch(x), *result)
 
+    def elementwise(self, x: Tuple[Shape, ...], y: Shape) -> Dim:
+        return prod([len(x) - 1, elements(y)])  # one binary operation per output element and extra input
+
+    def window(self, x: Tuple[Shape, ...]) -> Tuple[Optional[Tap], ...]:
+        return PASS_THROUGH
+
 
 @register
 @dataclass(frozen=True, kw_only=True)
@@ -82,6 +88,9 @@ class Multiply(Elementwise):
 @dataclass(frozen=True, kw_only=True)
 class Average(Elementwise):
     __doc__ = Elementwise.__doc__
+
+    def elementwise(self, x: Tuple[Shape, ...], y: Shape) -> Dim:
+        return prod([len(x), elements(y)])  # the additions, then a multiplication by 1/n
 
 
 @register
@@ -127,6 +136,9 @@ class Concatenate(Layer):
         result = list(x[0])
         result[position] = dim_sum(shape[position] for shape in x)
         return tuple(result)
+
+    def window(self, x: Tuple[Shape, ...]) -> Tuple[Optional[Tap], ...]:
+        return PASS_THROUGH
 
 
 @register
@@ -193,3 +205,7 @@ class Dot(Layer):
         # every element of the first input (batch excluded) meets every remaining position of the second
         _, second = self.remaining(x)
         return prod([*x[0][1:], *second])
+
+    def elementwise(self, x: Tuple[Shape, Shape], y: Shape) -> Dim:
+        # normalize: an L2 normalization of both inputs along the axes (square, add, multiply by 1/norm)
+        return prod([3, dim_sum(elements(shape) for shape in x)]) if self.normalize else 0

@@ -4,11 +4,11 @@ UnitNormalization and Normalization (the preprocessing layer, with its statistic
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, List, Tuple
+from typing import Any, Iterable, List, Optional, Tuple
 
 from ..dims import Dim, Shape, format_shape, prod
 from ..errors import ShapeError, SpecError
-from . import Array, Axis, Layer, Weight, array_shape, register
+from . import PASS_THROUGH, WHOLE, Array, Axis, Layer, Tap, Weight, array_shape, elements, register
 
 
 def normalized_axis(x: Shape, axis: int) -> int:
@@ -46,6 +46,23 @@ def distinct_axes(x: Shape, axis: Axis) -> Tuple[int, ...]:
             f"axis {as_written(axis)} names the same axis of input {format_shape(x)} twice", argument="axis"
         )
     return positions
+
+
+def statistics_ops(scale: bool, center: bool, rms: bool = False) -> int:
+    """Elementwise operations per element of a normalization with per-example statistics: add to the
+    mean, subtract it, square, add to the variance, multiply by 1/σ: 5 (root mean square: square, add,
+    multiply: 3), + 1 to scale, + 1 to center (per-statistic work, such as the square roots, not counted).
+
+    >>> statistics_ops(True, True), statistics_ops(True, False, rms=True)
+    (7, 4)
+    """
+    return (3 if rms else 5) + scale + center
+
+
+def reading(x: Shape, axes: Iterable[int]) -> Tuple[Optional[Tap], ...]:
+    """A window reading every position of `axes` (statistics over them), each other element on its own."""
+    read = set(axes)
+    return tuple(WHOLE if index in read else None for index in range(len(x)))
 
 
 @register
@@ -90,6 +107,12 @@ class BatchNormalization(Layer):
             Weight("moving_variance", channels, trainable=False),
         ]
 
+    def elementwise(self, x: Shape, y: Shape) -> Dim:
+        return prod([2, elements(y)])  # x·a + b, a and b folded per channel from the statistics, γ and β
+
+    def window(self, x: Shape) -> Tuple[Optional[Tap], ...]:
+        return PASS_THROUGH  # at inference each element on its own
+
 
 @dataclass(frozen=True, kw_only=True)
 class FeatureNormalization(Layer):
@@ -118,6 +141,17 @@ class FeatureNormalization(Layer):
         shape = tuple(known_size(x, axis) for axis in as_axes(self.axis))
         return [Weight(name, shape) for name in names]
 
+    def elementwise(self, x: Shape, y: Shape) -> Dim:
+        names = self.weight_names()
+        return prod([statistics_ops("gamma" in names or "scale" in names, "beta" in names, self.rms()), elements(y)])
+
+    def rms(self) -> bool:
+        """Whether it scales by the root mean square (no mean subtracted)."""
+        return False
+
+    def window(self, x: Shape) -> Tuple[Optional[Tap], ...]:
+        return reading(x, distinct_axes(x, self.axis))
+
 
 @register
 @dataclass(frozen=True, kw_only=True)
@@ -140,6 +174,9 @@ class LayerNormalization(FeatureNormalization):
         beta = ("beta",) if self.center and not self.rms_scaling else ()
         return gamma + beta
 
+    def rms(self) -> bool:
+        return self.rms_scaling
+
 
 @register
 @dataclass(frozen=True, kw_only=True)
@@ -156,6 +193,9 @@ class RMSNormalization(FeatureNormalization):
 
     def weight_names(self) -> Tuple[str, ...]:
         return ("scale",)
+
+    def rms(self) -> bool:
+        return True
 
     def output_shape(self, x: Shape) -> Shape:
         super().output_shape(x)
@@ -221,6 +261,12 @@ class GroupNormalization(Layer):
         channels = (self.channels(x),)
         return [Weight(name, channels) for name, used in (("gamma", self.scale), ("beta", self.center)) if used]
 
+    def elementwise(self, x: Shape, y: Shape) -> Dim:
+        return prod([statistics_ops(self.scale, self.center), elements(y)])
+
+    def window(self, x: Shape) -> Tuple[Optional[Tap], ...]:
+        return reading(x, range(1, len(x)))  # a group's statistics span every position
+
 
 @register
 @dataclass(frozen=True, kw_only=True)
@@ -235,6 +281,12 @@ class UnitNormalization(Layer):
     def output_shape(self, x: Shape) -> Shape:
         distinct_axes(x, self.axis)
         return x
+
+    def elementwise(self, x: Shape, y: Shape) -> Dim:
+        return prod([3, elements(y)])  # square, sum, multiply by 1/norm
+
+    def window(self, x: Shape) -> Tuple[Optional[Tap], ...]:
+        return reading(x, distinct_axes(x, self.axis))
 
 
 @register
@@ -310,6 +362,12 @@ class Normalization(Layer):
                 f"{format_shape(x)}: {format_shape(tuple(aligned))} vs {format_shape(target)}",
                 argument="mean",
             )
+
+    def elementwise(self, x: Shape, y: Shape) -> Dim:
+        return prod([2, elements(y)])  # subtract the mean, divide by the standard deviation
+
+    def window(self, x: Shape) -> Tuple[Optional[Tap], ...]:
+        return PASS_THROUGH  # fixed statistics: each element on its own
 
     def weights(self, x: Shape) -> List[Weight]:
         if self.mean is not None:

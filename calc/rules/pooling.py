@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import ClassVar, Tuple
+from typing import Any, ClassVar, Tuple
 
-from ..dims import Shape, pool_out, standardize_tuple
+from ..dims import Dim, Shape, padding_before, pool_out, prod, standardize_tuple
 from ..errors import ShapeError
-from . import Layer, Size, choices, join_channels, register, spatial_axis, split_channels
+from . import Layer, Size, Tap, choices, elements, join_channels, register, spatial_axis, split_channels
 from .conv import DATA_FORMATS
 
 
@@ -19,6 +19,7 @@ class Pooling(Layer):
     output: O = floor((I - P) / S) + 1 (valid), ceil(I / S) (same); channels kept
     params: 0
     MACs:   0 (comparisons and additions, no multiply-accumulate)
+    elementwise: output elements · P… (a comparison or addition per window element, as tf.profiler)
     """
 
     rank: ClassVar[int]
@@ -53,6 +54,16 @@ class Pooling(Layer):
                 )
             out_spatial.append(out)
         return join_channels(batch, out_spatial, channels, self.data_format)
+
+    def elementwise(self, x: Shape, y: Shape) -> Dim:
+        """A comparison or an addition for every element of every window (tf.profiler's pooling count)."""
+        return prod([elements(y), *self.pool])
+
+    def window(self, x: Shape) -> Tuple[Any, ...]:
+        _, spatial, _ = split_channels(x, self.data_format, self.rank)
+        taps = [Tap(pool, stride, padding_before(size, pool, stride, self.padding))
+                for size, pool, stride in zip(spatial, self.pool, self.stride)]
+        return join_channels(None, taps, None, self.data_format)
 
 
 @register
@@ -113,6 +124,7 @@ class GlobalPooling(Layer):
     output: (batch, C), or with keepdims (batch, 1…, C) (channels_first: (batch, C, 1…))
     params: 0
     MACs:   0 (comparisons and additions, no multiply-accumulate)
+    elementwise: input elements (one window over every position)
     """
 
     rank: ClassVar[int]
@@ -123,6 +135,10 @@ class GlobalPooling(Layer):
     def output_shape(self, x: Shape) -> Shape:
         batch, _, channels = split_channels(x, self.data_format, self.rank)
         return join_channels(batch, (1,) * self.rank if self.keepdims else (), channels, self.data_format)
+
+    def elementwise(self, x: Shape, y: Shape) -> Dim:
+        """A window over every position: one comparison or addition per input element."""
+        return elements(x)
 
 
 @register

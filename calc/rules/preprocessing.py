@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Optional, Tuple
 
-from ..dims import Shape, format_shape
+from ..dims import Dim, Shape, format_shape, prod
 from ..errors import ShapeError, SpecError
-from . import Layer, NonNegativeInt, PositiveInt, choices, register
+from . import (
+    PASS_THROUGH, Layer, NonNegativeInt, PositiveInt, Tap, choices, elements, join_channels, register, split_channels,
+)
 from .conv import DATA_FORMATS
 from .reshaping import INTERPOLATIONS
 
@@ -25,6 +27,12 @@ class Rescaling(Layer):
 
     def output_shape(self, x: Shape) -> Shape:
         return x
+
+    def elementwise(self, x: Shape, y: Shape) -> Dim:
+        return prod([2, elements(y)])  # x·scale + offset
+
+    def window(self, x: Shape) -> Tuple[Optional[Tap], ...]:
+        return PASS_THROUGH
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,3 +92,14 @@ class CenterCrop(ImageSize):
     height: NonNegativeInt
     width: NonNegativeInt
     data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
+
+    def window(self, x: Shape) -> Optional[Tuple[Optional[Tap], ...]]:
+        """A crop of a batch of images at least as large as the target: the first (I - target) // 2 rows and
+        columns go; a smaller image is resized first, and ends the receptive field, as Resizing does."""
+        if len(x) != 4:
+            return None
+        _, spatial, _ = split_channels(x, self.data_format, 2)
+        if not all(isinstance(size, int) and size >= target for size, target in zip(spatial, (self.height, self.width))):
+            return None
+        taps = [Tap(1, 1, -((size - target) // 2)) for size, target in zip(spatial, (self.height, self.width))]
+        return join_channels(None, taps, None, self.data_format)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Dict
+from typing import Any, ClassVar, Dict, Optional, Tuple
 
 from ..dims import Shape, format_shape
 from ..errors import SpecError, describe
-from . import COMMON_IGNORED, Layer, choices, register, split_channels
+from . import COMMON_IGNORED, PASS_THROUGH, Layer, Tap, choices, register, split_channels
 
 # Checked as Keras does, but only the error message for a wrong rank depends on it.
 DATA_FORMATS = choices("channels_last", "channels_first", ignore_case=True, ignored=True)
@@ -31,6 +31,9 @@ class Noise(Layer):
 
     def output_shape(self, x: Shape) -> Shape:
         return x
+
+    def window(self, x: Shape) -> Tuple[Optional[Tap], ...]:
+        return PASS_THROUGH
 
 
 @register

@@ -10,8 +10,8 @@ from typing import Any, ClassVar, Tuple
 from ..dims import Dim, Shape, format_shape, prod, standardize_tuple
 from ..errors import ShapeError, SpecError
 from . import (
-    Axis, Layer, Padding, PositiveInt, Size, TargetShape, choices, expect_rank, join_channels, register, spatial_axis,
-    split_channels,
+    Axis, Layer, Padding, PositiveInt, Size, Tap, TargetShape, choices, expect_rank, join_channels, ratio, register,
+    spatial_axis, split_channels,
 )
 from .conv import DATA_FORMATS
 
@@ -176,6 +176,13 @@ class Spatial(Layer):
     def resize(self, size: int, index: int, x: Shape) -> int:
         raise NotImplementedError
 
+    def window(self, x: Shape) -> Tuple[Any, ...]:
+        split_channels(x, self.layout, self.rank)
+        return join_channels(None, [self.tap(index) for index in range(self.rank)], None, self.layout)
+
+    def tap(self, index: int) -> Tap:
+        raise NotImplementedError
+
 
 @dataclass(frozen=True, kw_only=True)
 class ZeroPadding(Spatial):
@@ -197,6 +204,9 @@ class ZeroPadding(Spatial):
 
     def resize(self, size: int, index: int, x: Shape) -> int:
         return size + sum(self.pairs[index])
+
+    def tap(self, index: int) -> Tap:
+        return Tap(1, 1, self.pairs[index][0])
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -226,6 +236,9 @@ class Cropping(Spatial):
             )
         return size - before - after
 
+    def tap(self, index: int) -> Tap:
+        return Tap(1, 1, -self.pairs[index][0])
+
 
 @dataclass(frozen=True, kw_only=True)
 class UpSampling(Spatial):
@@ -246,6 +259,13 @@ class UpSampling(Spatial):
 
     def resize(self, size: int, index: int, x: Shape) -> int:
         return size * self.factors[index]
+
+    def tap(self, index: int) -> Tap:
+        """Jump 1/size; an output reads 1 input (nearest), 2 (bilinear, area), 4 (bicubic), 6 or 10 (lanczos3,
+        lanczos5), the kernel's width; with half-pixel centres the first output's taps start half that width
+        before the input (nearest and area: 0)."""
+        taps, before = INTERPOLATION_TAPS[getattr(self, "interpolation", "nearest")]
+        return Tap(taps, ratio(1, self.factors[index]), before)
 
 
 @register
@@ -299,6 +319,9 @@ class Cropping3D(Cropping):
 
 # What Keras' image resize accepts (UpSampling2D lowercases it first; "nearest" only repeats).
 INTERPOLATIONS = ("bilinear", "nearest", "lanczos3", "lanczos5", "bicubic", "area")
+# Input positions an upsampled output reads, and how far before the input the first output's start.
+INTERPOLATION_TAPS = {"nearest": (1, 0), "bilinear": (2, 1), "area": (2, 0), "bicubic": (4, 2),
+                      "lanczos3": (6, 3), "lanczos5": (10, 5)}
 
 
 @register

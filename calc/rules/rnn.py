@@ -7,13 +7,13 @@ import dataclasses
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, ClassVar, Iterator, List, Tuple
+from typing import Any, ClassVar, Iterator, List, Optional, Tuple
 
 from ..dims import Dim, Shape, conv_out, dim_sum, format_shape, prod, standardize_tuple
 from ..errors import LayercalcError, ShapeError, SpecError, closest, describe
 from . import (
-    ACTIVATIONS, SPATIAL_NAMES, Layer, LayerConfig, NonNegativeInt, PositiveInt, Size, Weight, all_type_names,
-    choices, expect_rank, join_channels, lookup, register, split_channels,
+    ACTIVATIONS, PASS_THROUGH, SPATIAL_NAMES, Layer, LayerConfig, NonNegativeInt, PositiveInt, Size, Tap, Weight,
+    activation_ops, all_type_names, choices, elements, expect_rank, join_channels, lookup, register, split_channels,
 )
 from .conv import DATA_FORMATS
 
@@ -53,6 +53,9 @@ class Embedding(Layer):
     def output_shape(self, x: Shape) -> Shape:
         return (*x, self.output_dim)
 
+    def window(self, x: Shape) -> Tuple[Optional[Tap], ...]:
+        return PASS_THROUGH  # each id on its own: a Conv1D over the vectors sees as many ids as positions
+
     def weights(self, x: Shape) -> List[Weight]:
         weights = [Weight("embeddings", (self.input_dim, self.output_dim), trainable=not self.lora_rank)]
         if self.lora_rank:
@@ -89,6 +92,35 @@ class Recurrent(Layer):
 
     def macs(self, x: Shape, y: Any) -> Dim:
         return prod([x[1], self.step_macs(x)])
+
+    def positions(self, x: Shape) -> Dim:
+        """Positions of the state (1; a ConvLSTM's output positions), each with its own gates."""
+        return 1
+
+    def bias_adds(self, x: Shape, y: Any) -> Dim:
+        """timesteps · positions · the bias of every gate (GRU's reset_after: an input and a recurrent bias)."""
+        if not self.use_bias:
+            return 0
+        return prod([x[1], prod(self.weights(x)[-1].shape), self.positions(x)])
+
+    def elementwise(self, x: Shape, y: Any) -> Dim:
+        """timesteps · the gates' arithmetic on each element of the state (see each cell)."""
+        return prod([x[1], self.step_elementwise(), elements(self.state_shape(x))])
+
+    def step_elementwise(self) -> int:
+        """Elementwise operations per state element in one step."""
+        raise NotImplementedError
+
+
+def lstm_step_ops(activation: Optional[str], recurrent_activation: Optional[str]) -> int:
+    """Elementwise operations per state element in one LSTM step: add the input and recurrent products
+    of 4 gates: 4; the recurrent activation on i, f, o and the activation on the candidate; c = f·c + i·g:
+    3; h = o·activation(c): 1 + the activation.
+
+    >>> lstm_step_ops("tanh", "sigmoid")
+    13
+    """
+    return 4 + 3 * activation_ops(recurrent_activation) + 2 * activation_ops(activation) + 3 + 1
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -156,6 +188,9 @@ class SimpleRNN(RNN):
     gates = 1
     states = 1
 
+    def step_elementwise(self) -> int:
+        return 1 + activation_ops(self.activation)  # add the two products, activation
+
 
 @dataclass(frozen=True, kw_only=True)
 class GatedRNN(RNN):
@@ -183,6 +218,9 @@ class LSTM(GatedRNN):
     states = 2
     unit_forget_bias: Any = True
 
+    def step_elementwise(self) -> int:
+        return lstm_step_ops(self.activation, self.recurrent_activation)
+
 
 @register
 @dataclass(frozen=True, kw_only=True)
@@ -202,6 +240,11 @@ class GRU(GatedRNN):
 
     def bias_shape(self) -> Shape:
         return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
+
+    def step_elementwise(self) -> int:
+        # z, r: add the products, recurrent activation; candidate: r · (its recurrent product, or h),
+        # add, activation; h = z·h + (1 - z)·candidate: 4
+        return 2 * (1 + activation_ops(self.recurrent_activation)) + 2 + activation_ops(self.activation) + 4
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -311,6 +354,12 @@ class ConvLSTM(Recurrent):
         _, out_spatial, _ = split_channels(self.state_shape(x), self.layout, self.rank)
         return prod([*out_spatial, 4 * self.filters, *self.kernel, channels + self.filters])
 
+    def positions(self, x: Shape) -> Dim:
+        return prod(split_channels(self.state_shape(x), self.layout, self.rank)[1])
+
+    def step_elementwise(self) -> int:
+        return lstm_step_ops(self.activation, self.recurrent_activation)
+
 
 @register
 @dataclass(frozen=True, kw_only=True)
@@ -389,6 +438,14 @@ class Wrapped:
         with inside(self.argument, self.label):
             return self.rule.macs(x, self.rule.output_shape(x))
 
+    def bias_adds(self, x: Shape) -> Dim:
+        with inside(self.argument, self.label):
+            return self.rule.bias_adds(x, self.rule.output_shape(x))
+
+    def elementwise(self, x: Shape) -> Dim:
+        with inside(self.argument, self.label):
+            return self.rule.elementwise(x, self.rule.output_shape(x))
+
 
 def _recurrent(wrapped: Wrapped) -> Wrapped:
     if not isinstance(wrapped.rule, Recurrent):
@@ -459,6 +516,15 @@ class Bidirectional(Layer):
     def macs(self, x: Shape, y: Any) -> Dim:
         return dim_sum([self.forward.macs(x), self.backward.macs(x)])
 
+    def bias_adds(self, x: Shape, y: Any) -> Dim:
+        return dim_sum([self.forward.bias_adds(x), self.backward.bias_adds(x)])
+
+    def elementwise(self, x: Shape, y: Any) -> Dim:
+        """Both directions', + merging them: sum and mul 1, ave 2 per merged element (concat: copies)."""
+        merge = {"sum": 1, "mul": 1, "ave": 2}.get(self.merge_mode, 0)
+        merged = prod([merge, elements(y[0] if isinstance(y, list) else y)]) if merge else 0
+        return dim_sum([self.forward.elementwise(x), self.backward.elementwise(x), merged])
+
 
 @register
 @dataclass(frozen=True, kw_only=True)
@@ -501,3 +567,15 @@ class TimeDistributed(Layer):
 
     def macs(self, x: Shape, y: Shape) -> Dim:
         return prod([x[1], self.inner.macs(self.step(x))])
+
+    def bias_adds(self, x: Shape, y: Shape) -> Dim:
+        return prod([x[1], self.inner.bias_adds(self.step(x))])
+
+    def elementwise(self, x: Shape, y: Shape) -> Dim:
+        return prod([x[1], self.inner.elementwise(self.step(x))])
+
+    def window(self, x: Shape) -> Optional[Tuple[Optional[Tap], ...]]:
+        """The inner layer's window on each step; the time axis is kept as it is."""
+        with inside(self.inner.argument, self.inner.label):
+            taps = self.inner.rule.window(self.step(x))
+        return taps if not taps else (taps[0], None, *taps[1:])

@@ -1,0 +1,283 @@
+"""Report + Graph -> the Report with its costs: FLOPs under stated conventions, memory, receptive fields.
+
+Each layer's rule gives its bias additions, elementwise operations and window (calc/rules); this
+module adds them up under the report's `Conventions`, walks the layers in the report's order for the
+memory peak, and carries receptive fields from the inputs to every layer (Araujo et al., "Computing
+Receptive Fields of Convolutional Neural Networks", Distill 2019).  Numbers only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from typing import Any, Dict, List, Optional, Tuple, Union
+
+from .dims import Dim, Shape, dim_sum, prod
+from .errors import LayercalcError, UsageError
+from .graph import Graph, parse_reference
+from .report import Conventions, LayerCosts, LayerRow, Memory, ModelCosts, ReceptiveField, Report
+from .rules import PASS_THROUGH, Tap
+
+# Bytes per element of each --dtype (and `dtype:` in a spec).
+DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "float64": 8}
+# Integer inputs (token ids) keep their own size whatever the report's dtype.
+INTEGER_BYTES = {"bool": 1, "int8": 1, "uint8": 1, "int16": 2, "uint16": 2, "int32": 4, "uint32": 4, "int64": 8,
+                 "uint64": 8}
+# Extra copies of each trainable parameter an optimizer keeps: momentum's velocity, RMSprop's mean
+# square, Adam's first and second moments.
+OPTIMIZER_SLOTS = {"sgd": 0, "momentum": 1, "rmsprop": 1, "adam": 2, "adamw": 2}
+
+
+def conventions(dtype: str = "float32", optimizer: str = "adam", count_bias: bool = False,
+                count_elementwise: bool = False, per_batch: bool = False) -> Conventions:
+    return Conventions(dtype=dtype, bytes_per_element=DTYPE_BYTES[dtype], optimizer=optimizer,
+                       optimizer_slots=OPTIMIZER_SLOTS[optimizer], count_bias=count_bias,
+                       count_elementwise=count_elementwise, per_batch=per_batch)
+
+
+def per_batch(report: Report, source: str = "the spec") -> Report:
+    """The report with MACs for the whole batch (its batch must be an int or a symbol)."""
+    batch = _batch(report, source)
+    rows = tuple(replace(row, counts=replace(row.counts, macs=prod([row.counts.macs, batch]))) for row in report.layers)
+    return replace(report, layers=rows, totals=replace(report.totals, macs=prod([report.totals.macs, batch])))
+
+
+def _batch(report: Report, source: str) -> Dim:
+    if report.batch is None:
+        raise UsageError(f"--per-batch needs a batch size, but {source} leaves it unknown: give one with "
+                         "'batch: 64' (or a symbol, 'batch: N')")
+    return report.batch
+
+
+def add_costs(report: Report, graph: Graph, rules: Conventions, source: str = "the spec") -> Report:
+    """The report with every layer's FLOPs, bias additions, elementwise operations, output bytes and
+    receptive field, and the model's memory, under `rules` (MACs scaled to the batch with per_batch)."""
+    rules = replace(rules, batch=report.batch)
+    batch = _batch(report, source) if rules.per_batch else 1
+    shapes: Dict[str, Tuple[Shape, ...]] = {row.name: (row.shape,) for row in report.inputs}
+    fields: Dict[str, Any] = {row.name: ORIGIN for row in report.inputs}
+    input_bytes = tuple(_bytes([row.shape], _itemsize(row.dtype, rules)) for row in report.inputs)
+    rows = []
+    for node, row in zip(graph.nodes, report.layers):
+        shapes[row.name] = row.output_shapes
+        x = [shapes[name][index] for name, index in map(parse_reference, node.inputs)]
+        x = x[0] if node.rule.max_inputs == 1 else tuple(x)
+        try:
+            bias, ops = node.rule.bias_adds(x, row.output_shape), node.rule.elementwise(x, row.output_shape)
+            fields[row.name] = _propagate(node.rule.window(x), [fields[parse_reference(ref)[0]] for ref in node.inputs],
+                                          x, row.output_shapes[0])
+        except LayercalcError as error:
+            raise error.add_context(location=node.spec.arg_location(error.argument), layer=node.name,
+                                    layer_type=node.type)
+        counts = row.counts
+        if batch != 1:
+            counts = replace(counts, macs=prod([counts.macs, batch]))
+            bias, ops = prod([bias, batch]), prod([ops, batch])
+        costs = LayerCosts(_flops(counts.macs, bias, ops, rules), bias, ops,
+                           _bytes(row.output_shapes, rules.bytes_per_element), _receptive_field(fields[row.name]))
+        rows.append(LayerRow(row.name, row.type, row.inputs, row.output_shapes, counts, row.scope, costs))
+    totals = LayerCosts(*(dim_sum(getattr(row.costs, column) for row in rows)
+                          for column in ("flops", "bias_adds", "elementwise_ops", "activation_bytes")))
+    model = ModelCosts(rules, totals, _memory(report, rows, input_bytes, rules), input_bytes)
+    return replace(report, layers=tuple(rows), totals=replace(report.totals, macs=prod([report.totals.macs, batch])),
+                   costs=model)
+
+
+def _flops(macs: Dim, bias: Dim, ops: Dim, rules: Conventions) -> Dim:
+    if macs is None:
+        return None
+    return dim_sum([2 * macs, bias if rules.count_bias else 0, ops if rules.count_elementwise else 0])
+
+
+# -- memory ---------------------------------------------------------------------------------------
+
+
+def _itemsize(dtype: str, rules: Conventions) -> int:
+    """An input's bytes per element: integer inputs keep theirs, the others take the report's dtype."""
+    return INTEGER_BYTES.get(dtype, rules.bytes_per_element)
+
+
+def _bytes(shapes: Tuple[Shape, ...], itemsize: int) -> Dim:
+    """Bytes of these tensors, the batch axis included when known."""
+    total: Dim = 0
+    for shape in shapes:
+        size = prod(shape[1:])
+        if size is None:
+            return None
+        total = total + size * itemsize * (1 if shape[0] is None else shape[0])
+    return total
+
+
+def _memory(report: Report, rows: List, input_bytes: Tuple[Dim, ...], rules: Conventions) -> Memory:
+    itemsize, totals = rules.bytes_per_element, report.totals
+    trainable = prod([totals.trainable_params, itemsize])
+    peak, peak_layer = _inference_peak(report, rows, input_bytes)
+    return Memory(parameters=prod([totals.params, itemsize]),
+                  activations=dim_sum([*input_bytes, *(row.costs.activation_bytes for row in rows)]),
+                  inference_peak=peak, peak_layer=peak_layer, gradients=trainable,
+                  optimizer_state=prod([trainable, rules.optimizer_slots]))
+
+
+def _inference_peak(report: Report, rows: List, input_bytes: Tuple[Dim, ...]) -> Tuple[Dim, Optional[str]]:
+    """The most bytes alive at once running the layers in the report's order, each layer's outputs (all
+    of them) allocated while its inputs are alive and freed after their last consumer; the model's
+    outputs stay.  Exact for that order; None when a size is unknown or symbols decide the maximum."""
+    last_use: Dict[str, int] = {}
+    for index, row in enumerate(rows):
+        for reference in row.inputs:
+            last_use[parse_reference(reference)[0]] = index
+    for reference in report.outputs:
+        last_use[parse_reference(reference)[0]] = len(rows)
+    freed: Dict[int, List[Dim]] = {}  # step -> sizes of the tensors freed after it
+    for row, size in zip(report.inputs, input_bytes):
+        freed.setdefault(last_use.get(row.name, -1), []).append(size)
+    for row in rows:
+        freed.setdefault(last_use.get(row.name, len(rows)), []).append(row.costs.activation_bytes)
+    live: Dim = dim_sum(input_bytes)
+    peak: Dim = live
+    peak_layer = None
+    for index, row in enumerate(rows):
+        live = dim_sum([live, row.costs.activation_bytes])
+        larger = _at_least(live, peak)
+        if larger is None:
+            return None, None
+        if larger and (live != peak or peak_layer is None):
+            peak, peak_layer = live, row.name
+        for size in freed.get(index, ()):
+            live = live - size
+    return peak, peak_layer
+
+
+def _at_least(a: Dim, b: Dim) -> Optional[bool]:
+    """a >= b, or None when unknown or decided by the symbols' values."""
+    if a is None or b is None:
+        return None
+    if isinstance(a, int) and isinstance(b, int):
+        return a >= b
+    from .symbolic import surely_at_least
+
+    return surely_at_least(a, b)
+
+
+# -- receptive fields ---------------------------------------------------------------------------
+
+ORIGIN = "origin"  # a model input: any axis a window slides over starts as one position, jump 1, start 0
+Entry = Tuple[Any, Any, Any]  # one spatial axis: (size, jump, start), in input positions
+IDENTITY: Entry = (1, 1, 0)
+
+
+@dataclass(frozen=True)
+class Field:
+    """The receptive field of a tensor: an Entry on each spatial axis (None on the others, batch included)."""
+
+    entries: Tuple[Optional[Entry], ...]
+    jumps_differ: bool = False
+    includes_global: bool = False
+
+
+FieldState = Union[str, Field, None]  # ORIGIN, a Field, or None: ended (depends on the whole input)
+
+
+def _propagate(window: Optional[Tuple[Optional[Tap], ...]], sources: List[FieldState], x: Any,
+               y: Shape) -> FieldState:
+    if window is None:
+        return None
+    if window == PASS_THROUGH:
+        return sources[0] if len(sources) == 1 else _merge(sources, x, y)
+    return _apply(sources[0], window)
+
+
+def _apply(source: FieldState, window: Tuple[Optional[Tap], ...]) -> FieldState:
+    """Araujo et al.'s recurrence on each axis: r' = r + (k - 1)·j, j' = j·s, u' = u - p·j."""
+    if source is None:
+        return None
+    slides = any(tap is not None and tap.kernel is not None for tap in window)
+    if source == ORIGIN:
+        if not slides:
+            return ORIGIN
+        return Field(tuple(_step(IDENTITY, tap) if tap is not None and tap.kernel is not None else None
+                           for tap in window))
+    entries = []
+    for entry, tap in zip(source.entries, window):
+        if tap is None or entry is None:
+            entries.append(entry if tap is None else None)
+        elif tap.kernel is None:
+            return None  # reads a whole spatial axis: depends on the whole input
+        else:
+            entries.append(_step(entry, tap))
+    if all(entry is None for entry in entries):
+        return None
+    return Field(tuple(entries), source.jumps_differ, source.includes_global)
+
+
+def _step(entry: Entry, tap: Tap) -> Entry:
+    size, jump, start = entry
+    return (_add(size, _times(tap.kernel - 1, jump)), _times(jump, tap.stride),
+            _add(start, _times(-1, _times(tap.padding, jump))))
+
+
+def _merge(sources: List[FieldState], x: Tuple[Shape, ...], y: Shape) -> FieldState:
+    """Inputs merged (Add, Concatenate, ...): on each axis the largest field, noting different jumps and
+    inputs that depend on the whole input; the inputs' axes align on the right, as Keras broadcasts."""
+    fields = [source for source in sources if isinstance(source, Field)]
+    if not fields:
+        return None if all(source is None for source in sources) else ORIGIN
+    spatial = set()
+    aligned = []
+    for source, shape in zip(sources, x):
+        shift = len(y) - len(shape)
+        if isinstance(source, Field):
+            entries = {index + shift: entry for index, entry in enumerate(source.entries) if index and entry}
+            spatial |= set(entries)
+            aligned.append(entries)
+    if ORIGIN in sources:
+        aligned.append({index: IDENTITY for index in spatial})
+    merged = []
+    differ = any(field.jumps_differ for field in fields)
+    for index in range(len(y)):
+        candidates = [entries[index] for entries in aligned if index in entries]
+        if not candidates:
+            merged.append(None)
+            continue
+        differ = differ or any(entry[1] != candidates[0][1] for entry in candidates)
+        merged.append(_largest(candidates))
+    return Field(tuple(merged), differ, None in sources or any(field.includes_global for field in fields))
+
+
+def _largest(candidates: List[Entry]) -> Entry:
+    best = candidates[0]
+    for entry in candidates[1:]:
+        larger = _at_least(entry[0], best[0])
+        if larger is None:
+            return (None, None, None)
+        if larger and entry[0] != best[0]:
+            best = entry
+    return best
+
+
+def _receptive_field(state: FieldState) -> Optional[ReceptiveField]:
+    if not isinstance(state, Field):
+        return None
+    axes = tuple(index for index, entry in enumerate(state.entries) if entry is not None)
+    size, jump, start = (tuple(state.entries[index][part] for index in axes) for part in range(3))
+    return ReceptiveField(axes, size, jump, start, state.jumps_differ, state.includes_global)
+
+
+def _add(a: Any, b: Any) -> Any:
+    return _exactly(lambda: a + b, a, b)
+
+
+def _times(a: Any, b: Any) -> Any:
+    return _exactly(lambda: a * b, a, b)
+
+
+def _exactly(operation, a: Any, b: Any) -> Any:
+    """An operation on ints, Fractions and symbolic expressions; None when a value is unknown or a symbolic
+    expression meets a fraction (no exact form for that)."""
+    if a is None or b is None:
+        return None
+    try:
+        result = operation()
+    except TypeError:
+        return None
+    return int(result) if isinstance(result, Fraction) and result.denominator == 1 else result

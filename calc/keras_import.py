@@ -1,0 +1,629 @@
+"""Keras model files -> spec data: the plain mapping a YAML spec parses to.
+
+Reads what `model.to_json()` writes and the config.json inside a `.keras`
+archive (`model.save("m.keras")`), in the Keras 3 format, without Keras.
+Sequential and Functional models become `input`/`inputs`, `layers` with
+`inputs:` references (`lstm:1` for a layer's second output) and `outputs`.
+A model used as a layer inside another becomes a block (its layers are named
+`inner/dense`, as any block's are), so `--depth 1` shows it as one row, as
+Keras' summary() does.  Layer arguments are kept when layercalc's rule for
+the class knows them; names, dtypes, initializers, regularizers and
+constraints are dropped; anything else goes through unchanged, so the rule
+refuses what it does not know rather than guessing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+import zlib
+from dataclasses import MISSING, dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from . import rules
+from .errors import Location, SpecError, closest, describe
+
+KERAS_SUFFIXES = (".keras", ".json")
+MODEL_CLASSES = ("Sequential", "Functional", "Model")
+
+# Config keys that never change a shape or a count, whatever their value (`trainable` becomes the
+# entry's own key).  Initializer, regularizer and constraint configs go too.
+DROPPED = {"name", "trainable", "dtype", "autocast", "activity_regularizer"}
+DROPPED_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
+# Keys some Keras layers write that layercalc's rules do not take: their value does not matter
+# (seed, ...), or only their default does (anything else changes the weights Keras creates).
+IRRELEVANT = {"seed", "zero_output_for_mask", "unroll", "renorm_clipping", "renorm_momentum", "input_shape",
+              "batch_input_shape", "batch_size", "input_dim"}
+DEFAULT_ONLY = {"renorm": False, "quantization_config": None}
+# Arguments Keras writes as an empty list when they are None (Normalization: `axis = ()` for None).
+EMPTY_MEANS_NONE = {("Normalization", "axis")}
+# Keyword arguments of a layer call that change no shape or count; tensors given as
+# query/value/key (MultiHeadAttention, Attention) are inputs, in that order.
+IGNORED_CALL_ARGUMENTS = {"training", "mask", "use_causal_mask"}
+TENSOR_CALL_ARGUMENTS = ("query", "value", "key")
+
+
+@dataclass(frozen=True)
+class KerasModel:
+    spec: Dict[str, Any]  # plain spec data: what a YAML spec parses to
+    origin: str  # where it came from, for the header of a converted spec
+
+
+def is_keras_path(path: str) -> bool:
+    return path.lower().endswith(KERAS_SUFFIXES)
+
+
+class FileLocation(Location):
+    """A whole file, no line or column: an imported model's errors read `model.keras: layer ...`."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return self.file
+
+
+def file_location(path: str) -> FileLocation:
+    return FileLocation(path, 0, 0)
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+
+def read_model(path: str, max_bytes: int) -> Optional[KerasModel]:
+    """The model in a .keras archive or a .json file; None for a .json file that is a layercalc spec."""
+    where = file_location(path)
+    if path.lower().endswith(".keras"):
+        text, version = _read_archive(path, max_bytes)
+        _check_version(version, where)
+        config = _parse_json(text, where, "config.json in the archive")
+        origin = f"{path} (a .keras archive{f' saved by Keras {version}' if version else ''})"
+    else:
+        data = _read_file(path, max_bytes)
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise SpecError("is not UTF-8 text: expected the JSON that model.to_json() writes",
+                            location=where) from None
+        config = _parse_json(text, Location(path, 1, 1), None)
+        if not _is_keras_config(config):
+            return None
+        _check_version(config.get("keras_version"), where)  # Keras 2's to_json() says; Keras 3's does not
+        origin = f"{path} (model.to_json())"
+    return KerasModel(model_spec(config, where), origin)
+
+
+def _read_file(path: str, max_bytes: int) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise SpecError(f"cannot read the file: {exc.strerror or exc}", location=file_location(path)) from None
+    if len(data) > max_bytes:
+        raise SpecError(f"model file is larger than {max_bytes // (1024 * 1024)} MiB", location=file_location(path))
+    return data
+
+
+def _read_archive(path: str, max_bytes: int) -> Tuple[str, Optional[str]]:
+    """(config.json text, Keras version from metadata.json) of a .keras archive."""
+    where = file_location(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            if "config.json" not in names:
+                raise SpecError(f"the archive has no config.json (it holds: {', '.join(names) or 'nothing'}): "
+                                "expected a model saved with model.save('model.keras')", location=where)
+            version = None
+            for name, limit in (("config.json", max_bytes), ("metadata.json", 64 * 1024)):
+                if name not in names:
+                    continue
+                if archive.getinfo(name).file_size > limit:
+                    raise SpecError(f"{name} in the archive is larger than {limit // 1024:,} KiB", location=where)
+                text = archive.read(name).decode("utf-8-sig")
+                if name == "config.json":
+                    config = text
+                else:
+                    try:
+                        version = json.loads(text).get("keras_version")
+                    except (ValueError, AttributeError):
+                        version = None
+            return config, version if isinstance(version, str) else None
+    except OSError as exc:
+        raise SpecError(f"cannot read the file: {exc.strerror or exc}", location=where) from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, UnicodeDecodeError, NotImplementedError) as exc:
+        hint = " (this is an HDF5 file: the legacy .h5 format, which layercalc does not read)" if _is_hdf5(path) \
+            else ""
+        raise SpecError(f"not a readable .keras archive{hint}: {exc}", location=where) from None
+
+
+def _check_version(version: Any, where: Location) -> None:
+    if isinstance(version, str) and version.split(".")[0] in ("1", "2"):
+        raise SpecError(f"the model was saved by Keras {version}: layercalc reads the Keras 3 format (load the "
+                        "model with Keras 3 and save it again)", location=where)
+
+
+def _is_hdf5(path: str) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(8) == b"\x89HDF\r\n\x1a\n"
+    except OSError:
+        return False
+
+
+def _parse_json(text: str, where: Location, what: Optional[str]) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        if what is None:  # a .json file: point at the line and column
+            error = exc if isinstance(exc, json.JSONDecodeError) else None
+            location = Location(where.file, error.lineno, error.colno) if error else where
+            raise SpecError(f"invalid JSON: {error.msg if error else exc}", location=location) from None
+        raise SpecError(f"{what} is not valid JSON: {exc}", location=where) from None
+
+
+def _is_keras_config(data: Any) -> bool:
+    """A Keras model (to_json, or a bare get_config()) rather than a layercalc spec written as JSON."""
+    if not isinstance(data, dict):
+        return False
+    if "class_name" in data:
+        return True
+    layers = data.get("layers")
+    return isinstance(layers, list) and any(isinstance(item, dict) and "class_name" in item for item in layers)
+
+
+# -- Keras config values ------------------------------------------------------------------------
+
+
+def decode(value: Any) -> Any:
+    """Keras-serialized values as plain data: __tuple__ and __numpy__ -> lists, a dtype policy -> its name."""
+    if isinstance(value, list):
+        return [decode(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    class_name, config = value.get("class_name"), value.get("config")
+    if class_name in ("__tuple__", "__numpy__") and isinstance(config, dict) and "value" in config:
+        return decode(config["value"])
+    if isinstance(class_name, str) and class_name.endswith("DTypePolicy") and isinstance(config, dict):
+        return config.get("name")
+    return {key: decode(item) for key, item in value.items()}
+
+
+def _dtype(value: Any) -> Optional[str]:
+    value = decode(value)
+    return value if isinstance(value, str) else None
+
+
+def _is_tensor(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("class_name") == "__keras_tensor__"
+
+
+def _tensors(value: Any) -> List[Any]:
+    """The Keras tensors in a call argument, in order (lists, tuples and dicts flattened)."""
+    if _is_tensor(value):
+        return [value]
+    if isinstance(value, list):
+        return [tensor for item in value for tensor in _tensors(item)]
+    if isinstance(value, dict):
+        return [tensor for item in value.values() for tensor in _tensors(item)]
+    return []
+
+
+def _leaves(value: Any) -> List[Any]:
+    """Tensors and constants in a call argument (lists and dicts flattened)."""
+    if isinstance(value, list):
+        return [leaf for item in value for leaf in _leaves(item)]
+    if isinstance(value, dict) and not _is_tensor(value):
+        return [leaf for item in value.values() for leaf in _leaves(item)]
+    return [value]
+
+
+def _history(tensor: Any, where: Location) -> Tuple[str, int, int]:
+    history = tensor.get("config", {}).get("keras_history") if isinstance(tensor.get("config"), dict) else None
+    if (isinstance(history, list) and len(history) == 3 and isinstance(history[0], str)
+            and all(isinstance(item, int) for item in history[1:])):
+        return history[0], history[1], history[2]
+    raise SpecError(f"a tensor without a valid keras_history: {describe(history)}", location=where)
+
+
+def _triples(value: Any, what: str, where: Location) -> List[Tuple[str, int, int]]:
+    """input_layers / output_layers: [name, node, index], a list of them, or a dict of them."""
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list) and len(value) == 3 and isinstance(value[0], str):
+        value = [value]
+    if not isinstance(value, list) or not value:
+        raise SpecError(f"the model's '{what}' must list [layer, node, index] triples, found {describe(value)}",
+                        location=where)
+    triples = []
+    for item in value:
+        if not (isinstance(item, list) and len(item) == 3 and isinstance(item[0], str)
+                and all(isinstance(number, int) for number in item[1:])):
+            raise SpecError(f"the model's '{what}' must list [layer, node, index] triples, found {describe(item)}",
+                            location=where)
+        triples.append((item[0], item[1], item[2]))
+    return triples
+
+
+# -- models -> spec data ------------------------------------------------------------------------
+
+
+def model_spec(config: Any, where: Location) -> Dict[str, Any]:
+    """A Keras model config (to_json() or config.json) -> plain spec data."""
+    if isinstance(config, dict) and "class_name" not in config and "layers" in config:
+        config = {"class_name": "Functional" if "input_layers" in config else "Sequential", "config": config}
+    return _Converter(where).top(config)
+
+
+@dataclass
+class _Scope:
+    """Names as one model's layers see them: Keras layer name -> spec reference."""
+
+    names: Dict[str, str] = field(default_factory=dict)
+    # A nested model's outputs: instance -> ([global reference of each output], its block output reference).
+    nested: Dict[str, Tuple[List[str], str]] = field(default_factory=dict)
+    prefix: str = ""  # 'outer/inner/': how the spec names this scope's layers globally
+
+
+class _Converter:
+    def __init__(self, where: Location) -> None:
+        self.where = where
+        self.blocks: Dict[str, Dict[str, Any]] = {}
+
+    # -- the model ------------------------------------------------------------------------------
+    def top(self, entry: Any) -> Dict[str, Any]:
+        class_name, config = self._model_parts(entry, None)
+        spec: Dict[str, Any] = {"name": config.get("name")} if isinstance(config.get("name"), str) else {}
+        scope = _Scope()
+        if class_name == "Sequential":
+            input_layer, members = self._sequential_members(config, entry)
+            batch, shape = self._input(input_layer)
+            keras_name = self._layer_name(input_layer)
+            named = any(isinstance(layer, dict) and isinstance(layer.get("config"), dict)
+                        and layer["config"].get("name") == "input" for layer in members)
+            if named:  # a layer is named 'input', the name `input:` gives: keep the InputLayer's
+                shape = {keras_name: shape}
+            scope.names[keras_name] = keras_name if named else "input"
+            layers = self._chain(members, scope)
+            outputs = None
+        else:
+            inputs = self._functional_inputs(config)
+            batches = {self._input(layer)[0] for layer in inputs.values()}
+            if len(batches) > 1:
+                raise SpecError(f"the model's inputs have different batch sizes ({', '.join(map(str, batches))}): "
+                                "a spec has one batch size", location=self.where)
+            batch = batches.pop()
+            shape = {name: self._input(layer)[1] for name, layer in inputs.items()}
+            scope.names.update({name: name for name in inputs})
+            layers = self._graph(config, scope)
+            outputs = [self._reference(history, scope, "the model's outputs")
+                       for history in _triples(config.get("output_layers"), "output_layers", self.where)]
+        if batch is not None:
+            spec["batch"] = batch
+        if isinstance(shape, dict):
+            spec["inputs"] = shape
+        else:
+            spec["input"] = shape
+        if self.blocks:
+            spec["blocks"] = self.blocks
+        spec["layers"] = layers
+        if outputs is not None and outputs != [layers[-1]["name"]]:
+            spec["outputs"] = outputs
+        return spec
+
+    def _model_parts(self, entry: Any, name: Optional[str]) -> Tuple[str, Dict[str, Any]]:
+        if not isinstance(entry, dict) or not isinstance(entry.get("config"), dict):
+            raise SpecError(f"expected a Keras model config with 'class_name' and 'config', found {describe(entry)}",
+                            location=self.where)
+        class_name = entry.get("class_name")
+        config = entry["config"]
+        if class_name not in MODEL_CLASSES or not isinstance(config.get("layers"), list):
+            what = f"'{class_name}'" if isinstance(class_name, str) else describe(class_name)
+            raise SpecError(f"the model is a {what}, not a Sequential or Functional model: a subclassed model's "
+                            "config has no layer graph to read", location=self.where, layer=name,
+                            layer_type=class_name if isinstance(class_name, str) else None)
+        if class_name != "Sequential" and "input_layers" not in config:
+            raise SpecError("a Functional model's config without 'input_layers'", location=self.where, layer=name,
+                            layer_type=class_name)
+        return ("Sequential" if class_name == "Sequential" else "Functional"), config
+
+    def _sequential_members(self, config: Dict[str, Any], entry: Dict[str, Any]):
+        """(the InputLayer config, the other layers) of a Sequential model."""
+        members = [layer for layer in config["layers"]]
+        if members and isinstance(members[0], dict) and members[0].get("class_name") == "InputLayer":
+            return members[0], members[1:]
+        shape = config.get("build_input_shape") or (entry.get("build_config") or {}).get("input_shape")
+        if not isinstance(shape, list):
+            raise SpecError("the Sequential model has no input shape (it was saved before it was built): "
+                            "give it a keras.Input", location=self.where)
+        return {"class_name": "InputLayer", "config": {"batch_shape": shape, "name": "input"}}, members
+
+    def _functional_inputs(self, config: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
+        by_name = {self._layer_name(layer): layer for layer in config["layers"]}
+        inputs = {}
+        for name, node, index in _triples(config.get("input_layers"), "input_layers", self.where):
+            layer = by_name.get(name)
+            if layer is None or layer.get("class_name") != "InputLayer":
+                raise SpecError(f"the model's input '{name}' is not one of its InputLayers", location=self.where)
+            inputs[name] = layer
+        return inputs
+
+    def _input(self, layer: Dict[str, Any]) -> Tuple[Any, Any]:
+        """(batch, spec input) of an InputLayer config: batch_shape -> batch + shape, and a dtype if not float32."""
+        config = layer.get("config") if isinstance(layer.get("config"), dict) else {}
+        name = config.get("name", "input")
+        shape = decode(config.get("batch_shape"))
+        if shape is None and "batch_input_shape" in config:
+            raise SpecError(f"input '{name}' has a Keras 2 'batch_input_shape': layercalc reads models saved by "
+                            "Keras 3", location=self.where)
+        if not isinstance(shape, list) or not shape or not all(
+                dim is None or isinstance(dim, int) and not isinstance(dim, bool) for dim in shape):
+            raise SpecError(f"input '{name}': batch_shape must be a list of sizes and nulls, found {describe(shape)}",
+                            location=self.where)
+        dtype = _dtype(config.get("dtype")) or "float32"
+        rest = shape[1:]
+        return shape[0], rest if dtype == "float32" else {"shape": rest, "dtype": dtype}
+
+    # -- layers ---------------------------------------------------------------------------------
+    def _chain(self, members: List[Any], scope: _Scope) -> List[Dict[str, Any]]:
+        """A Sequential model's layers: each takes the one before."""
+        entries = []
+        for layer in members:
+            entries.append(self._entry(layer, scope))
+        if not entries:
+            raise SpecError("the Sequential model has no layers", location=self.where)
+        return entries
+
+    def _graph(self, config: Dict[str, Any], scope: _Scope) -> List[Dict[str, Any]]:
+        """A Functional model's layers, in the config's order, with their inputs."""
+        entries: List[Dict[str, Any]] = []
+        previous = next(iter(scope.names.values())) if len(scope.names) == 1 else None
+        for layer in config["layers"]:
+            if not isinstance(layer, dict):
+                raise SpecError(f"a layer must be a mapping with 'class_name' and 'config', found {describe(layer)}",
+                                location=self.where)
+            if layer.get("class_name") == "InputLayer":
+                continue
+            name = self._layer_name(layer)
+            context = dict(layer=name, layer_type=layer.get("class_name"))
+            nodes = layer.get("inbound_nodes")
+            if not isinstance(nodes, list) or not nodes:
+                raise SpecError("the layer is not connected (no inbound_nodes)", location=self.where, **context)
+            if len(nodes) > 1:
+                raise SpecError(f"the layer is called {len(nodes)} times (a shared layer): a spec cannot share a "
+                                "layer's weights between calls", location=self.where, **context)
+
+            def inputs(node=nodes[0], previous=previous, context=context) -> Optional[List[str]]:
+                try:
+                    references = self._call_inputs(node, scope)
+                except SpecError as error:
+                    raise error.add_context(location=self.where, **context)
+                return references if references != [previous] else None
+
+            entry = self._entry(layer, scope, inputs)
+            entries.append(entry)
+            previous = entry["name"]
+        if not entries:
+            raise SpecError("the model has no layers besides its inputs", location=self.where)
+        return entries
+
+    def _call_inputs(self, node: Any, scope: _Scope) -> List[str]:
+        """The spec references of the tensors a layer was called on."""
+        if isinstance(node, list):
+            raise SpecError("inbound_nodes in the Keras 2 format: layercalc reads models saved by Keras 3",
+                            location=self.where)
+        if not isinstance(node, dict):
+            raise SpecError(f"an inbound node must be a mapping with 'args' and 'kwargs', found {describe(node)}",
+                            location=self.where)
+        args, kwargs = node.get("args", []), node.get("kwargs", {}) or {}
+        if not isinstance(kwargs, dict):
+            raise SpecError(f"an inbound node's 'kwargs' must be a mapping, found {describe(kwargs)}",
+                            location=self.where)
+        tensors = _tensors(args)
+        constants = [value for value in _leaves(args) if value is not None and not _is_tensor(value)]
+        if constants:
+            raise SpecError(f"it is called with {json.dumps(constants[0])} besides its input tensors, which a spec "
+                            "cannot express", location=self.where)
+        for key, value in kwargs.items():
+            if key in TENSOR_CALL_ARGUMENTS:
+                continue
+            if _tensors(value):
+                raise SpecError(f"it is called with a tensor as '{key}', which a spec cannot express",
+                                location=self.where)
+            if key not in IGNORED_CALL_ARGUMENTS and value not in (None, False):
+                raise SpecError(f"it is called with {key}={json.dumps(value)}, which a spec cannot express",
+                                location=self.where)
+        for key in TENSOR_CALL_ARGUMENTS:
+            tensors += _tensors(kwargs.get(key))
+        if not tensors:
+            raise SpecError("it is called on no tensor", location=self.where)
+        return [self._reference(_history(tensor, self.where), scope, "its inputs") for tensor in tensors]
+
+    def _reference(self, history: Tuple[str, int, int], scope: _Scope, what: str) -> str:
+        name, node, index = history
+        if name in scope.nested:
+            outputs, block_output = scope.nested[name]
+            if index >= len(outputs):
+                raise SpecError(f"{what} ask for output {index} of '{name}', which has {len(outputs)}",
+                                location=self.where)
+            if outputs[index] == block_output:
+                return name  # the block instance stands for its output
+            if scope.prefix:
+                raise SpecError(f"{what} use output {index} of the nested model '{name}' inside another nested "
+                                "model: only its first output can be used there", location=self.where)
+            return outputs[index]
+        if name not in scope.names:
+            raise SpecError(f"{what} use '{name}', which is not a layer or an input of the model", location=self.where)
+        if node != 0:
+            raise SpecError(f"{what} use call {node} of '{name}' (a shared layer): a spec cannot share a layer's "
+                            "weights between calls", location=self.where)
+        reference = scope.names[name]
+        return reference if index == 0 else f"{reference}:{index}"
+
+    def _layer_name(self, layer: Any) -> str:
+        config = layer.get("config") if isinstance(layer, dict) else None
+        name = (config or {}).get("name") if isinstance(config, dict) else None
+        name = name if isinstance(name, str) else layer.get("name") if isinstance(layer, dict) else None
+        if not isinstance(name, str) or not name:
+            raise SpecError(f"a layer without a name: {describe(layer)}", location=self.where)
+        return name
+
+    def _entry(self, layer: Any, scope: _Scope,
+               inputs: Optional[Callable[[], Optional[List[str]]]] = None) -> Dict[str, Any]:
+        """One spec layer entry (or a block use, for a nested model); `inputs` gives its references
+        (None: the previous entry's output), asked once the layer's class is known to be supported."""
+        if not isinstance(layer, dict) or not isinstance(layer.get("config"), dict):
+            raise SpecError(f"a layer must be a mapping with 'class_name' and 'config', found {describe(layer)}",
+                            location=self.where)
+        name = self._layer_name(layer)
+        if layer.get("class_name") in MODEL_CLASSES:
+            block_name, args = self._nested(layer, name, scope), {}
+        else:
+            block_name, args = None, self._arguments(layer, name)
+        entry: Dict[str, Any] = {"type": block_name or layer["class_name"], "name": name}
+        references = inputs() if inputs else None
+        if references is not None:
+            entry["inputs"] = references[0] if len(references) == 1 else references
+        if layer["config"].get("trainable") is False:
+            entry["trainable"] = False
+        entry.update(args)
+        scope.names.setdefault(name, name)
+        return entry
+
+    def _arguments(self, layer: Dict[str, Any], name: str) -> Dict[str, Any]:
+        """The layer's arguments, from its config (see _config_arguments); unsupported classes refused."""
+        class_name = layer.get("class_name")
+        context = dict(location=self.where, layer=name, layer_type=class_name if isinstance(class_name, str) else None)
+        if not isinstance(class_name, str):
+            raise SpecError(f"a layer without a class_name: {describe(class_name)}", **context)
+        rule = rules.lookup(class_name)
+        origin = _origin(layer)
+        if origin == "operation":
+            raise SpecError(f"a Keras operation ({layer.get('module')}.{class_name}, from code such as x + 1.0 or "
+                            "a keras.ops function), not a layer: a spec cannot express it", **context)
+        if origin == "custom":
+            raise SpecError(f"custom layer class '{layer.get('registered_name') or class_name}' is not supported: "
+                            "layercalc cannot know the shapes or weights its code makes; `layercalc layers` lists "
+                            "the supported types", **context)
+        if rule is None:
+            raise SpecError(f"layer class '{class_name}' is not supported{closest(class_name, rules.all_type_names())}:"
+                            " layercalc has no rule for its shapes and weights; `layercalc layers` lists the "
+                            "supported types", **context)
+        return self._config_arguments(rule, layer["config"], context)
+
+    def _config_arguments(self, rule: type, config: Dict[str, Any], context: Dict[str, Any]) -> Dict[str, Any]:
+        """Arguments the rule knows, unless they are its default; keys known not to matter dropped; any other
+        key kept, for the rule to refuse."""
+        known = rule.arguments()
+        args: Dict[str, Any] = {}
+        for key, raw in config.items():
+            if key in DROPPED or key.endswith(DROPPED_SUFFIXES):
+                continue
+            value = decode(raw)
+            if value == [] and (rule.__name__, key) in EMPTY_MEANS_NONE:
+                value = None
+            if key in known:  # before IRRELEVANT: Embedding's input_dim is an argument
+                argument = known[key]
+                if "LayerConfig" in str(argument.type) and value is not None:
+                    value = self._wrapped(value, key, context)
+                if _is_default(argument, value):
+                    continue
+                args[key] = value
+            elif key in IRRELEVANT:
+                continue
+            elif key in DEFAULT_ONLY:
+                if value != DEFAULT_ONLY[key]:
+                    raise SpecError(f"{key}={json.dumps(value)} is not supported (it changes the weights Keras "
+                                    f"creates); layercalc knows only {key}={json.dumps(DEFAULT_ONLY[key])}",
+                                    argument=key, **context)
+            else:
+                args[key] = value  # the rule refuses it, naming the closest argument it knows
+        return args
+
+    def _wrapped(self, value: Any, key: str, context: Dict[str, Any]) -> Dict[str, Any]:
+        """A wrapped layer's config (Bidirectional, TimeDistributed) -> {type: LSTM, units: ...}."""
+        if not isinstance(value, dict) or not isinstance(value.get("config"), dict):
+            return value  # the rule says what it expects
+        class_name = value.get("class_name")
+        rule = rules.lookup(class_name) if isinstance(class_name, str) else None
+        if rule is None or _origin(value) != "layer":
+            raise SpecError(f"'{key}' wraps {describe(class_name)}, a layer class layercalc does not support",
+                            argument=key, **context)
+        inner = {"type": class_name}
+        if value["config"].get("trainable") is False:
+            inner["trainable"] = False
+        inner.update(self._config_arguments(rule, value["config"], context))
+        return inner
+
+    def _nested(self, layer: Dict[str, Any], name: str, outer: _Scope) -> str:
+        """A model used as a layer -> a block definition; returns the block's name."""
+        class_name, config = self._model_parts(layer, name)
+        scope = _Scope(prefix=outer.prefix + name + "/")
+        block: Dict[str, Any] = {}
+        if class_name == "Sequential":
+            input_layer, members = self._sequential_members(config, layer)
+            scope.names[self._layer_name(input_layer)] = "input"
+            entries = self._chain(members, scope)
+            outputs = [entries[-1]["name"]]
+        else:
+            inputs = list(self._functional_inputs(config))
+            scope.names.update({input_name: input_name for input_name in inputs})
+            block["inputs"] = inputs
+            entries = self._graph(config, scope)
+            outputs = [self._reference(history, scope, f"the outputs of '{name}'")
+                       for history in _triples(config.get("output_layers"), "output_layers", self.where)]
+        first = outputs[0].rpartition(":")[0] if re.search(r":\d+$", outputs[0]) else outputs[0]
+        if first not in {entry["name"] for entry in entries}:
+            raise SpecError(f"the nested model's first output is '{outputs[0]}', not one of its layers' outputs",
+                            location=self.where, layer=name, layer_type=class_name)
+        block["layers"] = entries
+        if first != entries[-1]["name"]:
+            block["output"] = first
+        block_name = self._block_name(class_name)
+        self.blocks[block_name] = block
+        # Layers outside refer to its outputs by their global names (the instance name stands for the
+        # block's output, the first output's layer).
+        outer.nested[name] = ([self._global(output, scope) for output in outputs], self._global(first, scope))
+        return block_name
+
+    def _global(self, reference: str, scope: _Scope) -> str:
+        """A reference inside a nested model as the spec names it from anywhere: 'inner/lstm:1'."""
+        base, colon, index = reference.rpartition(":")
+        if not (colon and index.isdigit()):
+            base, colon, index = reference, "", ""
+        if base in scope.nested:  # a model nested in this one: its block output
+            return scope.nested[base][1] + colon + index
+        return scope.prefix + reference
+
+    def _block_name(self, class_name: str) -> str:
+        """'Sequential', then 'Sequential_1', ...: the type a collapsed row shows (`--depth`)."""
+        candidate, count = class_name, 0
+        while candidate in self.blocks:
+            count += 1
+            candidate = f"{class_name}_{count}"
+        return candidate
+
+
+def _origin(layer: Dict[str, Any]) -> str:
+    """'layer' (a Keras layer class), 'operation' (keras.ops, such as x + 3.0) or 'custom' (a user's class)."""
+    registered, module = layer.get("registered_name"), layer.get("module")
+    if isinstance(module, str):
+        if module.startswith(("keras.src.ops", "keras.ops")):
+            return "operation"
+        return "layer" if module.split(".")[0] == "keras" else "custom"
+    return "custom" if isinstance(registered, str) and registered != layer.get("class_name") else "layer"
+
+
+def _is_default(argument, value: Any) -> bool:
+    """Whether a config value is the rule's default, so a converted spec can leave it out."""
+    default = argument.default
+    if default is MISSING:
+        return False
+    if isinstance(value, bool) != isinstance(default, bool):
+        return False  # True == 1 in Python, not in a spec
+    if value == default or (isinstance(default, tuple) and value == list(default)):
+        return True
+    if default is None and "linear" in argument.metadata.get("choices", ()):
+        return value == "linear"  # Keras writes activation=None as 'linear'
+    # A size given once per axis ([1, 1]) is the default size (1) on every axis.
+    return (str(argument.type).startswith("Size") and isinstance(default, int) and isinstance(value, list)
+            and bool(value) and all(item == default and not isinstance(item, bool) for item in value))

@@ -1,0 +1,388 @@
+"""Fuzzing: generated specs, valid and broken, through the real command line.
+
+Every input ends in exit 0 or 2 (1 only when `check` finds a budget exceeded):
+never a traceback, never an internal error (exit 3).  Every exit 2 prints one
+line that starts with a location (`file:line:col:`, or `layercalc:` for the
+command line); every exit 0 is internally consistent (layer rows sum to the
+totals, params = trainable + non-trainable, every known dimension positive).
+
+The default run is small and derandomized (the same examples every time);
+`make fuzz` runs the same properties on more than 10,000 random inputs
+(LAYERCALC_FUZZ=fuzz).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import os
+import re
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from calc import rules
+
+_QUIET = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large,
+          HealthCheck.filter_too_much]
+settings.register_profile("default", max_examples=40, deadline=None, derandomize=True, database=None,
+                          suppress_health_check=_QUIET)
+settings.register_profile("fuzz", max_examples=2000, deadline=None, database=None, print_blob=True,
+                          suppress_health_check=_QUIET)
+PROFILE = settings.get_profile(os.environ.get("LAYERCALC_FUZZ", "default"))
+
+REGISTRY = rules.load_all()
+TYPES = sorted(REGISTRY)
+ALIASES = {name: [alias for alias, target in rules.ALIASES.items() if target == name] for name in TYPES}
+LOCATED = re.compile(r"(<stdin>|[^\s:]+):\d+:\d+: \S|layercalc: \S")
+MAX_LAYERS = ["--max-layers", "500"]  # generated specs are small; absurd repeats must still fail fast
+
+
+@pytest.fixture(autouse=True, scope="module")
+def command_built_once():
+    """typer builds the click command again on every run (~15 ms, most of a small spec's run): build it once."""
+    import typer.main
+    import typer.testing
+
+    from calc.cli import app
+
+    command = typer.main.get_command(app)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(typer.testing, "_get_command", lambda _: command, raising=False)
+        yield
+
+
+# -- the properties -----------------------------------------------------------------------------
+
+
+def run(cli, args, text):
+    """Run layercalc on spec text (str or bytes) given on standard input; check what every run must hold."""
+    result = cli([*args[:1], "-", *args[1:], *MAX_LAYERS], input=text)
+    assert result.exit_code in (0, 1, 2), (result.exit_code, result.stderr)
+    assert result.exit_code != 1 or args[0] == "check", result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.stderr + result.stdout
+    if result.exit_code == 2:
+        assert result.stdout == "" or args[0] == "check"  # check still reports the valid specs
+        assert result.stderr.endswith("\n") and result.stderr.count("\n") == 1, result.stderr
+        assert LOCATED.match(result.stderr), result.stderr
+    event(f"exit {result.exit_code}")
+    return result
+
+
+def check_report(report: dict, smallest: int = 1) -> None:
+    """A report agrees with itself: rows sum to totals, params = trainable + non-trainable, sizes positive
+    (`smallest` 0 where arguments may be 0: Keras' CenterCrop(height=0) or ConvLSTM1D(filters=0) make 0-sized
+    axes, and so does layercalc)."""
+    fields = ("params", "trainable_params", "non_trainable_params", "macs")
+    for item in report["inputs"]:
+        check_shape(item["shape"], smallest)
+    for layer in report["layers"]:
+        shapes = layer["output_shape"]
+        for shape in shapes if shapes and isinstance(shapes[0], list) else [shapes]:
+            check_shape(shape, smallest)
+        counts = [layer[name] for name in fields]
+        for count in counts:
+            assert count is None or isinstance(count, str) or (type(count) is int and count >= 0), layer
+        if all(type(count) is int for count in counts[:3]):
+            assert counts[0] == counts[1] + counts[2], layer
+    for name in fields:
+        column = [layer[name] for layer in report["layers"]]
+        if all(type(count) is int for count in column):
+            assert report["totals"][name] == sum(column), name
+        elif None in column:
+            assert report["totals"][name] is None, name
+
+
+def check_shape(shape: list, smallest: int) -> None:
+    for dim in shape:
+        assert dim is None or isinstance(dim, str) or (type(dim) is int and dim >= smallest), shape
+
+
+def summarize(cli, text, smallest: int = 1):
+    """summary --format json, and the report's consistency when the spec is valid."""
+    result = run(cli, ["summary", "--format", "json"], text)
+    if result.exit_code == 0:
+        check_report(json.loads(result.stdout), smallest)
+    return result
+
+
+# -- valid specs: chains and DAGs of registered layers with plausible arguments ------------------
+
+EQUATIONS = ["ab,bc->ac", "abc,cd->abd", "...b,bc->...c", "abc,cde->abde", "ab,bc->c"]
+WRAPPED = [{"type": "Dense", "units": 3}, {"type": "LSTM", "units": 2}, {"type": "GRU", "units": 2,
+           "return_sequences": True}, {"type": "Conv1D", "filters": 2, "kernel_size": 2}, {"type": "SimpleRNN",
+           "units": 2, "return_state": True}]
+SMALL_LIST = st.lists(st.integers(1, 3), min_size=1, max_size=3)
+PAIRS = st.lists(st.integers(0, 2) | st.lists(st.integers(0, 2), min_size=2, max_size=2), min_size=1, max_size=3)
+
+# Keyed by describe_type's text, so an argument type added later falls back to `ANYTHING` and is still fuzzed.
+VALUES = {
+    "an integer": st.integers(-3, 3),
+    "a positive integer": st.integers(1, 6),
+    "a non-negative integer": st.integers(1, 4),  # 0 is plausible too, but Keras then makes 0-sized axes
+    "true or false": st.booleans(),
+    "a string": st.sampled_from(EQUATIONS + ["c", "d", "bilinear"]),
+    "a number": st.sampled_from([0.0, 0.1, 0.5, 1, 2.5]),
+    "a positive integer or a list of positive integers": st.integers(1, 3) | SMALL_LIST,
+    "an integer or a list of integers": st.integers(-3, 3) | st.lists(st.integers(-3, 3), min_size=1, max_size=3),
+    "a list of positive integers, with at most one -1": st.lists(st.sampled_from([-1, 1, 2, 3, 4, 6]), min_size=1,
+                                                                  max_size=3),
+    "an integer, a list of integers, or a list of [before, after] pairs": st.integers(0, 2) | PAIRS,
+    "a positive integer or a list of positive integers and nulls": st.integers(1, 8) | st.lists(
+        st.none() | st.integers(1, 8), min_size=1, max_size=3),
+    "a number or a (nested, rectangular) list of numbers": st.just(0.5) | st.lists(st.just(0.5), min_size=1,
+                                                                                    max_size=4),
+    "a layer as a mapping with a 'type', such as {type: LSTM, units: 64}": st.sampled_from(WRAPPED),
+}
+ANYTHING = st.none() | st.booleans() | st.integers(-2, 8) | st.sampled_from(["relu", "glorot_uniform", "x"])
+
+
+def argument_value(f: dataclasses.Field):
+    if "choices" in f.metadata:
+        return st.sampled_from(f.metadata["choices"])
+    description = rules.describe_type(f)
+    optional = description.endswith(" or null")
+    values = VALUES.get(description.removesuffix(" or null"), ANYTHING)
+    return st.none() | values if optional else values
+
+
+def required(f: dataclasses.Field) -> bool:
+    return f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+
+
+@st.composite
+def layer_of(draw, type_name: str) -> dict:
+    layer = {"type": draw(st.sampled_from([type_name, *ALIASES[type_name]]))}
+    for name, f in REGISTRY[type_name].arguments().items():
+        if required(f) or (rules.affects_shapes(f) and draw(st.integers(0, 3)) == 0):
+            layer[name] = draw(argument_value(f))
+    if draw(st.integers(0, 9)) == 0:
+        layer["trainable"] = False
+    return layer
+
+
+DIM = st.integers(1, 12) | st.sampled_from([None, "H", "W", 1, 28, 64])
+
+
+@st.composite
+def models(draw, max_layers: int = 6) -> dict:
+    """A chain or DAG of layers; every layer leads to an output (the sinks), so only shapes can fail."""
+    spec: dict = {}
+    if draw(st.booleans()):
+        spec["batch"] = draw(st.none() | st.integers(1, 8) | st.just("N"))
+    if draw(st.integers(0, 4)) == 0:
+        spec["inputs"] = {"a": draw(st.lists(DIM, max_size=4)), "b": draw(st.lists(DIM, max_size=4))}
+        names = ["a", "b"]
+    else:
+        spec["input"] = draw(st.lists(DIM, min_size=0, max_size=4))
+        names = ["input"]
+    layers, consumed = [], set()
+    for index in range(draw(st.integers(1, max_layers))):
+        type_name = draw(st.sampled_from(TYPES))
+        layer = draw(layer_of(type_name))
+        layer["name"] = f"l{index}"
+        rule = REGISTRY[type_name]
+        count = draw(st.integers(rule.min_inputs, rule.max_inputs or 3))
+        previous = names[-1] if layers else names[0]
+        if count > 1 or (index == 0 and len(names) > 1) or draw(st.integers(0, 3)) == 0:
+            layer["inputs"] = draw(st.lists(st.sampled_from(names) | st.just(previous), min_size=count,
+                                            max_size=count))
+        consumed.update(layer.get("inputs", [previous]))
+        layers.append(layer)
+        names.append(layer["name"])
+    for unused in [name for name in ("input", "a", "b") if name in names and name not in consumed]:
+        layers.append({"type": "Identity", "name": f"use_{unused}", "inputs": [unused]})  # every input used
+        names.append(f"use_{unused}")
+    spec["layers"] = layers
+    sinks = [name for name in names if name not in consumed and name not in ("input", "a", "b")]
+    if sinks != [layers[-1]["name"]]:
+        spec["outputs"] = sinks
+    return spec
+
+
+def dump(spec, style: int) -> str:
+    """Spec data as YAML text: block style, flow style, or JSON (which is YAML)."""
+    if style == 2:
+        return json.dumps(spec)
+    return yaml.safe_dump(spec, default_flow_style=bool(style), sort_keys=False)
+
+
+@PROFILE
+@given(spec=models(), style=st.integers(0, 2))
+def test_generated_models_are_valid_or_refused_clearly(cli, spec, style):
+    result = summarize(cli, dump(spec, style))
+    event(f"{len(spec['layers'])} layers, exit {result.exit_code}")
+
+
+@PROFILE
+@given(spec=models(max_layers=4), output_format=st.sampled_from(["table", "markdown", "csv"]),
+       depth=st.sampled_from([[], ["--depth", "1"]]), budget=st.sampled_from(["0", "1K", "1T"]))
+def test_every_command_and_format_holds_up(cli, spec, output_format, depth, budget):
+    text = dump(spec, 2)
+    run(cli, ["summary", "--format", output_format, *depth], text)
+    run(cli, ["check", "--max-params", budget, "--max-macs", budget, "--format", output_format], text)
+
+
+# -- mutations of valid specs: wrong types, missing keys, bad sizes, unknown names, broken references -----------
+
+BAD_VALUES = [
+    -1, 0, -(2**63), 2**62 + 1, 2**70, 10**30, 1.5, -0.0, 1e400, "", "x", "H", "-1", "1e9", "$x", "${1 // 0}",
+    "${x * }", "${" + "9*" * 60 + "9}", True, False, None, [], {}, [1, [2]], [None], ["a", 3], {"type": "Dense"},
+    {"shape": [4]}, "é", "\u0000", "名前", "a" * 300, "input:7", "l0:99", ":", "/", [2**70], [0, 0],
+]
+UNKNOWN_KEYS = ["filtres", "unitz", "tpye", "repeat", "trainable", "inputs", "name", "outputs", 5, None, True, "",
+                "ÿ", "layers", "blocks", "symbols", "budget"]
+
+
+def paths(data, prefix=()):
+    """Every (path, value) in nested dicts and lists, the root included."""
+    yield prefix, data
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for key, value in items:
+        yield from paths(value, prefix + (key,))
+
+
+def at(data, path):
+    for key in path:
+        data = data[key]
+    return data
+
+
+@st.composite
+def mutated(draw, spec: dict):
+    """spec with 1 to 3 things broken; never raises, whatever it is given."""
+    spec = copy.deepcopy(spec)  # values drawn from the tables above are shared: never change them in place
+    for _ in range(draw(st.integers(1, 3))):
+        if not isinstance(spec, dict):
+            break
+        found = list(paths(spec))
+        path, value = draw(st.sampled_from(found))
+        kind = draw(st.sampled_from(["replace", "replace", "delete", "add", "type", "reference", "repeat", "cycle",
+                                     "duplicate", "top"]))
+        layers = spec.get("layers") if isinstance(spec.get("layers"), list) else []
+        named = [layer for layer in layers if isinstance(layer, dict)]
+        if kind == "replace" and path:
+            at(spec, path[:-1])[path[-1]] = copy.deepcopy(draw(st.sampled_from(BAD_VALUES)))
+        elif kind == "delete" and path:
+            del at(spec, path[:-1])[path[-1]]
+        elif kind == "add" and isinstance(value, dict):
+            value[draw(st.sampled_from(UNKNOWN_KEYS))] = copy.deepcopy(draw(st.sampled_from(BAD_VALUES + [1, 3])))
+        elif kind == "type" and named:
+            layer = draw(st.sampled_from(named))
+            name = str(layer.get("type", "Dense"))
+            layer["type"] = draw(st.sampled_from([name.lower(), name[:-1], name + "x", name.swapcase(), "Nope",
+                                                  " " + name, name.replace("D", "d"), "Conv4D", "InputLayer"]))
+        elif kind == "reference" and named:
+            draw(st.sampled_from(named))["inputs"] = list(draw(st.sampled_from(
+                [["nope"], ["input:3"], ["l0:1"], ["l9"], [], ["input", "nope"], [":"], [""], [5]])))
+        elif kind == "repeat" and named:
+            draw(st.sampled_from(named))["repeat"] = draw(st.sampled_from([2, 10**3, 10**9, 10**40, 0, -5, "$n"]))
+        elif kind == "cycle" and len(named) > 1:
+            named[0]["inputs"] = [named[-1].get("name", "x")]
+        elif kind == "duplicate" and len(named) > 1:
+            named[-1]["name"] = named[0].get("name", "input")
+        elif kind == "top":
+            spec = draw(st.sampled_from([[], "x", 5, None, [spec], {"input": spec}, {"layers": spec}]))
+    return spec
+
+
+@PROFILE
+@given(data=st.data(), style=st.integers(0, 2))
+def test_mutated_models_are_refused_clearly(cli, data, style):
+    spec = data.draw(models(max_layers=4))
+    broken = data.draw(mutated(spec))
+    summarize(cli, dump(broken, style), smallest=0)
+
+
+# -- text: truncated and damaged YAML, tags, anchors, bytes that are not text -------------------------------------
+
+NASTY = [
+    "!!python/object/apply:os.system ['echo pwned']", "!!python/name:os.system", "!!python/module:os",
+    "!!python/object/new:calc.cli.Format [json]", "!<tag:yaml.org,2002:python/object:object> {}", "!!binary aGk=",
+    "!!set {a, b}", "!!omap [a: 1]", "!!pairs [a: 1]", "!!timestamp 2001-01-01", "2001-12-14t21:59:43.10-05:00",
+    "!!float 3", "!!int '3'", "!!str 3", "!custom 3", "!!map {}", "&a [1, *a]", "*undefined", "<<: {a: 1}",
+    "'unterminated", "{a: 1, a: 2}", "[1, 2", "\t- tab", "%YAML 1.1", "--- x", "...", "? [a]\n: 1", "0x1F", "0o17",
+    "1_000", "+1", ".inf", "-.inf", ".nan", "~", "1" * 120, "0b" + "1" * 400, "- " * 60 + "x", "[" * 150,
+    "{a: " * 120, "\ufeff", "\x85", "\u2028", "\x00", "\x7f", "\ud7ff",
+]
+RAW = [b"\xff", b"\xfe\xff", b"\xc3\x28", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\x00", b"\xef\xbb\xbf", b"\r",
+       b"\r\n", b"\x1b[31m", "ä".encode("latin-1")]
+
+
+@st.composite
+def damaged(draw) -> bytes:
+    text = dump(draw(models(max_layers=3)), draw(st.integers(0, 2))).encode()
+    for _ in range(draw(st.integers(1, 3))):
+        position = draw(st.integers(0, len(text)))
+        kind = draw(st.sampled_from(["truncate", "nasty", "raw", "byte", "delete"]))
+        if kind == "truncate":
+            text = text[:position]
+        elif kind == "nasty":
+            text = text[:position] + draw(st.sampled_from(NASTY)).encode("utf-8", "surrogatepass") + text[position:]
+        elif kind == "raw":
+            text = text[:position] + draw(st.sampled_from(RAW)) + text[position:]
+        elif kind == "byte":
+            text = text[:position] + bytes([draw(st.integers(0, 255))]) + text[position + 1:]
+        else:
+            text = text[:position] + text[position + draw(st.integers(1, 20)):]
+    return text
+
+
+@PROFILE
+@given(text=damaged() | st.binary(max_size=200) | st.text(max_size=200).map(str.encode)
+       | st.sampled_from(NASTY).map(lambda text: f"input: [4]\nlayers: [{{type: Dense, units: 2}}]\nname: {text}\n")
+       .map(str.encode) | st.just(b""))
+def test_damaged_text_is_refused_clearly(cli, text):
+    summarize(cli, text, smallest=0)
+
+
+# -- blocks: arguments, nesting, cycles and repeats ------------------------------------------------------------
+
+BLOCK_LAYERS = [
+    {"type": "Dense", "units": "$n"}, {"type": "Dense", "units": "${n * 2}"}, {"type": "Dense", "units": 3},
+    {"type": "Identity"}, {"type": "Dropout", "rate": 0.5}, {"type": "Dense", "units": "${n // 0}"},
+    {"type": "Dense", "units": "$m"}, {"type": "Add", "inputs": ["input", "x"]}, {"type": "Dense", "units": 2,
+    "name": "x"}, {"type": "Dense", "units": 2, "repeat": "$n"}, {"type": "Dense", "units": 2, "repeat": "${n*n*n}"},
+    {"type": "LayerNormalization"}, {"type": "Dense", "units": 2, "inputs": ["nope"]},
+]
+
+
+@st.composite
+def block_models(draw) -> dict:
+    count = draw(st.integers(1, 4))
+    names = [f"b{index}" for index in range(count)]
+    blocks = {}
+    for index, name in enumerate(names):
+        layers = draw(st.lists(st.sampled_from(BLOCK_LAYERS), min_size=1, max_size=3))
+        if draw(st.booleans()):  # use another block: a later one nests, an earlier one or itself is a cycle
+            other = draw(st.sampled_from(names))
+            layers.append({"type": other, "n": draw(st.sampled_from([1, 2, "$n", 10**6, -1, "x"])),
+                           "repeat": draw(st.sampled_from([1, 2, "$n", 10**7]))})
+        blocks[name] = {"args": draw(st.sampled_from([["n"], [{"n": 2}], {"n": 3}, [], ["n", "n"], "n", [5]])),
+                        "layers": layers}
+        if draw(st.integers(0, 4)) == 0:
+            blocks[name]["output"] = draw(st.sampled_from(["x", "nope", 5]))
+    uses = draw(st.lists(st.fixed_dictionaries({"type": st.sampled_from(names), "n": st.sampled_from([1, 2, 4, 0,
+                                                "$n", 10**12])}), min_size=1, max_size=3))
+    for use in uses:
+        if draw(st.integers(0, 3)) == 0:
+            use["repeat"] = draw(st.sampled_from([2, 3, 10**9, "$n"]))
+    return {"input": draw(st.lists(st.integers(1, 6), min_size=1, max_size=3)), "blocks": blocks, "layers": uses}
+
+
+def nested_blocks(depth: int) -> str:
+    """b0 uses b1 uses ... b{depth-1}: the nesting limit's test."""
+    blocks = {f"b{index}": {"layers": [{"type": f"b{index + 1}" if index + 1 < depth else "Dense", "units": 2}
+                                       if index + 1 == depth else {"type": f"b{index + 1}"}]}
+              for index in range(depth)}
+    return json.dumps({"input": [4], "blocks": blocks, "layers": [{"type": "b0"}]})
+
+
+@PROFILE
+@given(spec=block_models(), style=st.integers(0, 2))
+def test_generated_blocks_are_valid_or_refused_clearly(cli, spec, style):
+    summarize(cli, dump(spec, style), smallest=0)

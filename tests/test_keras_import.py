@@ -1,0 +1,283 @@
+"""Keras model files (model.to_json(), model.save("m.keras")) read without Keras, and `layercalc convert`.
+
+The models and the figures Keras reported for them come from tools/keras_models.py (Keras 3.15.1,
+TensorFlow backend): tests/data/keras_models/*.keras, *.json and figures.json.
+"""
+
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from calc import analyze
+from calc.keras_import import decode
+from calc.spec import load_spec
+
+DATA = Path(__file__).resolve().parent / "data" / "keras_models"
+FIGURES = json.loads((DATA / "figures.json").read_text())["models"]
+UNSUPPORTED = {
+    "with_lambda": "with_lambda.json: layer 'double' (Lambda): layer class 'Lambda' is not supported: layercalc has "
+                   "no rule for its shapes and weights; `layercalc layers` lists the supported types",
+    "with_custom": "with_custom.keras: layer 'scale' (Scale): custom layer class 'demo>Scale' is not supported: "
+                   "layercalc cannot know the shapes or weights its code makes; `layercalc layers` lists the "
+                   "supported types",
+    "shared_layer": "shared_layer.json: layer 'shared' (Dense): the layer is called 2 times (a shared layer): a spec "
+                    "cannot share a layer's weights between calls",
+    "with_operation": "with_operation.json: layer 'add' (Add): a Keras operation (keras.src.ops.numpy.Add, from code "
+                      "such as x + 1.0 or a keras.ops function), not a layer: a spec cannot express it",
+}
+MODEL_FILES = [(name, file) for name, model in FIGURES.items() if name not in UNSUPPORTED for file in model["files"]]
+NESTED_TYPES = ("Sequential", "Functional")
+
+
+def test_every_saved_model_is_tested():
+    assert set(FIGURES) - set(UNSUPPORTED) == {"mnist_convnet", "two_towers", "nested", "lstm_state", "wrappers"}
+    assert sorted(path.name for path in DATA.iterdir() if path.name != "figures.json") == sorted(
+        file for model in FIGURES.values() for file in model["files"])
+
+
+def rows(layers):
+    return [(row["name"], row["type"], row["output_shape"], row["trainable_params"], row["non_trainable_params"])
+            for row in layers if row["type"] not in NESTED_TYPES]
+
+
+def summary_json(cli, path, *options):
+    result = cli(["summary", path, "--format", "json", *options])
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.fixture
+def keras_dir(tmp_path, monkeypatch):
+    """A temporary working folder holding copies of the test models (error messages name files relatively)."""
+    for path in DATA.iterdir():
+        shutil.copy(path, tmp_path / path.name)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.mark.parametrize("name, file", MODEL_FILES)
+def test_summary_equals_keras(cli, keras_dir, name, file):
+    """Every layer's output shape and trainable / non-trainable parameters, and the totals summary() printed."""
+    keras = FIGURES[name]
+    report = summary_json(cli, file)
+    assert rows(report["layers"]) == rows(keras["layers"])
+    assert {key: report["totals"][key] for key in keras["totals"]} == keras["totals"]
+    assert [item["shape"] for item in report["inputs"]] == list(keras["inputs"].values())
+
+
+@pytest.mark.parametrize("name, file", MODEL_FILES)
+def test_depth_1_shows_nested_models_as_summary_does(cli, keras_dir, name, file):
+    """A nested model is a block: `--depth 1` gives the rows of Keras' model.summary(), one per nested model."""
+    report = summary_json(cli, file, "--depth", "1")
+    expected = FIGURES[name]["summary_rows"]
+    assert [(row["name"], row["type"], row["output_shape"], row["params"]) for row in report["layers"]] == [
+        (row["name"], row["type"], row["output_shape"], row["params"]) for row in expected]
+
+
+@pytest.mark.parametrize("name, file", MODEL_FILES)
+def test_convert_then_summary_round_trip(cli, keras_dir, name, file):
+    result = cli(["convert", file, "-o", "converted.yaml"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    assert summary_json(cli, "converted.yaml") == summary_json(cli, file)
+    assert summary_json(cli, "converted.yaml", "--depth", "1") == summary_json(cli, file, "--depth", "1")
+
+
+def test_convert_writes_a_readable_spec(cli, keras_dir):
+    result = cli(["convert", "mnist_convnet.keras"])
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:2] == [
+        "# Converted by layercalc 0.1.0 from mnist_convnet.keras (a .keras archive saved by Keras 3.15.1).",
+        "# 34,826 params (34,826 trainable, 0 non-trainable), 2,440,960 MACs per example.",
+    ]
+    assert "\n".join(lines[2:9]) == """name: mnist_convnet
+input: [28, 28, 1]
+layers:
+  - type: Conv2D
+    name: conv2d
+    filters: 32
+    kernel_size: [3, 3]"""
+
+
+def test_convert_nested_models_become_blocks(cli, keras_dir):
+    result = cli(["convert", "nested.json"])
+    assert result.exit_code == 0, result.stderr
+    text = result.stdout
+    assert "blocks:\n  Sequential:\n    layers:\n" in text
+    assert "  Functional:\n    inputs: [left, right]\n" in text
+    assert "layers:\n  - type: Sequential\n    name: features\n    inputs: a\n    trainable: false\n" in text
+
+
+def test_summary_names_nested_layers_by_path(cli, keras_dir):
+    names = [row["name"] for row in summary_json(cli, "nested.keras")["layers"]]
+    assert names == ["features/dense", "features/batch_normalization", "features/dense_1", "head/concatenate",
+                     "head/dense_2", "out"]
+
+
+def test_lstm_states_are_referenced_by_output_index(cli, keras_dir):
+    report = summary_json(cli, "lstm_state.json")
+    concatenate = next(row for row in report["layers"] if row["name"] == "concatenate")
+    assert concatenate["inputs"] == ["lstm:1", "lstm:2", "gru"]
+    assert report["outputs"] == ["dense", "lstm:2"]
+
+
+@pytest.mark.parametrize("name", sorted(UNSUPPORTED))
+def test_unsupported_models_are_clear_errors(cli, keras_dir, name):
+    file = FIGURES[name]["files"][0]
+    for command in (["summary", file], ["convert", file]):
+        result = cli(command)
+        assert result.exit_code == 2
+        assert result.stdout == ""
+        assert result.stderr == UNSUPPORTED[name] + "\n"
+
+
+def test_corrupt_archive(cli, keras_dir):
+    data = Path("mnist_convnet.keras").read_bytes()
+    Path("model.keras").write_bytes(data[: len(data) // 2])
+    result = cli(["summary", "model.keras"])
+    assert result.exit_code == 2
+    assert result.stderr == "model.keras: not a readable .keras archive: File is not a zip file\n"
+
+
+def test_archive_with_a_damaged_member(cli, keras_dir):
+    with zipfile.ZipFile("model.keras", "w") as archive:
+        archive.writestr("config.json", (DATA / "mnist_convnet.json").read_text())
+    data = bytearray(Path("model.keras").read_bytes())
+    data[60] ^= 0xFF  # inside config.json's stored bytes: its CRC no longer matches
+    Path("model.keras").write_bytes(bytes(data))
+    result = cli(["summary", "model.keras"])
+    assert result.exit_code == 2
+    assert result.stderr == "model.keras: not a readable .keras archive: Bad CRC-32 for file 'config.json'\n"
+
+
+def test_archive_without_config(cli, keras_dir):
+    with zipfile.ZipFile("model.keras", "w") as archive:
+        archive.writestr("model.weights.h5", b"")
+    result = cli(["summary", "model.keras"])
+    assert result.exit_code == 2
+    assert result.stderr == ("model.keras: the archive has no config.json (it holds: model.weights.h5): expected a "
+                             "model saved with model.save('model.keras')\n")
+
+
+def test_archive_with_invalid_config(cli, keras_dir):
+    with zipfile.ZipFile("model.keras", "w") as archive:
+        archive.writestr("config.json", "{not json")
+    result = cli(["summary", "model.keras"])
+    assert result.exit_code == 2
+    assert result.stderr == ("model.keras: config.json in the archive is not valid JSON: Expecting property name "
+                             "enclosed in double quotes: line 1 column 2 (char 1)\n")
+
+
+def test_legacy_h5_file(cli, keras_dir):
+    Path("model.keras").write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(100))
+    result = cli(["summary", "model.keras"])
+    assert result.exit_code == 2
+    assert result.stderr == ("model.keras: not a readable .keras archive (this is an HDF5 file: the legacy .h5 "
+                             "format, which layercalc does not read): File is not a zip file\n")
+
+
+def test_invalid_json_points_at_line_and_column(cli, keras_dir):
+    Path("model.json").write_text('{"class_name": "Sequential",\n "config": {"layers": [}}\n')
+    result = cli(["summary", "model.json"])
+    assert result.exit_code == 2
+    assert result.stderr == "model.json:2:24: invalid JSON: Expecting value\n"
+
+
+def test_json_spec_is_still_a_spec(cli, write_spec):
+    """A layercalc spec written as JSON (JSON is YAML) keeps working, with line:col in its errors."""
+    write_spec('{"input": [10, 20], "batch": 64, "layers": [{"type": "Dense", "units": 30}]}', "model.json")
+    assert summary_json(cli, "model.json")["totals"]["params"] == 630  # SPEC.md seed figure
+    write_spec('{"input": [10, 20],\n "layers": [{"type": "Dense", "unit": 30}]}', "bad.json")
+    result = cli(["summary", "bad.json"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("bad.json:2:39: layer 'dense' (Dense): unknown argument 'unit' (did you mean "
+                                    "'units'?)")
+    result = cli(["convert", "model.json"])
+    assert result.exit_code == 2
+    assert result.stderr == "layercalc: model.json is a layercalc spec already, not a Keras model\n"
+
+
+def test_convert_needs_a_keras_file(cli, write_spec):
+    write_spec("input: [4]\nlayers: [{type: Dense, units: 2}]\n")
+    result = cli(["convert", "model.yaml"])
+    assert result.exit_code == 2
+    assert result.stderr == "layercalc: convert reads a Keras model (a .keras or .json file), found 'model.yaml'\n"
+
+
+def test_keras_2_files_are_refused(cli, keras_dir):
+    config = json.loads(Path("mnist_convnet.json").read_text())
+    Path("model.json").write_text(json.dumps({**config, "keras_version": "2.15.0", "backend": "tensorflow"}))
+    result = cli(["summary", "model.json"])
+    assert result.exit_code == 2
+    assert result.stderr == ("model.json: the model was saved by Keras 2.15.0: layercalc reads the Keras 3 format "
+                             "(load the model with Keras 3 and save it again)\n")
+
+
+def edited(source: str, target: str, edit) -> str:
+    """Write a copy of a test model's JSON with `edit(config)` applied; returns the copy's name."""
+    config = json.loads(Path(source).read_text())
+    edit(config)
+    Path(target).write_text(json.dumps(config))
+    return target
+
+
+def test_an_argument_the_rule_does_not_know_is_refused(cli, keras_dir):
+    edited("mnist_convnet.json", "model.json", lambda config: config["config"]["layers"][1]["config"].update(
+        filter=16))
+    result = cli(["summary", "model.json"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("model.json: layer 'conv2d' (Conv2D): unknown argument 'filter' (did you mean "
+                                    "'filters'?); Conv2D takes: filters, kernel_size, ")
+
+
+def test_a_setting_that_changes_the_weights_is_refused(cli, keras_dir):
+    def renorm(config):
+        features = config["config"]["layers"][1]
+        features["config"]["layers"][2]["config"]["renorm"] = True
+
+    edited("nested.json", "model.json", renorm)
+    result = cli(["summary", "model.json"])
+    assert result.exit_code == 2
+    assert result.stderr == ("model.json: layer 'batch_normalization' (BatchNormalization): renorm=true is not "
+                             "supported (it changes the weights Keras creates); layercalc knows only renorm=false\n")
+
+
+def test_bare_get_config_is_read(keras_dir):
+    """model.get_config() saved as JSON (no class_name around it) reads as well."""
+    config = json.loads(Path("nested.json").read_text())["config"]
+    Path("model.json").write_text(json.dumps(config))
+    assert analyze(load_spec("model.json")).totals.params == FIGURES["nested"]["totals"]["params"]
+
+
+def test_decode_keras_values():
+    assert decode({"class_name": "__tuple__", "config": {"value": [3, 3]}}) == [3, 3]
+    assert decode({"class_name": "__numpy__", "config": {"value": [[1.0, 2.0]], "dtype": "float32"}}) == [[1.0, 2.0]]
+    policy = {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "mixed_float16"},
+              "registered_name": None}
+    assert decode(policy) == "mixed_float16"
+    assert decode({"padding": {"class_name": "__tuple__", "config": {"value": [
+        {"class_name": "__tuple__", "config": {"value": [0, 1]}}, [0, 1]]}}}) == {"padding": [[0, 1], [0, 1]]}
+
+
+def test_readme_quotes_the_nested_example_as_it_is(cli, monkeypatch):
+    root = DATA.parents[2]
+    monkeypatch.chdir(root)
+    section = (root / "README.md").read_text().split("## Importing Keras models", 1)[1].split("\n## ", 1)[0]
+    blocks = [block.split("\n", 1)[1] for block in section.split("```")[1::2]]
+    summary = cli(["summary", "tests/data/keras_models/nested.keras", "--depth", "1"])
+    converted = cli(["convert", "tests/data/keras_models/nested.keras"])
+    assert "\n".join(line.rstrip() for line in summary.stdout.splitlines()).strip() == blocks[1].strip()
+    assert converted.stdout.strip() == blocks[2].strip()
+    lambda_error = cli(["summary", "tests/data/keras_models/with_lambda.json"]).stderr
+    assert lambda_error.replace("tests/data/keras_models/", "").strip() == blocks[0].strip()
+
+
+def test_missing_file(cli, keras_dir):
+    for file in ("nosuch.keras", "nosuch.json"):
+        result = cli(["summary", file])
+        assert result.exit_code == 2
+        assert result.stderr == f"{file}: cannot read the file: No such file or directory\n"

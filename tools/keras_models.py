@@ -1,0 +1,276 @@
+#!/usr/bin/env python3
+"""Save small real Keras models as test data for `layercalc summary model.keras` / `model.json`.
+
+This is a hand-run tool, NOT part of layercalc (Keras must never become a
+project dependency); run it with a Python that has Keras 3 (+ TensorFlow), e.g.
+
+    TF_CPP_MIN_LOG_LEVEL=3 /tmp/kenv/bin/python tools/keras_models.py
+
+It writes, into tests/data/keras_models/:
+
+- each model below as ``<name>.keras`` (``model.save``) and/or ``<name>.json``
+  (``model.to_json()``).  layercalc reads only a .keras archive's config.json,
+  so the weights file is removed from archives larger than KEEP_WEIGHTS_BYTES,
+  to keep the test data at a few KB; the smaller ones stay as Keras wrote them,
+  to prove a whole archive reads;
+- ``figures.json``: for each model, what Keras' ``model.summary()`` reports:
+  the totals it printed, one row per ``model.layers`` entry (a nested model is
+  one row, as summary() shows it), and every layer of nested models under its
+  path (``inner/dense``), which is how layercalc names a nested model's layers.
+
+The tests only ever read these files; they never import Keras.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import sys
+import zipfile
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import numpy as np  # noqa: E402
+
+import keras  # noqa: E402
+from keras import layers  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "tests", "data", "keras_models")
+KEEP_WEIGHTS_BYTES = 24 * 1024
+
+
+# -- the models -------------------------------------------------------------------
+
+
+def mnist_convnet():
+    """keras.io "Simple MNIST convnet" (Sequential)."""
+    return keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+        layers.MaxPooling2D(pool_size=(2, 2)),
+        layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+        layers.MaxPooling2D(pool_size=(2, 2)),
+        layers.Flatten(),
+        layers.Dropout(0.5),
+        layers.Dense(10, activation="softmax"),
+    ], name="mnist_convnet")
+
+
+def two_towers():
+    """Functional: two inputs, a skip connection (Add), a frozen BatchNormalization, two outputs."""
+    image = keras.Input((16, 16, 3), name="image")
+    meta = keras.Input((5,), name="meta")
+    x = layers.Conv2D(4, 3, padding="same", name="stem")(image)
+    y = layers.Conv2D(4, 3, padding="same", activation="relu")(x)
+    y = layers.BatchNormalization(trainable=False)(y)
+    x = layers.Add(name="skip")([x, y])
+    x = layers.GlobalAveragePooling2D()(x)
+    m = layers.Dense(4, activation="relu")(meta)
+    both = layers.Concatenate()([x, m])
+    label = layers.Dense(3, activation="softmax", name="label")(both)
+    score = layers.Dense(1, name="score")(both)
+    return keras.Model([image, meta], [label, score], name="two_towers")
+
+
+def nested():
+    """A Functional model using a nested Sequential (frozen) and a nested two-input Functional model."""
+    features = keras.Sequential([
+        keras.Input((12,)),
+        layers.Dense(8, activation="relu"),
+        layers.BatchNormalization(),
+        layers.Dense(6),
+    ], name="features")
+    features.trainable = False
+    left, right = keras.Input((6,), name="left"), keras.Input((6,), name="right")
+    merged = layers.Dense(4)(layers.Concatenate()([left, right]))
+    head = keras.Model([left, right], merged, name="head")
+    a = keras.Input((12,), name="a")
+    b = keras.Input((6,), name="b")
+    x = features(a)
+    x = head([x, b])
+    out = layers.Dense(2, name="out")(x)
+    return keras.Model([a, b], out, name="nested")
+
+
+def lstm_state():
+    """An LSTM with return_state whose states feed other layers; an int32 input through Embedding."""
+    tokens = keras.Input((20,), dtype="int32", name="tokens")
+    x = layers.Embedding(50, 8)(tokens)
+    sequence, h, c = layers.LSTM(6, return_sequences=True, return_state=True)(x)
+    last = layers.GRU(4)(sequence)
+    state = layers.Concatenate()([h, c, last])
+    out = layers.Dense(3)(state)
+    return keras.Model(tokens, [out, c], name="lstm_state")
+
+
+def wrappers():
+    """Bidirectional, TimeDistributed and MultiHeadAttention called with keyword tensors, batch fixed at 8."""
+    seq = keras.Input((10, 6), batch_size=8, name="seq")
+    x = layers.Bidirectional(layers.LSTM(5, return_sequences=True))(seq)
+    x = layers.TimeDistributed(layers.Dense(4))(x)
+    context = layers.Dense(4)(seq)
+    attended = layers.MultiHeadAttention(num_heads=2, key_dim=3)(query=x, value=context, key=context)
+    out = layers.GlobalMaxPooling1D()(attended)
+    return keras.Model(seq, out, name="wrappers")
+
+
+def with_lambda():
+    """A Lambda layer: Python code layercalc cannot know the shape of."""
+    x = keras.Input((8,), name="x")
+    y = layers.Dense(4)(x)
+    y = layers.Lambda(lambda t: t * 2.0, name="double")(y)
+    return keras.Model(x, layers.Dense(2)(y), name="with_lambda")
+
+
+@keras.saving.register_keras_serializable(package="demo")
+class Scale(layers.Layer):
+    """A custom layer: one trainable scalar."""
+
+    def build(self, input_shape):
+        self.factor = self.add_weight(shape=(), initializer="ones")
+
+    def call(self, inputs):
+        return inputs * self.factor
+
+
+def with_custom():
+    x = keras.Input((8,), name="x")
+    y = Scale(name="scale")(layers.Dense(4)(x))
+    return keras.Model(x, y, name="with_custom")
+
+
+def shared_layer():
+    """One Dense layer called on two inputs: its weights are shared between the calls."""
+    a, b = keras.Input((4,), name="a"), keras.Input((4,), name="b")
+    dense = layers.Dense(3, name="shared")
+    return keras.Model([a, b], layers.Add()([dense(a), dense(b)]), name="shared_layer")
+
+
+def with_operation():
+    """A Keras operation (x + 1.0) between layers, as keras.applications' MobileNetV3 has."""
+    x = keras.Input((8,), name="x")
+    y = layers.Dense(4)(x) + 1.0
+    return keras.Model(x, layers.Dense(2)(y), name="with_operation")
+
+
+# name -> (builder, formats written)
+MODELS = {
+    "mnist_convnet": (mnist_convnet, ("keras", "json")),
+    "two_towers": (two_towers, ("keras",)),
+    "nested": (nested, ("keras", "json")),
+    "lstm_state": (lstm_state, ("json",)),
+    "wrappers": (wrappers, ("keras",)),
+    "with_lambda": (with_lambda, ("json",)),
+    "with_custom": (with_custom, ("keras",)),
+    "shared_layer": (shared_layer, ("json",)),
+    "with_operation": (with_operation, ("json",)),
+}
+
+
+# -- figures ---------------------------------------------------------------------------
+
+
+def shape_of(output):
+    if isinstance(output, (list, tuple)):
+        return [shape_of(item) for item in output]
+    return [None if dim is None else int(dim) for dim in output.shape]
+
+
+def count(weights) -> int:
+    return int(sum(int(np.prod(w.shape)) for w in weights))
+
+
+def row(layer, name: str) -> dict:
+    return {
+        "name": name,
+        "type": type(layer).__name__,
+        "output_shape": shape_of(layer.output),
+        "params": layer.count_params(),
+        "trainable_params": count(layer.trainable_weights),
+        "non_trainable_params": count(layer.non_trainable_weights),
+    }
+
+
+def rows(model, prefix: str = "", nested_only: bool = False) -> list:
+    """Every layer but InputLayers; a nested model's layers under its path, after its own row."""
+    result = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        result.append(row(layer, prefix + layer.name))
+        if isinstance(layer, keras.Model):
+            result.extend(rows(layer, prefix + layer.name + "/"))
+    return result
+
+
+def printed_summary(model) -> list:
+    lines = []
+    model.summary(print_fn=lambda text, *args, **kwargs: lines.append(text), line_length=100)
+    return "\n".join(lines).splitlines()
+
+
+def totals(summary_lines) -> dict:
+    """{'params': 955, ...} from the 'Total params: 955 (3.73 KB)' lines model.summary() printed."""
+    found = {}
+    for line in summary_lines:
+        match = re.match(r"\s*(Total|Trainable|Non-trainable) params: ([\d,]+)", line)
+        if match:
+            key = {"Total": "params", "Trainable": "trainable_params", "Non-trainable": "non_trainable_params"}
+            found[key[match.group(1)]] = int(match.group(2).replace(",", ""))
+    return found
+
+
+# -- writing ---------------------------------------------------------------------------
+
+
+def save_keras(model, path: str) -> None:
+    model.save(path)
+    if os.path.getsize(path) <= KEEP_WEIGHTS_BYTES:
+        return
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            if info.filename != "model.weights.h5":
+                target.writestr(info, source.read(info.filename), compress_type=zipfile.ZIP_DEFLATED)
+    with open(path, "wb") as handle:
+        handle.write(buffer.getvalue())
+
+
+def main() -> int:
+    os.makedirs(OUT, exist_ok=True)
+    figures = {}
+    for name, (build, formats) in MODELS.items():
+        keras.backend.clear_session()  # fresh auto-names
+        model = build()
+        summary_lines = printed_summary(model)
+        figures[name] = {
+            "source": f"{build.__doc__.strip() if build.__doc__ else name} Keras {keras.__version__}, "
+                      f"{keras.backend.backend()} backend, tools/keras_models.py",
+            "files": [f"{name}.{suffix}" for suffix in formats],
+            "totals": totals(summary_lines),
+            "summary_rows": [row(layer, layer.name) for layer in model.layers
+                             if not isinstance(layer, keras.layers.InputLayer)],
+            "layers": rows(model),
+            "inputs": {tensor.name: shape_of(tensor) for tensor in model.inputs},
+        }
+        for suffix in formats:
+            path = os.path.join(OUT, f"{name}.{suffix}")
+            if suffix == "keras":
+                save_keras(model, path)
+            else:
+                with open(path, "w", encoding="utf-8") as handle:
+                    handle.write(model.to_json() + "\n")
+            print(f"wrote {os.path.relpath(path, ROOT)} ({os.path.getsize(path):,} bytes)", file=sys.stderr)
+        print("\n".join(summary_lines), file=sys.stderr)
+    with open(os.path.join(OUT, "figures.json"), "w", encoding="utf-8") as handle:
+        json.dump({"keras_version": keras.__version__, "models": figures}, handle, indent=1)
+        handle.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
