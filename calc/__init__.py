@@ -8,13 +8,14 @@ exactly as Keras 3 reports them, without importing a deep-learning framework.
 """
 
 from .analyze import analyze
+from .costs import add_costs, conventions
 from .errors import LayercalcError, Location, ShapeError, SpecError
 from .graph import Graph, build_graph
 from .report import Report
 from .spec import Spec, load_spec, parse_spec
 
 __all__ = [
-    "analyze", "build_graph", "load_spec", "parse_spec",
+    "add_costs", "analyze", "build_graph", "conventions", "load_spec", "parse_spec",
     "Graph", "Report", "Spec", "LayercalcError", "Location", "ShapeError", "SpecError",
 ]
 __version__ = "0.1.0"

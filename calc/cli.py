@@ -125,9 +125,13 @@ def write_output(text: str, output: Optional[Path]) -> None:
     directory = output.resolve().parent
     try:
         handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{output.name}.", suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, output)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                stream.write(text)
+            os.replace(temporary, output)
+        except BaseException:  # a full disk: leave no half-written file behind, not even a hidden one
+            os.unlink(temporary)
+            raise
     except OSError as error:
         raise UsageError(f"cannot write {output}: {error.strerror or error}") from None
 
@@ -166,8 +170,9 @@ def load_report(spec: str, bindings: List[str], max_layers: int, costs: Optional
     from .graph import build_graph
 
     graph = build_graph(parsed)
-    rules = conventions(**{**costs, "dtype": costs.get("dtype") or parsed.dtype or "float32"}, per_batch=per_batch)
-    return parsed, add_costs(analyze(graph), graph, rules, source)
+    convention = conventions(**{**costs, "dtype": costs.get("dtype") or parsed.dtype or "float32"},
+                             per_batch=per_batch)
+    return parsed, add_costs(analyze(graph), graph, convention, source)
 
 
 class Dtype(str, Enum):

@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 from .dims import Dim, Shape, dim_sum, prod
 from .errors import LayercalcError, UsageError
 from .graph import Graph, parse_reference
-from .report import Conventions, LayerCosts, LayerRow, Memory, ModelCosts, ReceptiveField, Report
+from .report import COST_COLUMNS, Conventions, LayerCosts, LayerRow, Memory, ModelCosts, ReceptiveField, Report
 from .rules import PASS_THROUGH, Tap
 
 # Bytes per element of each --dtype (and `dtype:` in a spec).
@@ -49,14 +49,17 @@ def _batch(report: Report, source: str) -> Dim:
     return report.batch
 
 
-def add_costs(report: Report, graph: Graph, rules: Conventions, source: str = "the spec") -> Report:
+def add_costs(report: Report, graph: Graph, convention: Conventions, source: str = "the spec") -> Report:
     """The report with every layer's FLOPs, bias additions, elementwise operations, output bytes and
-    receptive field, and the model's memory, under `rules` (MACs scaled to the batch with per_batch)."""
-    rules = replace(rules, batch=report.batch)
-    batch = _batch(report, source) if rules.per_batch else 1
+    receptive field, and the model's memory, under `convention` (MACs for the batch with per_batch).
+    `source` names the spec in messages."""
+    convention = replace(convention, batch=report.batch)
+    batch = 1
+    if convention.per_batch:
+        report, batch = per_batch(report, source), report.batch
     shapes: Dict[str, Tuple[Shape, ...]] = {row.name: (row.shape,) for row in report.inputs}
-    fields: Dict[str, Any] = {row.name: ORIGIN for row in report.inputs}
-    input_bytes = tuple(_bytes([row.shape], _itemsize(row.dtype, rules)) for row in report.inputs)
+    fields: Dict[str, FieldState] = {row.name: ORIGIN for row in report.inputs}
+    input_bytes = tuple(_bytes([row.shape], _itemsize(row.dtype, convention)) for row in report.inputs)
     rows = []
     for node, row in zip(graph.nodes, report.layers):
         shapes[row.name] = row.output_shapes
@@ -64,37 +67,33 @@ def add_costs(report: Report, graph: Graph, rules: Conventions, source: str = "t
         x = x[0] if node.rule.max_inputs == 1 else tuple(x)
         try:
             bias, ops = node.rule.bias_adds(x, row.output_shape), node.rule.elementwise(x, row.output_shape)
-            fields[row.name] = _propagate(node.rule.window(x), [fields[parse_reference(ref)[0]] for ref in node.inputs],
-                                          x, row.output_shapes[0])
+            sources = [fields[parse_reference(reference)[0]] for reference in node.inputs]
+            fields[row.name] = _propagate(node.rule.window(x), sources, x, row.output_shapes[0])
         except LayercalcError as error:
             raise error.add_context(location=node.spec.arg_location(error.argument), layer=node.name,
                                     layer_type=node.type)
-        counts = row.counts
         if batch != 1:
-            counts = replace(counts, macs=prod([counts.macs, batch]))
             bias, ops = prod([bias, batch]), prod([ops, batch])
-        costs = LayerCosts(_flops(counts.macs, bias, ops, rules), bias, ops,
-                           _bytes(row.output_shapes, rules.bytes_per_element), _receptive_field(fields[row.name]))
-        rows.append(LayerRow(row.name, row.type, row.inputs, row.output_shapes, counts, row.scope, costs))
-    totals = LayerCosts(*(dim_sum(getattr(row.costs, column) for row in rows)
-                          for column in ("flops", "bias_adds", "elementwise_ops", "activation_bytes")))
-    model = ModelCosts(rules, totals, _memory(report, rows, input_bytes, rules), input_bytes)
-    return replace(report, layers=tuple(rows), totals=replace(report.totals, macs=prod([report.totals.macs, batch])),
-                   costs=model)
+        costs = LayerCosts(_flops(row.counts.macs, bias, ops, convention), bias, ops,
+                           _bytes(row.output_shapes, convention.bytes_per_element), _receptive_field(fields[row.name]))
+        rows.append(LayerRow(row.name, row.type, row.inputs, row.output_shapes, row.counts, row.scope, costs))
+    totals = LayerCosts(*(dim_sum(getattr(row.costs, column) for row in rows) for column in COST_COLUMNS))
+    memory = _memory(report, rows, input_bytes, convention)
+    return replace(report, layers=tuple(rows), costs=ModelCosts(convention, totals, memory, input_bytes))
 
 
-def _flops(macs: Dim, bias: Dim, ops: Dim, rules: Conventions) -> Dim:
+def _flops(macs: Dim, bias: Dim, ops: Dim, convention: Conventions) -> Dim:
     if macs is None:
         return None
-    return dim_sum([2 * macs, bias if rules.count_bias else 0, ops if rules.count_elementwise else 0])
+    return dim_sum([2 * macs, bias if convention.count_bias else 0, ops if convention.count_elementwise else 0])
 
 
 # -- memory ---------------------------------------------------------------------------------------
 
 
-def _itemsize(dtype: str, rules: Conventions) -> int:
+def _itemsize(dtype: str, convention: Conventions) -> int:
     """An input's bytes per element: integer inputs keep theirs, the others take the report's dtype."""
-    return INTEGER_BYTES.get(dtype, rules.bytes_per_element)
+    return INTEGER_BYTES.get(dtype, convention.bytes_per_element)
 
 
 def _bytes(shapes: Tuple[Shape, ...], itemsize: int) -> Dim:
@@ -108,14 +107,14 @@ def _bytes(shapes: Tuple[Shape, ...], itemsize: int) -> Dim:
     return total
 
 
-def _memory(report: Report, rows: List, input_bytes: Tuple[Dim, ...], rules: Conventions) -> Memory:
-    itemsize, totals = rules.bytes_per_element, report.totals
+def _memory(report: Report, rows: List, input_bytes: Tuple[Dim, ...], convention: Conventions) -> Memory:
+    itemsize, totals = convention.bytes_per_element, report.totals
     trainable = prod([totals.trainable_params, itemsize])
     peak, peak_layer = _inference_peak(report, rows, input_bytes)
     return Memory(parameters=prod([totals.params, itemsize]),
                   activations=dim_sum([*input_bytes, *(row.costs.activation_bytes for row in rows)]),
                   inference_peak=peak, peak_layer=peak_layer, gradients=trainable,
-                  optimizer_state=prod([trainable, rules.optimizer_slots]))
+                  optimizer_state=prod([trainable, convention.optimizer_slots]))
 
 
 def _inference_peak(report: Report, rows: List, input_bytes: Tuple[Dim, ...]) -> Tuple[Dim, Optional[str]]:

@@ -156,13 +156,25 @@ def _make_loader(source: str):
             raise SpecError(f"integer too large: {digits:,} digits (at most {MAX_INTEGER_DIGITS})", location=where(node))
         return loader.construct_yaml_int(node)
 
+    def checked(construct, expected: str):  # an explicit tag on a scalar that does not fit it: !!float abc
+        def construct_checked(loader, node):
+            try:
+                return construct(loader, node)
+            except (ValueError, KeyError):
+                tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+                raise SpecError(f"invalid YAML: {describe(node.value)} is not {expected} ({tag})",
+                                location=where(node)) from None
+        return construct_checked
+
     def refuse(loader, node):  # plain data only: no bytes, sets or pairs (no Python objects, ever)
         raise yaml.constructor.ConstructorError(None, None, f"could not determine a constructor for the tag "
                                                             f"'{node.tag}'", node.start_mark)
 
     Loader.add_constructor("tag:yaml.org,2002:map", construct_map)
     Loader.add_constructor("tag:yaml.org,2002:seq", construct_list)
-    Loader.add_constructor("tag:yaml.org,2002:int", construct_int)
+    Loader.add_constructor("tag:yaml.org,2002:int", checked(construct_int, "an integer"))
+    Loader.add_constructor("tag:yaml.org,2002:float", checked(_BaseLoader.construct_yaml_float, "a number"))
+    Loader.add_constructor("tag:yaml.org,2002:bool", checked(_BaseLoader.construct_yaml_bool, "true or false"))
     Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
     for tag in ("binary", "set", "omap", "pairs"):
         Loader.add_constructor(f"tag:yaml.org,2002:{tag}", refuse)

@@ -65,9 +65,13 @@ class Expr:
         self._hash = hash(frozenset(self.terms.items()))
         floors = [atom.numerator for monomial in self.terms for atom in monomial if isinstance(atom, Floor)]
         self.size = len(self.terms) + sum(map(len, self.terms))
-        self.depth = 1 + max((floor.depth for floor in floors), default=0)
-        if self.size > MAX_EXPRESSION_SIZE or self.depth > MAX_FLOOR_DEPTH:
-            raise _too_large(self)
+        self.depth = max((floor.depth + 1 for floor in floors), default=0)
+        if self.size > MAX_EXPRESSION_SIZE:
+            raise _too_large([self], f"has {self.size:,} terms and atoms, more than the limit of "
+                                     f"{MAX_EXPRESSION_SIZE:,}")
+        if self.depth > MAX_FLOOR_DEPTH:
+            raise _too_large([self], f"nests floor divisions {self.depth} deep, more than the limit of "
+                                     f"{MAX_FLOOR_DEPTH}")
         # How it was built, when it is a product: (coefficient, factors), to print 1200*(H - 4)*(W - 4)
         # rather than the expanded 1200*H*W - 4800*H - 4800*W + 19200. Equality ignores it.
         self.factors: Optional[Tuple[int, Tuple["Expr", ...]]] = None
@@ -135,7 +139,8 @@ class Expr:
         if other is NotImplemented:
             return NotImplemented
         if len(self.terms) * len(other.terms) > 10 * MAX_EXPRESSION_SIZE:
-            raise _too_large(self)
+            raise _too_large([self, other], f"would have up to {len(self.terms) * len(other.terms):,} terms, more "
+                                            f"than the limit of {MAX_EXPRESSION_SIZE:,}")
         terms: Dict[Monomial, int] = {}
         for left, a in self.terms.items():
             for right, b in other.terms.items():
@@ -262,10 +267,10 @@ def _factored(left: "Expr", right) -> Optional[Tuple[int, Tuple["Expr", ...]]]:
     return a * b, left_parts + right_parts
 
 
-def _too_large(expr: Expr) -> ShapeError:
-    names = ", ".join(sorted(expr.symbols()))
-    return ShapeError(f"a symbolic size grows past the limit of {MAX_EXPRESSION_SIZE:,} terms or "
-                      f"{MAX_FLOOR_DEPTH} nested floor divisions: bind its symbols ({names}) with --set")
+def _too_large(exprs, problem: str) -> ShapeError:
+    names = sorted(set().union(*(expr.symbols() for expr in exprs)))
+    shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+    return ShapeError(f"a symbolic size {problem}: bind its symbols ({shown}) with --set")
 
 
 def _lift(value) -> "Expr":

@@ -256,7 +256,8 @@ layers:
   - {type: Conv1D, filters: 4, kernel_size: 3, dilation_rate: 2}
 """
     assert field(costed(spec), "conv1d_1").size == (9,)  # 5 ids, then 2 more dilated taps of 2
-    spec = "input: [4, 16, 16, 3]\nlayers: [{type: TimeDistributed, layer: {type: Conv2D, filters: 2, kernel_size: 3}}]\n"
+    spec = ("input: [4, 16, 16, 3]\n"
+            "layers: [{type: TimeDistributed, layer: {type: Conv2D, filters: 2, kernel_size: 3}}]\n")
     result = costed(spec).layers[0].costs.receptive_field
     assert (result.axes, result.size) == ((2, 3), (3, 3))
 
@@ -373,9 +374,9 @@ def test_columns_in_markdown_and_csv(cli):
 def test_unknown_column_is_a_usage_error(cli):
     result = cli(["summary", SEED, "--columns", "name,flop"])
     assert (result.exit_code, result.stdout) == (2, "")
-    assert result.stderr == ("layercalc: --columns: unknown column 'flop' (did you mean 'flops'?); choose from name, "
-                             "type, input_shape, output_shape, params, trainable, macs, flops, memory, receptive_field, "
-                             "share, params_share, inputs\n")
+    assert result.stderr == (
+        "layercalc: --columns: unknown column 'flop' (did you mean 'flops'?); choose from name, type, input_shape, "
+        "output_shape, params, trainable, macs, flops, memory, receptive_field, share, params_share, inputs\n")
 
 
 def test_default_table_is_unchanged_by_the_cost_options_it_does_not_use(cli):
@@ -383,3 +384,27 @@ def test_default_table_is_unchanged_by_the_cost_options_it_does_not_use(cli):
     assert "FLOPs" not in plain and "Memory" not in plain
     flops = cli(["summary", SEED, "--flops"]).stdout
     assert "FLOPs per example (2·MACs): 210,278,400 (210.3 M)" in flops
+
+
+def test_readme_quotes_the_command_and_its_output(cli):
+    """README's "FLOPs, memory and receptive fields" shows a command and exactly what it prints."""
+    section = (ROOT / "README.md").read_text().split("## FLOPs, memory and receptive fields", 1)[1]
+    command, output = section.split("```sh\n", 1)[1].split("```\n\n```\n", 1)
+    arguments = command.replace("\\\n", " ").split()[1:]
+    printed = cli([ROOT / arguments[1] if index == 1 else argument for index, argument in enumerate(arguments)])
+    assert [line.rstrip() for line in printed.stdout.splitlines()] == output.split("```", 1)[0].splitlines()
+
+
+def test_a_reshaped_input_is_where_fields_start():
+    spec = """
+input: [784]
+layers:
+  - {type: Reshape, target_shape: [28, 28, 1]}
+  - {type: Conv2D, filters: 4, kernel_size: 3}
+  - {type: Flatten}
+  - {type: Reshape, target_shape: [26, 26, 4]}
+  - {type: Conv2D, filters: 4, kernel_size: 3}
+"""
+    report = costed(spec)
+    assert field(report, "conv2d").size == (3, 3)  # counted from the reshaped image
+    assert field(report, "conv2d_1") is None  # after a field, Flatten and Reshape mix every position

@@ -24,7 +24,7 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from calc import rules
+from calc import LayercalcError, analyze, parse_spec, rules
 
 _QUIET = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large,
           HealthCheck.filter_too_much]
@@ -168,40 +168,55 @@ def layer_of(draw, type_name: str) -> dict:
 DIM = st.integers(1, 12) | st.sampled_from([None, "H", "W", 1, 28, 64])
 
 
-@st.composite
-def models(draw, max_layers: int = 6) -> dict:
-    """A chain or DAG of layers; every layer leads to an output (the sinks), so only shapes can fail."""
-    spec: dict = {}
-    if draw(st.booleans()):
-        spec["batch"] = draw(st.none() | st.integers(1, 8) | st.just("N"))
-    if draw(st.integers(0, 4)) == 0:
-        spec["inputs"] = {"a": draw(st.lists(DIM, max_size=4)), "b": draw(st.lists(DIM, max_size=4))}
-        names = ["a", "b"]
-    else:
-        spec["input"] = draw(st.lists(DIM, min_size=0, max_size=4))
-        names = ["input"]
-    layers, consumed = [], set()
-    for index in range(draw(st.integers(1, max_layers))):
-        type_name = draw(st.sampled_from(TYPES))
-        layer = draw(layer_of(type_name))
-        layer["name"] = f"l{index}"
-        rule = REGISTRY[type_name]
-        count = draw(st.integers(rule.min_inputs, rule.max_inputs or 3))
-        previous = names[-1] if layers else names[0]
-        if count > 1 or (index == 0 and len(names) > 1) or draw(st.integers(0, 3)) == 0:
-            layer["inputs"] = draw(st.lists(st.sampled_from(names) | st.just(previous), min_size=count,
-                                            max_size=count))
+def finished(head: dict, layers: list) -> dict:
+    """A spec of these layers in which every input and layer leads to an output (the sinks)."""
+    inputs = list(head.get("inputs", {"input": None}))
+    consumed, previous = set(), inputs[0]
+    for layer in layers:
         consumed.update(layer.get("inputs", [previous]))
+        previous = layer["name"]
+    unused = [{"type": "Identity", "name": f"use_{name}", "inputs": [name]} for name in inputs if name not in consumed]
+    layers = layers + unused
+    sinks = [layer["name"] for layer in layers if layer["name"] not in consumed]
+    return {**head, "layers": layers, **({"outputs": sinks} if sinks != [layers[-1]["name"]] else {})}
+
+
+def still_valid(spec: dict) -> bool:
+    try:
+        analyze(parse_spec(json.dumps(spec), "model.yaml"))
+    except LayercalcError:
+        return False
+    return True
+
+
+@st.composite
+def models(draw, max_layers: int = 6, grow: bool = False) -> dict:
+    """A chain or DAG of registered layers with plausible arguments.  grow: each layer is drawn again (up to 4
+    times) while the model so far is invalid, so that deep models are mostly valid."""
+    head: dict = {}
+    if draw(st.booleans()):
+        head["batch"] = draw(st.none() | st.integers(1, 8) | st.just("N"))
+    if draw(st.integers(0, 4)) == 0:
+        head["inputs"] = {"a": draw(st.lists(DIM, max_size=4)), "b": draw(st.lists(DIM, max_size=4))}
+    else:
+        head["input"] = draw(st.lists(DIM, min_size=0, max_size=4))
+    names = list(head.get("inputs", {"input": None}))
+    layers: list = []
+    for index in range(draw(st.integers(1, max_layers))):
+        for _ in range(4 if grow else 1):
+            type_name = draw(st.sampled_from(TYPES))
+            layer = {**draw(layer_of(type_name)), "name": f"l{index}"}
+            rule = REGISTRY[type_name]
+            count = draw(st.integers(rule.min_inputs, rule.max_inputs or 3))
+            previous = names[-1]
+            if count > 1 or (not layers and len(names) > 1) or draw(st.integers(0, 3)) == 0:
+                layer["inputs"] = draw(st.lists(st.sampled_from(names) | st.just(previous), min_size=count,
+                                                max_size=count))
+            if not grow or still_valid(finished(head, layers + [layer])):
+                break
         layers.append(layer)
         names.append(layer["name"])
-    for unused in [name for name in ("input", "a", "b") if name in names and name not in consumed]:
-        layers.append({"type": "Identity", "name": f"use_{unused}", "inputs": [unused]})  # every input used
-        names.append(f"use_{unused}")
-    spec["layers"] = layers
-    sinks = [name for name in names if name not in consumed and name not in ("input", "a", "b")]
-    if sinks != [layers[-1]["name"]]:
-        spec["outputs"] = sinks
-    return spec
+    return finished(head, layers)
 
 
 def dump(spec, style: int) -> str:
@@ -212,7 +227,7 @@ def dump(spec, style: int) -> str:
 
 
 @PROFILE
-@given(spec=models(), style=st.integers(0, 2))
+@given(spec=models(max_layers=8, grow=True), style=st.integers(0, 2))
 def test_generated_models_are_valid_or_refused_clearly(cli, spec, style):
     result = summarize(cli, dump(spec, style))
     event(f"{len(spec['layers'])} layers, exit {result.exit_code}")
@@ -342,35 +357,48 @@ def test_damaged_text_is_refused_clearly(cli, text):
 
 # -- blocks: arguments, nesting, cycles and repeats ------------------------------------------------------------
 
-BLOCK_LAYERS = [
-    {"type": "Dense", "units": "$n"}, {"type": "Dense", "units": "${n * 2}"}, {"type": "Dense", "units": 3},
-    {"type": "Identity"}, {"type": "Dropout", "rate": 0.5}, {"type": "Dense", "units": "${n // 0}"},
-    {"type": "Dense", "units": "$m"}, {"type": "Add", "inputs": ["input", "x"]}, {"type": "Dense", "units": 2,
-    "name": "x"}, {"type": "Dense", "units": 2, "repeat": "$n"}, {"type": "Dense", "units": 2, "repeat": "${n*n*n}"},
-    {"type": "LayerNormalization"}, {"type": "Dense", "units": 2, "inputs": ["nope"]},
+GOOD_BLOCK_LAYERS = [
+    {"type": "Dense", "units": "$n"}, {"type": "Dense", "units": "${n * 2 + 1}"}, {"type": "Dense", "units": 3},
+    {"type": "Identity"}, {"type": "Dropout", "rate": 0.5}, {"type": "LayerNormalization"},
+    {"type": "Dense", "units": 2, "repeat": "$n"}, {"type": "Dense", "units": "$n", "name": "x"},
+]
+BAD_BLOCK_LAYERS = [
+    {"type": "Dense", "units": "${n // 0}"}, {"type": "Dense", "units": "$m"}, {"type": "Add", "inputs": ["input", "x"]},
+    {"type": "Dense", "units": 2, "repeat": "${n*n*n*n*n}"}, {"type": "Dense", "units": 2, "inputs": ["nope"]},
+    {"type": "Dense", "units": "${n ** 2}"}, {"type": "Dense", "units": "$n$n"}, {"type": "Dense", "units": "${"},
+    {"type": "Dense", "units": "${__import__('os')}"}, {"type": "Dense", "units": "${n.real}"}, {"units": 2},
 ]
 
 
 @st.composite
+def sometimes_bad(draw, good: list, bad: list):
+    """One of `good`, or one in eight times one of `bad`."""
+    return draw(st.sampled_from(bad if bad and draw(st.integers(0, 7)) == 0 else good))
+
+
+@st.composite
 def block_models(draw) -> dict:
+    """Blocks using each other (a later one nests; an earlier one, or itself, makes a cycle), with arguments,
+    expressions and repeats, mostly right and sometimes not."""
     count = draw(st.integers(1, 4))
     names = [f"b{index}" for index in range(count)]
     blocks = {}
     for index, name in enumerate(names):
-        layers = draw(st.lists(st.sampled_from(BLOCK_LAYERS), min_size=1, max_size=3))
-        if draw(st.booleans()):  # use another block: a later one nests, an earlier one or itself is a cycle
-            other = draw(st.sampled_from(names))
-            layers.append({"type": other, "n": draw(st.sampled_from([1, 2, "$n", 10**6, -1, "x"])),
-                           "repeat": draw(st.sampled_from([1, 2, "$n", 10**7]))})
-        blocks[name] = {"args": draw(st.sampled_from([["n"], [{"n": 2}], {"n": 3}, [], ["n", "n"], "n", [5]])),
+        layers = draw(st.lists(sometimes_bad(GOOD_BLOCK_LAYERS, BAD_BLOCK_LAYERS), min_size=1, max_size=3))
+        if index + 1 < count and draw(st.booleans()):
+            layers.append({"type": draw(sometimes_bad(names[index + 1:], names[:index + 1])),
+                           "n": draw(sometimes_bad([1, 2, "$n"], [10**6, -1, "x"])),
+                           "repeat": draw(sometimes_bad([1, 2, "$n"], [10**7]))})
+        blocks[name] = {"args": draw(sometimes_bad([["n"], [{"n": 2}], {"n": 3}], [[], ["n", "n"], "n", [5]])),
                         "layers": layers}
         if draw(st.integers(0, 4)) == 0:
-            blocks[name]["output"] = draw(st.sampled_from(["x", "nope", 5]))
-    uses = draw(st.lists(st.fixed_dictionaries({"type": st.sampled_from(names), "n": st.sampled_from([1, 2, 4, 0,
-                                                "$n", 10**12])}), min_size=1, max_size=3))
+            blocks[name]["output"] = draw(sometimes_bad([layers[-1].get("name", "x")], ["nope", 5]))
+    uses = draw(st.lists(st.fixed_dictionaries({"type": st.sampled_from(names),
+                                                "n": sometimes_bad([1, 2, 4], [0, "$n", 10**12])}),
+                         min_size=1, max_size=3))
     for use in uses:
         if draw(st.integers(0, 3)) == 0:
-            use["repeat"] = draw(st.sampled_from([2, 3, 10**9, "$n"]))
+            use["repeat"] = draw(sometimes_bad([2, 3], [10**9, "$n"]))
     return {"input": draw(st.lists(st.integers(1, 6), min_size=1, max_size=3)), "blocks": blocks, "layers": uses}
 
 

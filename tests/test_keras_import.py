@@ -33,7 +33,8 @@ NESTED_TYPES = ("Sequential", "Functional")
 
 
 def test_every_saved_model_is_tested():
-    assert set(FIGURES) - set(UNSUPPORTED) == {"mnist_convnet", "two_towers", "nested", "lstm_state", "wrappers"}
+    assert set(FIGURES) - set(UNSUPPORTED) == {"mnist_convnet", "two_towers", "nested", "lstm_state", "wrappers",
+                                               "deep_nesting", "nested_outputs"}
     assert sorted(path.name for path in DATA.iterdir() if path.name != "figures.json") == sorted(
         file for model in FIGURES.values() for file in model["files"])
 
@@ -73,8 +74,15 @@ def test_depth_1_shows_nested_models_as_summary_does(cli, keras_dir, name, file)
     """A nested model is a block: `--depth 1` gives the rows of Keras' model.summary(), one per nested model."""
     report = summary_json(cli, file, "--depth", "1")
     expected = FIGURES[name]["summary_rows"]
-    assert [(row["name"], row["type"], row["output_shape"], row["params"]) for row in report["layers"]] == [
-        (row["name"], row["type"], row["output_shape"], row["params"]) for row in expected]
+    assert [(row["name"], row["type"], row["params"]) for row in report["layers"]] == [
+        (row["name"], row["type"], row["params"]) for row in expected]
+    # A collapsed block shows one output shape; Keras lists each output of a nested model with several
+    # (nested_outputs: inner gives [(None, 4), (None, 6, 2)]), so only single-output rows are compared.
+    compared = [index for index, row in enumerate(expected)
+                if row["type"] not in NESTED_TYPES or not isinstance(row["output_shape"][0], list)]
+    assert [report["layers"][index]["output_shape"] for index in compared] == [
+        expected[index]["output_shape"] for index in compared]
+    assert len(compared) == len(expected) - (name == "nested_outputs")
 
 
 @pytest.mark.parametrize("name, file", MODEL_FILES)

@@ -143,6 +143,26 @@ def with_custom():
     return keras.Model(x, y, name="with_custom")
 
 
+def deep_nesting():
+    """A Sequential holding a Functional model that holds a frozen Sequential: blocks in blocks."""
+    inner = keras.Sequential([keras.Input((8,)), layers.Dense(4), layers.BatchNormalization()], name="deep")
+    inner.trainable = False
+    middle_input = keras.Input((8,), name="middle_input")
+    middle = keras.Model(middle_input, layers.Dense(3)(inner(middle_input)), name="middle")
+    return keras.Sequential([keras.Input((8,)), middle, layers.Dense(1)], name="deep_nesting")
+
+
+def nested_outputs():
+    """A nested model with two outputs, the first an LSTM state (its output 1), both used outside."""
+    steps = keras.Input((6, 3), name="steps")
+    sequence, h, _ = layers.LSTM(4, return_sequences=True, return_state=True)(steps)
+    inner = keras.Model(steps, [h, layers.Dense(2)(sequence)], name="inner")
+    x = keras.Input((6, 3), name="x")
+    state, per_step = inner(x)
+    out = layers.Concatenate()([state, layers.Flatten()(per_step)])
+    return keras.Model(x, out, name="nested_outputs")
+
+
 def shared_layer():
     """One Dense layer called on two inputs: its weights are shared between the calls."""
     a, b = keras.Input((4,), name="a"), keras.Input((4,), name="b")
@@ -163,6 +183,8 @@ MODELS = {
     "two_towers": (two_towers, ("keras",)),
     "nested": (nested, ("keras", "json")),
     "lstm_state": (lstm_state, ("json",)),
+    "deep_nesting": (deep_nesting, ("json",)),
+    "nested_outputs": (nested_outputs, ("json",)),
     "wrappers": (wrappers, ("keras",)),
     "with_lambda": (with_lambda, ("json",)),
     "with_custom": (with_custom, ("keras",)),

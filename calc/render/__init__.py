@@ -49,15 +49,6 @@ def percent(value) -> str:
     return "n/a" if value is None else f"{value:+.1f}%"
 
 
-def summary_rows(report):
-    """(name, type, output shape, params, MACs, connected to) for every input and layer, as text."""
-    for row in report.inputs:
-        yield row.name, "InputLayer", shapes(row.shape), "0", "0", ""
-    for row in report.layers:
-        yield (row.name, row.type, shapes(row.output_shape), count(row.counts.params), count(row.counts.macs),
-               ", ".join(row.inputs))
-
-
 def totals_lines(report, flops: bool = False, memory: bool = False):
     """('Total params', '34,826 (34.8 K)') ... for the footer of every text format; with flops and memory,
     the FLOPs total and the memory figures, each saying what it counts."""
@@ -109,7 +100,8 @@ def exact_size(value: Dim) -> str:
     return text + (f" ({size(value)})" if isinstance(value, int) and value >= 1024 else "")
 
 
-FLOPS_TERMS = {"2*macs": "2·MACs", " + bias_adds": " + bias additions", " + elementwise_ops": " + elementwise operations"}
+FLOPS_TERMS = {"2*macs": "2·MACs", " + bias_adds": " + bias additions",
+               " + elementwise_ops": " + elementwise operations"}
 
 
 def flops_convention(conventions) -> str:
@@ -124,20 +116,20 @@ def cost_lines(report, flops: bool, memory: bool):
     costs = report.costs
     if costs is None:
         return
-    rules = costs.conventions
-    per = f"per batch of {rules.batch}" if rules.per_batch else "per example"
+    convention = costs.conventions
+    per = f"per batch of {convention.batch}" if convention.per_batch else "per example"
     if flops:
-        yield f"FLOPs {per} ({flops_convention(rules)})", with_human(costs.totals.flops)
+        yield f"FLOPs {per} ({flops_convention(convention)})", with_human(costs.totals.flops)
     if memory:
         held = costs.memory
-        slots = f"{rules.optimizer_slots} {rules.optimizer} slot{'s' * (rules.optimizer_slots != 1)}"
-        peak = f" (parameters + the outputs alive at {held.peak_layer})" if held.peak_layer else ""
+        slots = f"{convention.optimizer_slots} {convention.optimizer} slot{'s' * (convention.optimizer_slots != 1)}"
+        at = f" at {held.peak_layer}" if held.peak_layer else ""
         yield "Parameter memory", exact_size(held.parameters)
-        yield "Activation memory", exact_size(held.activations) + " (inputs and every output)"
-        yield "Inference peak", exact_size(held.inference) + peak
-        yield "Training estimate", exact_size(held.training) + f" (parameters, gradients, {slots}, activations)"
-        batch = "one example (batch unknown)" if rules.batch is None else f"batch {rules.batch}"
-        yield "Memory", f"{rules.dtype} ({rules.bytes_per_element} B a number), {batch}; 1 KiB = 1,024 B"
+        yield "Activation memory (inputs and outputs)", exact_size(held.activations)
+        yield f"Inference peak (parameters + outputs alive{at})", exact_size(held.inference)
+        yield f"Training estimate (parameters, gradients, {slots}, activations)", exact_size(held.training)
+        batch = "one example (batch unknown)" if convention.batch is None else f"batch {convention.batch}"
+        yield "Memory", f"{convention.dtype} ({convention.bytes_per_element} B a number), {batch}; 1 KiB = 1,024 B"
         yield "Peak", "exact for the layers in this order, each output freed after its last consumer"
 
 

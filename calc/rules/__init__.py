@@ -63,6 +63,12 @@ WHOLE = Tap(None)  # window(): the layer reads every position of this axis (Dens
 PASS_THROUGH: Tuple[Tap, ...] = ()  # window(): the layer keeps the receptive field as it is
 
 
+def rearranging(x: Shape) -> Tuple[Tap, ...]:
+    """window() of a layer that moves every position (Flatten, Reshape, Permute, Resizing): it ends a receptive
+    field, but keeps the model's own input as one, so windows after it count from its output."""
+    return (None,) + (WHOLE,) * (len(x) - 1)
+
+
 def activation_ops(name: Optional[str]) -> int:
     """Elementwise operations per element of a Keras activation: 0 for none (null, linear), 5 for softmax
     and log_softmax (tf.profiler's Softmax: shift, exp, normalize), 1 for any other function.

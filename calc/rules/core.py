@@ -10,8 +10,8 @@ from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Tuple
 from ..dims import Dim, Shape, dim_sum, format_shape, prod
 from ..errors import ShapeError, SpecError
 from . import (
-    PASS_THROUGH, WHOLE, Layer, NonNegativeInt, PartialShape, PositiveInt, Tap, Weight, activation_field, activation_ops,
-    register, renamed,
+    PASS_THROUGH, WHOLE, Layer, NonNegativeInt, PartialShape, PositiveInt, Tap, Weight, activation_field,
+    activation_ops, register, renamed,
 )
 
 

@@ -19,7 +19,6 @@ class Pooling(Layer):
     output: O = floor((I - P) / S) + 1 (valid), ceil(I / S) (same); channels kept
     params: 0
     MACs:   0 (comparisons and additions, no multiply-accumulate)
-    elementwise: output elements · P… (a comparison or addition per window element, as tf.profiler)
     """
 
     rank: ClassVar[int]
@@ -124,7 +123,6 @@ class GlobalPooling(Layer):
     output: (batch, C), or with keepdims (batch, 1…, C) (channels_first: (batch, C, 1…))
     params: 0
     MACs:   0 (comparisons and additions, no multiply-accumulate)
-    elementwise: input elements (one window over every position)
     """
 
     rank: ClassVar[int]

@@ -8,7 +8,8 @@ from typing import Any, Optional, Tuple
 from ..dims import Dim, Shape, format_shape, prod
 from ..errors import ShapeError, SpecError
 from . import (
-    PASS_THROUGH, Layer, NonNegativeInt, PositiveInt, Tap, choices, elements, join_channels, register, split_channels,
+    PASS_THROUGH, Layer, NonNegativeInt, PositiveInt, Tap, choices, elements, join_channels, rearranging, register,
+    split_channels,
 )
 from .conv import DATA_FORMATS
 from .reshaping import INTERPOLATIONS
@@ -73,6 +74,9 @@ class Resizing(ImageSize):
     antialias: Any = False
     data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
 
+    def window(self, x: Shape) -> Tuple[Optional[Tap], ...]:
+        return rearranging(x)
+
     def validate(self) -> None:
         if self.crop_to_aspect_ratio and self.pad_to_aspect_ratio:
             raise SpecError(
@@ -95,11 +99,12 @@ class CenterCrop(ImageSize):
 
     def window(self, x: Shape) -> Optional[Tuple[Optional[Tap], ...]]:
         """A crop of a batch of images at least as large as the target: the first (I - target) // 2 rows and
-        columns go; a smaller image is resized first, and ends the receptive field, as Resizing does."""
+        columns go; a smaller image is resized first, as by Resizing."""
         if len(x) != 4:
-            return None
+            return rearranging(x)
         _, spatial, _ = split_channels(x, self.data_format, 2)
-        if not all(isinstance(size, int) and size >= target for size, target in zip(spatial, (self.height, self.width))):
-            return None
-        taps = [Tap(1, 1, -((size - target) // 2)) for size, target in zip(spatial, (self.height, self.width))]
+        pairs = list(zip(spatial, (self.height, self.width)))
+        if not all(isinstance(size, int) and size >= target for size, target in pairs):
+            return rearranging(x)
+        taps = [Tap(1, 1, -((size - target) // 2)) for size, target in pairs]
         return join_channels(None, taps, None, self.data_format)

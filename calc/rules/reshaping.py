@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, ClassVar, Tuple
+from typing import Any, ClassVar, Optional, Tuple
 
 from ..dims import Dim, Shape, format_shape, prod, standardize_tuple
 from ..errors import ShapeError, SpecError
 from . import (
-    Axis, Layer, Padding, PositiveInt, Size, Tap, TargetShape, choices, expect_rank, join_channels, ratio, register,
-    spatial_axis, split_channels,
+    Axis, Layer, Padding, PositiveInt, Size, Tap, TargetShape, choices, expect_rank, join_channels, ratio,
+    rearranging, register, spatial_axis, split_channels,
 )
 from .conv import DATA_FORMATS
 
@@ -30,6 +30,9 @@ class Flatten(Layer):
 
     def output_shape(self, x: Shape) -> Shape:
         return (x[0], prod(x[1:]))
+
+    def window(self, x: Shape) -> Tuple[Optional[Tap], ...]:
+        return rearranging(x)
 
 
 @register
@@ -73,6 +76,9 @@ class Reshape(Layer):
             )
         return (x[0], *(input_size // known if dim == -1 else dim for dim in target))
 
+    def window(self, x: Shape) -> Tuple[Optional[Tap], ...]:
+        return rearranging(x)
+
 
 @register
 @dataclass(frozen=True, kw_only=True)
@@ -97,6 +103,9 @@ class Permute(Layer):
     def output_shape(self, x: Shape) -> Shape:
         expect_rank(x, len(self.dims) + 1, f"for dims {list(self.dims)}")
         return (x[0], *(x[dim] for dim in self.dims))
+
+    def window(self, x: Shape) -> Tuple[Optional[Tap], ...]:
+        return rearranging(x)
 
 
 @register

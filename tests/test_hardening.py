@@ -1,0 +1,261 @@
+"""Hardened against bad input: resource limits, safe loading, exact numbers, graceful output.
+
+Each limit is refused with its message, fast (no timing assertions: a limit that did not hold would
+hang the test, which is failure enough)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+LIMIT = "4,611,686,018,427,387,904"  # 2**62, the largest size of an axis
+
+
+def billion_laughs(levels: int) -> str:
+    """Each level a list of ten aliases of the one before: 10**levels nodes once expanded."""
+    lines = ["input: [4]", "layers: [{type: Dense, units: 2}]", "name:", "  - &a0 [lol, lol, lol, lol, lol]"]
+    lines += [f"  - &a{level} [" + ", ".join([f"*a{level - 1}"] * 10) + "]" for level in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+def nested_blocks(depth: int) -> str:
+    """Block b0 uses b1, which uses b2, ... down to b{depth - 1}, which holds a Dense."""
+    blocks = {f"b{index}": {"layers": [{"type": f"b{index + 1}"}]} for index in range(depth - 1)}
+    blocks[f"b{depth - 1}"] = {"layers": [{"type": "Dense", "units": 2}]}
+    return json.dumps({"input": [4], "blocks": blocks, "layers": [{"type": "b0"}]})
+
+
+def concatenated_symbols(count: int) -> str:
+    """One Concatenate of `count` inputs of symbolic lengths: a sum of `count` symbols."""
+    inputs = {f"i{index}": [f"S{index}", 1] for index in range(count)}
+    return json.dumps({"inputs": inputs, "layers": [{"type": "Concatenate", "axis": 1, "inputs": list(inputs)}]})
+
+
+LIMITS = [
+    pytest.param("input: [4]\nlayers: [{type: Dense, units: 2, repeat: 1000001}]\n", [],
+                 "model.yaml:2:9: the spec expands to 1,000,001 layers, more than the limit of 1,000,000 (raise it "
+                 "with --max-layers)", id="layers"),
+    pytest.param("input: [4]\nlayers: [{type: Dense, units: 2, repeat: 11}]\n", ["--max-layers", "10"],
+                 "model.yaml:2:9: the spec expands to 11 layers, more than the limit of 10 (raise it with "
+                 "--max-layers)", id="layers-flag"),
+    pytest.param("input: [4]\nblocks:\n  a: {args: [n], layers: [{type: Dense, units: 2, repeat: $n}]}\n"
+                 "layers: [{type: a, n: 1000000000}]\n", [],
+                 "model.yaml:3:59: Dense layer: the spec expands to at least 1,000,000,000 layers, more than the "
+                 "limit of 1,000,000 (raise it with --max-layers)", id="layers-block-argument"),
+    pytest.param(nested_blocks(34), [], "model.yaml:1:1205: blocks nest more than 32 deep", id="block-depth"),
+    pytest.param("input: [4611686018427387905]\nlayers: [{type: Dense, units: 2}]\n", [],
+                 f"model.yaml:1:9: input 'input' dimension 0 is 4,611,686,018,427,387,905, more than the limit of "
+                 f"2**62 ({LIMIT})", id="dimension"),
+    pytest.param("input: [4]\nlayers: [{type: Dense, units: 4611686018427387905}]\n", [],
+                 f"model.yaml:2:10: layer 'dense' (Dense): the output has size 4,611,686,018,427,387,905 on axis 1, "
+                 f"more than the limit of 2**62 ({LIMIT})", id="dimension-output"),
+    pytest.param("input: [3]\nlayers: [{type: Embedding, input_dim: 4611686018427387905, output_dim: 2}]\n", [],
+                 f"model.yaml:2:10: layer 'embedding' (Embedding): weight 'embeddings' has size "
+                 f"4,611,686,018,427,387,905 on axis 0, more than the limit of 2**62 ({LIMIT})",
+                 id="dimension-weight"),
+    pytest.param("input: [H, 3]\nlayers: [{type: ZeroPadding1D, padding: 4611686018427387904}]\n", [],
+                 f"model.yaml:2:10: layer 'zero_padding1d' (ZeroPadding1D): the output has size "
+                 f"'H + 9223372036854775808' on axis 1, more than the limit of 2**62 ({LIMIT})",
+                 id="dimension-symbolic"),
+    pytest.param("input: [H]\nlayers: [{type: Dense, units: 2}]\n", ["--set", "H=4611686018427387905"],
+                 f"layercalc: --set H: the value is more than the limit of 2**62 ({LIMIT})", id="dimension-set"),
+    pytest.param("input: [T, 1]\nlayers: [{type: MaxPooling1D, padding: same, repeat: 60}]\n", [],
+                 "model.yaml:2:10: layer 'max_pooling1d_50' (MaxPooling1D): a symbolic size nests floor divisions "
+                 "51 deep, more than the limit of 50: bind its symbols (T) with --set", id="expression-depth"),
+    pytest.param(concatenated_symbols(501), [],
+                 "model.yaml:1:10326: layer 'concatenate' (Concatenate): a symbolic size has 1,002 terms and atoms, "
+                 "more than the limit of 1,000: bind its symbols (S0, S1, S10, S100, S101, ...) with --set",
+                 id="expression-terms"),
+    pytest.param("input: [4]\nlayers: [{type: Dense, units: 2}]\nname: " + "[" * 101 + "]" * 101 + "\n", [],
+                 "model.yaml:3:106: lists and mappings nest more than 100 deep", id="yaml-depth"),
+    pytest.param(billion_laughs(9), [], "model.yaml:1:1: YAML aliases expand the spec by 679,012,330 nodes, more "
+                 "than the limit of 1,000,000", id="billion-laughs"),
+    pytest.param("input: [" + "9" * 5000 + "]\nlayers: [{type: Dense, units: 2}]\n", [],
+                 "model.yaml:1:9: integer too large: 5,000 digits (at most 100)", id="integer-digits"),
+]
+
+
+@pytest.mark.parametrize("text, args, message", LIMITS)
+def test_limits_are_refused_with_their_message(cli, write_spec, text, args, message):
+    result = cli(["summary", write_spec(text), *args])
+    assert (result.exit_code, result.stderr, result.stdout) == (2, message + "\n", "")
+
+
+def test_file_size_limit(cli, write_spec):
+    path = write_spec("input: [4]\nlayers: [{type: Dense, units: 2}]\n" + "#" * (16 * 1024 * 1024))
+    result = cli(["summary", path])
+    assert (result.exit_code, result.stderr) == (2, "model.yaml:1:1: spec file is larger than 16 MiB\n")
+
+
+def test_limits_leave_room_for_real_models(cli):
+    """The largest real figures stay far below the limits (symbolic ResNet-50 and Inception-v3 included)."""
+    for name in ("resnet50", "inception_v3", "densenet121"):
+        text = (ROOT / "specs" / f"{name}.yaml").read_text()
+        result = cli(["summary", "-", "-f", "json"], input=text.replace("input: [224, 224, 3]", "input: [H, W, 3]")
+                     .replace("input: [299, 299, 3]", "input: [H, W, 3]"))
+        assert result.exit_code == 0, result.stderr
+        assert isinstance(json.loads(result.stdout)["totals"]["macs"], str)  # symbolic indeed
+
+
+# -- safe loading --------------------------------------------------------------------------------------------
+
+TAGS = [
+    ("!!python/object/apply:os.system ['touch pwned']", "'tag:yaml.org,2002:python/object/apply:os.system'"),
+    ("!!python/object/new:os.system ['touch pwned']", "'tag:yaml.org,2002:python/object/new:os.system'"),
+    ("!!python/name:os.system", "'tag:yaml.org,2002:python/name:os.system'"),
+    ("!!python/module:os", "'tag:yaml.org,2002:python/module:os'"),
+    ("!!python/object:calc.cli.Format {}", "'tag:yaml.org,2002:python/object:calc.cli.Format'"),
+    ("!!binary cHduZWQ=", "'tag:yaml.org,2002:binary'"),
+    ("!!set {a, b}", "'tag:yaml.org,2002:set'"),
+    ("!!omap [a: 1]", "'tag:yaml.org,2002:omap'"),
+    ("!!pairs [a: 1]", "'tag:yaml.org,2002:pairs'"),
+    ("!include other.yaml", "'!include'"),
+]
+
+
+@pytest.mark.parametrize("value, tag", TAGS, ids=[tag for _, tag in TAGS])
+def test_no_yaml_tag_builds_objects_or_runs_code(cli, write_spec, tmp_path, value, tag):
+    """Only plain data: mappings, lists, strings, numbers, booleans, null. Bytes, sets and pairs too are
+    refused, so every value a message quotes is one YAML can spell."""
+    result = cli(["summary", write_spec(f"input: [4]\nlayers: [{{type: Dense, units: 2}}]\nname: {value}\n")])
+    assert (result.exit_code, result.stderr) == (2, f"model.yaml:3:7: invalid YAML: YAML tag not allowed here: "
+                                                    f"{tag}\n")
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_dates_are_read_as_text(cli, write_spec):
+    result = cli(["summary", write_spec("name: 2024-01-31\ninput: [4]\nlayers: [{type: Dense, units: 2}]\n"),
+                  "-f", "json"])
+    assert json.loads(result.stdout)["name"] == "2024-01-31"
+
+
+def test_explicit_scalar_tags_that_do_not_fit(cli, write_spec):
+    result = cli(["summary", write_spec("input: [4]\nlayers: [{type: Dense, units: !!float 3x}]\n")])
+    assert (result.exit_code, result.stderr) == (2, "model.yaml:2:31: invalid YAML: '3x' is not a number "
+                                                    "(!!float)\n")
+
+
+def test_control_characters_are_refused_with_their_position(cli, write_spec):
+    result = cli(["summary", write_spec("input: [4]\nname: a\x01\nlayers: [{type: Dense, units: 2}]\n")])
+    assert (result.exit_code, result.stderr) == (2, "model.yaml:2:8: invalid YAML: character #x0001 is not allowed "
+                                                    "(control characters are not allowed)\n")
+
+
+# A child process that records every file it opens, renames or removes (Python's audit hooks, PEP 578).
+AUDITED = """
+import json, os, sys
+events = []
+def hook(event, args):
+    if events is not None and event in ("open", "os.rename", "os.remove", "os.mkdir", "os.symlink", "os.link",
+                                        "os.truncate", "os.chmod", "shutil.copyfile", "subprocess.Popen", "os.system"):
+        events.append([event, args[0] if isinstance(args[0], (str, int)) else os.fsdecode(args[0])])
+sys.addaudithook(hook)
+sys.argv = ["layercalc", *sys.argv[1:]]
+from calc.cli import main
+try:
+    main()
+finally:
+    found, events = events, None
+    sys.stderr.write(json.dumps(found) + "\\n")
+"""
+
+
+def test_a_spec_touches_no_file_but_those_on_the_command_line(tmp_path):
+    """Paths, tags and names in a spec are only text: layercalc reads the spec and writes --output (through a
+    temporary file beside it), and nothing else but its own Python modules."""
+    (tmp_path / "model.yaml").write_text(
+        "name: /etc/passwd\ninput: [4]\nlayers:\n  - {type: Dense, units: 2, name: etc, kernel_initializer: "
+        "/etc/shadow, kernel_regularizer: ../secret.yaml, bias_initializer: 'file:///etc/hosts'}\n"
+        "  - {type: Dense, units: 2, kernel_constraint: !!str ~/.ssh/id_rsa}\n")
+    result = subprocess.run([sys.executable, "-c", AUDITED, "summary", "model.yaml", "-f", "json", "-o", "out.json"],
+                            cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stderr
+    events = json.loads(result.stderr.splitlines()[-1])
+    own = (sys.prefix, sys.base_prefix, sys.exec_prefix, str(ROOT / "calc"), "/usr/lib/python3")
+    touched = [(event, str(Path(tmp_path, target).resolve()) if isinstance(target, str) else target)
+               for event, target in events if not (isinstance(target, str) and target.startswith(own))]
+    temporary = list({target for _, target in touched if isinstance(target, str) and target.endswith(".tmp")})
+    assert len(temporary) == 1 and Path(temporary[0]).name.startswith(".out.json.")
+    allowed = {str(tmp_path / "model.yaml"), str(tmp_path / "out.json"), temporary[0]}
+    assert {target for _, target in touched if isinstance(target, str)} <= allowed, touched
+    assert not any(event in ("subprocess.Popen", "os.system") for event, _ in touched)
+    assert json.loads((tmp_path / "out.json").read_text())["name"] == "/etc/passwd"
+
+
+# -- exact numbers -----------------------------------------------------------------------------------------------
+
+def test_trillions_of_parameters_stay_exact_integers(cli, write_spec):
+    """An LLM-sized stack: 64 blocks of Dense 65,536 -> 262,144 -> 65,536 on 8,192 tokens. Params
+    units·in + units (SPEC.md section 2, the seed's Dense figure from Keras); MACs rows·in·units
+    (README, "How MACs are counted"). Both pass 2**53, where a float would round them."""
+    tokens, width, hidden, depth = 8192, 65536, 262144, 64
+    text = (f"input: [{tokens}, {width}]\nblocks:\n  mlp:\n    layers:\n      - {{type: Dense, units: {hidden}}}\n"
+            f"      - {{type: Dense, units: {width}}}\nlayers:\n  - {{type: mlp, repeat: {depth}}}\n")
+    params = depth * ((width * hidden + hidden) + (hidden * width + width))
+    macs = depth * 2 * tokens * width * hidden
+    assert (params, macs) == (2_199_044_227_072, 18_014_398_509_481_984) and macs > 2**53
+    result = cli(["summary", write_spec(text), "-f", "json"])
+    report = json.loads(result.stdout, parse_float=lambda text: pytest.fail(f"a float in the report: {text}"))
+    assert (report["totals"]["params"], report["totals"]["macs"]) == (params, macs)
+    assert sum(layer["params"] for layer in report["layers"]) == params
+    assert f'"macs": {macs}' in result.stdout  # digits, never 1.8e+16
+    table = cli(["summary", "model.yaml"]).stdout
+    assert f"Total params: {params:,} (2.2 T)" in table  # human units for display only, beside the exact figure
+
+
+# -- graceful output ---------------------------------------------------------------------------------------------
+
+LAYERCALC = [sys.executable, "-m", "calc"]
+
+
+def test_a_closed_stdout_exits_quietly(tmp_path):
+    """`layercalc summary big.yaml | head -1`: exit 0, nothing on stderr, as Unix tools do."""
+    (tmp_path / "big.yaml").write_text("input: [8]\nlayers: [{type: Dense, units: 8, repeat: 3000}]\n")
+    result = subprocess.run(["bash", "-c", f"{' '.join(LAYERCALC)} summary big.yaml | head -1; "
+                                           "echo \"exit ${PIPESTATUS[0]}\" >&2"],
+                            cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.stdout.strip() != ""  # head printed its one line
+    assert result.stderr == "exit 0\n"
+
+
+def test_ctrl_c_exits_130_without_a_traceback(tmp_path):
+    """SIGINT while layercalc works on a large spec. The spec comes on standard input after a long comment,
+    so once our write of it has gone through, layercalc is surely running (it read the pipe)."""
+    spec = b"#" * (4 * 1024 * 1024) + b"\ninput: [8]\nlayers: [{type: Dense, units: 8, repeat: 900000}]\n"
+    process = subprocess.Popen([*LAYERCALC, "summary", "-"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    process.stdin.write(spec)
+    process.stdin.close()
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=120)
+    assert (process.returncode, process.stderr.read(), process.stdout.read()) == (130, b"layercalc: interrupted\n", b"")
+
+
+def test_output_is_never_half_written(cli, write_spec, tmp_path, monkeypatch):
+    good = write_spec("input: [4]\nlayers: [{type: Dense, units: 2}]\n", "good.yaml")
+    bad = write_spec("input: [4]\nlayers: [{type: Dense}]\n", "bad.yaml")
+    assert cli(["summary", good, "-f", "json", "-o", "out.json"]).exit_code == 0
+    before = (tmp_path / "out.json").read_text()
+    assert cli(["summary", bad, "-f", "json", "-o", "out.json"]).exit_code == 2  # an invalid spec writes nothing
+    assert (tmp_path / "out.json").read_text() == before
+
+    def full_disk(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full_disk)  # the last step of a write fails
+    result = cli(["summary", good, "-o", "out.json"])
+    assert (result.exit_code, result.stderr) == (2, "layercalc: cannot write out.json: No space left on device\n")
+    assert (tmp_path / "out.json").read_text() == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["bad.yaml", "good.yaml", "out.json"]  # no temporary
+
+
+def test_output_into_a_missing_folder(cli, write_spec):
+    result = cli(["summary", write_spec("input: [4]\nlayers: [{type: Dense, units: 2}]\n"), "-o", "no/such/out.txt"])
+    assert (result.exit_code, result.stderr) == (2, "layercalc: cannot write no/such/out.txt: No such file or "
+                                                    "directory\n")
