@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from rich import box
 from rich.console import Console, Group
-from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -44,8 +43,8 @@ def print_table(report: Report, title: str, console: Console, **shown) -> None:
 def print_unwrapped(renderable, console: Console) -> None:
     if not console.is_terminal:
         # Piped output is never wrapped: widen the page to the table's natural width.
-        natural = Measurement.get(console, console.options.update_width(10_000), renderable).maximum
-        console.width = max(console.width, natural)
+        # (Tables do not expand, so a very wide page lays them out at their natural width.)
+        console.width = 10_000
     console.print(renderable)
 
 
