@@ -42,3 +42,10 @@ def test_blocks_section_quotes_resnet50_and_its_depth_1_summary(cli):
     printed = cli(["summary", ROOT / "specs" / "resnet50.yaml", "--depth", "1"]).stdout.splitlines()
     quoted = [line for line in output.splitlines() if not line.startswith(" ...")]
     assert is_subsequence(quoted, [line.rstrip() for line in printed])
+
+
+def test_family_index_matches_the_registry():
+    """rules.FAMILY_OF lets a spec import only the families it uses; it must name every type and alias."""
+    expected = {name: cls.family for name, cls in rules.load_all().items()}
+    expected.update({alias: rules.REGISTRY[canonical].family for alias, canonical in rules.ALIASES.items()})
+    assert rules.FAMILY_OF == expected

@@ -337,6 +337,43 @@ def register(cls: type) -> type:
     return cls
 
 
+# The family module that defines each type and alias, so a spec imports only the families it
+# uses (importing all of them costs tens of milliseconds at start-up). A test checks it against
+# the registry: a type missing here still works, through load_all().
+FAMILY_OF = {
+    "Activation": "core", "Dense": "core", "EinsumDense": "core", "Identity": "core",
+    "Conv1D": "conv", "Conv1DTranspose": "conv", "Conv2D": "conv", "Conv2DTranspose": "conv", "Conv3D": "conv",
+    "Conv3DTranspose": "conv", "Convolution1D": "conv", "Convolution1DTranspose": "conv", "Convolution2D": "conv",
+    "Convolution2DTranspose": "conv", "Convolution3D": "conv", "Convolution3DTranspose": "conv",
+    "DepthwiseConv1D": "conv", "DepthwiseConv2D": "conv", "SeparableConv1D": "conv", "SeparableConv2D": "conv",
+    "SeparableConvolution1D": "conv", "SeparableConvolution2D": "conv",
+    "AveragePooling1D": "pooling", "AveragePooling2D": "pooling", "AveragePooling3D": "pooling",
+    "AvgPool1D": "pooling", "AvgPool2D": "pooling", "AvgPool3D": "pooling", "GlobalAveragePooling1D": "pooling",
+    "GlobalAveragePooling2D": "pooling", "GlobalAveragePooling3D": "pooling", "GlobalAvgPool1D": "pooling",
+    "GlobalAvgPool2D": "pooling", "GlobalAvgPool3D": "pooling", "GlobalMaxPool1D": "pooling",
+    "GlobalMaxPool2D": "pooling", "GlobalMaxPool3D": "pooling", "GlobalMaxPooling1D": "pooling",
+    "GlobalMaxPooling2D": "pooling", "GlobalMaxPooling3D": "pooling", "MaxPool1D": "pooling",
+    "MaxPool2D": "pooling", "MaxPool3D": "pooling", "MaxPooling1D": "pooling", "MaxPooling2D": "pooling",
+    "MaxPooling3D": "pooling",
+    "Cropping1D": "reshaping", "Cropping2D": "reshaping", "Cropping3D": "reshaping", "Flatten": "reshaping",
+    "Permute": "reshaping", "RepeatVector": "reshaping", "Reshape": "reshaping", "UpSampling1D": "reshaping",
+    "UpSampling2D": "reshaping", "UpSampling3D": "reshaping", "ZeroPadding1D": "reshaping",
+    "ZeroPadding2D": "reshaping", "ZeroPadding3D": "reshaping",
+    "CenterCrop": "preprocessing", "Rescaling": "preprocessing", "Resizing": "preprocessing",
+    "BatchNormalization": "norm", "GroupNormalization": "norm", "LayerNormalization": "norm",
+    "Normalization": "norm", "RMSNormalization": "norm", "UnitNormalization": "norm",
+    "AlphaDropout": "regularization", "Dropout": "regularization", "GaussianDropout": "regularization",
+    "GaussianNoise": "regularization", "SpatialDropout1D": "regularization", "SpatialDropout2D": "regularization",
+    "SpatialDropout3D": "regularization",
+    "ELU": "activation", "LeakyReLU": "activation", "PReLU": "activation", "ReLU": "activation",
+    "Softmax": "activation",
+    "Bidirectional": "rnn", "ConvLSTM1D": "rnn", "ConvLSTM2D": "rnn", "ConvLSTM3D": "rnn", "Embedding": "rnn",
+    "GRU": "rnn", "LSTM": "rnn", "SimpleRNN": "rnn", "TimeDistributed": "rnn",
+    "AdditiveAttention": "attention", "Attention": "attention", "MultiHeadAttention": "attention",
+    "Add": "merge", "Average": "merge", "Concatenate": "merge", "Dot": "merge", "Maximum": "merge",
+    "Minimum": "merge", "Multiply": "merge", "Subtract": "merge",
+}
+
 _LOADED = []
 
 
@@ -351,6 +388,12 @@ def load_all() -> Dict[str, type]:
 
 def lookup(type_name: str, ignore_case: bool = False) -> Optional[type]:
     """The rule class for a Keras layer name or alias, or None."""
+    family = None if ignore_case else FAMILY_OF.get(type_name)
+    if family is not None:
+        importlib.import_module(f"{__name__}.{family}")
+        rule_class = REGISTRY.get(ALIASES.get(type_name, type_name))
+        if rule_class is not None:
+            return rule_class
     load_all()
     if ignore_case:
         by_lower = {name.lower(): name for name in all_type_names()}
