@@ -24,12 +24,19 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERCALC = [sys.executable, "-m", "calc"]
 
 
+# As a user's machine runs it: bytecode caches written and used (some sandboxes set this variable).
+ENVIRONMENT = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+
+
 def measure(command, repeat: int):
-    """(median seconds, median peak RSS in MB) of a command run `repeat` times as a fresh process."""
+    """(median seconds, median peak RSS in MB) of a command run `repeat` times as a fresh process,
+    after one unmeasured warm-up run (which also writes the bytecode caches)."""
+    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT, env=ENVIRONMENT)
     times, peaks = [], []
     for _ in range(repeat):
         start = time.perf_counter()
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT,
+                                   env=ENVIRONMENT)
         _, status, usage = os.wait4(process.pid, 0)
         elapsed = time.perf_counter() - start
         if os.waitstatus_to_exitcode(status) != 0:
