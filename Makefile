@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SPEC   ?= specs/seed_conv_pool.yaml
 
-.PHONY: run install dev test snapshots bench clean
+.PHONY: run install dev test fuzz snapshots bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ run: install
 
 test: dev
 	$(BIN)/python -m pytest
+
+# Property-based fuzzing (tests/test_fuzz.py): 12,500 random specs instead of the 200 fixed ones of `make test`.
+fuzz: dev
+	LAYERCALC_FUZZ=fuzz $(BIN)/python -m pytest tests/test_fuzz.py --hypothesis-show-statistics
 
 # Regenerate the rendered-output snapshots after an intended change.
 snapshots: dev

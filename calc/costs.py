@@ -151,7 +151,7 @@ def _at_least(a: Dim, b: Dim) -> Optional[bool]:
     """a >= b, or None when unknown or decided by the symbols' values."""
     if a is None or b is None:
         return None
-    if isinstance(a, int) and isinstance(b, int):
+    if not any(hasattr(value, "terms") for value in (a, b)):  # ints and Fractions (jumps after upsampling)
         return a >= b
     from .symbolic import surely_at_least
 

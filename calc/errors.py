@@ -57,11 +57,12 @@ class LayercalcError(Exception):
 
     def __str__(self) -> str:
         prefix = f"{self.location}: " if self.location else ""
+        # A type as written may be anything (' Dense', 'a b'): quoted then, so the message still reads.
+        kind = self.layer_type if not self.layer_type or self.layer_type.isidentifier() else f"'{self.layer_type}'"
         if self.layer:
-            kind = f" ({self.layer_type})" if self.layer_type else ""
-            prefix += f"layer '{self.layer}'{kind}: "
-        elif self.layer_type:
-            prefix += f"{self.layer_type} layer: "
+            prefix += f"layer '{self.layer}'{f' ({kind})' if kind else ''}: "
+        elif kind:
+            prefix += f"{kind} layer: "
         return prefix + self.message
 
 

@@ -110,6 +110,7 @@ class Spec:
 def _make_loader(source: str):
     class Loader(_BaseLoader):  # type: ignore[misc, valid-type]
         _tags: Dict[Any, str] = {}
+        depth = 0  # of the list or mapping being built
 
         def resolve(self, kind, value, implicit):
             # Specs repeat the same scalars (type names, sizes) thousands of times: resolve each once.
@@ -124,11 +125,17 @@ def _make_loader(source: str):
     def where(node) -> Location:
         return Location(source, node.start_mark.line + 1, node.start_mark.column + 1)
 
+    def nested(loader, node) -> None:
+        loader.depth += 1
+        if loader.depth > MAX_YAML_DEPTH:  # deeper, building (and any walk over the data) would exhaust the stack
+            raise SpecError(f"lists and mappings nest more than {MAX_YAML_DEPTH} deep", location=where(node))
+
     def construct_map(loader, node):
         data = YamlMap()
         data.location = where(node)
         data.key_locations, data.value_locations = {}, {}
         yield data
+        nested(loader, node)
         loader.flatten_mapping(node)
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
@@ -142,18 +149,25 @@ def _make_loader(source: str):
             data[key] = loader.construct_object(value_node, deep=True)
             data.key_locations[key] = where(key_node)
             data.value_locations[key] = where(value_node)
+        loader.depth -= 1
 
     def construct_list(loader, node):
         data = YamlList()
         data.location = where(node)
         data.item_locations = [where(child) for child in node.value]
         yield data
+        nested(loader, node)
         data.extend(loader.construct_object(child, deep=True) for child in node.value)
+        loader.depth -= 1
 
     def construct_int(loader, node):
-        digits = len(node.value.lstrip("+-").replace("_", ""))
+        value = node.value
+        if value.isascii() and value.isdigit() and len(value) <= MAX_INTEGER_DIGITS:
+            return int(value)  # the common case, fast
+        digits = len(value.lstrip("+-").replace("_", ""))
         if digits > MAX_INTEGER_DIGITS:
-            raise SpecError(f"integer too large: {digits:,} digits (at most {MAX_INTEGER_DIGITS})", location=where(node))
+            raise SpecError(f"integer too large: {digits:,} digits (at most {MAX_INTEGER_DIGITS})",
+                            location=where(node))
         return loader.construct_yaml_int(node)
 
     def checked(construct, expected: str):  # an explicit tag on a scalar that does not fit it: !!float abc
@@ -187,9 +201,12 @@ def _children(node) -> list:
     return node.value if isinstance(node, yaml.SequenceNode) else []
 
 
-def _check_nodes(root, source: str) -> None:
-    """Refuse, before building anything, YAML that nests too deeply or whose aliases expand too far
-    ('billion laughs': each alias is shared when built, but any walk over the data would follow it)."""
+_ALIAS = re.compile(r"(?:^|[\s\[\]{},])\*[^\s\[\]{},]")  # *name, where YAML reads an alias
+
+
+def _check_aliases(root, source: str) -> None:
+    """Refuse, before building anything, YAML whose aliases expand too far ('billion laughs': each alias is
+    shared when built, but any walk over the data would follow it) or nest too deeply once expanded."""
     measured: Dict[int, Tuple[int, int]] = {}  # id(node) -> (nodes with aliases expanded, height)
     stack = [(root, False)]
     while stack:
@@ -224,7 +241,8 @@ def parse_yaml(text: str, source: str) -> Any:
         node = loader.get_single_node()
         if node is None:
             return None
-        _check_nodes(node, source)
+        if _ALIAS.search(text):
+            _check_aliases(node, source)
         return loader.construct_document(node)
     except SpecError:
         raise

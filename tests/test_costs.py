@@ -408,3 +408,11 @@ layers:
     report = costed(spec)
     assert field(report, "conv2d").size == (3, 3)  # counted from the reshaped image
     assert field(report, "conv2d_1") is None  # after a field, Flatten and Reshape mix every position
+
+
+def test_merge_after_upsampling_compares_fractional_jumps(cli, write_spec):
+    """Found by `make fuzz`: an Add after UpSampling3D compared Fraction jumps as symbolic expressions."""
+    path = write_spec("input: [1, 1, 1, 1]\nlayers:\n  - {type: UpSampling3D}\n"
+                      "  - {type: AveragePooling3D, pool_size: [1, 1, 2], name: p}\n  - {type: Add, inputs: [input, p]}\n")
+    result = cli(["summary", path, "-f", "json"])
+    assert result.exit_code == 0, result.stderr

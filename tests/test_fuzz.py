@@ -7,8 +7,8 @@ command line); every exit 0 is internally consistent (layer rows sum to the
 totals, params = trainable + non-trainable, every known dimension positive).
 
 The default run is small and derandomized (the same examples every time);
-`make fuzz` runs the same properties on more than 10,000 random inputs
-(LAYERCALC_FUZZ=fuzz).
+`make fuzz` runs the same properties on 12,500 random inputs
+(LAYERCALC_FUZZ=fuzz: hypothesis profile layercalc-fuzz).
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ from calc import LayercalcError, analyze, parse_spec, rules
 
 _QUIET = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large,
           HealthCheck.filter_too_much]
-settings.register_profile("default", max_examples=40, deadline=None, derandomize=True, database=None,
+settings.register_profile("layercalc-quick", max_examples=40, deadline=None, derandomize=True, database=None,
                           suppress_health_check=_QUIET)
-settings.register_profile("fuzz", max_examples=2000, deadline=None, database=None, print_blob=True,
-                          suppress_health_check=_QUIET)
-PROFILE = settings.get_profile(os.environ.get("LAYERCALC_FUZZ", "default"))
+settings.register_profile("layercalc-fuzz", max_examples=2500, deadline=None, database=None, print_blob=True,
+                          suppress_health_check=_QUIET)  # 5 properties: 12,500 inputs
+PROFILE = settings.get_profile(f"layercalc-{os.environ.get('LAYERCALC_FUZZ', 'quick')}")
 
 REGISTRY = rules.load_all()
 TYPES = sorted(REGISTRY)
@@ -363,7 +363,8 @@ GOOD_BLOCK_LAYERS = [
     {"type": "Dense", "units": 2, "repeat": "$n"}, {"type": "Dense", "units": "$n", "name": "x"},
 ]
 BAD_BLOCK_LAYERS = [
-    {"type": "Dense", "units": "${n // 0}"}, {"type": "Dense", "units": "$m"}, {"type": "Add", "inputs": ["input", "x"]},
+    {"type": "Dense", "units": "${n // 0}"}, {"type": "Dense", "units": "$m"},
+    {"type": "Add", "inputs": ["input", "x"]},
     {"type": "Dense", "units": 2, "repeat": "${n*n*n*n*n}"}, {"type": "Dense", "units": 2, "inputs": ["nope"]},
     {"type": "Dense", "units": "${n ** 2}"}, {"type": "Dense", "units": "$n$n"}, {"type": "Dense", "units": "${"},
     {"type": "Dense", "units": "${__import__('os')}"}, {"type": "Dense", "units": "${n.real}"}, {"units": 2},
@@ -400,14 +401,6 @@ def block_models(draw) -> dict:
         if draw(st.integers(0, 3)) == 0:
             use["repeat"] = draw(sometimes_bad([2, 3], [10**9, "$n"]))
     return {"input": draw(st.lists(st.integers(1, 6), min_size=1, max_size=3)), "blocks": blocks, "layers": uses}
-
-
-def nested_blocks(depth: int) -> str:
-    """b0 uses b1 uses ... b{depth-1}: the nesting limit's test."""
-    blocks = {f"b{index}": {"layers": [{"type": f"b{index + 1}" if index + 1 < depth else "Dense", "units": 2}
-                                       if index + 1 == depth else {"type": f"b{index + 1}"}]}
-              for index in range(depth)}
-    return json.dumps({"input": [4], "blocks": blocks, "layers": [{"type": "b0"}]})
 
 
 @PROFILE
