@@ -4,6 +4,7 @@ input, 3 internal error, 130 interrupted)."""
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -466,6 +467,9 @@ def _interrupted(signum, frame) -> None:  # pragma: no cover - exercised by hand
 
 
 def main() -> None:
+    # A short-lived process that builds one large, acyclic object graph: the cyclic garbage collector
+    # only rescans it (a third of the time on a 100,000-layer spec, measured by make bench).
+    gc.disable()
     signal.signal(signal.SIGINT, _interrupted)
     try:
         app()
