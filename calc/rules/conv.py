@@ -22,13 +22,9 @@ DATA_FORMATS = choices("channels_last", "channels_first", ignore_case=True)
 PADDINGS = choices("valid", "same", ignore_case=True)
 
 
-@dataclass(frozen=True, kw_only=True)
-class Window(Layer):
-    """Base of the convolutions: a kernel window sliding over `rank` spatial axes.
-
-    Subclasses declare the Keras arguments kernel_size, strides, padding,
-    data_format and dilation_rate (in Keras' order); this normalizes them once.
-    """
+class WindowArguments:
+    """kernel_size, strides and dilation_rate, normalized once to tuples of `rank` ints
+    (shared by the convolutions and ConvLSTM)."""
 
     rank: ClassVar[int]
 
@@ -43,6 +39,15 @@ class Window(Layer):
     @cached_property
     def dilation(self) -> Tuple[int, ...]:
         return standardize_tuple(self.dilation_rate, self.rank, "dilation_rate")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Window(WindowArguments, Layer):
+    """Base of the convolutions: a kernel window sliding over `rank` spatial axes.
+
+    Subclasses declare the Keras arguments kernel_size, strides, padding,
+    data_format and dilation_rate (in Keras' order); WindowArguments normalizes them once.
+    """
 
     def validate(self) -> None:
         self.kernel, self.stride, self.dilation  # noqa: B018 - normalize now, so errors point at the arguments

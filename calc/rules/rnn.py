@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar, Iterator, List, Optional, Tuple
 
-from ..dims import Dim, Shape, conv_out, dim_sum, format_shape, prod, standardize_tuple
+from ..dims import Dim, Shape, conv_out, dim_sum, format_shape, prod
 from ..errors import LayercalcError, ShapeError, SpecError, closest, describe
 from . import (
     ACTIVATIONS, PASS_THROUGH, SPATIAL_NAMES, Layer, LayerConfig, NonNegativeInt, PositiveInt, Size, Tap, Weight,
     activation_ops, all_type_names, choices, elements, expect_rank, join_channels, lookup, register, split_channels,
 )
-from .conv import DATA_FORMATS
+from .conv import DATA_FORMATS, WindowArguments
 
 
 def _activation(default: str) -> Any:
@@ -248,7 +248,7 @@ class GRU(GatedRNN):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ConvLSTM(Recurrent):
+class ConvLSTM(WindowArguments, Recurrent):
     """LSTM whose input and recurrent transformations are convolutions.
 
     x is (batch, time, *spatial, C), or (batch, time, C, *spatial) with channels_first.
@@ -291,18 +291,6 @@ class ConvLSTM(Recurrent):
     return_state: bool = False
     go_backwards: bool = False
     stateful: bool = False
-
-    @cached_property
-    def kernel(self) -> Tuple[int, ...]:
-        return standardize_tuple(self.kernel_size, self.rank, "kernel_size")
-
-    @cached_property
-    def stride(self) -> Tuple[int, ...]:
-        return standardize_tuple(self.strides, self.rank, "strides")
-
-    @cached_property
-    def dilation(self) -> Tuple[int, ...]:
-        return standardize_tuple(self.dilation_rate, self.rank, "dilation_rate")
 
     @property
     def layout(self) -> str:
