@@ -13,6 +13,15 @@ from .errors import LayercalcError, Location, SpecError, closest
 from .spec import InputSpec, LayerSpec, Spec
 
 
+def _written(ref, names: List[str]) -> str:
+    """A reference as a user would write it: positions (from blocks and repeat) become names."""
+    if isinstance(ref, int):
+        return names[ref]
+    if isinstance(ref, tuple):
+        return f"{names[ref[0]]}:{ref[1]}"
+    return ref
+
+
 def parse_reference(reference: str) -> Tuple[str, int]:
     """'lstm' -> ('lstm', 0); 'lstm:2' -> ('lstm', 2): a layer's output by position.
 
@@ -69,7 +78,7 @@ def build_graph(spec: Spec) -> Graph:
     ordered = _topological_order(nodes)
     outputs = _outputs(spec, nodes, input_names)
     _check_all_used(spec, ordered, outputs)
-    blocks = {name: (block.type, names[block.output] if isinstance(block.output, int) else block.output)
+    blocks = {name: (block.type, _written(block.output, names))
               for name, block in spec.blocks.items()}
     return Graph(spec.name, spec.batch, spec.inputs, tuple(ordered), outputs, spec.source, spec.outputs_location,
                  blocks)
@@ -124,7 +133,7 @@ def _resolve(spec: Spec, layer: LayerSpec, name: str, names: List[str], known: s
         raise error.add_context(location=layer.arg_location(error.argument), **context)
 
     if layer.inputs is not None:
-        inputs = tuple(names[ref] if isinstance(ref, int) else ref for ref in layer.inputs)
+        inputs = tuple(_written(ref, names) for ref in layer.inputs)
         for reference in inputs:
             source = parse_reference(reference)[0]
             if source not in known:
@@ -206,7 +215,7 @@ def _outputs(spec: Spec, nodes: List[Node], input_names) -> Tuple[str, ...]:
     if spec.outputs is None:
         return (nodes[-1].name,)
     known = {node.name for node in nodes}
-    outputs = tuple(nodes[ref].name if isinstance(ref, int) else ref for ref in spec.outputs)
+    outputs = tuple(_written(ref, [node.name for node in nodes]) for ref in spec.outputs)
     for reference in outputs:
         name = parse_reference(reference)[0]
         if name not in known:

@@ -57,9 +57,16 @@ class InputSpec:
     location: Location
 
 
-# A reference to a layer's output: a name as written ('conv', 'lstm:1'), or the
-# position of a layer in Spec.layers (what blocks and repeat expand to).
-Ref = Union[str, int]
+# A reference to a layer's output: a name as written ('conv', 'lstm:1'), the position of a
+# layer in Spec.layers (what blocks and repeat expand to), or (position, output index).
+Ref = Union[str, int, Tuple[int, int]]
+
+
+def with_output(ref: Ref, index: int) -> Ref:
+    """The index-th output of the layer `ref` names: 'lstm' -> 'lstm:1', 7 -> (7, 1)."""
+    if index == 0:
+        return ref
+    return f"{ref}:{index}" if isinstance(ref, str) else (ref, index)
 
 
 @dataclass(frozen=True)
@@ -653,6 +660,10 @@ class _Expansion:
                      if layer.inputs else layer for layer in self.layers)
 
     def resolve_alias(self, ref: Ref) -> Ref:
+        """A block instance's name (or 'name:n') -> the reference of its output (or that output's n-th)."""
+        base, colon, index = ref.rpartition(":") if isinstance(ref, str) else ("", "", "")
+        if colon and index.isdigit() and base in self.aliases:
+            return with_output(self.resolve_alias(base), int(index))
         seen = set()
         while isinstance(ref, str) and ref in self.aliases and ref not in seen:
             seen.add(ref)
@@ -760,8 +771,7 @@ class _Expansion:
                 raise SpecError(f"unknown input '{base}'{closest(base, scope.names)}; inside a block, inputs name "
                                 "the block's layers or its inputs", location=where)
             target = scope.names[base]
-            resolved.append(target if base == reference else (f"{target}:{index}" if isinstance(target, str)
-                                                              else reference))
+            resolved.append(target if base == reference else with_output(target, int(index)))
         return tuple(resolved)
 
     def _name(self, scope: _Scope, local: str, ref: Ref) -> None:

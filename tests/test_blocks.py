@@ -152,3 +152,28 @@ def test_huge_repeat_is_refused_before_any_expansion():
         report_of(text)
     assert str(error.value) == ("model.yaml:5:9: the spec expands to 1,000,000,000,000,000 layers, more than "
                                 "the limit of 1,000,000 (raise it with --max-layers)")
+
+
+def test_references_to_an_output_of_a_block_input_and_of_a_block_instance():
+    """`x:1` inside a block (x bound to an unnamed LSTM) and `e:1` for a block instance `e`."""
+    report = report_of("""
+input: [5, 3]
+blocks:
+  tail:
+    inputs: [x]
+    layers:
+      - {type: Dense, name: d, units: 2, inputs: ['x:1']}
+  enc:
+    layers:
+      - {type: LSTM, units: 4, return_state: true}
+layers:
+  - {type: LSTM, units: 4, return_state: true}
+  - {type: tail, name: t}
+  - {type: enc, name: e, inputs: [input]}
+  - {type: Dense, name: h, units: 3, inputs: ['e:2']}
+  - {type: Concatenate, inputs: [t, h]}
+""")
+    rows = {row.name: row for row in report.layers}
+    assert rows["t/d"].inputs == ("lstm:1",) and rows["h"].inputs == ("e/lstm:2",)
+    # LSTM return_state: [output, h, c], each (None, 4) (Keras-verified rnn rule); Dense 4 -> 2 and 4 -> 3.
+    assert rows["t/d"].output_shape == (None, 2) and rows["h"].output_shape == (None, 3)
