@@ -166,11 +166,7 @@ def pool_out(size: Dim, pool: int, stride: int, padding: str) -> Dim:
     >>> pool_out(5, 2, 2, "same")
     3
     """
-    if size is None:
-        return None
-    if padding == "valid":
-        return (size - pool) // stride + 1
-    return ceildiv(size, stride)
+    return conv_out(size, pool, stride, 1, padding)  # a window of dilation 1
 
 
 def standardize_tuple(value: int | Sequence[int], rank: int, name: str) -> Tuple[int, ...]:

@@ -78,7 +78,11 @@ def activation_ops(name: Optional[str]) -> int:
     """
     if name in (None, "linear"):
         return 0
-    return 5 if name in ("softmax", "log_softmax") else 1
+    return SOFTMAX_OPS if name in SOFTMAXES else 1
+
+
+SOFTMAXES = ("softmax", "log_softmax")  # activations that read the whole last axis
+SOFTMAX_OPS = 5  # tf.profiler's Softmax per element: shift, exponentiate, sum, normalize, (log)
 
 
 def ratio(numerator: int, denominator: int) -> Any:

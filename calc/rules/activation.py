@@ -7,7 +7,7 @@ from typing import Any, List, Optional, Tuple
 
 from ..dims import Dim, Shape, format_shape, prod
 from ..errors import ShapeError, SpecError
-from . import PASS_THROUGH, WHOLE, Axis, Layer, Tap, Weight, elements, register
+from . import PASS_THROUGH, SOFTMAX_OPS, WHOLE, Axis, Layer, Tap, Weight, elements, register
 from .norm import normalized_axis
 
 
@@ -95,7 +95,7 @@ class Softmax(Elementwise):
         return x
 
     def elementwise(self, x: Shape, y: Shape) -> Dim:
-        return prod([5, elements(y)])  # tf.profiler's Softmax: shift, exponentiate, normalize
+        return prod([SOFTMAX_OPS, elements(y)])
 
     def window(self, x: Shape) -> Tuple[Optional[Tap], ...]:
         read = {normalized_axis(x, axis) for axis in axes(self.axis)}

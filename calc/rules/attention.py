@@ -9,7 +9,7 @@ from typing import Any, Dict, List, Tuple
 
 from ..dims import Dim, Shape, dim_sum, format_dim, format_shape, prod
 from ..errors import ShapeError, SpecError
-from . import Axis, Layer, PositiveInt, Size, Weight, choices, register, renamed
+from . import SOFTMAX_OPS, Axis, Layer, PositiveInt, Size, Weight, choices, register, renamed
 from .core import EinsumDense, known_last_axis
 
 IGNORED = {"ignored": True}  # checked, but changes no shape or count
@@ -182,7 +182,7 @@ class MultiHeadAttention(Layer):
         query, _, key = split_inputs(x)
         rows, key_length = prod(query[1:-1]), prod(key[axis] for axis in axes)
         gate = prod([2, rows, self.num_heads, self.heads_value_dim]) if self.use_gate else 0
-        return dim_sum([prod([rows, self.num_heads, self.key_dim]), prod([5, rows, key_length, self.num_heads]), gate])
+        return dim_sum([prod([rows, self.num_heads, self.key_dim]), prod([SOFTMAX_OPS, rows, key_length, self.num_heads]), gate])
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -232,7 +232,7 @@ class ScoreAttention(Layer):
         """The softmax (5 per score) and what each layer adds to the scores' products."""
         query, _, key = split_inputs(x)
         scores = prod([*query[1:-1], key[-2]])
-        return dim_sum([prod([5, scores]), self.score_ops(scores, self.score_dim(x))])
+        return dim_sum([prod([SOFTMAX_OPS, scores]), self.score_ops(scores, self.score_dim(x))])
 
     def score_ops(self, scores: Dim, dim: Dim) -> Dim:
         """Elementwise operations of the scores beyond their multiply-accumulates."""

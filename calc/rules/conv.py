@@ -40,6 +40,27 @@ class WindowArguments:
     def dilation(self) -> Tuple[int, ...]:
         return standardize_tuple(self.dilation_rate, self.rank, "dilation_rate")
 
+    def refuse_strides_with_dilation(self) -> None:
+        if max(self.stride) > 1 and max(self.dilation) > 1:
+            raise SpecError(
+                f"strides {self.stride} > 1 cannot be combined with dilation_rate {self.dilation} > 1 "
+                "(Keras refuses it)",
+                argument="dilation_rate",
+            )
+
+    def lengths(self, spatial, first_axis: int) -> List[Dim]:
+        """Output length of each spatial axis (numbered from first_axis in messages); refuses a
+        (dilated) kernel larger than a valid-padded input."""
+        out_spatial = []
+        for index, (size, kernel, stride, dilation) in enumerate(zip(spatial, self.kernel, self.stride, self.dilation)):
+            out = conv_out(size, kernel, stride, dilation, self.padding)
+            if out is not None and out < 1:
+                span = f"kernel {kernel}" + (f" (dilated to {dilation * (kernel - 1) + 1})" if dilation > 1 else "")
+                raise ShapeError(f"{span} is larger than input {size} on axis {first_axis + index}",
+                                 argument="kernel_size")
+            out_spatial.append(out)
+        return out_spatial
+
 
 @dataclass(frozen=True, kw_only=True)
 class Window(WindowArguments, Layer):
@@ -51,14 +72,6 @@ class Window(WindowArguments, Layer):
 
     def validate(self) -> None:
         self.kernel, self.stride, self.dilation  # noqa: B018 - normalize now, so errors point at the arguments
-
-    def refuse_strides_with_dilation(self) -> None:
-        if max(self.stride) > 1 and max(self.dilation) > 1:
-            raise SpecError(
-                f"strides {self.stride} > 1 cannot be combined with dilation_rate {self.dilation} > 1 "
-                "(Keras refuses it)",
-                argument="dilation_rate",
-            )
 
     def in_channels(self, x: Shape) -> int:
         _, _, channels = split_channels(x, self.data_format, self.rank)
@@ -79,17 +92,7 @@ class Window(WindowArguments, Layer):
     def window_out(self, x: Shape) -> List[Dim]:
         """Output length of each spatial axis; refuses a (dilated) kernel larger than a valid-padded input."""
         _, spatial, _ = split_channels(x, self.data_format, self.rank)
-        out_spatial = []
-        for index, (size, kernel, stride, dilation) in enumerate(zip(spatial, self.kernel, self.stride, self.dilation)):
-            out = conv_out(size, kernel, stride, dilation, self.padding)
-            if out is not None and out < 1:
-                span = f"kernel {kernel}" + (f" (dilated to {dilation * (kernel - 1) + 1})" if dilation > 1 else "")
-                raise ShapeError(
-                    f"{span} is larger than input {size} on axis {spatial_axis(index, self.data_format)}",
-                    argument="kernel_size",
-                )
-            out_spatial.append(out)
-        return out_spatial
+        return self.lengths(spatial, spatial_axis(0, self.data_format))
 
 
 @dataclass(frozen=True, kw_only=True)

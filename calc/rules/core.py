@@ -10,8 +10,8 @@ from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Tuple
 from ..dims import Dim, Shape, dim_sum, format_shape, prod
 from ..errors import ShapeError, SpecError
 from . import (
-    PASS_THROUGH, WHOLE, Layer, NonNegativeInt, PartialShape, PositiveInt, Tap, Weight, activation_field,
-    activation_ops, register, renamed,
+    PASS_THROUGH, SOFTMAXES, WHOLE, Layer, NonNegativeInt, PartialShape, PositiveInt, Tap, Weight,
+    activation_field, register, renamed,
 )
 
 
@@ -284,7 +284,7 @@ class Activation(Layer):
         return x
 
     def window(self, x: Shape) -> Tuple[Optional[Tap], ...]:
-        if activation_ops(self.activation) == 5:  # softmax and log_softmax read the whole last axis
+        if self.activation in SOFTMAXES:  # they read the whole last axis
             return (None,) * (len(x) - 1) + (WHOLE,)
         return PASS_THROUGH
 

@@ -101,7 +101,8 @@ class Recurrent(Layer):
         """timesteps · positions · the bias of every gate (GRU's reset_after: an input and a recurrent bias)."""
         if not self.use_bias:
             return 0
-        return prod([x[1], prod(self.weights(x)[-1].shape), self.positions(x)])
+        bias = next(weight for weight in self.weights(x) if weight.name == "bias")
+        return prod([x[1], prod(bias.shape), self.positions(x)])
 
     def elementwise(self, x: Shape, y: Any) -> Dim:
         """timesteps · the gates' arithmetic on each element of the state (see each cell)."""
@@ -297,12 +298,7 @@ class ConvLSTM(WindowArguments, Recurrent):
         return self.data_format or "channels_last"
 
     def validate(self) -> None:
-        if max(self.stride) > 1 and max(self.dilation) > 1:
-            raise SpecError(
-                f"strides {self.stride} > 1 cannot be combined with dilation_rate {self.dilation} > 1 "
-                "(Keras refuses it)",
-                argument="dilation_rate",
-            )
+        self.refuse_strides_with_dilation()
 
     def step(self, x: Shape) -> Tuple[Dim, Tuple[int, ...], int]:
         """(batch, spatial dims, channels) of one time step, all known as Keras requires."""
@@ -316,17 +312,8 @@ class ConvLSTM(WindowArguments, Recurrent):
 
     def state_shape(self, x: Shape) -> Shape:
         batch, spatial, _ = self.step(x)
-        out_spatial = []
-        first_axis = 3 if self.layout == "channels_first" else 2
-        for index, (size, kernel, stride, dilation) in enumerate(
-                zip(spatial, self.kernel, self.stride, self.dilation)):
-            out = conv_out(size, kernel, stride, dilation, self.padding)
-            if out < 1:
-                span = f"kernel {kernel}" + (f" (dilated to {dilation * (kernel - 1) + 1})" if dilation > 1 else "")
-                raise ShapeError(f"{span} is larger than input {size} on axis {first_axis + index}",
-                                 argument="kernel_size")
-            out_spatial.append(out)
-        return join_channels(batch, out_spatial, self.filters, self.layout)
+        first_axis = 3 if self.layout == "channels_first" else 2  # after batch and time
+        return join_channels(batch, self.lengths(spatial, first_axis), self.filters, self.layout)
 
     def weights(self, x: Shape) -> List[Weight]:
         _, _, channels = self.step(x)
