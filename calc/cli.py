@@ -230,7 +230,11 @@ def summary(
         memory = memory or dtype is not None
         costs = {"dtype": dtype and dtype.value, "optimizer": optimizer.value, "count_bias": count_bias,
                  "count_elementwise": count_elementwise}
-        needed = output_format is Format.json or flops or memory or per_batch or columns is not None
+        from .render import COST_NAMES
+
+        asked = [name.strip() for name in (columns or "").lstrip("+").split(",")]
+        needed = output_format is Format.json or flops or memory or per_batch or any(
+            name in COST_NAMES for name in asked)
         _, report = load_report(spec, bindings, max_layers, costs if needed else None, per_batch)
         if depth is not None:
             report = report.collapsed(depth)
@@ -291,13 +295,8 @@ def check(
              "max_non_trainable_params": max_non_trainable_params, "max_macs": max_macs,
              "max_layer_params": max_layer_params}
     with reported_errors(debug):
-        from .errors import UsageError
-
-        try:
-            overrides = {name: parse_count(value, "--" + name.replace("_", "-")) for name, value in flags.items()
-                         if value is not None}
-        except Exception as error:
-            raise UsageError(getattr(error, "message", str(error))) from None
+        overrides = {name: parse_count(value, "--" + name.replace("_", "-")) for name, value in flags.items()
+                     if value is not None}
     results, worst = [], 0
     for spec in specs:
         try:
@@ -350,7 +349,8 @@ def diff(
         from .diff import diff_reports
 
         result = diff_reports(load_report(before, bindings, max_layers, per_batch=per_batch)[1],
-                              load_report(after, bindings, max_layers, per_batch=per_batch)[1], before, after)
+                              load_report(after, bindings, max_layers, per_batch=per_batch)[1], before, after,
+                              per_batch)
         if output_format is Format.json:
             import json
 

@@ -39,6 +39,7 @@ class Diff:
     changes: List[LayerChange]
     before_totals: Counts
     after_totals: Counts
+    per_batch: bool = False  # MACs of each spec's whole batch (--per-batch), not of one example
 
     def total_delta(self, column: str) -> Any:
         old, new = getattr(self.before_totals, column), getattr(self.after_totals, column)
@@ -63,16 +64,19 @@ def _status(before: LayerRow, after: LayerRow) -> str:
     return "same" if same else "changed"
 
 
-def diff_reports(before: Report, after: Report, before_name: str, after_name: str) -> Diff:
+def diff_reports(before: Report, after: Report, before_name: str, after_name: str, per_batch: bool = False) -> Diff:
     old = {row.name: row for row in before.layers}
     new = {row.name: row for row in after.layers}
-    order = [row.name for row in after.layers]
-    # Removed layers go right after the nearest earlier layer of `before` that is still listed.
-    for index, row in enumerate(before.layers):
+    # Removed layers go right after the nearest earlier layer of `before` that is still there (one pass).
+    removed_after: dict = {}
+    anchor = None
+    for row in before.layers:
         if row.name in new:
-            continue
-        anchor = next((earlier.name for earlier in reversed(before.layers[:index]) if earlier.name in order), None)
-        order.insert(order.index(anchor) + 1 if anchor else 0, row.name)
+            anchor = row.name
+        else:
+            removed_after.setdefault(anchor, []).append(row.name)
+    order = removed_after.get(None, []) + [name for row in after.layers
+                                           for name in (row.name, *removed_after.get(row.name, ()))]
     changes = []
     for name in order:
         if name not in old:
@@ -81,4 +85,4 @@ def diff_reports(before: Report, after: Report, before_name: str, after_name: st
             changes.append(LayerChange(name, "removed", old[name], None))
         else:
             changes.append(LayerChange(name, _status(old[name], new[name]), old[name], new[name]))
-    return Diff(before_name, after_name, changes, before.totals, after.totals)
+    return Diff(before_name, after_name, changes, before.totals, after.totals, per_batch)

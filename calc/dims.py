@@ -16,12 +16,11 @@ MAX_DIM = 2**62  # the largest size of an axis; an integer past it is a mistake,
 # Conditions the symbolic arithmetic had to assume to keep layers valid, as
 # (left side, operator, bound) such as ('H', '>=', 5); collected by analyze() for
 # the report; empty for concrete specs.
-ASSUMPTIONS: list = []
+ASSUMPTIONS: dict = {}  # condition -> None: ordered, each once
 
 
 def assume(condition: tuple) -> None:
-    if condition not in ASSUMPTIONS:
-        ASSUMPTIONS.append(condition)
+    ASSUMPTIONS[condition] = None
 Shape = Tuple[Dim, ...]
 
 
@@ -33,6 +32,8 @@ def check_size(shape: Shape, what: str) -> None:
     calc.errors.ShapeError: the output has size 9,223,372,036,854,775,808 on axis 1, more than the limit of 2**62 (...)
     """
     for axis, dim in enumerate(shape):
+        if dim is None or (type(dim) is int and dim <= MAX_DIM):
+            continue
         largest = max(map(abs, dim.terms.values()), default=0) if hasattr(dim, "terms") else dim
         if largest is not None and largest > MAX_DIM:
             from .errors import ShapeError

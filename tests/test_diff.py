@@ -60,3 +60,11 @@ def test_diff_csv(cli, pair):
 
 def test_identical_specs(cli, pair):
     assert "No layer differs." in cli(["diff", pair[0], pair[0]]).stdout
+
+
+def test_diff_per_batch_says_so(cli, write_spec):
+    # Dense 10 -> 3 and 10 -> 5: 30 and 50 MACs per example (Dense rule), 120 and 200 for a batch of 4.
+    before = write_spec("batch: 4\ninput: [10]\nlayers: [{type: Dense, units: 3}]\n", "a.yaml")
+    after = write_spec("batch: 4\ninput: [10]\nlayers: [{type: Dense, units: 5}]\n", "b.yaml")
+    assert "MACs per batch: 120 → 200 (+80)" in cli(["diff", before, after, "--per-batch"]).stdout
+    assert "MACs per example: 30 → 50 (+20)" in cli(["diff", before, after]).stdout

@@ -31,7 +31,8 @@ def render_summary_csv(report: Report, columns=None, flops: bool = False, memory
                      *(_total(report, "memory" if column == "activation_bytes" else column) for column in extra)])
         return _write(["name", "type", "inputs", "output_shape", *counts, *extra], rows)
     rows = [[_cell(report, None, column, index) for column in columns] for index in range(len(report.inputs))]
-    rows += [[_cell(report, row, column) for column in columns] for row in report.layers]
+    outputs = {item.name: item for item in (*report.inputs, *report.layers)}  # for input_shape
+    rows += [[_cell(report, row, column, outputs=outputs) for column in columns] for row in report.layers]
     rows.append([_total(report, column) for column in columns])
     return _write([CSV_NAMES.get(column, column) for column in columns], rows)
 
@@ -44,7 +45,7 @@ def _input_costs(report: Report, index: int, extra) -> list:
     return [0 if column == "flops" else number(report.costs.input_bytes[index]) for column in extra]
 
 
-def _cell(report: Report, row, column: str, index: int = 0):
+def _cell(report: Report, row, column: str, index: int = 0, outputs=None):
     """One exact cell; row None for the input at `index`."""
     if row is None:
         item = report.inputs[index]
@@ -63,7 +64,6 @@ def _cell(report: Report, row, column: str, index: int = 0):
               "trainable": number(row.counts.trainable_params), "macs": number(row.counts.macs),
               "receptive_field": receptive_field(costs.receptive_field) if costs else ""}
     if column == "input_shape":
-        outputs = {item.name: item for item in (*report.inputs, *report.layers)}
         return " ".join(input_shape(outputs, reference) for reference in row.inputs)
     return values[column]
 

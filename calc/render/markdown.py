@@ -64,7 +64,8 @@ def render_diff_markdown(diff, show_all: bool = False) -> str:
     text += _table(["", "Layer", "Type", "Output shape before", "after", "Δ Params", "Δ MACs"], rows, right=(5, 6))
     text += "\n| | Before | After | Δ |\n|---|---:|---:|---:|\n"
     for label, column in (("Total params", "params"), ("Trainable params", "trainable_params"),
-                          ("Non-trainable params", "non_trainable_params"), ("MACs per example", "macs")):
+                          ("Non-trainable params", "non_trainable_params"),
+                          ("MACs per batch" if diff.per_batch else "MACs per example", "macs")):
         text += (f"| {label} | {count(getattr(diff.before_totals, column))} | "
                  f"{count(getattr(diff.after_totals, column))} | {signed(diff.total_delta(column))} |\n")
     return text

@@ -97,7 +97,8 @@ def build_diff(diff, show_all: bool = False) -> Group:
                       signed(change.delta("params")), signed(change.delta("macs")))
     footer = Text()
     for label, column in (("Total params", "params"), ("Trainable params", "trainable_params"),
-                          ("Non-trainable params", "non_trainable_params"), ("MACs per example", "macs")):
+                          ("Non-trainable params", "non_trainable_params"),
+                          ("MACs per batch" if diff.per_batch else "MACs per example", "macs")):
         old, new = getattr(diff.before_totals, column), getattr(diff.after_totals, column)
         footer.append(f" {label}: ", style="bold")
         footer.append(f"{count(old)} → {count(new)} ({signed(diff.total_delta(column))})\n")

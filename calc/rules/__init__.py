@@ -392,6 +392,9 @@ def load_all() -> Dict[str, type]:
 
 def lookup(type_name: str, ignore_case: bool = False) -> Optional[type]:
     """The rule class for a Keras layer name or alias, or None."""
+    known = REGISTRY.get(ALIASES.get(type_name, type_name))
+    if known is not None:
+        return known
     family = None if ignore_case else FAMILY_OF.get(type_name)
     if family is not None:
         importlib.import_module(f"{__name__}.{family}")
