@@ -64,12 +64,10 @@ def check_budgets(report: Report, limits: Dict[str, int], spec: str) -> CheckRes
         what, column = BUDGETS[name]
         layer = None
         if name == "max_layer_params":
-            rows = report.layers
-            largest = max(rows, key=lambda row: row.counts.params if isinstance(row.counts.params, int) else -1)
+            # The largest layer; or the first whose count is not a number, which cannot be checked.
+            unknown = next((row for row in report.layers if not isinstance(row.counts.params, int)), None)
+            largest = unknown or max(report.layers, key=lambda row: row.counts.params)
             actual, layer = largest.counts.params, largest.name
-            unknown = [row.name for row in rows if not isinstance(row.counts.params, int)]
-            if unknown:
-                actual = getattr(next(row for row in rows if row.name == unknown[0]).counts, column)
         else:
             actual = getattr(report.totals, column)
         if not isinstance(actual, int):

@@ -634,7 +634,6 @@ class _Scope:
     path: Tuple[str, ...]  # the enclosing block instances
     env: Dict[str, Tuple[Any, Optional[Location]]]  # block arguments: value and where it was given
     names: Optional[Dict[str, Ref]]  # local name -> reference; None at the top level (names are global)
-    stack: Tuple[str, ...] = ()  # block types being expanded
     trainable: bool = True
 
 
@@ -832,7 +831,7 @@ class _Expansion:
             raise SpecError(f"block '{block.name}' takes {len(block.inputs)} input(s) ({', '.join(block.inputs)}), "
                             f"found {len(inputs)}", location=entry.value_locations.get("inputs", location), **context)
         inner = _Scope(prefix=full_name + "/", path=scope.path + (full_name,), env=env,
-                       names=dict(zip(block.inputs, inputs)), stack=scope.stack + (block.name,), trainable=trainable)
+                       names=dict(zip(block.inputs, inputs)), trainable=trainable)
         last = self._expand(block.layers, inner, previous=inputs[0])
         output = last
         if block.output is not None:

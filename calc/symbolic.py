@@ -13,6 +13,7 @@ truth of an unknown remainder) raises a clear error instead of guessing.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Dict, Optional, Tuple, Union
@@ -305,35 +306,35 @@ def surely_at_least(a, b) -> "bool | None":
     >>> surely_at_least(4 * H, 3 * H), surely_at_least(3 * H, 4 * H), surely_at_least(H, 5)
     (True, False, None)
     """
-    difference = a - b
-    if isinstance(difference, int):
-        return difference >= 0
-    low, high = _bounds(difference)
-    if low is not None and low >= 0:
-        return True
-    if high is not None and high < 0:
-        return False
-    return None
+    return _decide(a - b, ">=")
 
 
 _NEGATION = {"<": ">=", "<=": ">", ">": "<=", ">=": "<"}
 
 
-def _compare(difference, operator: str) -> bool:
-    """difference OP 0: decided when the bounds allow; otherwise assume False and record the opposite."""
+_OPERATORS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+
+
+def _decide(difference, relation: str) -> "bool | None":
+    """difference RELATION 0 when the bounds settle it (symbols at least 1, floors at least 0), else None."""
     if isinstance(difference, int):
-        return {"<": difference < 0, "<=": difference <= 0, ">": difference > 0, ">=": difference >= 0}[operator]
+        return _OPERATORS[relation](difference, 0)
     low, high = _bounds(difference)
-    decided = {
+    surely_true, surely_false = {
         "<": (high is not None and high < 0, low is not None and low >= 0),
         "<=": (high is not None and high <= 0, low is not None and low > 0),
         ">": (low is not None and low > 0, high is not None and high <= 0),
         ">=": (low is not None and low >= 0, high is not None and high < 0),
-    }
-    surely_true, surely_false = decided[operator]
-    if surely_true or surely_false:
-        return surely_true
-    dims.assume(condition(difference, _NEGATION[operator]))
+    }[relation]
+    return True if surely_true else False if surely_false else None
+
+
+def _compare(difference, relation: str) -> bool:
+    """difference RELATION 0: decided when the bounds allow; otherwise assume False and record the opposite."""
+    decided = _decide(difference, relation)
+    if decided is not None:
+        return decided
+    dims.assume(condition(difference, _NEGATION[relation]))
     return False
 
 
@@ -379,7 +380,3 @@ def summarize(conditions) -> Tuple[str, ...]:
         else:
             strongest[key] = max(strongest[key], bound) if operator == ">=" else min(strongest[key], bound)
     return tuple(f"{left} {operator} {bound}" for (left, operator), bound in strongest.items())
-
-
-def parse_symbol(name: str) -> Expr:
-    return Expr.symbol(name)

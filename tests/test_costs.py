@@ -53,6 +53,8 @@ def test_every_keras_rule_case_has_costs():
         row = costed(single_layer_spec(case)).layers[0]
         for value in (row.costs.flops, row.costs.bias_adds, row.costs.elementwise_ops):
             assert value is None or (isinstance(value, int) and value >= 0), case["id"]
+        macs = row.counts.macs  # the default convention: FLOPs = 2 × MACs, nothing else counted
+        assert row.costs.flops == (None if macs is None else 2 * macs), case["id"]
 
 
 # -- FLOPs under each convention: the seed Conv2D(16, 5×5) on 300×300×3 (README worked example) ----------

@@ -172,6 +172,7 @@ def test_readme_example_spec(cli):
     path = ROOT / "specs" / "symbolic" / "convnet_any_size.yaml"
     report = json.loads(cli(["summary", path, "-f", "json"]).stdout)
     assert report["layers"][1]["output_shape"] == [None, "H // 2 - 2", "W // 2 - 2", 16]
+    # (5·5·3 + 1)·16 + (3·3·16 + 1)·32 + (32 + 1)·10 = 1,216 + 4,640 + 330 (Conv2D and Dense rules, Keras-checked)
     assert report["totals"]["params"] == 6186 and report["valid_when"] == ["H >= 6", "W >= 6"]
     bound = json.loads(cli(["summary", path, "-f", "json", "--set", "H=64", "--set", "W=48"]).stdout)
     # Conv2D(16, 5) on 64x48x3: 60·44·16 · 25 · 3 = 3,168,000 MACs (the Conv2D rule, checked against Keras).
