@@ -137,18 +137,25 @@ def write_output(text: str, output: Optional[Path]) -> None:
         raise UsageError(f"cannot write {output}: {error.strerror or error}") from None
 
 
-def table_text(renderable) -> str:
-    """A rich renderable as plain text at its natural width (for --output)."""
+def emit(output_format: "Format", output: Optional[Path], *, json, markdown, csv, table) -> None:
+    """Render in the chosen format and print it or write it to --output. Each renderer is a
+    function of no arguments (so only the chosen one's modules are imported): text, or for
+    `table` a rich renderable."""
+    if output_format is not Format.table:
+        write_output({Format.json: json, Format.markdown: markdown, Format.csv: csv}[output_format](), output)
+        return
+    from .render.table import print_unwrapped
+
+    if output is None:
+        print_unwrapped(table(), _console())
+        return
     import io
 
     from rich.console import Console
-    from rich.measure import Measurement
 
-    console = Console(file=io.StringIO(), color_system=None, width=10_000)
-    width = Measurement.get(console, console.options, renderable).maximum
-    console = Console(file=io.StringIO(), color_system=None, width=max(width, 40))
-    console.print(renderable)
-    return "\n".join(line.rstrip() for line in console.file.getvalue().splitlines()) + "\n"
+    console = Console(file=io.StringIO(), color_system=None)  # not a terminal: laid out unwrapped
+    print_unwrapped(table(), console)
+    write_output("\n".join(line.rstrip() for line in console.file.getvalue().splitlines()) + "\n", output)
 
 
 def load_report(spec: str, bindings: List[str], max_layers: int, costs: Optional[dict] = None,
@@ -244,25 +251,13 @@ def summary(
             from .render import choose_columns
 
             shown["columns"] = choose_columns(columns, report, flops, memory)
-        if output_format is Format.json:
-            from .render.json import render_json
+        from . import render
 
-            write_output(render_json(report), output)
-        elif output_format is Format.markdown:
-            from .render.markdown import render_summary_markdown
-
-            write_output(render_summary_markdown(report, title, **shown), output)
-        elif output_format is Format.csv:
-            from .render.csv import render_summary_csv
-
-            write_output(render_summary_csv(report, **shown), output)
-        else:
-            from .render.table import build_table, print_table
-
-            if output is None:
-                print_table(report, title, _console(), **shown)
-            else:
-                write_output(table_text(build_table(report, title, **shown)), output)
+        emit(output_format, output,
+             json=lambda: render.load("json").render_json(report),
+             markdown=lambda: render.load("markdown").render_summary_markdown(report, title, **shown),
+             csv=lambda: render.load("csv").render_summary_csv(report, **shown),
+             table=lambda: render.load("table").build_table(report, title, **shown))
 
 
 LIMIT_HELP = "Overrides the spec's budget; K/M/G/T suffixes (2M = 2,000,000)."
@@ -307,27 +302,14 @@ def check(
             worst = max(worst, exit_code.exit_code)
     worst = max(worst, *(0 if result.ok else 1 for result in results)) if results else worst
     with reported_errors(debug):
-        if output_format is Format.json:
-            import json
+        from . import render
 
-            payload = {"ok": worst == 0, "exit_code": worst, "specs": [result.as_dict() for result in results]}
-            write_output(json.dumps(payload, indent=2) + "\n", output)
-        elif output_format is Format.markdown:
-            from .render.markdown import render_check_markdown
-
-            write_output(render_check_markdown(results), output)
-        elif output_format is Format.csv:
-            from .render.csv import render_check_csv
-
-            write_output(render_check_csv(results), output)
-        else:
-            from .render.table import build_check, print_unwrapped
-
-            renderable = build_check(results)
-            if output is None:
-                print_unwrapped(renderable, _console())
-            else:
-                write_output(table_text(renderable), output)
+        payload = {"ok": worst == 0, "exit_code": worst, "specs": [result.as_dict() for result in results]}
+        emit(output_format, output,
+             json=lambda: render.load("json").dumps(payload),
+             markdown=lambda: render.load("markdown").render_check_markdown(results),
+             csv=lambda: render.load("csv").render_check_csv(results),
+             table=lambda: render.load("table").build_check(results))
     raise typer.Exit(worst)
 
 
@@ -351,26 +333,13 @@ def diff(
         result = diff_reports(load_report(before, bindings, max_layers, per_batch=per_batch)[1],
                               load_report(after, bindings, max_layers, per_batch=per_batch)[1], before, after,
                               per_batch)
-        if output_format is Format.json:
-            import json
+        from . import render
 
-            write_output(json.dumps(result.as_dict(), indent=2) + "\n", output)
-        elif output_format is Format.markdown:
-            from .render.markdown import render_diff_markdown
-
-            write_output(render_diff_markdown(result, show_all), output)
-        elif output_format is Format.csv:
-            from .render.csv import render_diff_csv
-
-            write_output(render_diff_csv(result), output)
-        else:
-            from .render.table import build_diff, print_unwrapped
-
-            renderable = build_diff(result, show_all)
-            if output is None:
-                print_unwrapped(renderable, _console())
-            else:
-                write_output(table_text(renderable), output)
+        emit(output_format, output,
+             json=lambda: render.load("json").dumps(result.as_dict()),
+             markdown=lambda: render.load("markdown").render_diff_markdown(result, show_all),
+             csv=lambda: render.load("csv").render_diff_csv(result),
+             table=lambda: render.load("table").build_diff(result, show_all))
 
 
 @app.command()

@@ -7,6 +7,13 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 from ..dims import Dim, Shape, format_shape
 from ..errors import UsageError, closest
 
+def load(name: str):
+    """The renderer module `name` (json, markdown, csv, table), imported on first use."""
+    import importlib
+
+    return importlib.import_module(f"{__name__}.{name}")
+
+
 _UNITS = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K"))
 
 

@@ -19,3 +19,8 @@ def render_json(report: Report) -> str:
         else:
             parts.append(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}")
     return "{\n" + ",\n".join(parts) + "\n}\n"
+
+
+def dumps(data) -> str:
+    """Any other JSON document (check, diff): indented, ending with a newline."""
+    return json.dumps(data, indent=2) + "\n"

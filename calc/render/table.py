@@ -36,10 +36,6 @@ def build_table(report: Report, title: str, columns=None, flops: bool = False, m
     return Group(table, footer)
 
 
-def print_table(report: Report, title: str, console: Console, **shown) -> None:
-    print_unwrapped(build_table(report, title, **shown), console)
-
-
 def print_unwrapped(renderable, console: Console) -> None:
     if not console.is_terminal:
         # Piped output is never wrapped: widen the page to the table's natural width.
