@@ -1,21 +1,39 @@
 """layercalc: output shapes, parameters and MACs of neural networks described in YAML,
 exactly as Keras 3 reports them, without importing a deep-learning framework.
 
->>> from calc import parse_spec, analyze
->>> report = analyze(parse_spec("input: [10, 20]\\nbatch: 64\\nlayers: [{type: Dense, units: 30}]"))
+>>> import calc
+>>> report = calc.summarize(calc.parse_spec("input: [10, 20]\\nbatch: 64\\nlayers: [{type: Dense, units: 30}]"))
 >>> report.layers[0].output_shape, report.totals.params
 ((64, 10, 30), 630)
+
+`summarize`, `check` and `compare` do what `layercalc summary`, `check` and `diff` do (calc/pipeline.py).
+Names are imported on first use (PEP 562), so `import calc` costs nothing and `import calc.errors`
+loads no YAML parser.
 """
 
-from .analyze import analyze
-from .costs import add_costs, conventions
-from .errors import LayercalcError, Location, ShapeError, SpecError
-from .graph import Graph, build_graph
-from .report import Report
-from .spec import Spec, load_spec, parse_spec
+import importlib
 
-__all__ = [
-    "add_costs", "analyze", "build_graph", "conventions", "load_spec", "parse_spec",
-    "Graph", "Report", "Spec", "LayercalcError", "Location", "ShapeError", "SpecError",
-]
 __version__ = "0.1.0"
+
+# public name -> the module that defines it
+_EXPORTS = {
+    "summarize": "pipeline", "check": "pipeline", "compare": "pipeline",
+    "parse_spec": "spec", "load_spec": "spec", "Spec": "spec",
+    "build_graph": "graph", "Graph": "graph",
+    "analyze": "analysis", "collapse": "analysis",
+    "conventions": "costs",
+    "Report": "report",
+    "LayercalcError": "errors", "Location": "errors", "ShapeError": "errors", "SpecError": "errors",
+    "UsageError": "errors",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'calc' has no attribute '{name}'")
+    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+
+
+def __dir__():
+    return sorted([*globals(), *_EXPORTS])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
-from .errors import ShapeError
+from .errors import Param, ShapeError
 from .report import Report
 
 # Budget name -> (what it limits, the report's total it reads). max_layer_params limits each layer.
@@ -70,9 +70,10 @@ def check_budgets(report: Report, limits: Dict[str, int], spec: str) -> CheckRes
             actual, layer = largest.counts.params, largest.name
         else:
             actual = getattr(report.totals, column)
+        if actual is None:
+            raise ShapeError(f"cannot check {name}: the {what} are unknown (it depends on a dimension given as null)")
         if not isinstance(actual, int):
-            reason = "unknown (it depends on a dimension given as null)" if actual is None else \
-                f"the symbolic expression '{actual}' (bind its symbols with --set)"
-            raise ShapeError(f"cannot check {name}: the {what} are {reason}")
+            raise ShapeError((f"cannot check {name}: the {what} are the symbolic expression '{actual}' (bind its "
+                              "symbols with ", Param("bindings"), ")"))
         results.append(BudgetResult(name, limit, actual, layer))
     return CheckResult(spec, tuple(results))

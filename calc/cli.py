@@ -20,6 +20,9 @@ from .errors import LayercalcError
 EXIT_INVALID = 2
 EXIT_INTERNAL = 3
 
+# The library's parameters, as the flags that set them: library errors name the former, we show the latter.
+FLAGS = {"bindings": "--set", "per_batch": "--per-batch", "columns": "--columns", "max_layers": "--max-layers"}
+
 app = typer.Typer(
     name="layercalc",
     help="Output shapes, parameters and MACs of a neural network described in YAML, exactly as Keras 3 "
@@ -60,7 +63,8 @@ def reported_errors(debug: bool) -> Iterator[None]:
     except LayercalcError as error:
         if debug:
             raise
-        typer.echo(str(error) if error.location else f"layercalc: {error}", err=True)
+        message = error.described(FLAGS)
+        typer.echo(message if error.location else f"layercalc: {message}", err=True)
         raise typer.Exit(EXIT_INVALID)
     except (typer.Exit, typer.Abort, KeyboardInterrupt, BrokenPipeError):
         raise
@@ -158,31 +162,6 @@ def emit(output_format: "Format", output: Optional[Path], *, json, markdown, csv
     write_output("\n".join(line.rstrip() for line in console.file.getvalue().splitlines()) + "\n", output)
 
 
-def load_report(spec: str, bindings: List[str], max_layers: int, costs: Optional[dict] = None,
-                per_batch: bool = False):
-    """(Spec, Report) of a spec file.  costs: calc.costs.conventions() arguments (dtype None: the spec's
-    `dtype:`, else float32) to add FLOPs, memory and receptive fields; per_batch: MACs for the whole batch."""
-    from .analyze import analyze
-    from .spec import load_spec
-
-    parsed = load_spec(spec, max_layers=max_layers, bindings=parse_bindings(bindings))
-    source = "standard input" if spec == "-" else spec
-    if costs is None:
-        report = analyze(parsed)
-        if per_batch:
-            from .costs import per_batch as scaled
-
-            report = scaled(report, source)
-        return parsed, report
-    from .costs import add_costs, conventions
-    from .graph import build_graph
-
-    graph = build_graph(parsed)
-    convention = conventions(**{**costs, "dtype": costs.get("dtype") or parsed.dtype or "float32"},
-                             per_batch=per_batch)
-    return parsed, add_costs(analyze(graph), graph, convention, source)
-
-
 class Dtype(str, Enum):
     float32 = "float32"
     float16 = "float16"
@@ -233,31 +212,22 @@ def summary(
 ) -> None:
     """Print every layer's output shape, parameters and MACs, and the totals."""
     with reported_errors(debug):
+        from . import render
+        from .pipeline import summarize
+
         flops = flops or count_bias or count_elementwise
         memory = memory or dtype is not None
-        costs = {"dtype": dtype and dtype.value, "optimizer": optimizer.value, "count_bias": count_bias,
-                 "count_elementwise": count_elementwise}
-        from .render import COST_NAMES
-
-        asked = [name.strip() for name in (columns or "").lstrip("+").split(",")]
-        needed = output_format is Format.json or flops or memory or per_batch or any(
-            name in COST_NAMES for name in asked)
-        _, report = load_report(spec, bindings, max_layers, costs if needed else None, per_batch)
-        if depth is not None:
-            report = report.collapsed(depth)
+        report = summarize(spec, bindings=parse_bindings(bindings), max_layers=max_layers, per_batch=per_batch,
+                           depth=depth, columns=columns, flops=flops, memory=memory,
+                           costs=True if output_format is Format.json else None, dtype=dtype and dtype.value,
+                           optimizer=optimizer.value, count_bias=count_bias, count_elementwise=count_elementwise)
         title = report.name or ("stdin" if spec == "-" else Path(spec).stem)
-        shown = {"flops": flops, "memory": memory}
-        if columns is not None:
-            from .render import choose_columns
-
-            shown["columns"] = choose_columns(columns, report, flops, memory)
-        from . import render
-
         emit(output_format, output,
              json=lambda: render.load("json").render_json(report),
-             markdown=lambda: render.load("markdown").render_summary_markdown(report, title, **shown),
-             csv=lambda: render.load("csv").render_summary_csv(report, **shown),
-             table=lambda: render.load("table").build_table(report, title, **shown))
+             markdown=lambda: render.load("markdown").render_summary_markdown(report, title, flops=flops,
+                                                                              memory=memory),
+             csv=lambda: render.load("csv").render_summary_csv(report, flops=flops, memory=memory),
+             table=lambda: render.load("table").build_table(report, title, flops=flops, memory=memory))
 
 
 LIMIT_HELP = "Overrides the spec's budget; K/M/G/T suffixes (2M = 2,000,000)."
@@ -283,7 +253,7 @@ def check(
     debug: bool = DEBUG_OPTION,
 ) -> None:
     """Enforce parameter and MAC budgets: exit 0 when all hold, 1 when one is exceeded, 2 for invalid input."""
-    from .budget import check_budgets
+    from .pipeline import check as check_spec
     from .spec import parse_count
 
     flags = {"max_params": max_params, "max_trainable_params": max_trainable_params,
@@ -296,8 +266,8 @@ def check(
     for spec in specs:
         try:
             with reported_errors(debug):
-                parsed, report = load_report(spec, bindings, max_layers, per_batch=per_batch)
-                results.append(check_budgets(report, {**parsed.budget, **overrides}, spec))
+                results.append(check_spec(spec, limits=overrides, bindings=parse_bindings(bindings),
+                                          max_layers=max_layers, per_batch=per_batch))
         except typer.Exit as exit_code:
             worst = max(worst, exit_code.exit_code)
     worst = max(worst, *(0 if result.ok else 1 for result in results)) if results else worst
@@ -328,11 +298,10 @@ def diff(
 ) -> None:
     """Compare two specs: layers added, removed and changed (matched by name), and the totals."""
     with reported_errors(debug):
-        from .diff import diff_reports
+        from .pipeline import compare
 
-        result = diff_reports(load_report(before, bindings, max_layers, per_batch=per_batch)[1],
-                              load_report(after, bindings, max_layers, per_batch=per_batch)[1], before, after,
-                              per_batch)
+        result = compare(before, after, bindings=parse_bindings(bindings), max_layers=max_layers,
+                         per_batch=per_batch)
         from . import render
 
         emit(output_format, output,
@@ -375,11 +344,10 @@ def graph(
 ) -> None:
     """Draw the layer graph: a node per layer, edges for the data flow, blocks as clusters."""
     with reported_errors(debug):
+        from .pipeline import summarize
         from .render.graph import MERMAID_MAX_TEXT, render_dot, render_mermaid
 
-        _, report = load_report(spec, bindings, max_layers)
-        if depth is not None:
-            report = report.collapsed(depth)
+        report = summarize(spec, bindings=parse_bindings(bindings), max_layers=max_layers, depth=depth)
         title = report.name or ("stdin" if spec == "-" else Path(spec).stem)
         render = render_mermaid if graph_format is GraphFormat.mermaid else render_dot
         text = render(report, title)
@@ -399,7 +367,7 @@ def convert(
     """Write the spec (YAML) of a Keras model; `layercalc summary` gives the same figures for both."""
     with reported_errors(debug):
         from . import __version__
-        from .analyze import analyze
+        from .analysis import analyze
         from .errors import UsageError
         from .keras_import import is_keras_path, read_model
         from .render import count

@@ -1,21 +1,18 @@
-"""Report + Graph -> the Report with its costs: FLOPs under stated conventions, memory, receptive fields.
-
-Each layer's rule gives its bias additions, elementwise operations and window (calc/rules); this
-module adds them up under the report's `Conventions`, walks the layers in the report's order for the
-memory peak, and carries receptive fields from the inputs to every layer (Araujo et al., "Computing
-Receptive Fields of Convolutional Neural Networks", Distill 2019).  Numbers only.
+"""The algebra of costs over what the analysis recorded: FLOPs under stated conventions, tensor bytes,
+the memory figures and inference peak, and the receptive-field recurrence (Araujo et al., "Computing
+Receptive Fields of Convolutional Neural Networks", Distill 2019).  Pure functions: the analysis
+(calc/analysis.py) calls them in its one pass; they never call a rule.  Numbers only.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from .dims import Dim, Shape, dim_sum, prod
-from .errors import LayercalcError, UsageError
-from .graph import Graph, parse_reference
-from .report import COST_COLUMNS, Conventions, LayerCosts, LayerRow, Memory, ModelCosts, ReceptiveField, Report
+from .graph import parse_reference
+from .report import Conventions, LayerRow, Memory, ReceptiveField, Report
 from .rules import PASS_THROUGH, Tap
 
 # Bytes per element of each --dtype (and `dtype:` in a spec).
@@ -35,54 +32,8 @@ def conventions(dtype: str = "float32", optimizer: str = "adam", count_bias: boo
                        count_elementwise=count_elementwise, per_batch=per_batch)
 
 
-def per_batch(report: Report, source: str = "the spec") -> Report:
-    """The report with MACs for the whole batch (its batch must be an int or a symbol)."""
-    batch = _batch(report, source)
-    rows = tuple(replace(row, counts=replace(row.counts, macs=prod([row.counts.macs, batch]))) for row in report.layers)
-    return replace(report, layers=rows, totals=replace(report.totals, macs=prod([report.totals.macs, batch])))
-
-
-def _batch(report: Report, source: str) -> Dim:
-    if report.batch is None:
-        raise UsageError(f"--per-batch needs a batch size, but {source} leaves it unknown: give one with "
-                         "'batch: 64' (or a symbol, 'batch: N')")
-    return report.batch
-
-
-def add_costs(report: Report, graph: Graph, convention: Conventions, source: str = "the spec") -> Report:
-    """The report with every layer's FLOPs, bias additions, elementwise operations, output bytes and
-    receptive field, and the model's memory, under `convention` (MACs for the batch with per_batch).
-    `source` names the spec in messages."""
-    convention = replace(convention, batch=report.batch)
-    batch = 1
-    if convention.per_batch:
-        report, batch = per_batch(report, source), report.batch
-    shapes: Dict[str, Tuple[Shape, ...]] = {row.name: (row.shape,) for row in report.inputs}
-    fields: Dict[str, FieldState] = {row.name: ORIGIN for row in report.inputs}
-    input_bytes = tuple(_bytes([row.shape], _itemsize(row.dtype, convention)) for row in report.inputs)
-    rows = []
-    for node, row in zip(graph.nodes, report.layers):
-        shapes[row.name] = row.output_shapes
-        x = [shapes[name][index] for name, index in map(parse_reference, node.inputs)]
-        x = x[0] if node.rule.max_inputs == 1 else tuple(x)
-        try:
-            bias, ops = node.rule.bias_adds(x, row.output_shape), node.rule.elementwise(x, row.output_shape)
-            sources = [fields[parse_reference(reference)[0]] for reference in node.inputs]
-            fields[row.name] = _propagate(node.rule.window(x), sources, x, row.output_shapes[0])
-        except LayercalcError as error:
-            raise error.add_context(location=node.spec.arg_location(error.argument), layer=node.name,
-                                    layer_type=node.type)
-        if batch != 1:
-            bias, ops = prod([bias, batch]), prod([ops, batch])
-        costs = LayerCosts(_flops(row.counts.macs, bias, ops, convention), bias, ops,
-                           _bytes(row.output_shapes, convention.bytes_per_element), _receptive_field(fields[row.name]))
-        rows.append(LayerRow(row.name, row.type, row.inputs, row.output_shapes, row.counts, row.scope, costs))
-    totals = LayerCosts(*(dim_sum(getattr(row.costs, column) for row in rows) for column in COST_COLUMNS))
-    memory = _memory(report, rows, input_bytes, convention)
-    return replace(report, layers=tuple(rows), costs=ModelCosts(convention, totals, memory, input_bytes))
-
-
-def _flops(macs: Dim, bias: Dim, ops: Dim, convention: Conventions) -> Dim:
+def flops(macs: Dim, bias: Dim, ops: Dim, convention: Conventions) -> Dim:
+    """FLOPs under the convention: 2 × MACs, plus bias additions and elementwise operations when it says so."""
     if macs is None:
         return None
     return dim_sum([2 * macs, bias if convention.count_bias else 0, ops if convention.count_elementwise else 0])
@@ -91,33 +42,35 @@ def _flops(macs: Dim, bias: Dim, ops: Dim, convention: Conventions) -> Dim:
 # -- memory ---------------------------------------------------------------------------------------
 
 
-def _itemsize(dtype: str, convention: Conventions) -> int:
+def itemsize(dtype: str, convention: Conventions) -> int:
     """An input's bytes per element: integer inputs keep theirs, the others take the report's dtype."""
     return INTEGER_BYTES.get(dtype, convention.bytes_per_element)
 
 
-def _bytes(shapes: Tuple[Shape, ...], itemsize: int) -> Dim:
+def tensor_bytes(shapes: Sequence[Shape], bytes_per_element: int) -> Dim:
     """Bytes of these tensors, the batch axis included when known."""
     total: Dim = 0
     for shape in shapes:
         size = prod(shape[1:])
         if size is None:
             return None
-        total = total + size * itemsize * (1 if shape[0] is None else shape[0])
+        total = total + size * bytes_per_element * (1 if shape[0] is None else shape[0])
     return total
 
 
-def _memory(report: Report, rows: List, input_bytes: Tuple[Dim, ...], convention: Conventions) -> Memory:
-    itemsize, totals = convention.bytes_per_element, report.totals
-    trainable = prod([totals.trainable_params, itemsize])
+def memory(report: Report, input_bytes: Tuple[Dim, ...], convention: Conventions) -> Memory:
+    """The model's memory figures from the report's rows (each with its costs) and its inputs' bytes."""
+    rows, totals = report.layers, report.totals
+    trainable = prod([totals.trainable_params, convention.bytes_per_element])
     peak, peak_layer = _inference_peak(report, rows, input_bytes)
-    return Memory(parameters=prod([totals.params, itemsize]),
+    return Memory(parameters=prod([totals.params, convention.bytes_per_element]),
                   activations=dim_sum([*input_bytes, *(row.costs.activation_bytes for row in rows)]),
                   inference_peak=peak, peak_layer=peak_layer, gradients=trainable,
                   optimizer_state=prod([trainable, convention.optimizer_slots]))
 
 
-def _inference_peak(report: Report, rows: List, input_bytes: Tuple[Dim, ...]) -> Tuple[Dim, Optional[str]]:
+def _inference_peak(report: Report, rows: Sequence[LayerRow],
+                    input_bytes: Tuple[Dim, ...]) -> Tuple[Dim, Optional[str]]:
     """The most bytes alive at once running the layers in the report's order, each layer's outputs (all
     of them) allocated while its inputs are alive and freed after their last consumer; the model's
     outputs stay.  Exact for that order; None when a size is unknown or symbols decide the maximum."""
@@ -177,7 +130,7 @@ class Field:
 FieldState = Union[str, Field, None]  # ORIGIN, a Field, or None: ended (depends on the whole input)
 
 
-def _propagate(window: Optional[Tuple[Optional[Tap], ...]], sources: List[FieldState], x: Any,
+def propagate(window: Optional[Tuple[Optional[Tap], ...]], sources: List[FieldState], x: Any,
                y: Shape) -> FieldState:
     if window is None:
         return None
@@ -254,7 +207,7 @@ def _largest(candidates: List[Entry]) -> Entry:
     return best
 
 
-def _receptive_field(state: FieldState) -> Optional[ReceptiveField]:
+def receptive_field(state: FieldState) -> Optional[ReceptiveField]:
     if not isinstance(state, Field):
         return None
     axes = tuple(index for index, entry in enumerate(state.entries) if entry is not None)

@@ -1,9 +1,8 @@
 """Dimensions and the arithmetic every layer rule is written against.
 
-A dimension (`Dim`) is an ``int`` or ``None`` (unknown, Keras' None).  The
-formulas below use only ``+ - * //`` and comparisons through these helpers, so
-a symbolic integer type with the same operators can slot in later without
-touching any rule.
+A dimension (`Dim`) is an ``int``, ``None`` (unknown, Keras' None) or a
+symbolic integer (calc.symbolic.Expr).  The formulas below use only
+``+ - * //`` and comparisons, so they hold for all three.
 """
 
 from __future__ import annotations
@@ -12,15 +11,6 @@ from typing import Iterable, Optional, Sequence, Tuple
 
 Dim = Optional[int]  # or a calc.symbolic.Expr when the spec has symbols
 MAX_DIM = 2**62  # the largest size of an axis; an integer past it is a mistake, and arithmetic on it only costs time
-
-# Conditions the symbolic arithmetic had to assume to keep layers valid, as
-# (left side, operator, bound) such as ('H', '>=', 5); collected by analyze() for
-# the report; empty for concrete specs.
-ASSUMPTIONS: dict = {}  # condition -> None: ordered, each once
-
-
-def assume(condition: tuple) -> None:
-    ASSUMPTIONS[condition] = None
 Shape = Tuple[Dim, ...]
 
 

@@ -8,7 +8,17 @@ CLI turns errors into messages on stderr and exit codes.
 from __future__ import annotations
 
 import difflib
-from typing import Any, Iterable, NamedTuple, Optional
+from typing import Any, Iterable, Mapping, NamedTuple, Optional, Tuple, Union
+
+
+class Param(NamedTuple):
+    """A library parameter a message names (`per_batch`, `bindings`); the command line shows its own
+    flag there instead (--per-batch, --set), so the library never speaks of flags."""
+
+    name: str
+
+
+Message = Union[str, Tuple[Union[str, Param], ...]]  # text, or text and the parameters it names
 
 
 class Location(NamedTuple):
@@ -28,15 +38,16 @@ class LayercalcError(Exception):
 
     def __init__(
         self,
-        message: str,
+        message: Message,
         *,
         location: Optional[Location] = None,
         layer: Optional[str] = None,
         layer_type: Optional[str] = None,
         argument: Optional[str] = None,
     ) -> None:
-        super().__init__(message)
-        self.message = message
+        self.parts = (message,) if isinstance(message, str) else tuple(message)
+        self.message = self.text()
+        super().__init__(self.message)
         self.location = location
         self.layer = layer
         self.layer_type = layer_type
@@ -55,7 +66,16 @@ class LayercalcError(Exception):
         self.layer_type = self.layer_type or layer_type
         return self
 
+    def text(self, names: Optional[Mapping[str, str]] = None) -> str:
+        """The message, each parameter it names spelled as `names` says (its own name if absent)."""
+        names = names or {}
+        return "".join(names.get(part.name, part.name) if isinstance(part, Param) else part for part in self.parts)
+
     def __str__(self) -> str:
+        return self.described()
+
+    def described(self, names: Optional[Mapping[str, str]] = None) -> str:
+        """The message with where and in which layer it happened; parameters spelled as `names` says."""
         prefix = f"{self.location}: " if self.location else ""
         # A type as written may be anything (' Dense', 'a b'): quoted then, so the message still reads.
         kind = self.layer_type if not self.layer_type or self.layer_type.isidentifier() else f"'{self.layer_type}'"
@@ -63,7 +83,7 @@ class LayercalcError(Exception):
             prefix += f"layer '{self.layer}'{f' ({kind})' if kind else ''}: "
         elif kind:
             prefix += f"{kind} layer: "
-        return prefix + self.message
+        return prefix + self.text(names)
 
 
 class SpecError(LayercalcError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from . import rules
 from .dims import Dim
@@ -60,13 +60,26 @@ class Graph:
 
     @property
     def is_chain(self) -> bool:
-        """True when every layer takes exactly the one before it (a Sequential model)."""
-        previous = self.inputs[0].name if len(self.inputs) == 1 else None
-        for node in self.nodes:
-            if node.inputs != (previous,):
-                return False
-            previous = node.name
-        return self.outputs == (previous,)
+        return is_chain([item.name for item in self.inputs], ((node.name, node.inputs) for node in self.nodes),
+                        self.outputs)
+
+
+def is_chain(input_names: Sequence[str], steps: Iterable[Tuple[str, Tuple[str, ...]]],
+             outputs: Tuple[str, ...]) -> bool:
+    """True when there is one input and every step (name, inputs) takes exactly the one before it, the
+    last being the output: a Sequential model.
+
+    >>> is_chain(["x"], [("a", ("x",)), ("b", ("a",))], ("b",)), is_chain(["x"], [("a", ("x",))], ("x",))
+    (True, False)
+    """
+    previous = input_names[0] if len(input_names) == 1 else None
+    if previous is None:
+        return False
+    for name, inputs in steps:
+        if inputs != (previous,):
+            return False
+        previous = name
+    return outputs == (previous,)
 
 
 def build_graph(spec: Spec) -> Graph:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Dict, List, Optional, Tuple, Union
 
@@ -43,7 +43,7 @@ class LayerRow:
     output_shapes: Tuple[Shape, ...]  # one per output (several for an LSTM with return_state)
     counts: Counts
     scope: Tuple[str, ...] = ()  # the block instances this layer is in, outermost first
-    costs: Optional["LayerCosts"] = None  # FLOPs, memory and receptive field, when calc.costs added them
+    costs: Optional["LayerCosts"] = None  # FLOPs, memory and receptive field, when the analysis computed them
 
     @property
     def output_shape(self) -> Union[Shape, List[Shape]]:
@@ -62,50 +62,8 @@ class Report:
     is_chain: bool
     blocks: Dict[str, Tuple[str, str]] = field(default_factory=dict)  # instance -> (block type, output reference)
     valid_when: Tuple[str, ...] = ()  # conditions on symbols for the figures to hold ('H >= 5')
-    costs: Optional["ModelCosts"] = None  # conventions, cost totals and memory, when calc.costs added them
-
-    def collapsed(self, depth: int) -> "Report":
-        """Blocks nested `depth` deep or more shown as one row each, with their totals
-        (like Keras' expand_nested=False and torchinfo's depth)."""
-        members: Dict[str, List[LayerRow]] = {}
-        owner: Dict[str, str] = {}  # layer name -> the collapsed block that holds it
-        order: List[str] = []  # row names in report order: layers and collapsed blocks
-        for row in self.layers:
-            if len(row.scope) < depth:
-                order.append(row.name)
-                continue
-            block = row.scope[depth - 1]
-            if block not in members:
-                members[block] = []
-                order.append(block)
-            members[block].append(row)
-            owner[row.name] = block
-
-        def shown(reference: str) -> str:
-            return owner.get(reference.rpartition(":")[0] or reference, owner.get(reference, reference))
-
-        by_name = {row.name: row for row in self.layers}
-        rows = []
-        for name in order:
-            if name not in members:
-                row = by_name[name]
-                rows.append(replace(row, inputs=tuple(dict.fromkeys(shown(ref) for ref in row.inputs))))
-                continue
-            group = members[name]
-            inputs = [shown(ref) for row in group for ref in row.inputs]
-            block_type, output = self.blocks[name]
-            source, colon, index = output.rpartition(":")
-            output_row = by_name[source] if colon else by_name[output]
-            counts = Counts(*(dim_sum(getattr(row.counts, column) for row in group) for column in COLUMNS))
-            costs = LayerCosts.combined(group, output_row.costs) if self.costs else None
-            rows.append(LayerRow(name, block_type, tuple(dict.fromkeys(ref for ref in inputs if ref != name)),
-                                 (output_row.output_shapes[int(index) if colon else 0],), counts,
-                                 group[0].scope[:depth - 1], costs))
-        outputs = tuple(dict.fromkeys(shown(ref) for ref in self.outputs))
-        previous = self.inputs[0].name if len(self.inputs) == 1 else None
-        chain = all(row.inputs == ((self.inputs[0].name,) if index == 0 else (rows[index - 1].name,))
-                    for index, row in enumerate(rows)) and previous is not None
-        return replace(self, layers=tuple(rows), outputs=outputs, is_chain=chain and outputs == (rows[-1].name,))
+    costs: Optional["ModelCosts"] = None  # conventions, cost totals and memory, when the analysis computed them
+    columns: Optional[Tuple[str, ...]] = None  # the summary's columns when chosen (None: each format's defaults)
 
     def to_dict(self) -> Dict[str, Any]:
         """The JSON report of SPEC.md section 3."""
@@ -140,7 +98,7 @@ class Report:
         }
 
 
-# -- costs beyond parameters and MACs (filled by calc/costs.py) -------------------------------------
+# -- costs beyond parameters and MACs (filled by the analysis, with calc/costs.py) ---------------------
 
 COST_COLUMNS = ("flops", "bias_adds", "elementwise_ops", "activation_bytes")
 

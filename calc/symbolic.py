@@ -6,8 +6,10 @@ divisions of expressions by positive integers — with integer coefficients, so
 equal expressions compare equal and print the same.  It supports what layer
 rules use: + - * // % with integers and expressions, and comparisons.  A
 comparison that cannot be decided records the assumption that keeps the layer
-valid (rules compare only to detect errors) in `dims.ASSUMPTIONS`, and the
-report states it; anything that needs a concrete value (`int()`, `range`,
+valid (rules compare only to detect errors) in the `Assumptions` the value
+carries — the analysis that owns them binds its input symbols to its own
+`Assumptions` (`bind`), and every value computed from them carries it on — and
+the report states them; anything that needs a concrete value (`int()`, `range`,
 truth of an unknown remainder) raises a clear error instead of guessing.
 """
 
@@ -18,8 +20,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Dict, Optional, Tuple, Union
 
-from . import dims
-from .errors import ShapeError
+from .errors import Param, ShapeError
 
 Monomial = Tuple[object, ...]  # sorted atoms (symbols are str, floor divisions are Floor); () is the constant
 
@@ -52,6 +53,32 @@ class Floor:
         return f"{text} // {self.denominator}"
 
 
+class Assumptions:
+    """The conditions one analysis had to assume to keep its layers valid, each once, in the order met, as
+    (left side, operator, bound) such as ('H', '>=', 5)."""
+
+    __slots__ = ("conditions",)
+
+    def __init__(self) -> None:
+        self.conditions: Dict[Tuple[str, str, int], None] = {}  # ordered, each once
+
+    def add(self, condition: Tuple[str, str, int]) -> None:
+        self.conditions[condition] = None
+
+    def summary(self) -> Tuple[str, ...]:
+        return summarize(self.conditions)
+
+
+def bind(value, assumptions: Assumptions):
+    """`value` (an int, None or an Expr) carrying `assumptions`: comparisons on it and on everything
+    computed from it record there what they assume."""
+    if not isinstance(value, Expr):
+        return value
+    bound = Expr(value.terms, assumptions)
+    bound.factors = value.factors
+    return bound
+
+
 def _key(atom: object) -> Tuple[int, str]:
     return (0, atom) if isinstance(atom, str) else (1, str(atom))
 
@@ -59,9 +86,10 @@ def _key(atom: object) -> Tuple[int, str]:
 class Expr:
     """A symbolic integer: a sum of coefficient × monomial."""
 
-    __slots__ = ("terms", "_hash", "factors", "size", "depth")
+    __slots__ = ("terms", "_hash", "factors", "size", "depth", "assumptions")
 
-    def __init__(self, terms: Dict[Monomial, int]) -> None:
+    def __init__(self, terms: Dict[Monomial, int], assumptions: Optional[Assumptions] = None) -> None:
+        self.assumptions = assumptions  # where comparisons record what they assume (equality ignores it)
         self.terms = {monomial: coefficient for monomial, coefficient in terms.items() if coefficient}
         self._hash = hash(frozenset(self.terms.items()))
         floors = [atom.numerator for monomial in self.terms for atom in monomial if isinstance(atom, Floor)]
@@ -82,9 +110,9 @@ class Expr:
         return Expr({(name,): 1})
 
     @staticmethod
-    def make(terms: Dict[Monomial, int]) -> "Union[Expr, int]":
+    def make(terms: Dict[Monomial, int], assumptions: Optional[Assumptions] = None) -> "Union[Expr, int]":
         """An Expr, or a plain int when no symbol is left."""
-        expr = Expr(terms)
+        expr = Expr(terms, assumptions)
         if not expr.terms:
             return 0
         if set(expr.terms) == {()}:
@@ -120,12 +148,12 @@ class Expr:
         terms = dict(self.terms)
         for monomial, coefficient in other.terms.items():
             terms[monomial] = terms.get(monomial, 0) + coefficient
-        return Expr.make(terms)
+        return Expr.make(terms, self.assumptions or other.assumptions)
 
     __radd__ = __add__
 
     def __neg__(self):
-        return Expr.make({monomial: -coefficient for monomial, coefficient in self.terms.items()})
+        return Expr.make({monomial: -coefficient for monomial, coefficient in self.terms.items()}, self.assumptions)
 
     def __sub__(self, other):
         other = _lift(other)
@@ -147,7 +175,7 @@ class Expr:
             for right, b in other.terms.items():
                 monomial = tuple(sorted(left + right, key=_key))
                 terms[monomial] = terms.get(monomial, 0) + a * b
-        product = Expr.make(terms)
+        product = Expr.make(terms, self.assumptions or other.assumptions)
         if isinstance(product, Expr):
             product.factors = factored
         return product
@@ -166,15 +194,16 @@ class Expr:
         # (d·q + r) // d = q + r // d, with every coefficient of r in [0, d)
         quotient = {monomial: coefficient // other for monomial, coefficient in self.terms.items()}
         remainder = {monomial: coefficient % other for monomial, coefficient in self.terms.items()}
-        rest = Expr.make(remainder)
+        assumptions = self.assumptions
+        rest = Expr.make(remainder, assumptions)
         if isinstance(rest, int):
-            return Expr.make(quotient) + rest // other
+            return Expr.make(quotient, assumptions) + rest // other
         if len(rest.terms) == 1 and not rest.constant:
             (monomial, coefficient), = rest.terms.items()
             if coefficient == 1 and len(monomial) == 1 and isinstance(monomial[0], Floor):
                 inner = monomial[0]  # (n // a) // b == n // (a·b)
-                return Expr.make(quotient) + inner.numerator // (inner.denominator * other)
-        return Expr.make(quotient) + Expr({(Floor(rest, other),): 1})
+                return Expr.make(quotient, assumptions) + inner.numerator // (inner.denominator * other)
+        return Expr.make(quotient, assumptions) + Expr({(Floor(rest, other),): 1}, assumptions)
 
     def __rfloordiv__(self, other):
         raise SymbolicValueError(f"cannot divide by the symbolic value '{self}'")
@@ -196,6 +225,8 @@ class Expr:
     def __hash__(self) -> int:
         return self._hash
 
+    # Rules compare only to detect errors: a comparison the symbols decide is assumed to come out valid,
+    # and the value's Assumptions record that.
     def __lt__(self, other):
         return _compare(self - other, "<")
 
@@ -209,10 +240,12 @@ class Expr:
         return _compare(self - other, ">=")
 
     def __bool__(self) -> bool:
-        raise SymbolicValueError(f"needs a concrete value, but '{self}' is symbolic: bind its symbols with --set")
+        raise SymbolicValueError((f"needs a concrete value, but '{self}' is symbolic: bind its symbols with ",
+                                  Param("bindings")))
 
     def __index__(self) -> int:
-        raise SymbolicValueError(f"needs a concrete value, but '{self}' is symbolic: bind its symbols with --set")
+        raise SymbolicValueError((f"needs a concrete value, but '{self}' is symbolic: bind its symbols with ",
+                                  Param("bindings")))
 
     __int__ = __index__
 
@@ -271,7 +304,7 @@ def _factored(left: "Expr", right) -> Optional[Tuple[int, Tuple["Expr", ...]]]:
 def _too_large(exprs, problem: str) -> ShapeError:
     names = sorted(set().union(*(expr.symbols() for expr in exprs)))
     shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
-    return ShapeError(f"a symbolic size {problem}: bind its symbols ({shown}) with --set")
+    return ShapeError((f"a symbolic size {problem}: bind its symbols ({shown}) with ", Param("bindings")))
 
 
 def _lift(value) -> "Expr":
@@ -330,11 +363,14 @@ def _decide(difference, relation: str) -> "bool | None":
 
 
 def _compare(difference, relation: str) -> bool:
-    """difference RELATION 0: decided when the bounds allow; otherwise assume False and record the opposite."""
+    """difference RELATION 0: decided when the bounds allow; otherwise assume False and record the opposite in
+    the difference's Assumptions (a value no analysis bound has nowhere to record it: a bug, never a guess)."""
     decided = _decide(difference, relation)
     if decided is not None:
         return decided
-    dims.assume(condition(difference, _NEGATION[relation]))
+    if difference.assumptions is None:
+        raise RuntimeError(f"'{difference} {relation} 0' depends on the symbols and no analysis owns the value")
+    difference.assumptions.add(condition(difference, _NEGATION[relation]))
     return False
 
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from calc import LayercalcError, analyze, parse_spec
+from calc import LayercalcError, analyze, collapse, parse_spec
 
 CONV_BN = """
 input: [32, 32, 3]
@@ -94,7 +94,7 @@ layers:
 def test_depth_collapses_blocks_with_their_totals():
     report = report_of(CONV_BN + "layers:\n  - {type: conv_bn, name: stage, filters: 8, repeat: 2}\n"
                                  "  - {type: Flatten}\n")
-    collapsed = report.collapsed(1)
+    collapsed = collapse(report, 1)
     assert [(row.name, row.type) for row in collapsed.layers] == [
         ("stage_1", "conv_bn"), ("stage_2", "conv_bn"), ("flatten", "Flatten")]
     assert collapsed.layers[0].counts.params == 224 + 32

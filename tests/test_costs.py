@@ -13,9 +13,8 @@ from math import ceil, floor
 import pytest
 import yaml
 
-from calc import analyze, build_graph, load_spec, parse_spec
+from calc import collapse, load_spec, parse_spec, summarize
 from calc import rules
-from calc.costs import add_costs, conventions
 from tests.conftest import KERAS_DATA, ROOT, SPECS, single_layer_spec
 
 CASES = yaml.safe_load((ROOT / "tests" / "data" / "costs" / "layers.yaml").read_text())
@@ -26,9 +25,7 @@ SEED = ROOT / "specs" / "seed_conv.yaml"
 
 def costed(spec, **options):
     """The report of a Spec (or spec text) with its costs."""
-    spec = parse_spec(spec) if isinstance(spec, str) else spec
-    graph = build_graph(spec)
-    return add_costs(analyze(graph), graph, conventions(**options))
+    return summarize(parse_spec(spec) if isinstance(spec, str) else spec, costs=True, **options)
 
 
 def layer(report, name):
@@ -266,7 +263,7 @@ layers:
 
 def test_collapsed_blocks_sum_their_costs_and_keep_their_output_field():
     full = costed(load_spec(str(ROOT / "specs" / "resnet50.yaml")))
-    block = layer(full.collapsed(1), "conv5_block3")
+    block = layer(collapse(full, 1), "conv5_block3")
     members = [row for row in full.layers if row.scope[:1] == ("conv5_block3",)]
     assert block.costs.flops == sum(row.costs.flops for row in members)
     assert block.costs.activation_bytes == sum(row.costs.activation_bytes for row in members)

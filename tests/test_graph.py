@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from calc import analyze, parse_spec
+from calc import analyze, collapse, parse_spec
 from calc.render import shapes
 from calc.render.graph import MERMAID_MAX_TEXT, render_dot, render_mermaid
 from tests.conftest import ROOT, SPECS
@@ -195,7 +195,7 @@ def test_every_layer_and_edge_once_clusters_as_scopes(text, output_format):
 @pytest.mark.parametrize("depth", [1, 2])
 def test_collapsed_blocks_are_single_nodes(output_format, depth):
     report = report_of(NESTED)
-    collapsed = report.collapsed(depth)
+    collapsed = collapse(report, depth)
     nodes, _ = check_structure(collapsed, output_format)
     blocks = {lines[0] for lines, _, shape in nodes.values()
               if shape == '[["' or "peripheries=2" in shape}
@@ -259,7 +259,7 @@ def test_graph_command_dot_depth_set_and_output(cli, write_spec):
     path = write_spec(NESTED.replace("input: [32, 32, 3]", "input: [H, H, 3]"))
     result = cli(["graph", path, "-f", "dot", "--depth", "1", "--set", "H=32", "-o", "out.dot"])
     assert result.exit_code == 0 and result.stdout == "" and result.stderr == ""
-    assert Path("out.dot").read_text() == render_dot(report_of(NESTED).collapsed(1), "nested")
+    assert Path("out.dot").read_text() == render_dot(collapse(report_of(NESTED), 1), "nested")
 
 
 def test_graph_command_title_from_file_name(cli, write_spec):

@@ -19,12 +19,13 @@ ALLOWED = {
     "rules": {"dims", "errors", "rules"},
     "graph": {"rules", "dims", "errors", "spec"},
     "report": {"dims"},
-    "analyze": {"graph", "report", "dims", "errors", "spec", "symbolic"},
+    "analysis": {"graph", "report", "dims", "errors", "spec", "symbolic", "costs"},
     "budget": {"report", "errors", "dims"},
     "diff": {"report", "dims"},
-    "costs": {"report", "graph", "rules", "dims", "errors", "symbolic"},
+    "costs": {"report", "graph", "rules", "dims", "symbolic"},
     "schema": {"rules", "spec"},
     "render": {"render", "report", "budget", "diff", "dims", "errors", "rules"},
+    "pipeline": {"analysis", "budget", "costs", "diff", "render", "report", "spec"},
 }
 THIRD_PARTY_OWNERS = {"yaml": {"spec"}, "rich": {"render", "cli"}, "typer": {"cli"}}
 
@@ -76,3 +77,39 @@ def test_concrete_specs_do_not_import_symbolic_support():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             cwd=PACKAGE.parent, check=True)
     assert result.stdout.strip() == "False"
+
+
+def _modules_after(code: str) -> set:
+    import subprocess
+    import sys
+
+    probe = f"import sys\n{code}\nprint(' '.join(sorted(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=PACKAGE.parent,
+                            check=True)
+    return set(result.stdout.split())
+
+
+def test_import_calc_is_cheap():
+    """`import calc` loads no stage and no third-party package; `import calc.errors` no YAML parser."""
+    assert {name for name in _modules_after("import calc") if name.startswith("calc")} == {"calc"}
+    loaded = _modules_after("import calc.errors")
+    assert "yaml" not in loaded and {name for name in loaded if name.startswith("calc")} == {"calc", "calc.errors"}
+
+
+def test_json_summary_imports_neither_rich_nor_unused_rule_families():
+    """The JSON path of `layercalc summary` (the command line's own process) skips the table renderer and the
+    layer families the spec does not use (MNIST's convnet: core, conv, pooling, reshaping, regularization)."""
+    code = ("import atexit, sys\n"
+            "atexit.register(lambda: print(' '.join(sorted(sys.modules)), file=sys.stderr))\n"
+            "sys.argv = ['layercalc', 'summary', 'specs/mnist_convnet.yaml', '--format', 'json']\n"
+            "from calc.cli import main\nmain()")
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PACKAGE.parent)
+    assert result.returncode == 0, result.stderr
+    loaded = set(result.stderr.split())
+    assert not {name for name in loaded if name == "rich" or name.startswith("rich.")}
+    families = {name.rpartition(".")[2] for name in loaded if name.startswith("calc.rules.")}
+    assert families == {"core", "conv", "pooling", "reshaping", "regularization"}
+    assert "calc.render.table" not in loaded and "calc.symbolic" not in loaded

@@ -52,6 +52,15 @@ def test_seed_conv_symbolic_shapes_and_validity():
     assert report.valid_when == ("H >= 6", "W >= 6")
 
 
+def test_each_analysis_owns_its_assumptions():
+    """Conditions are collected by the analysis whose symbols met them, not in a shared list: another
+    analysis, before or after, neither sees them nor adds to them."""
+    first = report_of(SEED)
+    other = report_of("input: [K, 3]\nlayers: [{type: Dense, units: 2}]\n")
+    assert other.valid_when == () and first.valid_when == ("H >= 6", "W >= 6")
+    assert report_of(SEED).valid_when == first.valid_when
+
+
 def test_binding_with_set_gives_the_concrete_figures():
     bound = report_of(SEED, H=300, W=300, N=64)
     assert bound.layers[0].output_shape == (64, 296, 296, 16) and bound.layers[1].output_shape == (64, 148, 148, 16)
@@ -87,7 +96,7 @@ def test_table_states_validity(cli, write_spec):
 @pytest.mark.parametrize("text, message", [
     ("input: [H, 4]\nlayers:\n  - {type: Reshape, target_shape: [5, -1]}\n",
      "model.yaml:3:5: layer 'reshape' (Reshape): needs a concrete value, but '4*H - 5*(4*H // 5)' is "
-     "symbolic: bind its symbols with --set"),
+     "symbolic: bind its symbols with bindings"),  # the CLI says --set (test_cli)
     ("input: [H, 4]\nlayers:\n  - {type: Cropping1D, cropping: [1, 0], name: c}\n"
      "  - {type: Add, inputs: [input, c]}\n",
      "model.yaml:4:5: layer 'add' (Add): inputs have incompatible shapes (H, 4) and (H - 1, 4)"),

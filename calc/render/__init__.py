@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from ..dims import Dim, Shape, format_shape
-from ..errors import UsageError, closest
+from ..errors import Param, UsageError, closest
 
 def load(name: str):
     """The renderer module `name` (json, markdown, csv, table), imported on first use."""
@@ -153,22 +153,40 @@ COLUMNS = {
 COST_NAMES = ("flops", "memory", "receptive_field")  # columns that need calc.costs
 
 
-def choose_columns(text: Optional[str], report, flops: bool = False, memory: bool = False) -> Tuple[str, ...]:
-    """The summary's columns: those listed in `text` (comma-separated), or the defaults followed by those
-    listed after a leading '+'; the defaults are Keras' (name and type, output shape, params, MACs),
-    FLOPs and memory when asked for, and the connections of a model that is not a chain."""
-    defaults = ["name", "type", "output_shape", "params", "macs"] + ["flops"] * flops + ["memory"] * memory
-    defaults += [] if report.is_chain else ["inputs"]
-    if text is None:
-        return tuple(defaults)
-    names = [name.strip() for name in text.lstrip("+").split(",") if name.strip()]
+class ColumnChoice(NamedTuple):
+    """Columns as asked for: `names`, on their own or (`added`) after the defaults."""
+
+    names: Tuple[str, ...]
+    added: bool = False
+
+
+def parse_columns(columns: "str | Sequence[str]") -> ColumnChoice:
+    """'name,params' or ['name', 'params'] (these columns), '+flops' (the defaults, then these): checked once.
+
+    >>> parse_columns("+flops, memory")
+    ColumnChoice(names=('flops', 'memory'), added=True)
+    """
+    text = columns if isinstance(columns, str) else ",".join(columns)
+    names = tuple(name.strip() for name in text.lstrip("+").split(",") if name.strip())
     for name in names:
         if name not in COLUMNS:
-            raise UsageError(f"--columns: unknown column '{name}'{closest(name, COLUMNS)}; "
-                             f"choose from {', '.join(COLUMNS)}")
+            raise UsageError((Param("columns"), f": unknown column '{name}'{closest(name, COLUMNS)}; "
+                              f"choose from {', '.join(COLUMNS)}"))
     if not names:
-        raise UsageError(f"--columns needs at least one column; choose from {', '.join(COLUMNS)}")
-    chosen = defaults + [name for name in names if name not in defaults] if text.lstrip().startswith("+") else names
+        raise UsageError((Param("columns"), f" needs at least one column; choose from {', '.join(COLUMNS)}"))
+    return ColumnChoice(names, text.lstrip().startswith("+"))
+
+
+def choose_columns(choice: Optional[ColumnChoice], report, flops: bool = False, memory: bool = False
+                   ) -> Tuple[str, ...]:
+    """The summary's columns: those chosen, or the defaults followed by those added; the defaults are
+    Keras' (name and type, output shape, params, MACs), FLOPs and memory when asked for, and the
+    connections of a model that is not a chain."""
+    defaults = ["name", "type", "output_shape", "params", "macs"] + ["flops"] * flops + ["memory"] * memory
+    defaults += [] if report.is_chain else ["inputs"]
+    if choice is None:
+        return tuple(defaults)
+    chosen = defaults + [name for name in choice.names if name not in defaults] if choice.added else choice.names
     return tuple(dict.fromkeys(chosen))
 
 

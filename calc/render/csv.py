@@ -18,7 +18,8 @@ def _write(header, rows) -> str:
 
 
 def render_summary_csv(report: Report, columns=None, flops: bool = False, memory: bool = False) -> str:
-    """Keras' columns, exact (with FLOPs and output bytes when asked for); or the --columns chosen."""
+    """Keras' columns, exact (with FLOPs and output bytes when asked for); or the columns chosen."""
+    columns = columns or report.columns
     if columns is None:
         counts = ("params", "trainable_params", "non_trainable_params", "macs")
         extra = ("flops",) * flops + ("activation_bytes",) * memory

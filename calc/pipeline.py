@@ -1,0 +1,94 @@
+"""The library's entry points, which the command line calls too: a spec in, a Report (or a budget
+check, or a comparison) out.
+
+    >>> from calc import summarize, parse_spec
+    >>> report = summarize(parse_spec("input: [28, 28, 1]\\nlayers: [{type: Conv2D, filters: 8, kernel_size: 3}]"),
+    ...                    memory=True)
+    >>> report.layers[0].output_shape, report.totals.params, report.costs.memory.parameters
+    ((None, 26, 26, 8), 80, 320)
+
+`source` is a path, '-' for standard input, or a Spec already parsed (calc.parse_spec).  Errors are
+LayercalcError; the parameters they name are this module's (`bindings`, `per_batch`, `columns`,
+`max_layers`), which the command line maps to its flags.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from typing import Mapping, Optional, Sequence, Union
+
+from .analysis import analyze, collapse
+from .budget import CheckResult, check_budgets
+from .costs import conventions
+from .diff import Diff, diff_reports
+from .render import COST_NAMES, choose_columns, parse_columns
+from .report import Report
+from .spec import MAX_LAYERS, Spec
+from .spec import load_spec as read_spec
+
+Source = Union[str, "os.PathLike[str]", Spec]
+
+
+def summarize(source: Source, *, bindings: Optional[Mapping[str, int]] = None, max_layers: int = MAX_LAYERS,
+              per_batch: bool = False, depth: Optional[int] = None,
+              columns: Union[str, Sequence[str], None] = None, flops: bool = False, memory: bool = False,
+              costs: Optional[bool] = None, dtype: Optional[str] = None, optimizer: str = "adam",
+              count_bias: bool = False, count_elementwise: bool = False) -> Report:
+    """Every layer's shapes and counts, and the totals, as `layercalc summary` shows them.
+
+    bindings: values for symbolic dimensions ({'H': 224}); max_layers: refuse specs that expand to more.
+    per_batch: MACs (and FLOPs) for the spec's whole batch.  depth: blocks nested this deep or more as
+    one row each.  columns: the summary's columns ('name,params', '+flops', or a list of names), chosen
+    here once and kept in `report.columns`.  flops, memory: those figures are wanted (the defaults of
+    the columns include them).  costs: compute FLOPs, memory and receptive fields (None: when flops,
+    memory, per_batch or a column needs them); dtype (None: the spec's, else float32), optimizer,
+    count_bias and count_elementwise are their conventions.
+    """
+    spec, name = _read(source, bindings, max_layers)
+    chosen = None if columns is None else parse_columns(columns)
+    if costs is None:
+        costs = flops or memory or per_batch or any(column in COST_NAMES for column in (chosen.names if chosen else ()))
+    convention = conventions(dtype or spec.dtype or "float32", optimizer, count_bias, count_elementwise,
+                             per_batch) if costs else None
+    report = analyze(spec, convention, per_batch, name)
+    if depth is not None:
+        report = collapse(report, depth)
+    if chosen is not None:
+        report = replace(report, columns=choose_columns(chosen, report, flops, memory))
+    return report
+
+
+def check(source: Source, *, limits: Optional[Mapping[str, int]] = None,
+          bindings: Optional[Mapping[str, int]] = None, max_layers: int = MAX_LAYERS,
+          per_batch: bool = False) -> CheckResult:
+    """The spec's budgets (`budget:` in it, overridden by `limits`, such as {'max_params': 2_000_000})
+    against its figures, as `layercalc check` checks them."""
+    spec, name = _read(source, bindings, max_layers)
+    report = analyze(spec, per_batch=per_batch, source=name)
+    return check_budgets(report, {**spec.budget, **(limits or {})}, _path(source))
+
+
+def compare(before: Source, after: Source, *, bindings: Optional[Mapping[str, int]] = None,
+            max_layers: int = MAX_LAYERS, per_batch: bool = False) -> Diff:
+    """Layers added, removed and changed between two specs (matched by name), and the totals, as
+    `layercalc diff` shows them."""
+    reports = []
+    for source in (before, after):
+        spec, name = _read(source, bindings, max_layers)
+        reports.append(analyze(spec, per_batch=per_batch, source=name))
+    return diff_reports(*reports, _path(before), _path(after), per_batch)
+
+
+def _read(source: Source, bindings: Optional[Mapping[str, int]], max_layers: int):
+    """(Spec, what messages call it)."""
+    if isinstance(source, Spec):
+        return source, "the spec"
+    path = _path(source)
+    spec = read_spec(path, max_layers=max_layers, bindings=dict(bindings or {}))
+    return spec, "standard input" if path == "-" else path
+
+
+def _path(source: Source) -> str:
+    """The source as the user named it: a path, '-', or a parsed spec's source name."""
+    return source.source if isinstance(source, Spec) else os.fspath(source)
