@@ -22,6 +22,7 @@ from .analysis import analyze, collapse
 from .budget import CheckResult, check_budgets
 from .costs import conventions
 from .diff import Diff, diff_reports
+from .errors import Param, UsageError
 from .render import COST_NAMES, choose_columns, parse_columns
 from .report import Report
 from .spec import MAX_LAYERS, Spec
@@ -83,6 +84,9 @@ def compare(before: Source, after: Source, *, bindings: Optional[Mapping[str, in
 def _read(source: Source, bindings: Optional[Mapping[str, int]], max_layers: int):
     """(Spec, what messages call it)."""
     if isinstance(source, Spec):
+        if bindings:
+            raise UsageError((Param("bindings"), " are applied as a spec is read: give them to parse_spec, or give "
+                              "summarize a path"))
         return source, "the spec"
     path = _path(source)
     spec = read_spec(path, max_layers=max_layers, bindings=dict(bindings or {}))

@@ -25,7 +25,7 @@ ALLOWED = {
     "costs": {"report", "graph", "rules", "dims", "symbolic"},
     "schema": {"rules", "spec"},
     "render": {"render", "report", "budget", "diff", "dims", "errors", "rules"},
-    "pipeline": {"analysis", "budget", "costs", "diff", "render", "report", "spec"},
+    "pipeline": {"analysis", "budget", "costs", "diff", "errors", "render", "report", "spec"},
 }
 THIRD_PARTY_OWNERS = {"yaml": {"spec"}, "rich": {"render", "cli"}, "typer": {"cli"}}
 
