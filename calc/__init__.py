@@ -11,8 +11,9 @@ from .analyze import analyze
 from .costs import add_costs, conventions
 from .errors import LayercalcError, Location, ShapeError, SpecError
 from .graph import Graph, build_graph
+from .readers import parse_spec, read_spec as load_spec
 from .report import Report
-from .spec import Spec, load_spec, parse_spec
+from .spec import Spec
 
 __all__ = [
     "add_costs", "analyze", "build_graph", "conventions", "load_spec", "parse_spec",

@@ -163,9 +163,9 @@ def load_report(spec: str, bindings: List[str], max_layers: int, costs: Optional
     """(Spec, Report) of a spec file.  costs: calc.costs.conventions() arguments (dtype None: the spec's
     `dtype:`, else float32) to add FLOPs, memory and receptive fields; per_batch: MACs for the whole batch."""
     from .analyze import analyze
-    from .spec import load_spec
+    from .readers import read_spec
 
-    parsed = load_spec(spec, max_layers=max_layers, bindings=parse_bindings(bindings))
+    parsed = read_spec(spec, max_layers=max_layers, bindings=parse_bindings(bindings))
     source = "standard input" if spec == "-" else spec
     if costs is None:
         report = analyze(parsed)
@@ -284,7 +284,7 @@ def check(
 ) -> None:
     """Enforce parameter and MAC budgets: exit 0 when all hold, 1 when one is exceeded, 2 for invalid input."""
     from .budget import check_budgets
-    from .spec import parse_count
+    from .spec.counts import parse_count
 
     flags = {"max_params": max_params, "max_trainable_params": max_trainable_params,
              "max_non_trainable_params": max_non_trainable_params, "max_macs": max_macs,
@@ -401,9 +401,10 @@ def convert(
         from . import __version__
         from .analyze import analyze
         from .errors import UsageError
-        from .keras_import import is_keras_path, read_model
+        from .readers import MAX_FILE_BYTES, imported_spec, is_keras_path
+        from .readers.keras_file import read_model
         from .render import count
-        from .spec import MAX_FILE_BYTES, dump_spec, imported_spec
+        from .spec.dumping import dump_spec
 
         if not is_keras_path(model):
             raise UsageError(f"convert reads a Keras model (a .keras or .json file), found '{model}'")
