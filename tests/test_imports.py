@@ -78,3 +78,18 @@ def test_concrete_specs_do_not_import_symbolic_support():
                             cwd=PACKAGE.parent, check=True)
     assert result.stdout.strip() == "False"
 
+
+@pytest.mark.parametrize("path, not_imported", [
+    ("specs/mnist_convnet.yaml", ["calc.readers.keras_file", "calc.spec.dumping"]),
+    ("tests/data/keras_models/nested.keras", ["yaml", "calc.readers.yaml_spec", "calc.spec.dumping"]),
+])
+def test_a_reader_loads_only_what_its_format_needs(path, not_imported):
+    """Readers are chosen in calc/readers/__init__.py and imported when a file needs them."""
+    import subprocess
+    import sys
+
+    code = (f"import sys, calc; calc.analyze(calc.load_spec({path!r})); "
+            f"print([name for name in {not_imported!r} if name in sys.modules])")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=PACKAGE.parent, check=True)
+    assert result.stdout.strip() == "[]"
