@@ -15,10 +15,10 @@ import importlib
 
 __version__ = "0.1.0"
 
-# public name -> the module that defines it
+# public name -> the module that defines it (and the name there, when it differs)
 _EXPORTS = {
-    "summarize": "pipeline", "check": "pipeline", "compare": "pipeline",
-    "parse_spec": "spec", "load_spec": "spec", "Spec": "spec",
+    "summarize": "pipeline", "check": "pipeline", "compare": "pipeline", "convert": "pipeline",
+    "parse_spec": "readers", "read_spec": "readers", "load_spec": ("readers", "read_spec"), "Spec": "spec",
     "build_graph": "graph", "Graph": "graph",
     "analyze": "analysis", "collapse": "analysis",
     "conventions": "costs",
@@ -32,7 +32,8 @@ __all__ = sorted(_EXPORTS)
 def __getattr__(name: str):
     if name not in _EXPORTS:
         raise AttributeError(f"module 'calc' has no attribute '{name}'")
-    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    module, attribute = _EXPORTS[name] if isinstance(_EXPORTS[name], tuple) else (_EXPORTS[name], name)
+    return getattr(importlib.import_module(f"{__name__}.{module}"), attribute)
 
 
 def __dir__():

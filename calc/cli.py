@@ -254,7 +254,7 @@ def check(
 ) -> None:
     """Enforce parameter and MAC budgets: exit 0 when all hold, 1 when one is exceeded, 2 for invalid input."""
     from .pipeline import check as check_spec
-    from .spec import parse_count
+    from .spec.counts import parse_count
 
     flags = {"max_params": max_params, "max_trainable_params": max_trainable_params,
              "max_non_trainable_params": max_non_trainable_params, "max_macs": max_macs,
@@ -366,23 +366,9 @@ def convert(
 ) -> None:
     """Write the spec (YAML) of a Keras model; `layercalc summary` gives the same figures for both."""
     with reported_errors(debug):
-        from . import __version__
-        from .analysis import analyze
-        from .errors import UsageError
-        from .keras_import import is_keras_path, read_model
-        from .render import count
-        from .spec import MAX_FILE_BYTES, dump_spec, imported_spec
+        from .pipeline import convert as converted
 
-        if not is_keras_path(model):
-            raise UsageError(f"convert reads a Keras model (a .keras or .json file), found '{model}'")
-        imported = read_model(model, MAX_FILE_BYTES)
-        if imported is None:
-            raise UsageError(f"{model} is a layercalc spec already, not a Keras model")
-        totals = analyze(imported_spec(imported.spec, model)).totals  # refuse what summary would refuse
-        header = (f"Converted by layercalc {__version__} from {imported.origin}.\n"
-                  f"{count(totals.params)} params ({count(totals.trainable_params)} trainable, "
-                  f"{count(totals.non_trainable_params)} non-trainable), {count(totals.macs)} MACs per example.")
-        write_output(dump_spec(imported.spec, header), output)
+        write_output(converted(model), output)
 
 
 @app.command()

@@ -39,7 +39,7 @@ class Diff:
     changes: List[LayerChange]
     before_totals: Counts
     after_totals: Counts
-    per_batch: bool = False  # MACs of each spec's whole batch (--per-batch), not of one example
+    per_batch: bool = False  # MACs of each spec's whole batch, not of one example
 
     def total_delta(self, column: str) -> Any:
         old, new = getattr(self.before_totals, column), getattr(self.after_totals, column)

@@ -23,10 +23,11 @@ from .budget import CheckResult, check_budgets
 from .costs import conventions
 from .diff import Diff, diff_reports
 from .errors import Param, UsageError
-from .render import COST_NAMES, choose_columns, parse_columns
+from .readers import MAX_FILE_BYTES, imported_spec, is_keras_path, read_spec
+from .render import COST_NAMES, choose_columns, count, parse_columns
 from .report import Report
-from .spec import MAX_LAYERS, Spec
-from .spec import load_spec as read_spec
+from .spec import Spec
+from .spec.build import MAX_LAYERS
 
 Source = Union[str, "os.PathLike[str]", Spec]
 
@@ -79,6 +80,25 @@ def compare(before: Source, after: Source, *, bindings: Optional[Mapping[str, in
         spec, name = _read(source, bindings, max_layers)
         reports.append(analyze(spec, per_batch=per_batch, source=name))
     return diff_reports(*reports, _path(before), _path(after), per_batch)
+
+
+def convert(model: str) -> str:
+    """The spec (YAML text) of a Keras model file (.keras or .json), as `layercalc convert` writes it: a
+    header with the origin and totals, then the layers; refused where `summarize` would refuse it."""
+    from . import __version__
+    from .readers.keras_file import read_model  # the Keras reader and the YAML writer: only convert needs both
+    from .spec.dumping import dump_spec
+
+    if not is_keras_path(model):
+        raise UsageError(f"convert reads a Keras model (a .keras or .json file), found '{model}'")
+    imported = read_model(model, MAX_FILE_BYTES)
+    if imported is None:
+        raise UsageError(f"{model} is a layercalc spec already, not a Keras model")
+    totals = analyze(imported_spec(imported.spec, model)).totals
+    header = (f"Converted by layercalc {__version__} from {imported.origin}.\n"
+              f"{count(totals.params)} params ({count(totals.trainable_params)} trainable, "
+              f"{count(totals.non_trainable_params)} non-trainable), {count(totals.macs)} MACs per example.")
+    return dump_spec(imported.spec, header)
 
 
 def _read(source: Source, bindings: Optional[Mapping[str, int]], max_layers: int):

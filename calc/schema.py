@@ -7,7 +7,8 @@ import dataclasses
 from typing import Any, Dict
 
 from . import rules
-from .spec import BUDGET_KEYS, DTYPES
+from .spec.build import DTYPES
+from .spec.counts import BUDGET_KEYS
 
 _INT = {"type": "integer"}
 _POSITIVE = {"type": "integer", "minimum": 1}

@@ -151,7 +151,8 @@ def test_huge_repeat_is_refused_before_any_expansion():
     with pytest.raises(LayercalcError) as error:
         report_of(text)
     assert str(error.value) == ("model.yaml:5:9: the spec expands to 1,000,000,000,000,000 layers, more than "
-                                "the limit of 1,000,000 (raise it with --max-layers)")
+                                "the limit of 1,000,000 (raise it with max_layers)")  # the CLI says --max-layers
+    assert error.value.described({"max_layers": "--max-layers"}).endswith("(raise it with --max-layers)")
 
 
 def test_references_to_an_output_of_a_block_input_and_of_a_block_instance():

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from calc import analyze
-from calc.keras_import import decode
-from calc.spec import load_spec
+from calc.readers import read_spec
+from calc.readers.keras_file import decode
 
 DATA = Path(__file__).resolve().parent / "data" / "keras_models"
 FIGURES = json.loads((DATA / "figures.json").read_text())["models"]
@@ -258,7 +258,7 @@ def test_bare_get_config_is_read(keras_dir):
     """model.get_config() saved as JSON (no class_name around it) reads as well."""
     config = json.loads(Path("nested.json").read_text())["config"]
     Path("model.json").write_text(json.dumps(config))
-    assert analyze(load_spec("model.json")).totals.params == FIGURES["nested"]["totals"]["params"]
+    assert analyze(read_spec("model.json")).totals.params == FIGURES["nested"]["totals"]["params"]
 
 
 def test_decode_keras_values():

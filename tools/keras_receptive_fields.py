@@ -25,7 +25,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import yaml  # noqa: E402
 
-from calc.spec import parse_spec  # noqa: E402
+from calc.readers import parse_spec  # noqa: E402
 
 CASES = os.path.join(ROOT, "tests", "data", "receptive_fields", "cases.yaml")
 OUT = os.path.join(ROOT, "tests", "data", "keras", "receptive_fields.json")

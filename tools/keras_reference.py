@@ -12,7 +12,7 @@ It does two things (both by default):
 (a) every ``specs/*.yaml`` -> ``tests/data/keras/specs/<stem>.json``
     (the whole model built with ``keras.Model``; per-layer output shapes and
     trainable / non-trainable parameter counts, plus model totals).  Specs are
-    read with layercalc's own parser (``calc.spec.parse_spec``), which expands
+    read with layercalc's own parser (``calc.readers.parse_spec``), which expands
     blocks and ``repeat``; a block's layer ``stage/conv`` is named ``stage_conv``
     in Keras.  A spec of specs/ rewritten with blocks whose flat version is in
     ``tests/data/flat_specs/`` (one entry per Keras layer, Keras' own names) is
@@ -62,7 +62,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # layercalc's own parser expands blocks and repeat (calc imports only PyYAML and the standard library).
 sys.path.insert(0, ROOT)
 from calc.graph import _assign_names  # noqa: E402  (explicit names, then layercalc's auto names)
-from calc.spec import parse_spec  # noqa: E402
+from calc.readers import parse_spec  # noqa: E402
 
 SPEC_GLOB = os.path.join(ROOT, "specs", "*.yaml")
 SPEC_OUT = os.path.join(ROOT, "tests", "data", "keras", "specs")

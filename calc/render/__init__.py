@@ -142,7 +142,7 @@ def cost_lines(report, flops: bool, memory: bool):
 
 # -- columns of the summary -------------------------------------------------------------------
 
-# name -> (header, right-aligned): what --columns chooses from, in any order.
+# name -> (header, right-aligned): the summary's columns, chosen in any order.
 COLUMNS = {
     "name": ("Layer", False), "type": ("Type", False), "input_shape": ("Input Shape", False),
     "output_shape": ("Output Shape", False), "params": ("Param #", True), "trainable": ("Trainable #", True),

@@ -21,10 +21,9 @@ import zlib
 from dataclasses import MISSING, dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from . import rules
-from .errors import Location, SpecError, closest, describe
+from .. import rules
+from ..errors import Location, SpecError, closest, describe
 
-KERAS_SUFFIXES = (".keras", ".json")
 MODEL_CLASSES = ("Sequential", "Functional", "Model")
 
 # Config keys that never change a shape or a count, whatever their value (`trainable` becomes the
@@ -48,10 +47,6 @@ TENSOR_CALL_ARGUMENTS = ("query", "value", "key")
 class KerasModel:
     spec: Dict[str, Any]  # plain spec data: what a YAML spec parses to
     origin: str  # where it came from, for the header of a converted spec
-
-
-def is_keras_path(path: str) -> bool:
-    return path.lower().endswith(KERAS_SUFFIXES)
 
 
 class FileLocation(Location):

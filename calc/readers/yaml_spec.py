@@ -1,0 +1,208 @@
+"""YAML text -> located spec data (YamlMap, YamlList and scalars, each node's line:col kept).
+
+Hardened for untrusted text: safe tags only, duplicate keys refused, aliases counted before
+anything is built, nesting depth and integer size limited, files read as UTF-8 up to a size.
+The only reader that imports yaml.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from typing import Any, Dict, Tuple
+
+import yaml
+
+from ..errors import Location, SpecError, describe
+from ..spec.model import YamlList, YamlMap
+from . import MAX_FILE_BYTES
+
+# The C parser is several times faster; its safe variant builds only plain
+# data (never Python objects), like the pure-Python SafeLoader fallback.
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+MAX_YAML_DEPTH = 100  # lists and mappings inside each other; deeper would exhaust Python's stack
+MAX_ALIAS_NODES = 1_000_000  # nodes YAML aliases may add, so a 'billion laughs' is refused before it is built
+MAX_INTEGER_DIGITS = 100  # a spec's largest sensible number has 19 (MAX_DIM); bigger ones only cost time
+
+
+def _make_loader(source: str):
+    class Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+        _tags: Dict[Any, str] = {}
+        depth = 0  # of the list or mapping being built
+
+        def resolve(self, kind, value, implicit):
+            # Specs repeat the same scalars (type names, sizes) thousands of times: resolve each once.
+            if kind is not yaml.ScalarNode:
+                return super().resolve(kind, value, implicit)
+            key = (value, implicit)
+            tag = self._tags.get(key)
+            if tag is None:
+                tag = self._tags[key] = super().resolve(kind, value, implicit)
+            return tag
+
+    def where(node) -> Location:
+        return Location(source, node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def nested(loader, node) -> None:
+        loader.depth += 1
+        if loader.depth > MAX_YAML_DEPTH:  # deeper, building (and any walk over the data) would exhaust the stack
+            raise SpecError(f"lists and mappings nest more than {MAX_YAML_DEPTH} deep", location=where(node))
+
+    def construct_map(loader, node):
+        data = YamlMap()
+        data.location = where(node)
+        data.key_locations, data.value_locations = {}, {}
+        yield data
+        nested(loader, node)
+        loader.flatten_mapping(node)
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key, (str, int, float, bool)) and key is not None:
+                raise SpecError("mapping keys must be plain scalars", location=where(key_node))
+            if key in data:
+                raise SpecError(
+                    f"duplicate key '{key}' (first at line {data.key_locations[key].line})",
+                    location=where(key_node),
+                )
+            data[key] = loader.construct_object(value_node, deep=True)
+            data.key_locations[key] = where(key_node)
+            data.value_locations[key] = where(value_node)
+        loader.depth -= 1
+
+    def construct_list(loader, node):
+        data = YamlList()
+        data.location = where(node)
+        data.item_locations = [where(child) for child in node.value]
+        yield data
+        nested(loader, node)
+        data.extend(loader.construct_object(child, deep=True) for child in node.value)
+        loader.depth -= 1
+
+    def construct_int(loader, node):
+        value = node.value
+        if value.isascii() and value.isdigit() and len(value) <= MAX_INTEGER_DIGITS:
+            return int(value)  # the common case, fast
+        digits = len(value.lstrip("+-").replace("_", ""))
+        if digits > MAX_INTEGER_DIGITS:
+            raise SpecError(f"integer too large: {digits:,} digits (at most {MAX_INTEGER_DIGITS})",
+                            location=where(node))
+        return loader.construct_yaml_int(node)
+
+    def checked(construct, expected: str):  # an explicit tag on a scalar that does not fit it: !!float abc
+        def construct_checked(loader, node):
+            try:
+                return construct(loader, node)
+            except (ValueError, KeyError):
+                tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+                raise SpecError(f"invalid YAML: {describe(node.value)} is not {expected} ({tag})",
+                                location=where(node)) from None
+        return construct_checked
+
+    def refuse(loader, node):  # plain data only: no bytes, sets or pairs (no Python objects, ever)
+        raise yaml.constructor.ConstructorError(None, None, f"could not determine a constructor for the tag "
+                                                            f"'{node.tag}'", node.start_mark)
+
+    Loader.add_constructor("tag:yaml.org,2002:map", construct_map)
+    Loader.add_constructor("tag:yaml.org,2002:seq", construct_list)
+    Loader.add_constructor("tag:yaml.org,2002:int", checked(construct_int, "an integer"))
+    Loader.add_constructor("tag:yaml.org,2002:float", checked(_BaseLoader.construct_yaml_float, "a number"))
+    Loader.add_constructor("tag:yaml.org,2002:bool", checked(_BaseLoader.construct_yaml_bool, "true or false"))
+    Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+    for tag in ("binary", "set", "omap", "pairs"):
+        Loader.add_constructor(f"tag:yaml.org,2002:{tag}", refuse)
+    return Loader
+
+
+def _children(node) -> list:
+    if isinstance(node, yaml.MappingNode):
+        return [child for pair in node.value for child in pair]
+    return node.value if isinstance(node, yaml.SequenceNode) else []
+
+
+_ALIAS = re.compile(r"(?:^|[\s\[\]{},])\*[^\s\[\]{},]")  # *name, where YAML reads an alias
+
+
+def _check_aliases(root, source: str) -> None:
+    """Refuse, before building anything, YAML whose aliases expand too far ('billion laughs': each alias is
+    shared when built, but any walk over the data would follow it) or nest too deeply once expanded."""
+    measured: Dict[int, Tuple[int, int]] = {}  # id(node) -> (nodes with aliases expanded, height)
+    stack = [(root, False)]
+    while stack:
+        node, children_measured = stack.pop()
+        if not children_measured:
+            if id(node) not in measured:
+                measured[id(node)] = (1, 1)  # until measured; an alias to an open node is recursive (refused later)
+                stack.append((node, True))
+                stack.extend((child, False) for child in _children(node))
+            continue
+        size, height = 1, 1
+        for child in _children(node):
+            child_size, child_height = measured[id(child)]
+            size, height = size + child_size, max(height, child_height + 1)
+        measured[id(node)] = (size, height)
+    size, height = measured[id(root)]
+    if height > MAX_YAML_DEPTH:
+        node = root
+        for _ in range(MAX_YAML_DEPTH):  # follow the deepest branch down to the first node past the limit
+            node = max(_children(node), key=lambda child: measured[id(child)][1])
+        raise SpecError(f"lists and mappings nest more than {MAX_YAML_DEPTH} deep",
+                        location=Location(source, node.start_mark.line + 1, node.start_mark.column + 1))
+    if size - len(measured) > MAX_ALIAS_NODES:
+        raise SpecError(f"YAML aliases expand the spec by {size - len(measured):,} nodes, more than the limit "
+                        f"of {MAX_ALIAS_NODES:,}", location=Location(source, 1, 1))
+
+
+def parse_yaml(text: str, source: str) -> Any:
+    """YAML text -> plain data with locations (YamlMap / YamlList / scalars)."""
+    loader = _make_loader(source)(text)  # what yaml.load does, with a check between composing and building
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _ALIAS.search(text):
+            _check_aliases(node, source)
+        return loader.construct_document(node)
+    except SpecError:
+        raise
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow, such as NUL
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise SpecError(f"invalid YAML: character #x{exc.character:04x} is not allowed ({exc.reason})",
+                        location=Location(source, line, column)) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        location = Location(source, mark.line + 1, mark.column + 1) if mark else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        if problem.startswith("could not determine a constructor"):
+            problem = f"YAML tag not allowed here: {problem.split('tag ')[-1]}"
+        raise SpecError(f"invalid YAML: {problem}", location=location) from None
+    except yaml.YAMLError as exc:
+        raise SpecError(f"invalid YAML: {exc}", location=Location(source, 1, 1)) from None
+    finally:
+        loader.dispose()
+
+
+def read_text(path: str) -> Tuple[str, str]:
+    """(text, source name) of a spec file, or of standard input for '-'."""
+    source = "<stdin>" if path == "-" else path
+    try:
+        if path == "-":
+            data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+        else:
+            with open(path, "rb") as handle:
+                data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise SpecError(f"cannot read spec: {exc.strerror or exc}", location=Location(source, 1, 1)) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise SpecError(
+            f"spec file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB", location=Location(source, 1, 1)
+        )
+    try:
+        return data.decode("utf-8-sig"), source
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise SpecError(
+            f"spec is not valid UTF-8 (byte 0x{data[exc.start]:02x})", location=Location(source, line, column)
+        ) from None

@@ -1,0 +1,195 @@
+"""Located spec data -> `Spec`: the one builder every reader hands its data to.
+
+Checks the top-level keys and reads the symbols, batch, inputs, outputs, dtype and budget;
+the layers themselves go through block and repeat expansion (expansion.py).  Structural
+checks only: layer types and arguments are the graph's.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Optional, Tuple
+
+from ..dims import MAX_DIM, Dim, Shape
+from ..errors import Location, Param, SpecError, closest, describe
+from .counts import parse_budget
+from .expansion import Expansion, parse_blocks, parse_names
+from .model import InputSpec, Spec, YamlList, YamlMap
+
+MAX_LAYERS = 1_000_000  # after blocks and repeat are expanded
+TOP_LEVEL_KEYS = ("name", "batch", "dtype", "input", "inputs", "symbols", "blocks", "layers", "outputs", "budget")
+DTYPES = ("float32", "float16", "bfloat16", "int8", "float64")  # `dtype:`: the bytes behind memory figures
+
+
+class _Symbols:
+    """Symbolic dimensions met while parsing, and the values bound to them."""
+
+    def __init__(self, data: YamlMap, bindings: Optional[Dict[str, int]]) -> None:
+        self.values: Dict[str, int] = {}
+        self.seen: List[str] = []
+        defaults = data.get("symbols")
+        if defaults is not None:
+            if not isinstance(defaults, YamlMap):
+                raise SpecError(f"'symbols' must be a mapping of symbols to default sizes, such as {{H: 224}}, "
+                                f"found {describe(defaults)}", location=data.value_locations["symbols"])
+            for name, value in defaults.items():
+                where = defaults.value_locations[name]
+                if not isinstance(name, str) or not _SYMBOL.fullmatch(name):
+                    raise SpecError(f"a symbol must be an identifier, found {describe(name)}", location=where)
+                if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                    raise SpecError(f"symbol '{name}' must default to a positive integer, found {describe(value)}",
+                                    location=where)
+                if value > MAX_DIM:
+                    raise SpecError(f"symbol '{name}' is {value:,}, more than the limit of 2**62 ({MAX_DIM:,})",
+                                    location=where)
+                self.values[name] = value
+        self.values.update(bindings or {})
+
+    def dim(self, name: str) -> Dim:
+        if name not in self.seen:
+            self.seen.append(name)
+        if name in self.values:
+            return self.values[name]
+        from ..symbolic import Expr  # only specs with free symbols pay for symbolic support
+
+        return Expr.symbol(name)
+
+    def check_bindings(self, bindings: Optional[Dict[str, int]]) -> None:
+        for name in bindings or {}:
+            if name not in self.seen:
+                known = f"; its symbols are: {', '.join(self.seen)}" if self.seen else "; it has no symbols"
+                raise SpecError((Param("bindings"), f" {name}: the spec has no symbol '{name}'"
+                                 f"{closest(name, self.seen)}{known}"))
+
+
+_SYMBOL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def build_spec(data: Any, source: str, max_layers: int = MAX_LAYERS, bindings: Optional[Dict[str, int]] = None,
+               start: Optional[Location] = None) -> Spec:
+    """Parsed data (YamlMap, YamlList and scalars, with locations) -> `Spec`."""
+    start = start or Location(source, 1, 1)
+    if data is None:
+        raise SpecError("spec is empty: expected a mapping with 'input' and 'layers'", location=start)
+    if not isinstance(data, YamlMap):
+        raise SpecError(
+            f"a spec must be a mapping with 'input' and 'layers', found {describe(data)}", location=start
+        )
+    for key in data:
+        if key not in TOP_LEVEL_KEYS:
+            raise SpecError(
+                f"unknown top-level key '{key}'{closest(str(key), TOP_LEVEL_KEYS)}; "
+                f"expected one of: {', '.join(TOP_LEVEL_KEYS)}",
+                location=data.key_locations[key],
+            )
+
+    name = data.get("name")
+    if name is not None and not isinstance(name, (str, int)):
+        raise SpecError(f"'name' must be a string, found {describe(name)}", location=data.value_locations["name"])
+
+    symbols = _Symbols(data, bindings)
+    batch = _parse_dim(data.get("batch"), data.value_locations.get("batch", start), "batch", symbols)
+    inputs = _parse_inputs(data, start, symbols)
+    symbols.check_bindings(bindings)
+    expansion = Expansion(parse_blocks(data), max_layers)
+    layers = expansion.run(_layer_list(data, start), first_input=inputs[0].name if len(inputs) == 1 else None)
+    outputs, outputs_location = None, None
+    if "outputs" in data:
+        outputs_location = data.value_locations["outputs"]
+        outputs = tuple(expansion.resolve_alias(name) for name in
+                        parse_names(data["outputs"], outputs_location, "outputs"))
+    budget = parse_budget(data.get("budget"), data.value_locations.get("budget", start))
+    dtype = data.get("dtype")
+    if dtype is not None and dtype not in DTYPES:
+        hint = closest(dtype, DTYPES) if isinstance(dtype, str) else ""
+        raise SpecError(f"'dtype' must be one of {', '.join(DTYPES)}, found {describe(dtype)}{hint}",
+                        location=data.value_locations["dtype"])
+    return Spec(
+        name=None if name is None else str(name),
+        batch=batch,
+        inputs=inputs,
+        layers=layers,
+        outputs=outputs,
+        outputs_location=outputs_location,
+        budget=budget,
+        source=source,
+        blocks=expansion.instances,
+        dtype=dtype,
+    )
+
+
+def _parse_dim(value: Any, location: Location, what: str, symbols: _Symbols) -> Dim:
+    expected = "a positive integer, a symbol such as H, or null"
+    if value is None:
+        return None
+    if isinstance(value, str) and _SYMBOL.fullmatch(value):
+        return symbols.dim(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise SpecError(f"{what} must be {expected}, found {describe(value)}", location=location)
+    if value > MAX_DIM:
+        raise SpecError(f"{what} is {value:,}, more than the limit of 2**62 ({MAX_DIM:,})", location=location)
+    return value
+
+
+def _parse_shape(value: Any, location: Location, what: str, symbols: _Symbols) -> Shape:
+    if not isinstance(value, YamlList):
+        raise SpecError(
+            f"{what} must be a list of dimensions such as [28, 28, 1], found {describe(value)}", location=location
+        )
+    return tuple(
+        _parse_dim(dim, dim_location, f"{what} dimension {index}", symbols)
+        for index, (dim, dim_location) in enumerate(zip(value, value.item_locations))
+    )
+
+
+def _parse_inputs(data: YamlMap, start: Location, symbols: _Symbols) -> Tuple[InputSpec, ...]:
+    if "input" in data and "inputs" in data:
+        raise SpecError("give either 'input' or 'inputs', not both", location=data.key_locations["inputs"])
+    if "input" in data:
+        location = data.value_locations["input"]
+        return (_parse_input("input", data["input"], location, symbols),)
+    if "inputs" in data:
+        inputs = data["inputs"]
+        location = data.value_locations["inputs"]
+        if not isinstance(inputs, YamlMap) or not inputs:
+            raise SpecError(
+                "'inputs' must be a mapping of input names to shapes, such as {image: [224, 224, 3]}, "
+                f"found {describe(inputs)}",
+                location=location,
+            )
+        return tuple(
+            _parse_input(str(name), value, inputs.value_locations[name], symbols) for name, value in inputs.items()
+        )
+    raise SpecError("spec has no 'input': give the input shape without the batch axis, such as [28, 28, 1]",
+                    location=start)
+
+
+def _parse_input(name: str, value: Any, location: Location, symbols: _Symbols) -> InputSpec:
+    dtype = "float32"
+    if isinstance(value, YamlMap):
+        for key in value:
+            if key not in ("shape", "dtype"):
+                raise SpecError(
+                    f"input '{name}': unknown key '{key}'{closest(str(key), ('shape', 'dtype'))}; "
+                    "expected 'shape' and optionally 'dtype'",
+                    location=value.key_locations[key],
+                )
+        if "shape" not in value:
+            raise SpecError(f"input '{name}' has no 'shape'", location=location)
+        dtype = value.get("dtype", dtype)
+        if not isinstance(dtype, str):
+            raise SpecError(f"input '{name}': dtype must be a string such as int32, found {describe(dtype)}",
+                            location=value.value_locations["dtype"])
+        location, value = value.value_locations["shape"], value["shape"]
+    return InputSpec(name=name, shape=_parse_shape(value, location, f"input '{name}'", symbols), dtype=dtype,
+                     location=location)
+
+
+def _layer_list(data: YamlMap, start: Location) -> YamlList:
+    if "layers" not in data:
+        raise SpecError("spec has no 'layers': give a list of layers, each with a 'type'", location=start)
+    layers = data["layers"]
+    if not isinstance(layers, YamlList) or not layers:
+        raise SpecError(f"'layers' must be a non-empty list of layers, found {describe(layers)}",
+                        location=data.value_locations["layers"])
+    return layers

@@ -1,0 +1,48 @@
+"""Plain spec data -> readable YAML (what `layercalc convert` writes).  Imported only by convert."""
+
+from __future__ import annotations
+
+from typing import Any, Dict
+
+import yaml
+
+
+class _Entry(dict):
+    """A layer entry: always written as a block mapping, one key a line."""
+
+
+class _Dumper(yaml.SafeDumper):
+    def increase_indent(self, flow=False, indentless=False):
+        return super().increase_indent(flow, False)  # list items indented under their key
+
+
+def _is_flat(value: Any) -> bool:
+    """Scalars, or lists of them (nested too): written on one line, as [3, 3] or [[1, 1], [2, 2]]."""
+    return not isinstance(value, dict) and (not isinstance(value, list) or all(map(_is_flat, value)))
+
+
+def _represent_list(dumper, data):
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=_is_flat(data))
+
+
+def _represent_dict(dumper, data):
+    # A small mapping of flat values (an input with its dtype, a wrapped layer) stays on one line.
+    short = not isinstance(data, _Entry) and len(data) <= 6 and all(map(_is_flat, data.values()))
+    return dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=short)
+
+
+_Dumper.add_representer(list, _represent_list)
+_Dumper.add_representer(dict, _represent_dict)
+_Dumper.add_representer(_Entry, _represent_dict)
+
+
+def dump_spec(data: Dict[str, Any], header: str = "") -> str:
+    """Plain spec data -> readable YAML that parses back to the same data: one block mapping per layer,
+    short lists and small mappings in flow style, `header` as comment lines on top."""
+    data = dict(data)
+    data["layers"] = [_Entry(entry) for entry in data.get("layers", [])]
+    if "blocks" in data:
+        data["blocks"] = {name: {**block, "layers": [_Entry(entry) for entry in block.get("layers", [])]}
+                          for name, block in data["blocks"].items()}
+    comments = "".join(f"# {line}".rstrip() + "\n" for line in header.splitlines())
+    return comments + yaml.dump(data, Dumper=_Dumper, sort_keys=False, width=100, allow_unicode=True)
