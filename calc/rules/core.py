@@ -9,10 +9,9 @@ from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Tuple
 
 from ..dims import Dim, Shape, dim_sum, format_shape, prod
 from ..errors import ShapeError, SpecError
-from . import (
-    PASS_THROUGH, SOFTMAXES, WHOLE, Layer, NonNegativeInt, PartialShape, PositiveInt, Tap, Weight,
-    activation_field, register, renamed,
-)
+from .arguments import NonNegativeInt, PartialShape, PositiveInt, activation_field, renamed
+from .base import PASS_THROUGH, SOFTMAXES, WHOLE, Layer, Tap, Weight
+from .registry import register
 
 
 def known_last_axis(x: Shape, what: str) -> int:

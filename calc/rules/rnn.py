@@ -11,10 +11,12 @@ from typing import Any, ClassVar, Iterator, List, Optional, Tuple
 
 from ..dims import Dim, Shape, conv_out, dim_sum, format_shape, prod
 from ..errors import LayercalcError, ShapeError, SpecError, closest, describe
-from . import (
-    ACTIVATIONS, PASS_THROUGH, SPATIAL_NAMES, Layer, LayerConfig, NonNegativeInt, PositiveInt, Size, Tap, Weight,
-    activation_ops, all_type_names, choices, elements, expect_rank, join_channels, lookup, register, split_channels,
+from .arguments import ACTIVATIONS, LayerConfig, NonNegativeInt, PositiveInt, Size, choices
+from .base import (
+    PASS_THROUGH, SPATIAL_NAMES, Layer, Tap, Weight, activation_ops, elements, expect_rank, join_channels,
+    split_channels,
 )
+from .registry import all_type_names, lookup, register
 from .conv import DATA_FORMATS, WindowArguments
 
 
