@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import importlib
 import re
+from pathlib import Path
 from typing import Dict, List, Optional
 
 FAMILIES = (
@@ -26,52 +27,39 @@ def register(cls: type) -> type:
     return cls
 
 
-# The family module that defines each type and alias, so a spec imports only the families it
-# uses (importing all of them costs tens of milliseconds at start-up). A test checks it against
-# the registry: a type missing here still works, through load_all().
-FAMILY_OF = {
-    "Activation": "core", "Dense": "core", "EinsumDense": "core", "Identity": "core",
-    "Conv1D": "conv", "Conv1DTranspose": "conv", "Conv2D": "conv", "Conv2DTranspose": "conv", "Conv3D": "conv",
-    "Conv3DTranspose": "conv", "Convolution1D": "conv", "Convolution1DTranspose": "conv", "Convolution2D": "conv",
-    "Convolution2DTranspose": "conv", "Convolution3D": "conv", "Convolution3DTranspose": "conv",
-    "DepthwiseConv1D": "conv", "DepthwiseConv2D": "conv", "SeparableConv1D": "conv", "SeparableConv2D": "conv",
-    "SeparableConvolution1D": "conv", "SeparableConvolution2D": "conv",
-    "AveragePooling1D": "pooling", "AveragePooling2D": "pooling", "AveragePooling3D": "pooling",
-    "AvgPool1D": "pooling", "AvgPool2D": "pooling", "AvgPool3D": "pooling", "GlobalAveragePooling1D": "pooling",
-    "GlobalAveragePooling2D": "pooling", "GlobalAveragePooling3D": "pooling", "GlobalAvgPool1D": "pooling",
-    "GlobalAvgPool2D": "pooling", "GlobalAvgPool3D": "pooling", "GlobalMaxPool1D": "pooling",
-    "GlobalMaxPool2D": "pooling", "GlobalMaxPool3D": "pooling", "GlobalMaxPooling1D": "pooling",
-    "GlobalMaxPooling2D": "pooling", "GlobalMaxPooling3D": "pooling", "MaxPool1D": "pooling",
-    "MaxPool2D": "pooling", "MaxPool3D": "pooling", "MaxPooling1D": "pooling", "MaxPooling2D": "pooling",
-    "MaxPooling3D": "pooling",
-    "Cropping1D": "reshaping", "Cropping2D": "reshaping", "Cropping3D": "reshaping", "Flatten": "reshaping",
-    "Permute": "reshaping", "RepeatVector": "reshaping", "Reshape": "reshaping", "UpSampling1D": "reshaping",
-    "UpSampling2D": "reshaping", "UpSampling3D": "reshaping", "ZeroPadding1D": "reshaping",
-    "ZeroPadding2D": "reshaping", "ZeroPadding3D": "reshaping",
-    "CenterCrop": "preprocessing", "Rescaling": "preprocessing", "Resizing": "preprocessing",
-    "BatchNormalization": "norm", "GroupNormalization": "norm", "LayerNormalization": "norm",
-    "Normalization": "norm", "RMSNormalization": "norm", "UnitNormalization": "norm",
-    "AlphaDropout": "regularization", "Dropout": "regularization", "GaussianDropout": "regularization",
-    "GaussianNoise": "regularization", "SpatialDropout1D": "regularization", "SpatialDropout2D": "regularization",
-    "SpatialDropout3D": "regularization",
-    "ELU": "activation", "LeakyReLU": "activation", "PReLU": "activation", "ReLU": "activation",
-    "Softmax": "activation",
-    "Bidirectional": "rnn", "ConvLSTM1D": "rnn", "ConvLSTM2D": "rnn", "ConvLSTM3D": "rnn", "Embedding": "rnn",
-    "GRU": "rnn", "LSTM": "rnn", "SimpleRNN": "rnn", "TimeDistributed": "rnn",
-    "AdditiveAttention": "attention", "Attention": "attention", "MultiHeadAttention": "attention",
-    "Add": "merge", "Average": "merge", "Concatenate": "merge", "Dot": "merge", "Maximum": "merge",
-    "Minimum": "merge", "Multiply": "merge", "Subtract": "merge",
-}
-
-_LOADED = []
+# How a family module writes a registered rule: "@register", other decorators, "class Name(...):", then its
+# body up to the next line at column 0, where an "aliases = (...)" line names its aliases.
+_CLASS_AFTER_REGISTER = re.compile(r"(?:@[^\n]*\n)*class (\w+)")
+_TOP_LEVEL_LINE = re.compile(r"\n\S")
+_ALIASES = re.compile(r"\n[ \t]+aliases = \(([^)]*)\)")
 
 
+@functools.cache
+def family_index() -> Dict[str, str]:
+    """Type or alias -> the family module that defines it, read from the modules' source text (under a
+    millisecond), so a spec imports only the families it uses: importing all of them costs tens of
+    milliseconds at start-up. A test checks it against the registry; a type it misses still works,
+    through load_all()."""
+    index = {}
+    for family in FAMILIES:
+        try:
+            source = (Path(__file__).parent / f"{family}.py").read_text(encoding="utf-8")
+        except OSError:  # installed without sources: its types are found through load_all()
+            continue
+        for text in source.split("\n@register\n")[1:]:
+            header = _CLASS_AFTER_REGISTER.match(text)
+            body_end = _TOP_LEVEL_LINE.search(text, header.end())
+            aliases = _ALIASES.search(text, header.end(), body_end.start() if body_end else len(text))
+            for name in [header.group(1), *re.findall(r"\w+", aliases.group(1) if aliases else "")]:
+                index[name] = family
+    return index
+
+
+@functools.cache
 def load_all() -> Dict[str, type]:
-    """Import every family module once, so the registry is complete."""
-    if not _LOADED:
-        for family in FAMILIES:
-            importlib.import_module(f"{__package__}.{family}")
-        _LOADED.append(True)
+    """Import every family module (once), so the registry is complete."""
+    for family in FAMILIES:
+        importlib.import_module(f"{__package__}.{family}")
     return REGISTRY
 
 
@@ -80,7 +68,7 @@ def lookup(type_name: str, ignore_case: bool = False) -> Optional[type]:
     known = REGISTRY.get(ALIASES.get(type_name, type_name))
     if known is not None:
         return known
-    family = None if ignore_case else FAMILY_OF.get(type_name)
+    family = None if ignore_case else family_index().get(type_name)
     if family is not None:
         importlib.import_module(f"{__package__}.{family}")
         rule_class = REGISTRY.get(ALIASES.get(type_name, type_name))
