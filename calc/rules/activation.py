@@ -9,8 +9,8 @@ from ..dims import Dim, Shape, format_shape, prod
 from ..errors import ShapeError, SpecError
 from .arguments import Axis
 from .base import PASS_THROUGH, SOFTMAX_OPS, WHOLE, Layer, Tap, Weight, elements
-from .registry import register
 from .norm import normalized_axis
+from .registry import register
 
 
 def axes(value: Any) -> List[int]:

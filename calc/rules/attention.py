@@ -11,8 +11,8 @@ from ..dims import Dim, Shape, dim_sum, format_dim, format_shape, prod
 from ..errors import ShapeError, SpecError
 from .arguments import Axis, PositiveInt, Size, choices, renamed
 from .base import SOFTMAX_OPS, Layer, Weight
-from .registry import register
 from .core import EinsumDense, known_last_axis
+from .registry import register
 
 IGNORED = {"ignored": True}  # checked, but changes no shape or count
 

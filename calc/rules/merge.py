@@ -9,8 +9,8 @@ from ..dims import Dim, Shape, dim_sum, format_dim, format_shape, prod
 from ..errors import ShapeError, SpecError
 from .arguments import Axis
 from .base import PASS_THROUGH, Layer, Tap, elements
-from .registry import register
 from .norm import as_written
+from .registry import register
 
 
 def broadcast(first: Shape, second: Shape) -> Shape:

@@ -10,8 +10,8 @@ from ..dims import Dim, Shape, padding_before, pool_out, prod, standardize_tuple
 from ..errors import ShapeError
 from .arguments import Size, choices
 from .base import Layer, Tap, elements, join_channels, spatial_axis, split_channels
-from .registry import register
 from .conv import DATA_FORMATS
+from .registry import register
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -9,8 +9,8 @@ from ..dims import Dim, Shape, format_shape, prod
 from ..errors import ShapeError, SpecError
 from .arguments import NonNegativeInt, PositiveInt, choices
 from .base import PASS_THROUGH, Layer, Tap, elements, join_channels, rearranging, split_channels
-from .registry import register
 from .conv import DATA_FORMATS
+from .registry import register
 from .reshaping import INTERPOLATIONS
 
 

@@ -11,8 +11,8 @@ from ..dims import Dim, Shape, format_shape, prod, standardize_tuple
 from ..errors import ShapeError, SpecError
 from .arguments import Axis, Padding, PositiveInt, Size, TargetShape, choices
 from .base import Layer, Tap, expect_rank, join_channels, ratio, rearranging, spatial_axis, split_channels
-from .registry import register
 from .conv import DATA_FORMATS
+from .registry import register
 
 
 @register
