@@ -7,7 +7,7 @@ import functools
 import importlib
 import re
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 FAMILIES = (
     "core", "conv", "pooling", "reshaping", "preprocessing", "norm", "regularization", "activation", "rnn",
@@ -35,24 +35,27 @@ _ALIASES = re.compile(r"\n[ \t]+aliases = \(([^)]*)\)")
 
 
 @functools.cache
-def family_index() -> Dict[str, str]:
-    """Type or alias -> the family module that defines it, read from the modules' source text (under a
-    millisecond), so a spec imports only the families it uses: importing all of them costs tens of
-    milliseconds at start-up. A test checks it against the registry; a type it misses still works,
-    through load_all()."""
-    index = {}
-    for family in FAMILIES:
-        try:
-            source = (Path(__file__).parent / f"{family}.py").read_text(encoding="utf-8")
-        except OSError:  # installed without sources: its types are found through load_all()
-            continue
-        for text in source.split("\n@register\n")[1:]:
-            header = _CLASS_AFTER_REGISTER.match(text)
-            body_end = _TOP_LEVEL_LINE.search(text, header.end())
-            aliases = _ALIASES.search(text, header.end(), body_end.start() if body_end else len(text))
-            for name in [header.group(1), *re.findall(r"\w+", aliases.group(1) if aliases else "")]:
-                index[name] = family
-    return index
+def types_defined_in(family: str) -> Tuple[str, ...]:
+    """The types and aliases a family module registers, read from its source text (a fraction of a
+    millisecond), so that a spec imports only the families it uses: importing all of them costs tens
+    of milliseconds at start-up. A test checks this against the registry; a type it misses still
+    works, through load_all()."""
+    try:
+        source = (Path(__file__).parent / f"{family}.py").read_text(encoding="utf-8")
+    except OSError:  # installed without sources: its types are found through load_all()
+        return ()
+    names = []
+    for text in source.split("\n@register\n")[1:]:
+        header = _CLASS_AFTER_REGISTER.match(text)
+        body_end = _TOP_LEVEL_LINE.search(text, header.end())
+        aliases = _ALIASES.search(text, header.end(), body_end.start() if body_end else len(text))
+        names += [header.group(1), *re.findall(r"\w+", aliases.group(1) if aliases else "")]
+    return tuple(names)
+
+
+def family_of(type_name: str) -> Optional[str]:
+    """The family module that registers a type or alias (reading only the families before it), or None."""
+    return next((family for family in FAMILIES if type_name in types_defined_in(family)), None)
 
 
 @functools.cache
@@ -68,7 +71,7 @@ def lookup(type_name: str, ignore_case: bool = False) -> Optional[type]:
     known = REGISTRY.get(ALIASES.get(type_name, type_name))
     if known is not None:
         return known
-    family = None if ignore_case else family_index().get(type_name)
+    family = None if ignore_case else family_of(type_name)
     if family is not None:
         importlib.import_module(f"{__package__}.{family}")
         rule_class = REGISTRY.get(ALIASES.get(type_name, type_name))
