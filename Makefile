@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SPEC   ?= specs/seed_conv_pool.yaml
 
-.PHONY: run install dev test fuzz snapshots bench clean
+.PHONY: run install dev test fuzz snapshots docs bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ fuzz: dev
 # Regenerate the rendered-output snapshots after an intended change.
 snapshots: dev
 	$(BIN)/python -m pytest tests/test_snapshots.py --snapshot-update
+
+# Regenerate docs/layers.md, the layer reference, from the registry (after adding or changing a layer type).
+docs: install
+	$(BIN)/python -c 'from calc.render.layers import layer_reference; print(layer_reference(), end="")' > docs/layers.md
 
 # Speed and memory, measured on whole processes (see bench/run.py).
 bench: install

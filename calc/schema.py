@@ -40,7 +40,7 @@ def _argument_schema(f: dataclasses.Field) -> Dict[str, Any]:
     if "choices" in f.metadata:
         schema: Dict[str, Any] = {"enum": list(f.metadata["choices"])}
     else:
-        type_name, optional = rules._argument_type(str(f.type))
+        type_name, optional = rules.argument_type(str(f.type))
         schema = dict(_TYPES.get(type_name, {}))
         if optional:
             schema = {"anyOf": [schema, {"type": "null"}]} if schema else {}

@@ -69,16 +69,29 @@ def test_imports_flow_one_way(path):
             assert own in THIRD_PARTY_OWNERS[name], f"{path.name}: only {THIRD_PARTY_OWNERS[name]} may import {name}"
 
 
-def test_concrete_specs_do_not_import_symbolic_support():
-    """A spec without symbols pays nothing for them at start-up (issue: symbolic dimensions)."""
+def modules_loaded_by_analyzing(spec: str) -> set:
+    """The calc modules a fresh process has imported after analyzing `spec`."""
+    import json
     import subprocess
     import sys
 
-    code = ("import sys, calc; calc.analyze(calc.load_spec('specs/mnist_convnet.yaml')); "
-            "print('calc.symbolic' in sys.modules)")
+    code = (f"import json, sys, calc; calc.analyze(calc.load_spec({spec!r})); "
+            "print(json.dumps([name for name in sys.modules if name.startswith('calc.')]))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             cwd=PACKAGE.parent, check=True)
-    assert result.stdout.strip() == "False"
+    return set(json.loads(result.stdout))
+
+
+def test_concrete_specs_do_not_import_symbolic_support():
+    """A spec without symbols pays nothing for them at start-up (issue: symbolic dimensions)."""
+    assert "calc.symbolic" not in modules_loaded_by_analyzing("specs/mnist_convnet.yaml")
+
+
+def test_a_spec_imports_only_the_rule_families_it_uses():
+    """The family index (calc/rules/registry.py) finds each type's module without importing the others."""
+    loaded = modules_loaded_by_analyzing("specs/mnist_convnet.yaml")  # Conv2D, MaxPooling2D, Flatten, Dropout, Dense
+    families = {name.rsplit(".", 1)[1] for name in loaded if name.startswith("calc.rules.")}
+    assert families - {"arguments", "base", "registry"} == {"conv", "core", "pooling", "regularization", "reshaping"}
 
 
 def _modules_after(code: str) -> set:
@@ -113,7 +126,7 @@ def test_json_summary_imports_neither_rich_nor_unused_rule_families():
     loaded = set(result.stderr.split())
     assert not {name for name in loaded if name == "rich" or name.startswith("rich.")}
     families = {name.rpartition(".")[2] for name in loaded if name.startswith("calc.rules.")}
-    assert families == {"core", "conv", "pooling", "reshaping", "regularization"}
+    assert families - {"arguments", "base", "registry"} == {"core", "conv", "pooling", "reshaping", "regularization"}
     assert "calc.render.table" not in loaded and "calc.symbolic" not in loaded
 
 

@@ -1,4 +1,4 @@
-"""`layercalc layers`: the registry as text."""
+"""`layercalc layers`: the registry as text; and docs/layers.md, the registry as a markdown reference."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from rich.text import Text
 
 from .. import rules
 from ..errors import SpecError, closest
+from .markdown import _table
 
 
 def _default(f: dataclasses.Field) -> str:
@@ -49,9 +50,35 @@ def describe_layer(type_name: str) -> Group:
     table.add_column("Argument")
     table.add_column("Type")
     table.add_column("Default")
-    for f in dataclasses.fields(rule_class):
-        kind = rules.describe_type(f) if rules.affects_shapes(f) else "no effect on shapes or counts"
-        table.add_row(rules.argument_name(f), kind, _default(f))
+    for row in _argument_rows(rule_class):
+        table.add_row(*row)
     aliases = f"  aliases: {', '.join(rule_class.aliases)}" if rule_class.aliases else ""
     header = Text(f"{rule_class.__name__} ({rule_class.family}){aliases}\n", style="bold")
     return Group(header, Text(inspect.cleandoc(rule_class.__doc__ or "") + "\n"), table)
+
+
+def _argument_rows(rule_class: type) -> list:
+    """(argument, type, default) for each argument of a rule."""
+    return [(rules.argument_name(f),
+             rules.describe_type(f) if rules.affects_shapes(f) else "no effect on shapes or counts", _default(f))
+            for f in dataclasses.fields(rule_class)]
+
+
+def layer_reference() -> str:
+    """docs/layers.md: every registered type by family, with its aliases, formulas and arguments
+    (what `layercalc layers TYPE` prints), so the docs follow from the registry (`make docs`)."""
+    registry = rules.load_all()
+    parts = ["# Supported layer types\n\n"
+             "Generated from the layer registry by `make docs` (a test fails when it is out of date); "
+             "`layercalc layers TYPE` prints one type's entry.\n"]
+    for family in rules.FAMILIES:
+        parts.append(f"\n## {family}\n")
+        for name, rule_class in registry.items():
+            if rule_class.family != family:
+                continue
+            aliases = f"Aliases: {', '.join(rule_class.aliases)}.\n\n" if rule_class.aliases else ""
+            doc = inspect.cleandoc(rule_class.__doc__ or "")
+            rows = _argument_rows(rule_class)
+            arguments = _table(["argument", "type", "default"], rows) if rows else "No arguments.\n"
+            parts.append(f"\n### {name}\n\n{aliases}```text\n{doc}\n```\n\n{arguments}")
+    return "".join(parts)

@@ -7,8 +7,10 @@ from typing import Any, List, Optional, Tuple
 
 from ..dims import Dim, Shape, format_shape, prod
 from ..errors import ShapeError, SpecError
-from . import PASS_THROUGH, SOFTMAX_OPS, WHOLE, Axis, Layer, Tap, Weight, elements, register
+from .arguments import Axis
+from .base import PASS_THROUGH, SOFTMAX_OPS, WHOLE, Layer, Tap, Weight, elements
 from .norm import normalized_axis
+from .registry import register
 
 
 def axes(value: Any) -> List[int]:

@@ -9,8 +9,10 @@ from typing import Any, Dict, List, Tuple
 
 from ..dims import Dim, Shape, dim_sum, format_dim, format_shape, prod
 from ..errors import ShapeError, SpecError
-from . import SOFTMAX_OPS, Axis, Layer, PositiveInt, Size, Weight, choices, register, renamed
+from .arguments import Axis, PositiveInt, Size, choices, renamed
+from .base import SOFTMAX_OPS, Layer, Weight
 from .core import EinsumDense, known_last_axis
+from .registry import register
 
 IGNORED = {"ignored": True}  # checked, but changes no shape or count
 

@@ -13,10 +13,9 @@ from typing import Any, ClassVar, List, Tuple
 
 from ..dims import Dim, Shape, ceildiv, conv_out, conv_transpose_out, padding_before, prod, standardize_tuple
 from ..errors import ShapeError, SpecError
-from . import (
-    WHOLE, Axis, Layer, PositiveInt, Size, Tap, Weight, activation_field, choices, join_channels, ratio, register,
-    spatial_axis, split_channels,
-)
+from .arguments import Axis, PositiveInt, Size, activation_field, choices
+from .base import WHOLE, Layer, Tap, Weight, join_channels, ratio, spatial_axis, split_channels
+from .registry import register
 
 DATA_FORMATS = choices("channels_last", "channels_first", ignore_case=True)
 PADDINGS = choices("valid", "same", ignore_case=True)

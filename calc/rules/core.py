@@ -1,4 +1,4 @@
-"""Core layers: Dense, EinsumDense, Activation, Identity."""
+"""Core layers: Dense, EinsumDense, Embedding, Activation, Identity."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Tuple
 
 from ..dims import Dim, Shape, dim_sum, format_shape, prod
 from ..errors import ShapeError, SpecError
-from . import (
-    PASS_THROUGH, SOFTMAXES, WHOLE, Layer, NonNegativeInt, PartialShape, PositiveInt, Tap, Weight,
-    activation_field, register, renamed,
-)
+from .arguments import NonNegativeInt, PartialShape, PositiveInt, activation_field, renamed
+from .base import PASS_THROUGH, SOFTMAXES, WHOLE, Layer, Tap, Weight
+from .registry import register
 
 
 def known_last_axis(x: Shape, what: str) -> int:
@@ -268,6 +267,49 @@ class EinsumDense(Layer):
             lora = dim_sum([einsum.count(letters - {last}), einsum.count(side)])
             total = dim_sum([total, prod([self.lora_rank, lora])])
         return total
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class Embedding(Layer):
+    """Looks up a vector of output_dim numbers for each integer id.
+
+    output: (*x, output_dim)
+    params: embeddings input_dim·output_dim; with lora_rank r the embeddings
+            are frozen and A (input_dim, r), B (r, output_dim) are trainable
+    MACs:   0 (a lookup; with LoRA, Keras forms A·B once per call, not per example)
+    """
+
+    input_dim: PositiveInt
+    output_dim: PositiveInt
+    embeddings_initializer: Any = "uniform"
+    embeddings_regularizer: Any = None
+    embeddings_constraint: Any = None
+    mask_zero: Any = False
+    lora_rank: NonNegativeInt | None = None  # 0 or null: no LoRA
+    lora_alpha: Any = None
+    quantization_config: Any = None
+    input_length: Any = None  # deprecated: Keras 3 warns and ignores it
+
+    def validate(self) -> None:
+        if self.lora_rank and self.embeddings_constraint is not None:
+            raise SpecError("lora_rank cannot be combined with embeddings_constraint (Keras refuses it)",
+                            argument="lora_rank")
+
+    def output_shape(self, x: Shape) -> Shape:
+        return (*x, self.output_dim)
+
+    def window(self, x: Shape) -> Tuple[Optional[Tap], ...]:
+        return PASS_THROUGH  # each id on its own: a Conv1D over the vectors sees as many ids as positions
+
+    def weights(self, x: Shape) -> List[Weight]:
+        weights = [Weight("embeddings", (self.input_dim, self.output_dim), trainable=not self.lora_rank)]
+        if self.lora_rank:
+            weights += [
+                Weight("lora_embeddings_a", (self.input_dim, self.lora_rank)),
+                Weight("lora_embeddings_b", (self.lora_rank, self.output_dim)),
+            ]
+        return weights
 
 
 @register

@@ -7,8 +7,10 @@ from typing import Any, List, Optional, Sequence, Tuple
 
 from ..dims import Dim, Shape, dim_sum, format_dim, format_shape, prod
 from ..errors import ShapeError, SpecError
-from . import PASS_THROUGH, Axis, Layer, Tap, elements, register
+from .arguments import Axis
+from .base import PASS_THROUGH, Layer, Tap, elements
 from .norm import as_written
+from .registry import register
 
 
 def broadcast(first: Shape, second: Shape) -> Shape:

@@ -8,7 +8,9 @@ from typing import Any, Iterable, List, Optional, Tuple
 
 from ..dims import Dim, Shape, format_shape, prod
 from ..errors import ShapeError, SpecError
-from . import PASS_THROUGH, WHOLE, Array, Axis, Layer, Tap, Weight, array_shape, elements, register
+from .arguments import Array, Axis, array_shape
+from .base import PASS_THROUGH, WHOLE, Layer, Tap, Weight, elements
+from .registry import register
 
 
 def normalized_axis(x: Shape, axis: int) -> int:

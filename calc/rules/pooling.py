@@ -8,8 +8,10 @@ from typing import Any, ClassVar, Tuple
 
 from ..dims import Dim, Shape, padding_before, pool_out, prod, standardize_tuple
 from ..errors import ShapeError
-from . import Layer, Size, Tap, choices, elements, join_channels, register, spatial_axis, split_channels
+from .arguments import Size, choices
+from .base import Layer, Tap, elements, join_channels, spatial_axis, split_channels
 from .conv import DATA_FORMATS
+from .registry import register
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -7,11 +7,10 @@ from typing import Any, Optional, Tuple
 
 from ..dims import Dim, Shape, format_shape, prod
 from ..errors import ShapeError, SpecError
-from . import (
-    PASS_THROUGH, Layer, NonNegativeInt, PositiveInt, Tap, choices, elements, join_channels, rearranging, register,
-    split_channels,
-)
+from .arguments import NonNegativeInt, PositiveInt, choices
+from .base import PASS_THROUGH, Layer, Tap, elements, join_channels, rearranging, split_channels
 from .conv import DATA_FORMATS
+from .registry import register
 from .reshaping import INTERPOLATIONS
 
 

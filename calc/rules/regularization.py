@@ -7,7 +7,9 @@ from typing import Any, ClassVar, Dict, Optional, Tuple
 
 from ..dims import Shape, format_shape
 from ..errors import SpecError, describe
-from . import COMMON_IGNORED, PASS_THROUGH, Layer, Tap, choices, register, split_channels
+from .arguments import COMMON_IGNORED, choices
+from .base import PASS_THROUGH, Layer, Tap, split_channels
+from .registry import register
 
 # Checked as Keras does, but only the error message for a wrong rank depends on it.
 DATA_FORMATS = choices("channels_last", "channels_first", ignore_case=True, ignored=True)

@@ -9,11 +9,10 @@ from typing import Any, ClassVar, Optional, Tuple
 
 from ..dims import Dim, Shape, format_shape, prod, standardize_tuple
 from ..errors import ShapeError, SpecError
-from . import (
-    Axis, Layer, Padding, PositiveInt, Size, Tap, TargetShape, choices, expect_rank, join_channels, ratio,
-    rearranging, register, spatial_axis, split_channels,
-)
+from .arguments import Axis, Padding, PositiveInt, Size, TargetShape, choices
+from .base import Layer, Tap, expect_rank, join_channels, ratio, rearranging, spatial_axis, split_channels
 from .conv import DATA_FORMATS
+from .registry import register
 
 
 @register

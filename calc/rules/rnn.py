@@ -1,5 +1,5 @@
-"""Embeddings, recurrent layers (written once in `Recurrent`) and the wrappers
-Bidirectional and TimeDistributed."""
+"""Recurrent layers (written once in `Recurrent`) and the wrappers Bidirectional and
+TimeDistributed."""
 
 from __future__ import annotations
 
@@ -9,61 +9,19 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar, Iterator, List, Optional, Tuple
 
-from ..dims import Dim, Shape, conv_out, dim_sum, format_shape, prod
+from ..dims import Dim, Shape, dim_sum, format_shape, prod
 from ..errors import LayercalcError, ShapeError, SpecError, closest, describe
-from . import (
-    ACTIVATIONS, PASS_THROUGH, SPATIAL_NAMES, Layer, LayerConfig, NonNegativeInt, PositiveInt, Size, Tap, Weight,
-    activation_ops, all_type_names, choices, elements, expect_rank, join_channels, lookup, register, split_channels,
+from .arguments import ACTIVATIONS, LayerConfig, NonNegativeInt, PositiveInt, Size, choices
+from .base import (
+    SPATIAL_NAMES, Layer, Tap, Weight, activation_ops, elements, expect_rank, join_channels, split_channels,
 )
 from .conv import DATA_FORMATS, WindowArguments
+from .registry import all_type_names, lookup, register
 
 
 def _activation(default: str) -> Any:
     """An activation argument with a Keras default other than null."""
     return field(default=default, metadata=choices(*ACTIVATIONS, ignored=True))
-
-
-@register
-@dataclass(frozen=True, kw_only=True)
-class Embedding(Layer):
-    """Looks up a vector of output_dim numbers for each integer id.
-
-    output: (*x, output_dim)
-    params: embeddings input_dim·output_dim; with lora_rank r the embeddings
-            are frozen and A (input_dim, r), B (r, output_dim) are trainable
-    MACs:   0 (a lookup; with LoRA, Keras forms A·B once per call, not per example)
-    """
-
-    input_dim: PositiveInt
-    output_dim: PositiveInt
-    embeddings_initializer: Any = "uniform"
-    embeddings_regularizer: Any = None
-    embeddings_constraint: Any = None
-    mask_zero: Any = False
-    lora_rank: NonNegativeInt | None = None  # 0 or null: no LoRA
-    lora_alpha: Any = None
-    quantization_config: Any = None
-    input_length: Any = None  # deprecated: Keras 3 warns and ignores it
-
-    def validate(self) -> None:
-        if self.lora_rank and self.embeddings_constraint is not None:
-            raise SpecError("lora_rank cannot be combined with embeddings_constraint (Keras refuses it)",
-                            argument="lora_rank")
-
-    def output_shape(self, x: Shape) -> Shape:
-        return (*x, self.output_dim)
-
-    def window(self, x: Shape) -> Tuple[Optional[Tap], ...]:
-        return PASS_THROUGH  # each id on its own: a Conv1D over the vectors sees as many ids as positions
-
-    def weights(self, x: Shape) -> List[Weight]:
-        weights = [Weight("embeddings", (self.input_dim, self.output_dim), trainable=not self.lora_rank)]
-        if self.lora_rank:
-            weights += [
-                Weight("lora_embeddings_a", (self.input_dim, self.lora_rank)),
-                Weight("lora_embeddings_b", (self.lora_rank, self.output_dim)),
-            ]
-        return weights
 
 
 # -- recurrent layers -----------------------------------------------------------------

@@ -1,0 +1,103 @@
+"""The layer registry: each rule class under its Keras name and aliases, found by name,
+with only the family modules a spec uses imported."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import re
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+FAMILIES = (
+    "core", "conv", "pooling", "reshaping", "preprocessing", "norm", "regularization", "activation", "rnn",
+    "attention", "merge",
+)
+
+REGISTRY: Dict[str, type] = {}  # canonical Keras class name -> rule class
+ALIASES: Dict[str, str] = {}  # alias -> canonical name
+
+
+def register(cls: type) -> type:
+    """Class decorator: make a rule available under its Keras name and aliases."""
+    cls.family = cls.__module__.rsplit(".", 1)[-1]
+    REGISTRY[cls.__name__] = cls
+    for alias in cls.aliases:
+        ALIASES[alias] = cls.__name__
+    return cls
+
+
+# How a family module writes a registered rule: "@register", other decorators, "class Name(...):", then its
+# body up to the next line at column 0, where an "aliases = (...)" line names its aliases.
+_CLASS_AFTER_REGISTER = re.compile(r"(?:@[^\n]*\n)*class (\w+)")
+_TOP_LEVEL_LINE = re.compile(r"\n\S")
+_ALIASES = re.compile(r"\n[ \t]+aliases = \(([^)]*)\)")
+
+
+@functools.cache
+def types_defined_in(family: str) -> Tuple[str, ...]:
+    """The types and aliases a family module registers, read from its source text (a fraction of a
+    millisecond), so that a spec imports only the families it uses: importing all of them costs tens
+    of milliseconds at start-up. A test checks this against the registry; a type it misses still
+    works, through load_all()."""
+    try:
+        source = (Path(__file__).parent / f"{family}.py").read_text(encoding="utf-8")
+    except OSError:  # installed without sources: its types are found through load_all()
+        return ()
+    names = []
+    for text in source.split("\n@register\n")[1:]:
+        header = _CLASS_AFTER_REGISTER.match(text)
+        body_end = _TOP_LEVEL_LINE.search(text, header.end())
+        aliases = _ALIASES.search(text, header.end(), body_end.start() if body_end else len(text))
+        names += [header.group(1), *re.findall(r"\w+", aliases.group(1) if aliases else "")]
+    return tuple(names)
+
+
+def family_of(type_name: str) -> Optional[str]:
+    """The family module that registers a type or alias (reading only the families before it), or None."""
+    return next((family for family in FAMILIES if type_name in types_defined_in(family)), None)
+
+
+@functools.cache
+def load_all() -> Dict[str, type]:
+    """Import every family module (once), so the registry is complete."""
+    for family in FAMILIES:
+        importlib.import_module(f"{__package__}.{family}")
+    return REGISTRY
+
+
+def lookup(type_name: str, ignore_case: bool = False) -> Optional[type]:
+    """The rule class for a Keras layer name or alias, or None."""
+    known = REGISTRY.get(ALIASES.get(type_name, type_name))
+    if known is not None:
+        return known
+    family = None if ignore_case else family_of(type_name)
+    if family is not None:
+        importlib.import_module(f"{__package__}.{family}")
+        rule_class = REGISTRY.get(ALIASES.get(type_name, type_name))
+        if rule_class is not None:
+            return rule_class
+    load_all()
+    if ignore_case:
+        by_lower = {name.lower(): name for name in all_type_names()}
+        type_name = by_lower.get(type_name.lower(), type_name)
+    canonical = ALIASES.get(type_name, type_name)
+    return REGISTRY.get(canonical)
+
+
+def all_type_names() -> List[str]:
+    load_all()
+    return sorted([*REGISTRY, *ALIASES])
+
+
+@functools.lru_cache(maxsize=None)
+def snake_case(name: str) -> str:
+    """Keras' auto-name prefix for a class name.
+
+    >>> snake_case("MaxPooling2D"), snake_case("BatchNormalization"), snake_case("Conv2DTranspose")
+    ('max_pooling2d', 'batch_normalization', 'conv2d_transpose')
+    """
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
