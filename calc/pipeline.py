@@ -16,18 +16,20 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
-from typing import Mapping, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Mapping, Optional, Sequence, Union
 
 from .analysis import analyze, collapse
-from .budget import CheckResult, check_budgets
 from .costs import conventions
-from .diff import Diff, diff_reports
 from .errors import Param, UsageError
 from .readers import MAX_FILE_BYTES, imported_spec, is_keras_path, read_spec
 from .render import COST_NAMES, choose_columns, count, parse_columns
 from .report import Report
 from .spec import Spec
 from .spec.build import MAX_LAYERS
+
+if TYPE_CHECKING:  # imported by the calls that need them: a summary loads neither
+    from .budget import CheckResult
+    from .diff import Diff
 
 Source = Union[str, "os.PathLike[str]", Spec]
 
@@ -66,6 +68,8 @@ def check(source: Source, *, limits: Optional[Mapping[str, int]] = None,
           per_batch: bool = False) -> CheckResult:
     """The spec's budgets (`budget:` in it, overridden by `limits`, such as {'max_params': 2_000_000})
     against its figures, as `layercalc check` checks them."""
+    from .budget import check_budgets
+
     spec, name = _read(source, bindings, max_layers)
     report = analyze(spec, per_batch=per_batch, source=name)
     return check_budgets(report, {**spec.budget, **(limits or {})}, _path(source))
@@ -75,6 +79,8 @@ def compare(before: Source, after: Source, *, bindings: Optional[Mapping[str, in
             max_layers: int = MAX_LAYERS, per_batch: bool = False) -> Diff:
     """Layers added, removed and changed between two specs (matched by name), and the totals, as
     `layercalc diff` shows them."""
+    from .diff import diff_reports
+
     reports = []
     for source in (before, after):
         spec, name = _read(source, bindings, max_layers)
