@@ -144,3 +144,27 @@ def test_a_reader_loads_only_what_its_format_needs(path, not_imported):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             cwd=PACKAGE.parent, check=True)
     assert result.stdout.strip() == "[]"
+
+
+# The registry is filled once, as each rule module is imported, and never changes after.
+WRITE_ONCE = {("rules/registry.py", "REGISTRY"), ("rules/registry.py", "ALIASES")}
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_module_level_mutable_state(path):
+    """No stage keeps state between calls (the redesign removed dims.ASSUMPTIONS): no empty container at
+    module level waiting to be filled, and no `global` statement."""
+    tree = ast.parse(path.read_text())
+    relative = str(path.relative_to(PACKAGE))
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+            node, ast.AnnAssign) else []
+        value = getattr(node, "value", None)
+        empty = (isinstance(value, (ast.Dict, ast.List, ast.Set)) and not getattr(value, "keys", None)
+                 and not getattr(value, "elts", None)) or (
+            isinstance(value, ast.Call) and isinstance(value.func, ast.Name)
+            and value.func.id in ("dict", "list", "set", "defaultdict") and not value.args)
+        for target in targets:
+            name = getattr(target, "id", None)
+            assert not (empty and (relative, name) not in WRITE_ONCE), f"{relative}: module-level '{name}' is state"
+    assert not any(isinstance(node, ast.Global) for node in ast.walk(tree)), f"{relative} uses `global`"
