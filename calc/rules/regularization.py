@@ -142,3 +142,27 @@ class SpatialDropout3D(SpatialDropout):
     rank = 3
 
     data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class ActivityRegularization(Layer):
+    """Adds l1·Σ|x| + l2·Σx² of its input to the training loss; the identity on the input itself.
+
+    output: x;  params: 0;  MACs: 0
+    """
+
+    l1: float = 0.0
+    l2: float = 0.0
+
+    def validate(self) -> None:
+        for name in ("l1", "l2"):  # Keras' L1L2 regularizer refuses negative factors
+            if getattr(self, name) < 0:
+                raise SpecError(f"argument '{name}' must be a non-negative number, found {getattr(self, name)}",
+                                argument=name)
+
+    def output_shape(self, x: Shape) -> Shape:
+        return x
+
+    def window(self, x: Shape) -> Tuple[Optional[Tap], ...]:
+        return PASS_THROUGH
