@@ -44,8 +44,10 @@ class Format(str, Enum):
 def _version(value: bool) -> None:
     if value:
         from . import __version__
+        from .output import write_text
 
-        typer.echo(f"layercalc {__version__}")
+        with reported_errors(debug=False):
+            write_text(f"layercalc {__version__}\n", None)
         raise typer.Exit()
 
 

@@ -193,7 +193,7 @@ def test_a_signal_during_the_write_leaves_no_temporary_file(tmp_path, number, re
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
 @pytest.mark.parametrize("args", [["summary", "model.yaml"], ["summary", "model.yaml", "-f", "json"],
-                                  ["check", "model.yaml"], ["layers"]])
+                                  ["check", "model.yaml"], ["layers"], ["--version"]])
 def test_a_full_disk_on_standard_output_exits_2(tmp_path, args):
     (tmp_path / "model.yaml").write_text(SPEC)
     with open("/dev/full", "w") as full:
