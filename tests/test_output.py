@@ -212,7 +212,7 @@ def test_a_closed_standard_output_exits_2(tmp_path, args):
                                                      "descriptor\n")
 
 
-def test_a_closed_standard_output_is_no_matter_with_output(tmp_path):
+def test_a_closed_standard_output_does_not_matter_with_output(tmp_path):
     (tmp_path / "model.yaml").write_text(SPEC)
     result = subprocess.run(["bash", "-c", f"{' '.join(LAYERCALC)} summary model.yaml -o report.txt >&-"],
                             cwd=tmp_path, capture_output=True, text=True, env=ENV)
