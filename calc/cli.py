@@ -4,6 +4,7 @@ input, 3 internal error, 130 interrupted)."""
 
 from __future__ import annotations
 
+import errno
 import gc
 import os
 import signal
@@ -11,7 +12,7 @@ import sys
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import Iterator, List, Optional, Sequence
 
 import typer
 
@@ -43,8 +44,10 @@ class Format(str, Enum):
 def _version(value: bool) -> None:
     if value:
         from . import __version__
+        from .output import write_text
 
-        typer.echo(f"layercalc {__version__}")
+        with reported_errors(debug=False):
+            write_text(f"layercalc {__version__}\n", None)
         raise typer.Exit()
 
 
@@ -66,7 +69,11 @@ def reported_errors(debug: bool) -> Iterator[None]:
         message = error.described(FLAGS)
         typer.echo(message if error.location else f"layercalc: {message}", err=True)
         raise typer.Exit(EXIT_INVALID)
-    except (typer.Exit, typer.Abort, KeyboardInterrupt, BrokenPipeError):
+    except BrokenPipeError:
+        # The reader went away (`| head`): the rest of the output is not wanted; not a failure either, so
+        # the command ends with the code it has (check: its budgets' verdict).
+        discard_standard_output()
+    except (typer.Exit, typer.Abort, KeyboardInterrupt):
         raise
     except Exception as error:  # a bug in layercalc: say so plainly
         if debug:
@@ -79,11 +86,24 @@ def reported_errors(debug: bool) -> Iterator[None]:
         raise typer.Exit(EXIT_INTERNAL)
 
 
+def discard_standard_output() -> None:
+    """Send what is still to be printed, and the interpreter's last flush, to /dev/null."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def _console():
     """A rich console; NO_COLOR (no-color.org) turns off every style, not only colours."""
     from rich.console import Console
 
-    return Console(color_system=None) if os.environ.get("NO_COLOR") else Console()
+    console = Console(color_system=None) if os.environ.get("NO_COLOR") else Console()
+    console.on_broken_pipe = _reader_gone  # rich's own exits 1
+    return console
+
+
+def _reader_gone() -> None:
+    raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))  # reported_errors: not a failure
 
 
 SPEC_ARGUMENT = typer.Argument(..., help="Model spec (YAML), or - for standard input.", show_default=False)
@@ -114,44 +134,32 @@ MAX_LAYERS_OPTION = typer.Option(
 
 
 FORMAT_OPTION = typer.Option(Format.table, "--format", "-f", help="Output format.")
-OUTPUT_OPTION = typer.Option(None, "--output", "-o", help="Write to this file (atomically) instead of stdout.",
-                             show_default=False)
+OUTPUT_OPTION = typer.Option(None, "--output", "-o", help="Write to this regular file (replaced in one step; - for "
+                             "stdout) instead of stdout.", show_default=False)
 
 
-def write_output(text: str, output: Optional[Path]) -> None:
-    """Print, or replace `output` in one step: a reader never sees a half-written file."""
-    if output is None:
-        sys.stdout.write(text)
-        return
-    import tempfile
+def write_output(text: str, output: Optional[Path], inputs: Sequence[str] = ()) -> None:
+    """Print, or replace `output` in one step (calc/output.py): a reader never sees a half-written file."""
+    from .output import write_text
 
-    from .errors import UsageError
-
-    directory = output.resolve().parent
-    try:
-        handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{output.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(text)
-            os.replace(temporary, output)
-        except BaseException:  # a full disk: leave no half-written file behind, not even a hidden one
-            os.unlink(temporary)
-            raise
-    except OSError as error:
-        raise UsageError(f"cannot write {output}: {error.strerror or error}") from None
+    write_text(text, output, inputs)
 
 
-def emit(output_format: "Format", output: Optional[Path], *, json, markdown, csv, table) -> None:
-    """Render in the chosen format and print it or write it to --output. Each renderer is a
-    function of no arguments (so only the chosen one's modules are imported): text, or for
-    `table` a rich renderable."""
+def emit(output_format: "Format", output: Optional[Path], inputs: Sequence[str], *, json, markdown, csv,
+         table) -> None:
+    """Render in the chosen format and print it or write it to --output (never over one of the command's
+    `inputs`). Each renderer is a function of no arguments (so only the chosen one's modules are
+    imported): text, or for `table` a rich renderable."""
     if output_format is not Format.table:
-        write_output({Format.json: json, Format.markdown: markdown, Format.csv: csv}[output_format](), output)
+        write_output({Format.json: json, Format.markdown: markdown, Format.csv: csv}[output_format](), output,
+                     inputs)
         return
+    from .output import is_standard_output, standard_output
     from .render.table import print_unwrapped
 
-    if output is None:
-        print_unwrapped(table(), _console())
+    if is_standard_output(output):
+        with standard_output():
+            print_unwrapped(table(), _console())
         return
     import io
 
@@ -159,7 +167,8 @@ def emit(output_format: "Format", output: Optional[Path], *, json, markdown, csv
 
     console = Console(file=io.StringIO(), color_system=None)  # not a terminal: laid out unwrapped
     print_unwrapped(table(), console)
-    write_output("\n".join(line.rstrip() for line in console.file.getvalue().splitlines()) + "\n", output)
+    write_output("\n".join(line.rstrip() for line in console.file.getvalue().splitlines()) + "\n", output,
+                 inputs)
 
 
 class Dtype(str, Enum):
@@ -222,7 +231,7 @@ def summary(
                            costs=True if output_format is Format.json else None, dtype=dtype and dtype.value,
                            optimizer=optimizer.value, count_bias=count_bias, count_elementwise=count_elementwise)
         title = report.name or ("stdin" if spec == "-" else Path(spec).stem)
-        emit(output_format, output,
+        emit(output_format, output, (spec,),
              json=lambda: render.load("json").render_json(report),
              markdown=lambda: render.load("markdown").render_summary_markdown(report, title, flops=flops,
                                                                               memory=memory),
@@ -275,7 +284,7 @@ def check(
         from . import render
 
         payload = {"ok": worst == 0, "exit_code": worst, "specs": [result.as_dict() for result in results]}
-        emit(output_format, output,
+        emit(output_format, output, specs,
              json=lambda: render.load("json").dumps(payload),
              markdown=lambda: render.load("markdown").render_check_markdown(results),
              csv=lambda: render.load("csv").render_check_csv(results),
@@ -304,7 +313,7 @@ def diff(
                          per_batch=per_batch)
         from . import render
 
-        emit(output_format, output,
+        emit(output_format, output, (before, after),
              json=lambda: render.load("json").dumps(result.as_dict()),
              markdown=lambda: render.load("markdown").render_diff_markdown(result, show_all),
              csv=lambda: render.load("csv").render_diff_csv(result),
@@ -351,7 +360,7 @@ def graph(
         title = report.name or ("stdin" if spec == "-" else Path(spec).stem)
         render = render_mermaid if graph_format is GraphFormat.mermaid else render_dot
         text = render(report, title)
-        write_output(text, output)
+        write_output(text, output, (spec,))
         if graph_format is GraphFormat.mermaid and len(text) > MERMAID_MAX_TEXT:
             typer.echo(f"layercalc: note: this diagram has {len(text):,} characters; Mermaid draws at most "
                        f"{MERMAID_MAX_TEXT:,} by default: try --depth or --format dot", err=True)
@@ -368,7 +377,7 @@ def convert(
     with reported_errors(debug):
         from .pipeline import convert as converted
 
-        write_output(converted(model), output)
+        write_output(converted(model), output, (model,))
 
 
 @app.command()
@@ -378,10 +387,11 @@ def layers(
 ) -> None:
     """List the supported layer types and their arguments, or describe one."""
     with reported_errors(debug):
+        from .output import standard_output
         from .render.layers import describe_layer, list_layers
 
-        console = _console()
-        console.print(list_layers() if layer_type is None else describe_layer(layer_type))
+        with standard_output():
+            _console().print(list_layers() if layer_type is None else describe_layer(layer_type))
 
 
 def _interrupted(signum, frame) -> None:  # pragma: no cover - exercised by hand
@@ -397,9 +407,8 @@ def main() -> None:
     try:
         app()
     except BrokenPipeError:
-        # The reader went away (`| head`): stop quietly, as Unix tools do.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        # The reader went away (`| head`) outside a command's own output: stop quietly, as Unix tools do.
+        discard_standard_output()
         sys.exit(0)
 
 

@@ -26,6 +26,7 @@ ALLOWED = {
     "costs": {"report", "graph", "rules", "dims", "symbolic"},
     "schema": {"rules", "spec"},
     "render": {"render", "report", "budget", "diff", "dims", "errors", "rules"},
+    "output": {"errors"},
     "pipeline": {"analysis", "budget", "costs", "diff", "errors", "readers", "render", "report", "spec",
                  "__version__"},
 }

@@ -7,6 +7,8 @@ The only reader that imports yaml.
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 import sys
 from typing import Any, Dict, Tuple
@@ -188,6 +190,8 @@ def read_text(path: str) -> Tuple[str, str]:
     source = "<stdin>" if path == "-" else path
     try:
         if path == "-":
+            if sys.stdin is None:  # started with standard input closed (`<&-`)
+                raise OSError(errno.EBADF, os.strerror(errno.EBADF))
             data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
         else:
             with open(path, "rb") as handle:
