@@ -87,6 +87,33 @@ def test_limits_are_refused_with_their_message(cli, write_spec, text, args, mess
     assert (result.exit_code, result.stderr, result.stdout) == (2, message + "\n", "")
 
 
+POOLED_BRANCHES = """\
+input: [H, 4]
+blocks:
+  b:
+    layers:
+      - {type: MaxPooling1D, pool_size: 2, name: p1, inputs: input}
+      - {type: AveragePooling1D, pool_size: 3, padding: same, name: p2, inputs: input}
+      - {type: Concatenate, axis: 1, inputs: [p1, p2]}
+layers:
+  - {type: b, repeat: 22}
+"""
+
+# Specs whose numbers or expressions grew without bound before they were refused (issue 15): each runs in a
+# child limited in CPU time and memory (conftest.bounded_cli), so a limit that did not hold fails the test.
+GROWTH = [
+    pytest.param(POOLED_BRANCHES, [],
+                 "model.yaml:7:9: layer 'b_7/concatenate' (Concatenate): a symbolic size has 1,787 terms and atoms, "
+                 "more than the limit of 1,000: bind its symbols (H) with --set", id="expression-nested"),
+]
+
+
+@pytest.mark.parametrize("text, args, message", GROWTH)
+def test_growth_is_refused_in_bounded_time_and_memory(bounded_cli, write_spec, text, args, message):
+    result = bounded_cli(["summary", write_spec(text), *args])
+    assert (result.returncode, result.stderr, result.stdout) == (2, message + "\n", "")
+
+
 def test_file_size_limit(cli, write_spec):
     path = write_spec("input: [4]\nlayers: [{type: Dense, units: 2}]\n" + "#" * (16 * 1024 * 1024))
     result = cli(["summary", path])
