@@ -379,7 +379,8 @@ class _Converter:
             if layer.get("class_name") == "InputLayer":
                 continue
             name = self._layer_name(layer)
-            context = dict(layer=name, layer_type=layer.get("class_name"))
+            class_name = layer.get("class_name")
+            context = dict(layer=name, layer_type=class_name if isinstance(class_name, str) else None)
             nodes = layer.get("inbound_nodes")
             if not isinstance(nodes, list) or not nodes:
                 raise SpecError("the layer is not connected (no inbound_nodes)", location=self.where, **context)
@@ -489,7 +490,8 @@ class _Converter:
         class_name = layer.get("class_name")
         context = dict(location=self.where, layer=name, layer_type=class_name if isinstance(class_name, str) else None)
         if not isinstance(class_name, str):
-            raise SpecError(f"a layer without a class_name: {describe(class_name)}", **context)
+            what = "no class_name" if class_name is None else f"class_name {describe(class_name)}"
+            raise SpecError(f"a layer needs a class_name such as 'Dense', found {what}", **context)
         rule = rules.lookup(class_name)
         origin = _origin(layer)
         if origin == "operation":
