@@ -305,3 +305,13 @@ def test_a_class_name_that_is_not_a_name_is_refused_and_check_goes_on(cli, keras
     report = json.loads(result.stdout)
     assert [(spec["spec"], spec["ok"]) for spec in report["specs"]] == [("mnist_convnet.json", False)]
     assert (report["ok"], report["exit_code"]) == (False, 2)
+
+
+@pytest.mark.parametrize("opening, closing", [("[", "]"), ('{"a": ', "}")])
+@pytest.mark.parametrize("depth", [300, 100_000])
+def test_json_nested_too_deep_is_refused(cli, keras_dir, opening, closing, depth):
+    """100,000 deep exited 3 (RecursionError in json); 300 deep would exhaust the stack in the reader's walks."""
+    Path("model.json").write_text('{"class_name": "Sequential", "config": {"layers": [' + opening * depth + "1"
+                                  + closing * depth + "]}}")
+    result = cli(["summary", "model.json"])
+    assert (result.exit_code, result.stderr) == (2, "model.json:1:1: lists and mappings nest more than 200 deep\n")
