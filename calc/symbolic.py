@@ -29,9 +29,11 @@ class SymbolicValueError(ShapeError):
     """A rule needed a concrete number where the dimension is symbolic."""
 
 
-# Real models stay far below these (with symbolic H and W, Inception-v3: 36 terms and atoms; ResNet-50: floors
+# Real models stay far below these (with symbolic H and W, Inception-v3: 147 terms and atoms; ResNet-50: floors
 # 5 deep); past them arithmetic only grows slower (a product multiplies term counts) and printing recurses deeper.
-MAX_EXPRESSION_SIZE = 1_000  # terms and the atoms in them (a floor division is one atom)
+# Atoms inside a floor's numerator count each time the floor is used, as printed: two pooled branches concatenated
+# share their input, so counting each floor as one atom let a 22-fold repeat print 1.27 GB.
+MAX_EXPRESSION_SIZE = 1_000  # terms and atoms, those inside floor divisions' numerators included
 MAX_FLOOR_DEPTH = 50  # floor divisions inside each other
 
 
@@ -93,7 +95,8 @@ class Expr:
         self.terms = {monomial: coefficient for monomial, coefficient in terms.items() if coefficient}
         self._hash = hash(frozenset(self.terms.items()))
         floors = [atom.numerator for monomial in self.terms for atom in monomial if isinstance(atom, Floor)]
-        self.size = len(self.terms) + sum(map(len, self.terms))
+        # Counted as printed: a floor division is its atom and everything in its numerator, once per use.
+        self.size = len(self.terms) + sum(map(len, self.terms)) + sum(floor.size for floor in floors)
         self.depth = max((floor.depth + 1 for floor in floors), default=0)
         if self.size > MAX_EXPRESSION_SIZE:
             raise _too_large([self], f"has {self.size:,} terms and atoms, more than the limit of "

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
 import json
+import os
+import resource
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -32,6 +36,30 @@ def cli():
 
     def run(args, input=None, env=None):
         return runner.invoke(app, [str(arg) for arg in args], input=input, env=env)
+
+    return run
+
+
+# What a hostile spec may cost before it is refused: a limit that did not hold shows as a killed child
+# (SIGXCPU, or a MemoryError's exit 3), never as a slow test. Far above a refusal's 0.1-0.5 s and 20-60 MB.
+CHILD_CPU_SECONDS = 10
+CHILD_MEMORY_BYTES = 512 * 1024 * 1024
+
+
+def _limit_child() -> None:
+    resource.setrlimit(resource.RLIMIT_CPU, (CHILD_CPU_SECONDS, CHILD_CPU_SECONDS))
+    resource.setrlimit(resource.RLIMIT_AS, (CHILD_MEMORY_BYTES, CHILD_MEMORY_BYTES))
+
+
+@pytest.fixture
+def bounded_cli():
+    """Run layercalc in a child process under CPU-time and memory limits, in the current folder:
+    bounded_cli(["summary", "x.yaml"]) -> CompletedProcess (returncode, stdout, stderr)."""
+
+    def run(args):
+        return subprocess.run([sys.executable, "-m", "calc", *map(str, args)], capture_output=True, text=True,
+                              preexec_fn=_limit_child, env={**os.environ, "NO_COLOR": "1"},
+                              timeout=6 * CHILD_CPU_SECONDS)  # a backstop for a child that waits, not a measure
 
     return run
 

@@ -87,3 +87,25 @@ def test_check_formats(cli, write_spec, output_format):
     expected = {"markdown": "| `model.yaml` | max_params | 600 | 630 | -30 (-5.0%) | ❌ exceeded |",
                 "csv": "model.yaml,max_params,,600,630,-30,-5.0,exceeded"}[output_format]
     assert expected in result.stdout.splitlines()
+
+
+HOSTILE_COUNTS = [
+    ("NaN", "must be a whole non-negative number, optionally with K, M, G or T (such as 2M), found 'NaN'"),
+    ("Infinity", "must be a whole non-negative number, optionally with K, M, G or T (such as 2M), found 'Infinity'"),
+    ("1e1000000000", "is too large: at most 100 digits, found '1e1000000000'"),
+    ("1e999999", "is too large: at most 100 digits, found '1e999999'"),  # took 25 s, then exit 3
+]
+
+
+@pytest.mark.parametrize("count, problem", HOSTILE_COUNTS)
+def test_hostile_budget_flag_is_exit_2(bounded_cli, count, problem):
+    result = bounded_cli(["check", MNIST, "--max-params", count])
+    assert (result.returncode, result.stderr, result.stdout) == (2, f"layercalc: --max-params {problem}\n", "")
+
+
+@pytest.mark.parametrize("count, problem", HOSTILE_COUNTS)
+def test_hostile_budget_in_the_spec_is_exit_2(bounded_cli, write_spec, count, problem):
+    path = write_spec(SEED + f"budget: {{max_params: '{count}'}}\n")
+    result = bounded_cli(["check", path, "-f", "json"])
+    assert (result.returncode, result.stderr) == (2, f"model.yaml:3:22: budget max_params {problem}\n")
+    assert json.loads(result.stdout) == {"ok": False, "exit_code": 2, "specs": []}

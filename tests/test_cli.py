@@ -205,6 +205,9 @@ ERRORS = [
     pytest.param("inputs: {a: [4], b: [4]}\nlayers:\n  - {type: Dense, units: 3}\n",
                  "model.yaml:3:5: layer 'dense' (Dense): the model has several inputs (a, b): say which this layer "
                  "takes, such as inputs: [a]\n", id="ambiguous-input"),
+    pytest.param("inputs: {'a:b': [4], c: [4]}\nlayers:\n  - {type: Add, inputs: ['a:b', c]}\n",
+                 "model.yaml:1:10: an input name must not contain ':' (references use 'name:index' for a layer's "
+                 "outputs), found 'a:b'\n", id="input-name-colon"),
     pytest.param("input: [12]\nlayers:\n  - {type: Reshape, target_shape: [5, -1]}\n",
                  "model.yaml:3:35: layer 'reshape' (Reshape): input size 12 (12,) is not divisible by 5, the "
                  "product of target_shape [5, -1] without its -1\n", id="reshape-indivisible"),

@@ -32,7 +32,7 @@ def cases():
     yield "unreadable", None, []
     for param in test_blocks.ERRORS:
         yield f"block-{param.id}", param.values[0].encode(), []
-    for param in test_hardening.LIMITS:
+    for param in test_hardening.LIMITS + test_hardening.GROWTH:
         text, args, _ = param.values
         yield f"limit-{param.id}", text.encode(), args
 

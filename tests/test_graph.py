@@ -300,3 +300,11 @@ def test_readme_example_is_the_current_output():
     block = re.search(r"```mermaid\n(.*?)```", readme, re.S).group(1)
     assert block == render_mermaid(report_of(RESIDUAL.read_text()), "residual-small")
     assert (ROOT / "docs" / "residual_small.svg").exists()  # drawn with `layercalc graph ... -f dot | dot -Tsvg`
+
+
+def test_graph_command_refuses_an_input_name_with_a_colon(cli, write_spec):
+    """It exited 3 (the renderer read 'a:b' as output 'b' of 'a'); a name never holds ':', as layer names do not."""
+    result = cli(["graph", write_spec("inputs:\n  'a:b': [4]\nlayers:\n  - {type: Dense, units: 3}\n")])
+    assert (result.exit_code, result.stderr, result.stdout) == (
+        2, "model.yaml:2:3: an input name must not contain ':' (references use 'name:index' for a layer's outputs), "
+           "found 'a:b'\n", "")

@@ -31,6 +31,21 @@ def nested_blocks(depth: int) -> str:
     return json.dumps({"input": [4], "blocks": blocks, "layers": [{"type": "b0"}]})
 
 
+def cyclic_blocks(count: int) -> str:
+    """Block b0 uses b1, ... and b{count - 1} uses b0 again."""
+    blocks = {f"b{index}": {"layers": [{"type": f"b{(index + 1) % count}"}]} for index in range(count)}
+    return json.dumps({"input": [4], "blocks": blocks, "layers": [{"type": "Dense", "units": 2}]})
+
+
+def growing_arguments(levels: int, power: int = 8) -> str:
+    """Each block passes its argument to the next raised to the 8th power: 99999**(8**levels) at the bottom."""
+    product = "*".join(["x"] * power)
+    blocks = {"b0": {"args": ["x"], "layers": [{"type": "Dense", "units": f"${{{product}}}"}]}}
+    blocks.update({f"b{index}": {"args": ["x"], "layers": [{"type": f"b{index - 1}", "x": f"${{{product}}}"}]}
+                   for index in range(1, levels)})
+    return json.dumps({"input": [4], "blocks": blocks, "layers": [{"type": f"b{levels - 1}", "x": 99999}]})
+
+
 def concatenated_symbols(count: int) -> str:
     """One Concatenate of `count` inputs of symbolic lengths: a sum of `count` symbols."""
     inputs = {f"i{index}": [f"S{index}", 1] for index in range(count)}
@@ -85,6 +100,50 @@ LIMITS = [
 def test_limits_are_refused_with_their_message(cli, write_spec, text, args, message):
     result = cli(["summary", write_spec(text), *args])
     assert (result.exit_code, result.stderr, result.stdout) == (2, message + "\n", "")
+
+
+POOLED_BRANCHES = """\
+input: [H, 4]
+blocks:
+  b:
+    layers:
+      - {type: MaxPooling1D, pool_size: 2, name: p1, inputs: input}
+      - {type: AveragePooling1D, pool_size: 3, padding: same, name: p2, inputs: input}
+      - {type: Concatenate, axis: 1, inputs: [p1, p2]}
+layers:
+  - {type: b, repeat: 22}
+"""
+
+# Specs whose numbers or expressions grew without bound before they were refused (issue 15): each runs in a
+# child limited in CPU time and memory (conftest.bounded_cli), so a limit that did not hold fails the test.
+GROWTH = [
+    pytest.param(POOLED_BRANCHES, [],
+                 "model.yaml:7:9: layer 'b_7/concatenate' (Concatenate): a symbolic size has 1,787 terms and atoms, "
+                 "more than the limit of 1,000: bind its symbols (H) with --set", id="expression-nested"),
+    pytest.param(growing_arguments(7), [],
+                 "model.yaml:1:555: layer 'b6/b5' (b5): '${x*x*x*x*x*x*x*x}' reaches 99,996,000,059,999,600,001, more "
+                 f"than the limit of 2**62 ({LIMIT})", id="block-argument-growth"),
+    pytest.param("input: [4]\nblocks:\n  a: {args: [x], layers: [{type: Dense, units: '${" + "+".join(["x"] * 100_000)
+                 + "}'}]}\nlayers: [{type: a, x: 1}]\n", [],
+                 "model.yaml:3:48: Dense layer: a block argument expression has 199,999 characters, more than the "
+                 "limit of 200", id="block-argument-text"),
+    pytest.param("input: [4]\nblocks:\n  a: {args: [n], layers: [{type: Dense, units: 2, repeat: $n}]}\n"
+                 "  b: {args: [n], layers: [{type: a, n: $n, repeat: $n}]}\n"
+                 "  c: {args: [n], layers: [{type: b, n: $n, repeat: $n}]}\n"
+                 "layers: [{type: c, n: 1000}]\n", [],
+                 "model.yaml:3:59: Dense layer: the spec expands to at least 1,000,000,000 layers, more than the "
+                 "limit of 1,000,000 (raise it with --max-layers)", id="nested-repeat"),
+    pytest.param(nested_blocks(1000), [], "model.yaml:1:1205: blocks nest more than 32 deep", id="block-chain"),
+    pytest.param(cyclic_blocks(5000), [],
+                 "model.yaml:1:207798: block 'b0' uses itself: b0 -> b1 -> b2 -> b3 -> b4 -> ... (4,991 more) -> "
+                 "b4996 -> b4997 -> b4998 -> b4999 -> b0", id="block-cycle"),
+]
+
+
+@pytest.mark.parametrize("text, args, message", GROWTH)
+def test_growth_is_refused_in_bounded_time_and_memory(bounded_cli, write_spec, text, args, message):
+    result = bounded_cli(["summary", write_spec(text), *args])
+    assert (result.returncode, result.stderr, result.stdout) == (2, message + "\n", "")
 
 
 def test_file_size_limit(cli, write_spec):

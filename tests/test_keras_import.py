@@ -289,3 +289,29 @@ def test_missing_file(cli, keras_dir):
         result = cli(["summary", file])
         assert result.exit_code == 2
         assert result.stderr == f"{file}: cannot read the file: No such file or directory\n"
+
+
+@pytest.mark.parametrize("class_name, found", [(5, "5"), (["Dense"], "a list"), (None, "no class_name")])
+def test_a_class_name_that_is_not_a_name_is_refused_and_check_goes_on(cli, keras_dir, class_name, found):
+    """It printed a traceback and exited 1, which `check` took for an exceeded budget, and stopped there."""
+    def edit(config):
+        config["config"]["layers"][1]["class_name"] = class_name
+
+    edited("nested_outputs.json", "model.json", edit)
+    result = cli(["check", "model.json", "mnist_convnet.json", "--max-params", "1", "-f", "json"])
+    message = ("model.json: layer 'inner': a layer needs a class_name such as 'Dense', found "
+               + (found if class_name is None else f"class_name {found}") + "\n")
+    assert (result.exit_code, result.stderr) == (2, message)  # the worst: 2 here, 1 for the model over budget
+    report = json.loads(result.stdout)
+    assert [(spec["spec"], spec["ok"]) for spec in report["specs"]] == [("mnist_convnet.json", False)]
+    assert (report["ok"], report["exit_code"]) == (False, 2)
+
+
+@pytest.mark.parametrize("opening, closing", [("[", "]"), ('{"a": ', "}")])
+@pytest.mark.parametrize("depth", [300, 100_000])
+def test_json_nested_too_deep_is_refused(cli, keras_dir, opening, closing, depth):
+    """100,000 deep exited 3 (RecursionError in json); 300 deep would exhaust the stack in the reader's walks."""
+    Path("model.json").write_text('{"class_name": "Sequential", "config": {"layers": [' + opening * depth + "1"
+                                  + closing * depth + "]}}")
+    result = cli(["summary", "model.json"])
+    assert (result.exit_code, result.stderr) == (2, "model.json:1:1: lists and mappings nest more than 200 deep\n")

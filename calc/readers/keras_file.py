@@ -25,6 +25,9 @@ from .. import rules
 from ..errors import Location, SpecError, closest, describe
 
 MODEL_CLASSES = ("Sequential", "Functional", "Model")
+# Lists and mappings inside each other in a model's JSON: a model nests about 5 per nested model, so 32 nested
+# models (the spec's block depth) fit; deeper, the reader's walks over the config would exhaust Python's stack.
+MAX_JSON_DEPTH = 200
 
 # Config keys that never change a shape or a count, whatever their value (`trainable` becomes the
 # entry's own key).  Initializer, regularizer and constraint configs go too.
@@ -147,13 +150,30 @@ def _is_hdf5(path: str) -> bool:
 
 def _parse_json(text: str, where: Location, what: Optional[str]) -> Any:
     try:
-        return json.loads(text)
+        data = json.loads(text)
+    except RecursionError:  # json's own parser gives up first, near Python's recursion limit
+        data = None
     except ValueError as exc:
         if what is None:  # a .json file: point at the line and column
             error = exc if isinstance(exc, json.JSONDecodeError) else None
             location = Location(where.file, error.lineno, error.colno) if error else where
             raise SpecError(f"invalid JSON: {error.msg if error else exc}", location=location) from None
         raise SpecError(f"{what} is not valid JSON: {exc}", location=where) from None
+    if data is None or _depth_exceeds(data, MAX_JSON_DEPTH):
+        raise SpecError(f"lists and mappings nest more than {MAX_JSON_DEPTH} deep", location=where)
+    return data
+
+
+def _depth_exceeds(data: Any, limit: int) -> bool:
+    """Whether lists and mappings nest more than `limit` deep, found without recursion."""
+    pending = [(data, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, (dict, list)):
+            if depth > limit:
+                return True
+            pending.extend((item, depth + 1) for item in (value.values() if isinstance(value, dict) else value))
+    return False
 
 
 def _is_keras_config(data: Any) -> bool:
@@ -379,7 +399,8 @@ class _Converter:
             if layer.get("class_name") == "InputLayer":
                 continue
             name = self._layer_name(layer)
-            context = dict(layer=name, layer_type=layer.get("class_name"))
+            class_name = layer.get("class_name")
+            context = dict(layer=name, layer_type=class_name if isinstance(class_name, str) else None)
             nodes = layer.get("inbound_nodes")
             if not isinstance(nodes, list) or not nodes:
                 raise SpecError("the layer is not connected (no inbound_nodes)", location=self.where, **context)
@@ -489,7 +510,8 @@ class _Converter:
         class_name = layer.get("class_name")
         context = dict(location=self.where, layer=name, layer_type=class_name if isinstance(class_name, str) else None)
         if not isinstance(class_name, str):
-            raise SpecError(f"a layer without a class_name: {describe(class_name)}", **context)
+            what = "no class_name" if class_name is None else f"class_name {describe(class_name)}"
+            raise SpecError(f"a layer needs a class_name such as 'Dense', found {what}", **context)
         rule = rules.lookup(class_name)
         origin = _origin(layer)
         if origin == "operation":

@@ -157,6 +157,10 @@ def _parse_inputs(data: YamlMap, start: Location, symbols: _Symbols) -> Tuple[In
                 f"found {describe(inputs)}",
                 location=location,
             )
+        for name in inputs:
+            if ":" in str(name):  # 'name:1' is a reference to a layer's second output, so a name never holds ':'
+                raise SpecError(f"an input name must not contain ':' (references use 'name:index' for a layer's "
+                                f"outputs), found {describe(str(name))}", location=inputs.key_locations[name])
         return tuple(
             _parse_input(str(name), value, inputs.value_locations[name], symbols) for name, value in inputs.items()
         )

@@ -8,10 +8,13 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any, Dict, List, Optional, Tuple
 
+from ..dims import MAX_DIM
 from ..errors import Location, Param, SpecError, closest, describe
 from .model import BlockInstance, LayerSpec, Ref, YamlList, YamlMap, with_output
 
 MAX_BLOCK_DEPTH = 32
+MAX_EXPRESSION_CHARS = 200  # of a '${...}' block-argument expression
+CYCLE_SHOWN = 10  # blocks a cycle's message names; a longer cycle is shortened in the middle
 RESERVED_LAYER_KEYS = ("type", "name", "inputs", "repeat", "trainable")
 
 
@@ -106,24 +109,39 @@ def _parse_block_args(block: str, body: YamlMap) -> Dict[str, Any]:
 
 
 def _check_block_cycles(blocks: Dict[str, BlockDef]) -> None:
-    """A block that uses itself, directly or through others, is an error naming the cycle."""
-    state: Dict[str, str] = {}
+    """A block that uses itself, directly or through others, is an error naming the cycle.
 
-    def visit(name: str, path: List[str]) -> None:
-        state[name] = "open"
-        for used, where in blocks[name].uses():
-            if used not in blocks:
+    A depth-first walk with its own stack, not Python's: a chain of thousands of blocks is valid data."""
+    done = set()
+    for start in blocks:
+        if start in done:
+            continue
+        path, open_ = [start], {start}  # the blocks being walked, outermost first
+        pending = [iter(blocks[start].uses())]  # what each of them uses, still to visit
+        while pending:
+            step = next(pending[-1], None)
+            if step is None:
+                pending.pop()
+                open_.discard(path[-1])
+                done.add(path.pop())
                 continue
-            if state.get(used) == "open":
+            used, where = step
+            if used not in blocks or used in done:
+                continue
+            if used in open_:
                 cycle = path[path.index(used):] + [used]
-                raise SpecError(f"block '{used}' uses itself: {' -> '.join(cycle)}", location=where)
-            if used not in state:
-                visit(used, path + [used])
-        state[name] = "done"
+                raise SpecError(f"block '{used}' uses itself: {_cycle_text(cycle)}", location=where)
+            path.append(used)
+            open_.add(used)
+            pending.append(iter(blocks[used].uses()))
 
-    for name in blocks:
-        if name not in state:
-            visit(name, [name])
+
+def _cycle_text(cycle: List[str]) -> str:
+    """'a -> b -> a'; a cycle through thousands of blocks keeps its ends: 'b0 -> ... (4,991 more) -> b0'."""
+    if len(cycle) > CYCLE_SHOWN:
+        half = CYCLE_SHOWN // 2
+        cycle = cycle[:half] + [f"... ({len(cycle) - 2 * half:,} more)"] + cycle[-half:]
+    return " -> ".join(cycle)
 
 
 # -- expansion: blocks and repeat into a flat list of layers ------------------------------------
@@ -136,6 +154,7 @@ class _Scope:
     env: Dict[str, Tuple[Any, Optional[Location]]]  # block arguments: value and where it was given
     names: Optional[Dict[str, Ref]]  # local name -> reference; None at the top level (names are global)
     trainable: bool = True
+    copies: int = 1  # how many identical copies of this scope the spec holds: the product of the repeats around it
 
 
 class Expansion:
@@ -238,8 +257,11 @@ class Expansion:
             raise error.add_context(**context)
         trainable = trainable and scope.trainable
         block = self.blocks.get(layer_type)
-        at_least = len(self.layers) + repeat * (self._sizes.get(layer_type, 1) if block else 1)
-        if at_least > self.max_layers:  # a `repeat: $n` inside a block, known only now
+        size = repeat * (self._sizes.get(layer_type, 1) if block else 1)
+        # A `repeat: $n` inside a block is known only now; each copy of the enclosing repeats holds it too, so
+        # nested repeats are refused on the first copy rather than after a million layers.
+        at_least = max(len(self.layers) + size, scope.copies * size)
+        if at_least > self.max_layers:
             raise SpecError((f"the spec expands to at least {at_least:,} layers, more than the limit of "
                              f"{self.max_layers:,} (raise it with ", Param("max_layers"), ")"),
                             location=entry.value_locations.get("repeat", location), **context)
@@ -318,7 +340,10 @@ class Expansion:
                 expected = ", ".join(block.args) or "no arguments"
                 raise SpecError(f"unknown argument '{key}'{closest(str(key), block.args)}; block '{block.name}' "
                                 f"takes: {expected}", location=entry.key_locations[key], **context)
-            env[key] = _substitute(value, entry.value_locations[key], scope.env)
+            try:
+                env[key] = _substitute(value, entry.value_locations[key], scope.env)
+            except SpecError as error:
+                raise error.add_context(**context)
         for key, default in block.args.items():
             if key not in env:
                 if default is _REQUIRED:
@@ -332,7 +357,7 @@ class Expansion:
             raise SpecError(f"block '{block.name}' takes {len(block.inputs)} input(s) ({', '.join(block.inputs)}), "
                             f"found {len(inputs)}", location=entry.value_locations.get("inputs", location), **context)
         inner = _Scope(prefix=full_name + "/", path=scope.path + (full_name,), env=env,
-                       names=dict(zip(block.inputs, inputs)), trainable=trainable)
+                       names=dict(zip(block.inputs, inputs)), trainable=trainable, copies=scope.copies * repeat)
         last = self._expand(block.layers, inner, previous=inputs[0])
         output = last
         if block.output is not None:
@@ -383,13 +408,27 @@ def _unknown_argument(name: str, env) -> str:
 
 
 def _evaluate(expression: str, env, location: Optional[Location]) -> int:
-    """A small integer expression over block arguments: + - * // % ( ) and names."""
+    """A small integer expression over block arguments: + - * // % ( ) and names.
+
+    Its text is bounded before it is parsed and every value, operands included, as it is computed: a
+    size past MAX_DIM is a mistake, and unbounded integers only cost time (x*x*... nested in blocks)."""
     import ast
+
+    if len(expression) > MAX_EXPRESSION_CHARS:
+        raise SpecError(f"a block argument expression has {len(expression):,} characters, more than the limit "
+                        f"of {MAX_EXPRESSION_CHARS}", location=location)
 
     operators = {ast.Add: int.__add__, ast.Sub: int.__sub__, ast.Mult: int.__mul__,
                  ast.FloorDiv: int.__floordiv__, ast.Mod: int.__mod__}
 
     def walk(node):
+        value = compute(node)
+        if abs(value) > MAX_DIM:
+            raise SpecError(f"'${{{expression}}}' reaches {value:,}, more than the limit of 2**62 ({MAX_DIM:,})",
+                            location=location)
+        return value
+
+    def compute(node):
         if isinstance(node, ast.Expression):
             return walk(node.body)
         if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
@@ -416,6 +455,4 @@ def _evaluate(expression: str, env, location: Optional[Location]) -> int:
         tree = ast.parse(expression.strip(), mode="eval")
     except SyntaxError:
         raise SpecError(f"'${{{expression}}}' is not a valid expression", location=location) from None
-    if len(expression) > 200:
-        raise SpecError("block argument expressions are limited to 200 characters", location=location)
     return walk(tree)
