@@ -201,11 +201,13 @@ class Expr:
         rest = Expr.make(remainder, assumptions)
         if isinstance(rest, int):
             return Expr.make(quotient, assumptions) + rest // other
-        if len(rest.terms) == 1 and not rest.constant:
-            (monomial, coefficient), = rest.terms.items()
+        symbolic = [(monomial, coefficient) for monomial, coefficient in rest.terms.items() if monomial]
+        if len(symbolic) == 1:
+            (monomial, coefficient), = symbolic
             if coefficient == 1 and len(monomial) == 1 and isinstance(monomial[0], Floor):
-                inner = monomial[0]  # (n // a) // b == n // (a·b)
-                return Expr.make(quotient, assumptions) + inner.numerator // (inner.denominator * other)
+                inner = monomial[0]  # (n // a + c) // b == (n + a·c) // (a·b)
+                flat = inner.numerator + inner.denominator * rest.constant
+                return Expr.make(quotient, assumptions) + flat // (inner.denominator * other)
         return Expr.make(quotient, assumptions) + Expr({(Floor(rest, other),): 1}, assumptions)
 
     def __rfloordiv__(self, other):

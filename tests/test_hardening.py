@@ -52,6 +52,18 @@ def concatenated_symbols(count: int) -> str:
     return json.dumps({"inputs": inputs, "layers": [{"type": "Concatenate", "axis": 1, "inputs": list(inputs)}]})
 
 
+def pooled_concatenations(levels: int) -> str:
+    """Pool, then concatenate a second symbolic length, `levels` times: (((H + 1) // 2 + W + 1) // 2 + W ...
+    nests a floor per level (a pooling chain alone stays flat: (n // a + c) // d = (n + a·c) // (a·d))."""
+    lines = ["inputs: {x: [H, 1], w: [W, 1]}", "layers:"]
+    previous = "x"
+    for level in range(levels):
+        lines += [f"  - {{type: MaxPooling1D, padding: same, name: p{level}, inputs: [{previous}]}}",
+                  f"  - {{type: Concatenate, axis: 1, name: c{level}, inputs: [p{level}, w]}}"]
+        previous = f"c{level}"
+    return "\n".join(lines) + "\n"
+
+
 LIMITS = [
     pytest.param("input: [4]\nlayers: [{type: Dense, units: 2, repeat: 1000001}]\n", [],
                  "model.yaml:2:9: the spec expands to 1,000,001 layers, more than the limit of 1,000,000 (raise it "
@@ -80,9 +92,9 @@ LIMITS = [
                  id="dimension-symbolic"),
     pytest.param("input: [H]\nlayers: [{type: Dense, units: 2}]\n", ["--set", "H=4611686018427387905"],
                  f"layercalc: --set H: the value is more than the limit of 2**62 ({LIMIT})", id="dimension-set"),
-    pytest.param("input: [T, 1]\nlayers: [{type: MaxPooling1D, padding: same, repeat: 60}]\n", [],
-                 "model.yaml:2:10: layer 'max_pooling1d_50' (MaxPooling1D): a symbolic size nests floor divisions "
-                 "51 deep, more than the limit of 50: bind its symbols (T) with --set", id="expression-depth"),
+    pytest.param(pooled_concatenations(60), [],
+                 "model.yaml:103:5: layer 'p50' (MaxPooling1D): a symbolic size nests floor divisions "
+                 "51 deep, more than the limit of 50: bind its symbols (H, W) with --set", id="expression-depth"),
     pytest.param(concatenated_symbols(501), [],
                  "model.yaml:1:10326: layer 'concatenate' (Concatenate): a symbolic size has 1,002 terms and atoms, "
                  "more than the limit of 1,000: bind its symbols (S0, S1, S10, S100, S101, ...) with --set",

@@ -186,3 +186,16 @@ def test_readme_example_spec(cli):
     bound = json.loads(cli(["summary", path, "-f", "json", "--set", "H=64", "--set", "W=48"]).stdout)
     # Conv2D(16, 5) on 64x48x3: 60·44·16 · 25 · 3 = 3,168,000 MACs (the Conv2D rule, checked against Keras).
     assert bound["layers"][0]["macs"] == 3_168_000
+
+
+def test_pooling_chains_stay_flat_and_exact():
+    """(n // a + c) // d = (n + a·c) // (a·d) for positive a, d (issue: hostile input): five same-padded
+    poolings are one floor, not five nested ones, and equal plain integer arithmetic for every size."""
+    report = report_of("input: [T, 1]\nlayers: [{type: MaxPooling1D, padding: same, repeat: 5}]\n")
+    length = report.layers[-1].output_shape[1]
+    assert str(length) == "(T + 31) // 32" and length.depth == 1
+    for size in range(1, 200):
+        expected = size
+        for _ in range(5):
+            expected = -(-expected // 2)  # Keras' same padding: ceil(I / 2)
+        assert length.evaluate({"T": size}) == expected
