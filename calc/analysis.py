@@ -21,12 +21,13 @@ from .spec import Spec
 
 
 def analyze(model: "Spec | Graph", conventions: Optional[Conventions] = None, per_batch: bool = False,
-            source: str = "the spec") -> Report:
+            source: Optional[str] = None) -> Report:
     """Every layer's output shape, parameters and MACs, and the totals; with `conventions`, also every
     layer's FLOPs, bias additions, elementwise operations, output bytes and receptive field, and the
-    model's memory.  per_batch: MACs (and FLOPs) for the whole batch, which must then be known.
-    `source` names the spec in messages."""
+    model's memory.  per_batch: MACs (and FLOPs) for the whole batch, which must then be known (the
+    report's conventions say so).  `source` names the spec in messages (default: its file)."""
     graph = model if isinstance(model, Graph) else build_graph(model)
+    source = source or graph.source
     batch, input_shapes, assumptions = _bound_inputs(graph)
     scale = batch if per_batch else None  # MACs and FLOPs times the batch; None: per example
     produced: Dict[str, Tuple[Shape, ...]] = {}  # every output shape of every layer and input
@@ -58,10 +59,10 @@ def analyze(model: "Spec | Graph", conventions: Optional[Conventions] = None, pe
     counts = [dim_sum(getattr(row.counts, column) for row in rows) for column in COLUMNS[:-1]]
     totals = Counts(*counts, prod([dim_sum(example_macs), scale]) if per_batch else dim_sum(example_macs))
     report = Report(graph.name, batch, tuple(input_rows), tuple(rows), graph.outputs, totals, graph.is_chain,
-                    graph.blocks, assumptions.summary() if assumptions else ())
+                    graph.blocks, () if assumptions is None else assumptions.close())
     if conventions is None:
         return report
-    return replace(report, costs=_model_costs(report, replace(conventions, batch=batch)))
+    return replace(report, costs=_model_costs(report, replace(conventions, per_batch=per_batch, batch=batch)))
 
 
 def _bound_inputs(graph: Graph) -> Tuple[Dim, List[Shape], Any]:

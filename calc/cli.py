@@ -224,8 +224,6 @@ def summary(
         from . import render
         from .pipeline import summarize
 
-        flops = flops or count_bias or count_elementwise
-        memory = memory or dtype is not None
         report = summarize(spec, bindings=parse_bindings(bindings), max_layers=max_layers, per_batch=per_batch,
                            depth=depth, columns=columns, flops=flops, memory=memory,
                            costs=True if output_format is Format.json else None, dtype=dtype and dtype.value,
@@ -233,10 +231,9 @@ def summary(
         title = report.name or ("stdin" if spec == "-" else Path(spec).stem)
         emit(output_format, output, (spec,),
              json=lambda: render.load("json").render_json(report),
-             markdown=lambda: render.load("markdown").render_summary_markdown(report, title, flops=flops,
-                                                                              memory=memory),
-             csv=lambda: render.load("csv").render_summary_csv(report, flops=flops, memory=memory),
-             table=lambda: render.load("table").build_table(report, title, flops=flops, memory=memory))
+             markdown=lambda: render.load("markdown").render_summary_markdown(report, title),
+             csv=lambda: render.load("csv").render_summary_csv(report),
+             table=lambda: render.load("table").build_table(report, title))
 
 
 LIMIT_HELP = "Overrides the spec's budget; K/M/G/T suffixes (2M = 2,000,000)."

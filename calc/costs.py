@@ -11,6 +11,7 @@ from fractions import Fraction
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from .dims import Dim, Shape, dim_sum, prod
+from .errors import Param, UsageError, closest, describe
 from .graph import parse_reference
 from .report import Conventions, LayerRow, Memory, ReceptiveField, Report
 from .rules import PASS_THROUGH, Tap
@@ -26,10 +27,15 @@ OPTIMIZER_SLOTS = {"sgd": 0, "momentum": 1, "rmsprop": 1, "adam": 2, "adamw": 2}
 
 
 def conventions(dtype: str = "float32", optimizer: str = "adam", count_bias: bool = False,
-                count_elementwise: bool = False, per_batch: bool = False) -> Conventions:
+                count_elementwise: bool = False) -> Conventions:
+    """What the cost figures count (whether MACs are per batch is the analysis' to say)."""
+    for parameter, value, known in (("dtype", dtype, DTYPE_BYTES), ("optimizer", optimizer, OPTIMIZER_SLOTS)):
+        if value not in known:
+            raise UsageError((Param(parameter), f" must be one of {', '.join(known)}, found {describe(value)}"
+                              f"{closest(str(value), known)}"))
     return Conventions(dtype=dtype, bytes_per_element=DTYPE_BYTES[dtype], optimizer=optimizer,
                        optimizer_slots=OPTIMIZER_SLOTS[optimizer], count_bias=count_bias,
-                       count_elementwise=count_elementwise, per_batch=per_batch)
+                       count_elementwise=count_elementwise)
 
 
 def flops(macs: Dim, bias: Dim, ops: Dim, convention: Conventions) -> Dim:

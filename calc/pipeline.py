@@ -16,16 +16,18 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
-from typing import TYPE_CHECKING, Mapping, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Mapping, Optional, Sequence, Tuple, Union
 
 from .analysis import analyze, collapse
 from .costs import conventions
-from .errors import Param, UsageError
+from .dims import MAX_DIM
+from .errors import Param, UsageError, closest, describe
 from .readers import MAX_FILE_BYTES, imported_spec, is_keras_path, read_spec
 from .render import COST_NAMES, choose_columns, count, parse_columns
 from .report import Report
 from .spec import Spec
 from .spec.build import MAX_LAYERS
+from .spec.counts import BUDGET_KEYS, parse_count
 
 if TYPE_CHECKING:  # imported by the calls that need them: a summary loads neither
     from .budget import CheckResult
@@ -49,18 +51,33 @@ def summarize(source: Source, *, bindings: Optional[Mapping[str, int]] = None, m
     memory, per_batch or a column needs them); dtype (None: the spec's, else float32), optimizer,
     count_bias and count_elementwise are their conventions.
     """
-    spec, name = _read(source, bindings, max_layers)
-    chosen = None if columns is None else parse_columns(columns)
+    flops = flops or count_bias or count_elementwise
+    memory = memory or dtype is not None
+    if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 1):
+        raise UsageError((Param("depth"), f" must be a positive integer, found {describe(depth)}"))
+    asked = _column_names(columns)
     if costs is None:
-        costs = flops or memory or per_batch or any(column in COST_NAMES for column in (chosen.names if chosen else ()))
-    convention = conventions(dtype or spec.dtype or "float32", optimizer, count_bias, count_elementwise,
-                             per_batch) if costs else None
+        costs = flops or memory or per_batch or any(name in COST_NAMES for name in asked)
+    spec, name = _read(source, bindings, max_layers)
+    convention = conventions(dtype or spec.dtype or "float32", optimizer, count_bias, count_elementwise) \
+        if costs else None
     report = analyze(spec, convention, per_batch, name)
     if depth is not None:
         report = collapse(report, depth)
-    if chosen is not None:
-        report = replace(report, columns=choose_columns(chosen, report, flops, memory))
-    return report
+    chosen = None if columns is None else parse_columns(asked, added=_added(columns))  # errors after the spec's
+    return replace(report, columns=None if chosen is None else choose_columns(chosen, report, flops, memory),
+                   shown=("flops",) * flops + ("memory",) * memory)
+
+
+def _column_names(columns: Union[str, Sequence[str], None]) -> Tuple[str, ...]:
+    if columns is None:
+        return ()
+    text = columns if isinstance(columns, str) else ",".join(columns)
+    return tuple(name.strip() for name in text.lstrip("+").split(","))
+
+
+def _added(columns: Union[str, Sequence[str]]) -> bool:
+    return isinstance(columns, str) and columns.lstrip().startswith("+")
 
 
 def check(source: Source, *, limits: Optional[Mapping[str, int]] = None,
@@ -70,9 +87,15 @@ def check(source: Source, *, limits: Optional[Mapping[str, int]] = None,
     against its figures, as `layercalc check` checks them."""
     from .budget import check_budgets
 
+    overrides = {}
+    for budget, value in (limits or {}).items():
+        if budget not in BUDGET_KEYS:
+            raise UsageError((Param("limits"), f": unknown budget {describe(budget)}{closest(str(budget), BUDGET_KEYS)};"
+                              f" the budgets are {', '.join(BUDGET_KEYS)}"))
+        overrides[budget] = parse_count(value, budget)
     spec, name = _read(source, bindings, max_layers)
     report = analyze(spec, per_batch=per_batch, source=name)
-    return check_budgets(report, {**spec.budget, **(limits or {})}, _path(source))
+    return check_budgets(report, {**spec.budget, **overrides}, _path(source))
 
 
 def compare(before: Source, after: Source, *, bindings: Optional[Mapping[str, int]] = None,
@@ -114,6 +137,10 @@ def _read(source: Source, bindings: Optional[Mapping[str, int]], max_layers: int
             raise UsageError((Param("bindings"), " are applied as a spec is read: give them to parse_spec, or give "
                               "summarize a path"))
         return source, "the spec"
+    for symbol, value in (bindings or {}).items():
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_DIM:
+            raise UsageError((Param("bindings"), f" {symbol}: the value must be a positive integer of at most 2**62, "
+                              f"found {describe(value)}"))
     path = _path(source)
     spec = read_spec(path, max_layers=max_layers, bindings=dict(bindings or {}))
     return spec, "standard input" if path == "-" else path

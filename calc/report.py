@@ -64,6 +64,7 @@ class Report:
     valid_when: Tuple[str, ...] = ()  # conditions on symbols for the figures to hold ('H >= 5')
     costs: Optional["ModelCosts"] = None  # conventions, cost totals and memory, when the analysis computed them
     columns: Optional[Tuple[str, ...]] = None  # the summary's columns when chosen (None: each format's defaults)
+    shown: Tuple[str, ...] = ()  # optional figures asked for in the summary's text: "flops", "memory"
 
     def to_dict(self) -> Dict[str, Any]:
         """The JSON report of SPEC.md section 3."""

@@ -57,17 +57,21 @@ class Floor:
 
 class Assumptions:
     """The conditions one analysis had to assume to keep its layers valid, each once, in the order met, as
-    (left side, operator, bound) such as ('H', '>=', 5)."""
+    (left side, operator, bound) such as ('H', '>=', 5).  Closed when the analysis has reported them:
+    a comparison the symbols decide is then refused, since no report would state what it assumed."""
 
-    __slots__ = ("conditions",)
+    __slots__ = ("conditions", "closed")
 
     def __init__(self) -> None:
         self.conditions: Dict[Tuple[str, str, int], None] = {}  # ordered, each once
+        self.closed = False
 
     def add(self, condition: Tuple[str, str, int]) -> None:
         self.conditions[condition] = None
 
-    def summary(self) -> Tuple[str, ...]:
+    def close(self) -> Tuple[str, ...]:
+        """The conditions, as the report states them; no more are taken after this."""
+        self.closed = True
         return summarize(self.conditions)
 
 
@@ -151,7 +155,7 @@ class Expr:
         terms = dict(self.terms)
         for monomial, coefficient in other.terms.items():
             terms[monomial] = terms.get(monomial, 0) + coefficient
-        return Expr.make(terms, self.assumptions or other.assumptions)
+        return Expr.make(terms, other.assumptions if self.assumptions is None else self.assumptions)
 
     __radd__ = __add__
 
@@ -178,7 +182,7 @@ class Expr:
             for right, b in other.terms.items():
                 monomial = tuple(sorted(left + right, key=_key))
                 terms[monomial] = terms.get(monomial, 0) + a * b
-        product = Expr.make(terms, self.assumptions or other.assumptions)
+        product = Expr.make(terms, other.assumptions if self.assumptions is None else self.assumptions)
         if isinstance(product, Expr):
             product.factors = factored
         return product
@@ -375,6 +379,9 @@ def _compare(difference, relation: str) -> bool:
         return decided
     if difference.assumptions is None:
         raise RuntimeError(f"'{difference} {relation} 0' depends on the symbols and no analysis owns the value")
+    if difference.assumptions.closed:
+        raise SymbolicValueError((f"whether {difference} {relation} 0 depends on the symbols: bind them with ",
+                                  Param("bindings")))
     difference.assumptions.add(condition(difference, _NEGATION[relation]))
     return False
 

@@ -23,11 +23,11 @@ ALLOWED = {
     "analysis": {"graph", "report", "dims", "errors", "spec", "symbolic", "costs"},
     "budget": {"report", "errors", "dims"},
     "diff": {"report", "dims"},
-    "costs": {"report", "graph", "rules", "dims", "symbolic"},
+    "costs": {"report", "graph", "rules", "dims", "errors", "symbolic"},
     "schema": {"rules", "spec"},
     "render": {"render", "report", "budget", "diff", "dims", "errors", "rules"},
     "output": {"errors"},
-    "pipeline": {"analysis", "budget", "costs", "diff", "errors", "readers", "render", "report", "spec",
+    "pipeline": {"analysis", "budget", "costs", "diff", "dims", "errors", "readers", "render", "report", "spec",
                  "__version__"},
 }
 THIRD_PARTY_OWNERS = {"yaml": {"readers", "spec"}, "rich": {"render", "cli"}, "typer": {"cli"}}

@@ -55,3 +55,55 @@ def test_bindings_apply_when_a_spec_is_read():
     assert calc.summarize(spec).totals.macs == 8 * 3 * 4
     with pytest.raises(calc.LayercalcError, match="^bindings are applied as a spec is read"):
         calc.summarize(spec, bindings={"H": 8})
+
+
+def test_a_wrapped_layers_symbolic_error_names_the_flag(cli, write_spec):
+    """TimeDistributed re-raises its inner layer's error: the parameter it names stays one (review fix)."""
+    path = write_spec("input: [5, H, 4]\nlayers:\n  - {type: TimeDistributed, layer: {type: Reshape, "
+                      "target_shape: [-1, 3]}}\n")
+    result = cli(["summary", path])
+    assert result.exit_code == 2 and result.stderr.rstrip().endswith("bind its symbols with --set")
+
+
+def test_a_finished_reports_symbolic_values_refuse_to_guess():
+    """The analysis states what it assumed in valid_when; comparing its figures afterwards would assume
+    something no report states, so it is refused rather than answered False."""
+    report = calc.summarize(calc.parse_spec("input: [H, 3]\nlayers: [{type: Dense, units: 4}]\n"))
+    with pytest.raises(calc.LayercalcError, match="depends on the symbols: bind them with bindings"):
+        report.totals.macs > 100
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"depth": 0}, "depth must be a positive integer, found 0"),
+    ({"optimizer": "adagrad", "memory": True}, "optimizer must be one of sgd, momentum, rmsprop, adam, adamw, "
+                                               "found 'adagrad'"),
+    ({"dtype": "float8"}, "dtype must be one of float32, float16, bfloat16, int8, float64, found 'float8'"),
+    ({"bindings": {"H": 0}}, "bindings H: the value must be a positive integer of at most 2**62, found 0"),
+])
+def test_summarize_checks_its_parameters(options, message):
+    with pytest.raises(calc.LayercalcError) as raised:
+        calc.summarize(RESNET, **options)
+    assert str(raised.value).startswith(message)
+
+
+def test_check_limits_are_checked_and_read_like_the_flags():
+    assert calc.check(RESNET, limits={"max_params": "30M"}).ok
+    with pytest.raises(calc.LayercalcError, match="^limits: unknown budget 'max_param' \\(did you mean 'max_params'"):
+        calc.check(RESNET, limits={"max_param": 5})
+
+
+def test_settings_that_need_costs_compute_them():
+    assert calc.summarize(RESNET, count_bias=True).costs.totals.flops == 7_715_946_496 + 10_588_136
+    assert calc.summarize(RESNET, dtype="float16").costs.memory.parameters == 2 * 25_636_712
+
+
+def test_the_spec_s_errors_come_before_the_columns(cli, write_spec):
+    path = write_spec("input: [3]\nlayers: [{type: Conv2D, filters: 2, kernel_size: 3}]\n")
+    result = cli(["summary", path, "--columns", "nonsense"])
+    assert result.exit_code == 2 and result.stderr.startswith("model.yaml:2:10: layer 'conv2d' (Conv2D)")
+
+
+def test_per_batch_has_one_source():
+    spec = calc.parse_spec("batch: 8\ninput: [10]\nlayers: [{type: Dense, units: 4}]\n")
+    report = calc.analyze(spec, calc.conventions(), per_batch=True)
+    assert report.totals.macs == 8 * 40 and report.costs.conventions.per_batch

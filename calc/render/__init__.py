@@ -160,21 +160,20 @@ class ColumnChoice(NamedTuple):
     added: bool = False
 
 
-def parse_columns(columns: "str | Sequence[str]") -> ColumnChoice:
-    """'name,params' or ['name', 'params'] (these columns), '+flops' (the defaults, then these): checked once.
+def parse_columns(names: Sequence[str], added: bool = False) -> ColumnChoice:
+    """Column names as asked for, checked: these columns, or (`added`) the defaults and then these.
 
-    >>> parse_columns("+flops, memory")
+    >>> parse_columns(["flops", " memory"], added=True)
     ColumnChoice(names=('flops', 'memory'), added=True)
     """
-    text = columns if isinstance(columns, str) else ",".join(columns)
-    names = tuple(name.strip() for name in text.lstrip("+").split(",") if name.strip())
+    names = tuple(name.strip() for name in names if name.strip())
     for name in names:
         if name not in COLUMNS:
             raise UsageError((Param("columns"), f": unknown column '{name}'{closest(name, COLUMNS)}; "
                               f"choose from {', '.join(COLUMNS)}"))
     if not names:
         raise UsageError((Param("columns"), f" needs at least one column; choose from {', '.join(COLUMNS)}"))
-    return ColumnChoice(names, text.lstrip().startswith("+"))
+    return ColumnChoice(names, added)
 
 
 def choose_columns(choice: Optional[ColumnChoice], report, flops: bool = False, memory: bool = False

@@ -19,6 +19,7 @@ def _write(header, rows) -> str:
 
 def render_summary_csv(report: Report, columns=None, flops: bool = False, memory: bool = False) -> str:
     """Keras' columns, exact (with FLOPs and output bytes when asked for); or the columns chosen."""
+    flops, memory = flops or "flops" in report.shown, memory or "memory" in report.shown
     columns = columns or report.columns
     if columns is None:
         counts = ("params", "trainable_params", "non_trainable_params", "macs")

@@ -20,6 +20,7 @@ def _table(header, rows, right=()) -> str:
 
 def render_summary_markdown(report: Report, title: str, columns=None, flops: bool = False,
                             memory: bool = False) -> str:
+    flops, memory = flops or "flops" in report.shown, memory or "memory" in report.shown
     columns = columns or report.columns or choose_columns(None, report, flops, memory)
     shown = headers(columns)
     code = [index for index, column in enumerate(merged(columns)) if column in ("output_shape", "input_shape")]

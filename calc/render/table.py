@@ -14,6 +14,7 @@ from . import choose_columns, column_rows, count, field_notes, headers, percent,
 def build_table(report: Report, title: str, columns=None, flops: bool = False, memory: bool = False) -> Group:
     """The summary table: `columns` as calc.render.choose_columns gives them (default: Keras' own), and
     the footer's totals, with FLOPs and memory figures when asked for."""
+    flops, memory = flops or "flops" in report.shown, memory or "memory" in report.shown
     columns = columns or report.columns or choose_columns(None, report, flops, memory)
     table = Table(title=f'Model: "{title}"', title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for header, right in headers(columns):

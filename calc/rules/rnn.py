@@ -324,7 +324,7 @@ def inside(argument: str, label: str) -> Iterator[None]:
     try:
         yield
     except LayercalcError as error:
-        raise type(error)(f"{label}: {error.message}", argument=argument) from None
+        raise type(error)((f"{label}: ", *error.parts), argument=argument) from None
 
 
 @dataclass(frozen=True)

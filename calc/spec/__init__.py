@@ -1,7 +1,8 @@
 """Spec data: the types every reader's data becomes (model.py), the one builder (build.py), block and
 repeat expansion (expansion.py), counts and budgets (counts.py), and YAML writing (dumping.py).
 
-No yaml and no readers here: readers import the spec package, never the other way round.
+The spec package never imports a reader (readers import it) and reads no YAML; only dumping.py, which
+`convert` alone imports, writes some.
 """
 
 from .model import BlockInstance, InputSpec, LayerSpec, Ref, Spec, YamlList, YamlMap, with_output

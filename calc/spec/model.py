@@ -92,7 +92,7 @@ class Spec:
 
 
 def located(value: Any, location: Location) -> Any:
-    """Plain data (an imported model) as parse_yaml gives it, every node at `location`."""
+    """Plain data (an imported model) as located spec data (the YAML reader's kind), every node at `location`."""
     if isinstance(value, dict):
         data = YamlMap((key, located(item, location)) for key, item in value.items())
         data.location = location
