@@ -7,7 +7,6 @@ The only reader that imports yaml.
 
 from __future__ import annotations
 
-import re
 import sys
 from typing import Any, Dict, Tuple
 
@@ -22,9 +21,10 @@ from . import MAX_FILE_BYTES
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 MAX_YAML_DEPTH = 100  # lists and mappings inside each other; deeper would exhaust Python's stack
-MAX_ALIAS_NODES = 1_000_000  # nodes YAML aliases may add, so a 'billion laughs' is refused before it is built
+# Lists, mappings and scalars, YAML aliases expanded: each costs about 300 bytes once composed, so the
+# text is counted before it is composed, and aliases (a 'billion laughs') before anything is built.
+MAX_SPEC_NODES = 1_000_000
 MAX_INTEGER_DIGITS = 100  # a spec's largest sensible number has 19 (MAX_DIM); bigger ones only cost time
-
 
 def _make_loader(source: str):
     class Loader(_BaseLoader):  # type: ignore[misc, valid-type]
@@ -120,7 +120,26 @@ def _children(node) -> list:
     return node.value if isinstance(node, yaml.SequenceNode) else []
 
 
-_ALIAS = re.compile(r"(?:^|[\s\[\]{},])\*[^\s\[\]{},]")  # *name, where YAML reads an alias
+def _count_nodes(text: str, source: str) -> bool:
+    """Refuse text of more than MAX_SPEC_NODES nodes before composing it (parsing alone keeps nothing);
+    whether it holds aliases."""
+    parser = _BaseLoader(text)
+    try:
+        nodes, aliases = 0, False
+        while True:
+            event = parser.get_event()
+            if event is None:
+                return aliases
+            if isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent)):
+                nodes += 1
+                if nodes > MAX_SPEC_NODES:
+                    raise SpecError(f"the spec has more than {MAX_SPEC_NODES:,} lists, mappings and scalars",
+                                    location=Location(source, event.start_mark.line + 1,
+                                                      event.start_mark.column + 1))
+            elif isinstance(event, yaml.AliasEvent):
+                aliases = True
+    finally:
+        parser.dispose()
 
 
 def _check_aliases(root, source: str) -> None:
@@ -148,19 +167,20 @@ def _check_aliases(root, source: str) -> None:
             node = max(_children(node), key=lambda child: measured[id(child)][1])
         raise SpecError(f"lists and mappings nest more than {MAX_YAML_DEPTH} deep",
                         location=Location(source, node.start_mark.line + 1, node.start_mark.column + 1))
-    if size - len(measured) > MAX_ALIAS_NODES:
-        raise SpecError(f"YAML aliases expand the spec by {size - len(measured):,} nodes, more than the limit "
-                        f"of {MAX_ALIAS_NODES:,}", location=Location(source, 1, 1))
+    if size > MAX_SPEC_NODES:
+        raise SpecError(f"YAML aliases expand the spec to {size:,} lists, mappings and scalars, more than the "
+                        f"limit of {MAX_SPEC_NODES:,}", location=Location(source, 1, 1))
 
 
 def parse_yaml(text: str, source: str) -> Any:
     """YAML text -> plain data with locations (YamlMap / YamlList / scalars)."""
     loader = _make_loader(source)(text)  # what yaml.load does, with a check between composing and building
     try:
+        aliases = _count_nodes(text, source)
         node = loader.get_single_node()
         if node is None:
             return None
-        if _ALIAS.search(text):
+        if aliases:
             _check_aliases(node, source)
         return loader.construct_document(node)
     except SpecError:
