@@ -111,6 +111,40 @@ def test_limits_are_refused_with_their_message(cli, write_spec, text, args, mess
     assert (result.exit_code, result.stderr, result.stdout) == (2, message + "\n", "")
 
 
+NUMBERS = [  # (as written, the YAML version that reads it as a number, which number, and the number)
+    pytest.param("010", "1.1", "octal number", "8", id="octal"),
+    pytest.param("0o10", "1.2", "octal number", "8", id="octal-yaml-1.2"),
+    pytest.param("0b11", "1.1", "binary number", "3", id="binary"),
+    pytest.param("1:20", "1.1", "base-60 number", "80", id="base-60"),
+    pytest.param("1__0", "1.1", "number", "10", id="underscores"),
+    pytest.param("0x_1", "1.1", "hexadecimal number", "1", id="hexadecimal-underscore"),
+    pytest.param("1:20.5", "1.1", "base-60 number", "80.5", id="base-60-float"),
+    pytest.param("1__0.5", "1.1", "number", "10.5", id="underscores-float"),
+]
+
+
+@pytest.mark.parametrize("value, version, kind, number", NUMBERS)
+def test_yaml_1_1_number_forms_are_refused(cli, write_spec, value, version, kind, number):
+    """Numbers YAML 1.1 and YAML 1.2 read differently, or that look like slips, are refused with what YAML
+    reads; the value in quotes is a string, as the message says."""
+    result = cli(["summary", write_spec(f"input: [4]\nlayers: [{{type: Dense, units: {value}}}]\n")])
+    message = (f"model.yaml:2:31: '{value}' is read by YAML {version} as the {kind} {number}; write {number}, "
+               f"or '{value}' in quotes for a string\n")
+    assert (result.exit_code, result.stderr, result.stdout) == (2, message, "")
+    result = cli(["summary", write_spec(f"name: '{value}'\ninput: [4]\nlayers: [{{type: Dense, units: 2}}]\n"),
+                  "-f", "json"])
+    assert json.loads(result.stdout)["name"] == value
+
+
+@pytest.mark.parametrize("value, number", [("16", 16), ("0x10", 16), ("+0x10", 16), ("1_000", 1000), ("0", 0)])
+def test_number_forms_every_reader_reads_alike(cli, write_spec, value, number):
+    """Decimal (digits grouped as Python groups them) and hexadecimal: the same number in YAML 1.1, 1.2 and
+    Python."""
+    result = cli(["summary", write_spec(f"input: [4]\nlayers: [{{type: ZeroPadding1D, padding: {value}}}]\n"
+                                        .replace("[4]", "[4, 1]")), "-f", "json"])
+    assert json.loads(result.stdout)["layers"][-1]["output_shape"] == [None, 4 + 2 * number, 1]
+
+
 def test_file_size_limit(cli, write_spec):
     path = write_spec("input: [4]\nlayers: [{type: Dense, units: 2}]\n" + "#" * (16 * 1024 * 1024))
     result = cli(["summary", path])
