@@ -35,6 +35,8 @@ def cases():
     for param in test_hardening.LIMITS + test_hardening.GROWTH:
         text, args, _ = param.values
         yield f"limit-{param.id}", text.encode(), args
+    for param in test_hardening.NUMBERS:
+        yield f"number-{param.id}", f"input: [4]\nlayers: [{{type: Dense, units: {param.values[0]}}}]\n".encode(), []
 
 
 def catalogue(folder: Path) -> str:

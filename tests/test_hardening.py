@@ -3,11 +3,16 @@
 Each limit is refused with its message, fast (no timing assertions: a limit that did not hold would
 hang the test, which is failure enough)."""
 
+import io
 import json
 import os
+import resource
 import signal
+import struct
 import subprocess
 import sys
+import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -22,6 +27,18 @@ def billion_laughs(levels: int) -> str:
     lines = ["input: [4]", "layers: [{type: Dense, units: 2}]", "name:", "  - &a0 [lol, lol, lol, lol, lol]"]
     lines += [f"  - &a{level} [" + ", ".join([f"*a{level - 1}"] * 10) + "]" for level in range(1, levels)]
     return "\n".join(lines) + "\n"
+
+
+def laughs_after_colons(levels: int) -> str:
+    """A billion laughs in JSON style, each alias straight after a colon ({"k0":*a0}), in a layer argument."""
+    levels_text = "".join(f', &a{level} {{' + ",".join(f'"k{key}":*a{level - 1}' for key in range(10)) + "}"
+                          for level in range(1, levels))
+    return '{"input": [4], "layers": [{"type": "Dense", "units": 2, "kernel": [&a0 [1,1,1,1,1,1,1,1,1,1]' \
+        + levels_text + "]}]}\n"
+
+
+def many_symbols(count: int) -> str:
+    return "input: [" + ", ".join(f"S{index}" for index in range(count)) + "]\nlayers: [{type: ReLU}]\n"
 
 
 def nested_blocks(depth: int) -> str:
@@ -101,8 +118,15 @@ LIMITS = [
                  id="expression-terms"),
     pytest.param("input: [4]\nlayers: [{type: Dense, units: 2}]\nname: " + "[" * 101 + "]" * 101 + "\n", [],
                  "model.yaml:3:106: lists and mappings nest more than 100 deep", id="yaml-depth"),
-    pytest.param(billion_laughs(9), [], "model.yaml:1:1: YAML aliases expand the spec by 679,012,330 nodes, more "
-                 "than the limit of 1,000,000", id="billion-laughs"),
+    pytest.param(billion_laughs(9), [], "model.yaml:1:1: YAML aliases expand the spec to 679,012,357 lists, "
+                 "mappings and scalars, more than the limit of 1,000,000", id="billion-laughs"),
+    pytest.param(laughs_after_colons(9), [], "model.yaml:1:1: YAML aliases expand the spec to 1,358,024,692 lists, "
+                 "mappings and scalars, more than the limit of 1,000,000", id="billion-laughs-after-colons"),
+    pytest.param("input: [4]\nlayers: [{type: Dense, units: 2}]\nname: [" + "1," * 1_000_000 + "]\n", [],
+                 "model.yaml:3:1999982: the spec has more than 1,000,000 lists, mappings and scalars", id="nodes"),
+    pytest.param(many_symbols(1001), [], "model.yaml:1:5899: the spec has more than 1,000 symbols", id="symbols"),
+    pytest.param("symbols: {" + ", ".join(f"S{index}: 1" for index in range(1001)) + "}\n" + many_symbols(1), [],
+                 "model.yaml:1:10: 'symbols' has 1,001 symbols, more than the limit of 1,000", id="symbols-defaults"),
     pytest.param("input: [" + "9" * 5000 + "]\nlayers: [{type: Dense, units: 2}]\n", [],
                  "model.yaml:1:9: integer too large: 5,000 digits (at most 100)", id="integer-digits"),
 ]
@@ -156,6 +180,40 @@ GROWTH = [
 def test_growth_is_refused_in_bounded_time_and_memory(bounded_cli, write_spec, text, args, message):
     result = bounded_cli(["summary", write_spec(text), *args])
     assert (result.returncode, result.stderr, result.stdout) == (2, message + "\n", "")
+
+
+NUMBERS = [  # (as written, the YAML version that reads it as a number, which number, and the number)
+    pytest.param("010", "1.1", "octal number", "8", id="octal"),
+    pytest.param("0o10", "1.2", "octal number", "8", id="octal-yaml-1.2"),
+    pytest.param("0b11", "1.1", "binary number", "3", id="binary"),
+    pytest.param("1:20", "1.1", "base-60 number", "80", id="base-60"),
+    pytest.param("1__0", "1.1", "number", "10", id="underscores"),
+    pytest.param("0x_1", "1.1", "hexadecimal number", "1", id="hexadecimal-underscore"),
+    pytest.param("1:20.5", "1.1", "base-60 number", "80.5", id="base-60-float"),
+    pytest.param("1__0.5", "1.1", "number", "10.5", id="underscores-float"),
+]
+
+
+@pytest.mark.parametrize("value, version, kind, number", NUMBERS)
+def test_yaml_1_1_number_forms_are_refused(cli, write_spec, value, version, kind, number):
+    """Numbers YAML 1.1 and YAML 1.2 read differently, or that look like slips, are refused with what YAML
+    reads; the value in quotes is a string, as the message says."""
+    result = cli(["summary", write_spec(f"input: [4]\nlayers: [{{type: Dense, units: {value}}}]\n")])
+    message = (f"model.yaml:2:31: '{value}' is read by YAML {version} as the {kind} {number}; write {number}, "
+               f"or '{value}' in quotes for a string\n")
+    assert (result.exit_code, result.stderr, result.stdout) == (2, message, "")
+    result = cli(["summary", write_spec(f"name: '{value}'\ninput: [4]\nlayers: [{{type: Dense, units: 2}}]\n"),
+                  "-f", "json"])
+    assert json.loads(result.stdout)["name"] == value
+
+
+@pytest.mark.parametrize("value, number", [("16", 16), ("0x10", 16), ("+0x10", 16), ("1_000", 1000), ("0", 0)])
+def test_number_forms_every_reader_reads_alike(cli, write_spec, value, number):
+    """Decimal (digits grouped as Python groups them) and hexadecimal: the same number in YAML 1.1, 1.2 and
+    Python."""
+    result = cli(["summary", write_spec(f"input: [4]\nlayers: [{{type: ZeroPadding1D, padding: {value}}}]\n"
+                                        .replace("[4]", "[4, 1]")), "-f", "json"])
+    assert json.loads(result.stdout)["layers"][-1]["output_shape"] == [None, 4 + 2 * number, 1]
 
 
 def test_file_size_limit(cli, write_spec):
@@ -330,3 +388,154 @@ def test_output_into_a_missing_folder(cli, write_spec):
     result = cli(["summary", write_spec("input: [4]\nlayers: [{type: Dense, units: 2}]\n"), "-o", "no/such/out.txt"])
     assert (result.exit_code, result.stderr) == (2, "layercalc: cannot write no/such/out.txt: No such file or "
                                                     "directory\n")
+
+
+# -- memory: the command in a child process that may use at most 1 GiB ---------------------------------------
+
+MEMORY = 1 << 30
+
+
+def bounded(path: Path) -> subprocess.CompletedProcess:
+    """`layercalc summary path` in a child process limited to MEMORY bytes of address space (the timeout is
+    only a safety net: a bound that did not hold fails on memory long before)."""
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
+
+    return subprocess.run([sys.executable, "-m", "calc", "summary", path.name], cwd=path.parent, capture_output=True,
+                          text=True, preexec_fn=limit, timeout=300)
+
+
+SMALL_MODEL = json.dumps({"class_name": "Sequential", "config": {"name": "small", "layers": [
+    {"class_name": "InputLayer", "config": {"batch_shape": [None, 4], "name": "input_layer"}},
+    {"class_name": "Dense", "config": {"name": "dense", "units": 2}}]}})
+
+
+def archive(members: dict, compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=compression) as written:
+        for name, text in members.items():
+            written.writestr(name, text)
+    return buffer.getvalue()
+
+
+def relabelled(data: bytes, *, method: int = None, declared: int = None, flags: int = 0) -> bytes:
+    """An archive of one member with its compression method, declared size or flags rewritten in both the
+    member's header and the directory."""
+    data = bytearray(data)
+    local, central = data.find(b"PK\x03\x04"), data.find(b"PK\x01\x02")
+    if method is not None:
+        struct.pack_into("<H", data, local + 8, method)
+        struct.pack_into("<H", data, central + 10, method)
+    if declared is not None:
+        struct.pack_into("<L", data, local + 22, declared)
+        struct.pack_into("<L", data, central + 24, declared)
+    data[local + 6] |= flags
+    data[central + 8] |= flags
+    return bytes(data)
+
+
+def deflate_bomb(size_mib: int) -> bytes:
+    """A config.json that inflates to size_mib MiB of spaces: the same deflate block, repeated (a full flush
+    makes each block start afresh), behind a header declaring the config's own small size."""
+    head = zlib.compressobj(9, zlib.DEFLATED, -15)
+    stream = head.compress(SMALL_MODEL[:-1].encode()) + head.flush(zlib.Z_FULL_FLUSH)
+    block = zlib.compressobj(9, zlib.DEFLATED, -15)
+    stream += (block.compress(b" " * (1 << 20)) + block.flush(zlib.Z_FULL_FLUSH)) * size_mib
+    tail = zlib.compressobj(9, zlib.DEFLATED, -15)
+    stream += tail.compress(b"}") + tail.flush()
+    return relabelled(archive({"config.json": stream}, zipfile.ZIP_STORED), method=zipfile.ZIP_DEFLATED,
+                      declared=len(SMALL_MODEL))
+
+
+def many_members(count: int, declared: int) -> bytes:
+    """An archive listing its config.json `count` times (one member, many directory entries), its end record
+    declaring `declared` members."""
+    data = archive({"config.json": SMALL_MODEL})
+    central, end = data.find(b"PK\x01\x02"), data.find(b"PK\x05\x06")
+    entry = data[central:end]
+    record = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, declared, declared, len(entry) * count, central, 0)
+    return data[:central] + entry * count + record
+
+
+ARCHIVES = [
+    pytest.param(lambda: archive({"config.json": SMALL_MODEL}, zipfile.ZIP_BZIP2),
+                 "config.json in the archive is compressed with bzip2: layercalc reads only stored and deflated "
+                 "members, as model.save() writes them", id="bzip2"),
+    pytest.param(lambda: archive({"config.json": SMALL_MODEL}, zipfile.ZIP_LZMA),
+                 "config.json in the archive is compressed with lzma: layercalc reads only stored and deflated "
+                 "members, as model.save() writes them", id="lzma"),
+    pytest.param(lambda: relabelled(archive({"config.json": SMALL_MODEL}), flags=1),
+                 "config.json in the archive is encrypted: layercalc reads archives as model.save() writes them",
+                 id="encrypted"),
+    pytest.param(lambda: relabelled(archive({"config.json": SMALL_MODEL}), declared=16 * 1024 * 1024 + 1),
+                 "config.json in the archive is larger than 16,384 KiB", id="declared-size"),
+    pytest.param(lambda: deflate_bomb(1024), "not a readable .keras archive: Bad CRC-32 for file 'config.json'",
+                 id="deflate-bomb"),
+    pytest.param(lambda: archive({f"assets/{index}": "" for index in range(10_001)} | {"config.json": SMALL_MODEL}),
+                 "the archive has 10,002 members, more than the limit of 10,000", id="members"),
+    pytest.param(lambda: many_members(20_000, declared=1),
+                 "the archive has 20,000 members, more than the limit of 10,000", id="members-undeclared"),
+    pytest.param(lambda: many_members(2_000_000, declared=1),
+                 "the archive's directory is 114,000,000 bytes, more than the limit of 4 MiB", id="directory"),
+    pytest.param(lambda: archive({"config.json": "[" * 100_000 + "]" * 100_000}),
+                 "config.json in the archive: lists and objects nest more than 100 deep", id="json-depth"),
+]
+
+
+@pytest.mark.parametrize("make, message", ARCHIVES)
+def test_archives_are_read_in_bounded_memory(tmp_path, make, message):
+    """Whatever an archive declares, what is read from it is bounded: members compressed by any method but
+    stored and deflate are refused (zipfile decompresses bzip2 and LZMA in one unbounded step: 2 KiB took
+    6.3 GB), a member is inflated piecewise up to its limit (a 1 MiB deflate bomb took 1 GB), and the
+    directory is measured before it is read (2 million members took 1 GB)."""
+    path = tmp_path / "model.keras"
+    path.write_bytes(make())
+    result = bounded(path)
+    assert (result.returncode, result.stderr, result.stdout) == (2, f"model.keras: {message}\n", "")
+
+
+def test_metadata_that_cannot_be_read_leaves_the_version_unknown(cli, tmp_path):
+    path = tmp_path / "model.keras"
+    path.write_bytes(archive({"config.json": SMALL_MODEL, "metadata.json": "[" * 60_000}))
+    result = cli(["summary", path])
+    assert result.exit_code == 0, result.stderr
+
+
+KERAS_JSON = [
+    pytest.param('{"class_name": "Sequential", "config": ' + "[" * 100_000 + "]" * 100_000 + "}",
+                 "model.json:1:139: lists and objects nest more than 100 deep", id="deep"),
+    pytest.param(SMALL_MODEL.replace('"units": 2', '"units": ' + '{"a": ' * 950 + "2" + "}" * 950),
+                 "model.json:1:791: lists and objects nest more than 100 deep", id="deep-argument"),
+    pytest.param(SMALL_MODEL.replace('"dense"', '"de\\ud800nse"'),
+                 "model.json:1:1: the string 'de\\ud800nse' holds a lone surrogate, which is not a character",
+                 id="lone-surrogate"),
+]
+
+
+@pytest.mark.parametrize("text, message", KERAS_JSON)
+def test_keras_json_that_python_cannot_walk_or_print(tmp_path, text, message):
+    """JSON nested deeper than the stages after reading can recurse, or holding half a UTF-16 pair, which no
+    output could print: refused with where, never an internal error."""
+    path = tmp_path / "model.json"
+    path.write_text(text)
+    result = bounded(path)
+    assert (result.returncode, result.stderr, result.stdout) == (2, message + "\n", "")
+
+
+YAML_BOUNDED = [
+    pytest.param(lambda: laughs_after_colons(9), "model.yaml:1:1: YAML aliases expand the spec to 1,358,024,692 "
+                 "lists, mappings and scalars, more than the limit of 1,000,000", id="billion-laughs-after-colons"),
+    pytest.param(lambda: "input: [4]\nlayers: [{type: Dense, units: 2}]\nname: [" + "1," * 8_000_000 + "]\n",
+                 "model.yaml:3:1999982: the spec has more than 1,000,000 lists, mappings and scalars",
+                 id="nodes-16-mib"),
+]
+
+
+@pytest.mark.parametrize("make, message", YAML_BOUNDED)
+def test_specs_are_read_in_bounded_memory(tmp_path, make, message):
+    """A 16 MiB spec of tiny scalars took 4-6 GB once composed, and aliases written after a colon slipped past
+    the alias count (871 bytes took 3.3 GB): both are counted before anything is built."""
+    path = tmp_path / "model.yaml"
+    path.write_text(make())
+    result = bounded(path)
+    assert (result.returncode, result.stderr, result.stdout) == (2, message + "\n", "")

@@ -19,16 +19,12 @@ import re
 import zipfile
 import zlib
 from dataclasses import MISSING, dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, NoReturn, Optional, Tuple
 
 from .. import rules
 from ..errors import Location, SpecError, closest, describe
 
 MODEL_CLASSES = ("Sequential", "Functional", "Model")
-# Lists and mappings inside each other in a model's JSON: a model nests about 5 per nested model, so 32 nested
-# models (the spec's block depth) fit; deeper, the reader's walks over the config would exhaust Python's stack.
-MAX_JSON_DEPTH = 200
-
 # Config keys that never change a shape or a count, whatever their value (`trainable` becomes the
 # entry's own key).  Initializer, regularizer and constraint configs go too.
 DROPPED = {"name", "trainable", "dtype", "autocast", "activity_regularizer"}
@@ -102,36 +98,83 @@ def _read_file(path: str, max_bytes: int) -> bytes:
     return data
 
 
+# Keras writes three members (config.json, metadata.json, model.weights.h5) and a few assets; the
+# directory listing them is read whole, so it is bounded before zipfile reads it.  The archive itself
+# may be any size: its weights are never read.
+MAX_ARCHIVE_MEMBERS = 10_000
+MAX_DIRECTORY_BYTES = 4 * 1024 * 1024
+MAX_METADATA_BYTES = 64 * 1024
+# Keras stores or deflates members.  zipfile decompresses bzip2 and LZMA in one unbounded step, whatever
+# size the archive declares (2 KiB of bzip2 can hold gigabytes), so only these two are read.
+READABLE_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+
+
 def _read_archive(path: str, max_bytes: int) -> Tuple[str, Optional[str]]:
     """(config.json text, Keras version from metadata.json) of a .keras archive."""
     where = file_location(path)
     try:
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-            if "config.json" not in names:
-                raise SpecError(f"the archive has no config.json (it holds: {', '.join(names) or 'nothing'}): "
-                                "expected a model saved with model.save('model.keras')", location=where)
-            version = None
-            for name, limit in (("config.json", max_bytes), ("metadata.json", 64 * 1024)):
-                if name not in names:
-                    continue
-                if archive.getinfo(name).file_size > limit:
-                    raise SpecError(f"{name} in the archive is larger than {limit // 1024:,} KiB", location=where)
-                text = archive.read(name).decode("utf-8-sig")
-                if name == "config.json":
-                    config = text
-                else:
-                    try:
-                        version = json.loads(text).get("keras_version")
-                    except (ValueError, AttributeError):
-                        version = None
-            return config, version if isinstance(version, str) else None
+        with open(path, "rb") as handle:
+            _check_directory(handle, where)
+            with zipfile.ZipFile(handle) as archive:
+                members = archive.infolist()
+                if len(members) > MAX_ARCHIVE_MEMBERS:
+                    raise SpecError(f"the archive has {len(members):,} members, more than the limit of "
+                                    f"{MAX_ARCHIVE_MEMBERS:,}", location=where)
+                names = archive.namelist()
+                if "config.json" not in names:
+                    raise SpecError(f"the archive has no config.json (it holds: {', '.join(names) or 'nothing'}): "
+                                    "expected a model saved with model.save('model.keras')", location=where)
+                config = _read_member(archive, "config.json", max_bytes, where)
+                if "metadata.json" not in names:
+                    return config, None
+                metadata = _read_member(archive, "metadata.json", MAX_METADATA_BYTES, where)
     except OSError as exc:
         raise SpecError(f"cannot read the file: {exc.strerror or exc}", location=where) from None
     except (zipfile.BadZipFile, zlib.error, EOFError, UnicodeDecodeError, NotImplementedError) as exc:
         hint = " (this is an HDF5 file: the legacy .h5 format, which layercalc does not read)" if _is_hdf5(path) \
             else ""
         raise SpecError(f"not a readable .keras archive{hint}: {exc}", location=where) from None
+    try:
+        version = json.loads(metadata).get("keras_version")
+    except (ValueError, AttributeError, RecursionError):
+        version = None
+    return config, version if isinstance(version, str) else None
+
+
+def _check_directory(handle: Any, where: Location) -> None:
+    """Refuse an archive whose directory is too large before zipfile reads it: 2 million members took 1 GB."""
+    # zipfile's own reader of the end record (private, unchanged since Python 2.6), so the directory is
+    # measured exactly as ZipFile will read it, ZIP64 included.  None: not an archive, which ZipFile says.
+    end = zipfile._EndRecData(handle)  # type: ignore[attr-defined]
+    if end is None:
+        return
+    size, members = end[zipfile._ECD_SIZE], end[zipfile._ECD_ENTRIES_TOTAL]  # type: ignore[attr-defined]
+    if members > MAX_ARCHIVE_MEMBERS:
+        raise SpecError(f"the archive has {members:,} members, more than the limit of {MAX_ARCHIVE_MEMBERS:,}",
+                        location=where)
+    if size > MAX_DIRECTORY_BYTES:
+        raise SpecError(f"the archive's directory is {size:,} bytes, more than the limit of "
+                        f"{MAX_DIRECTORY_BYTES // (1024 * 1024)} MiB", location=where)
+
+
+def _read_member(archive: zipfile.ZipFile, name: str, limit: int, where: Location) -> str:
+    """A member's text, never more than `limit` bytes decompressed, whatever the archive declares."""
+    info = archive.getinfo(name)
+    if info.flag_bits & 0x1:
+        raise SpecError(f"{name} in the archive is encrypted: layercalc reads archives as model.save() writes them",
+                        location=where)
+    if info.compress_type not in READABLE_METHODS:
+        method = zipfile.compressor_names.get(info.compress_type, f"method {info.compress_type}")
+        raise SpecError(f"{name} in the archive is compressed with {method}: layercalc reads only stored and "
+                        "deflated members, as model.save() writes them", location=where)
+    too_large = SpecError(f"{name} in the archive is larger than {limit // 1024:,} KiB", location=where)
+    if info.file_size > limit:
+        raise too_large
+    with archive.open(info) as member:
+        data = member.read(limit + 1)  # deflate is decompressed piecewise: at most limit + 1 bytes are made
+    if len(data) > limit:
+        raise too_large
+    return data.decode("utf-8-sig")
 
 
 def _check_version(version: Any, where: Location) -> None:
@@ -148,32 +191,64 @@ def _is_hdf5(path: str) -> bool:
         return False
 
 
+# As deep as a YAML spec may nest (yaml_spec.MAX_YAML_DEPTH): deeper would exhaust Python's stack in the
+# stages after reading.  A Keras model nests about four levels per model inside a model.
+MAX_JSON_DEPTH = 100
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')  # a string, or a bracket outside strings
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _parse_json(text: str, where: Location, what: Optional[str]) -> Any:
     try:
         data = json.loads(text)
-    except RecursionError:  # json's own parser gives up first, near Python's recursion limit
-        data = None
+    except RecursionError:  # nested deeper than Python's stack
+        _too_deep(text, where, what)
     except ValueError as exc:
         if what is None:  # a .json file: point at the line and column
             error = exc if isinstance(exc, json.JSONDecodeError) else None
             location = Location(where.file, error.lineno, error.colno) if error else where
             raise SpecError(f"invalid JSON: {error.msg if error else exc}", location=location) from None
         raise SpecError(f"{what} is not valid JSON: {exc}", location=where) from None
-    if data is None or _depth_exceeds(data, MAX_JSON_DEPTH):
-        raise SpecError(f"lists and mappings nest more than {MAX_JSON_DEPTH} deep", location=where)
+    _check_data(data, text, where, what)
     return data
 
 
-def _depth_exceeds(data: Any, limit: int) -> bool:
-    """Whether lists and mappings nest more than `limit` deep, found without recursion."""
-    pending = [(data, 1)]
-    while pending:
-        value, depth = pending.pop()
-        if isinstance(value, (dict, list)):
-            if depth > limit:
-                return True
-            pending.extend((item, depth + 1) for item in (value.values() if isinstance(value, dict) else value))
-    return False
+def _check_data(data: Any, text: str, where: Location, what: Optional[str]) -> None:
+    """Refuse JSON nested more than MAX_JSON_DEPTH deep, or holding a lone surrogate ("\\ud800"), which
+    is not a character: no message or output could show it."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            if not value.isascii() and _SURROGATE.search(value):
+                shown = value.encode("utf-8", "backslashreplace").decode("utf-8")
+                raise SpecError(f"{what + ': ' if what else ''}the string '{shown}' holds a lone surrogate, which "
+                                "is not a character", location=where)
+        elif isinstance(value, (dict, list)) and depth > MAX_JSON_DEPTH:
+            _too_deep(text, where, what)
+        elif isinstance(value, dict):
+            stack.extend((key, depth) for key in value)
+            stack.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+
+
+def _too_deep(text: str, where: Location, what: Optional[str]) -> NoReturn:
+    """Refuse JSON text nested more than MAX_JSON_DEPTH deep, at the first bracket past the limit."""
+    message = f"lists and objects nest more than {MAX_JSON_DEPTH} deep"
+    if what is not None:  # inside an archive: the file is the location
+        raise SpecError(f"{what}: {message}", location=where)
+    depth = 0
+    for token in _JSON_TOKEN.finditer(text):
+        if token.group() in "]}":
+            depth -= 1
+        elif token.group() in "[{":
+            depth += 1
+        if depth > MAX_JSON_DEPTH:
+            line = text.count("\n", 0, token.start()) + 1
+            column = token.start() - (text.rfind("\n", 0, token.start()) + 1) + 1
+            raise SpecError(message, location=Location(where.file, line, column))
+    raise SpecError(message, location=where)
 
 
 def _is_keras_config(data: Any) -> bool:

@@ -11,7 +11,7 @@ import errno
 import os
 import re
 import sys
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, NoReturn, Tuple
 
 import yaml
 
@@ -24,8 +24,17 @@ from . import MAX_FILE_BYTES
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 MAX_YAML_DEPTH = 100  # lists and mappings inside each other; deeper would exhaust Python's stack
-MAX_ALIAS_NODES = 1_000_000  # nodes YAML aliases may add, so a 'billion laughs' is refused before it is built
+# Lists, mappings and scalars, YAML aliases expanded: each costs about 300 bytes once composed, so the
+# text is counted before it is composed, and aliases (a 'billion laughs') before anything is built.
+MAX_SPEC_NODES = 1_000_000
 MAX_INTEGER_DIGITS = 100  # a spec's largest sensible number has 19 (MAX_DIM); bigger ones only cost time
+
+# Integers every reader reads alike: decimal (digits grouped as Python groups them, 1_000) and hexadecimal
+# (0x10 is 16 in YAML 1.1, YAML 1.2 and Python).  YAML 1.1 also reads octal (010 is 8; 10 in YAML 1.2),
+# binary (0b11), base 60 (1:20 is 80) and stray underscores (1__0 is 10), and YAML 1.2 reads 0o10 as 8:
+# a number nobody meant, or that another reader reads differently, so these are refused.
+_PLAIN_INTEGER = re.compile(r"[-+]?(?:0|[1-9](?:_?[0-9])*|0x[0-9a-fA-F]+)")
+_YAML12_OCTAL = re.compile(r"[-+]?0o[0-7]+")
 
 
 def _make_loader(source: str):
@@ -83,13 +92,34 @@ def _make_loader(source: str):
 
     def construct_int(loader, node):
         value = node.value
-        if value.isascii() and value.isdigit() and len(value) <= MAX_INTEGER_DIGITS:
+        if value.isascii() and value.isdigit() and len(value) <= MAX_INTEGER_DIGITS and value[0] != "0":
             return int(value)  # the common case, fast
         digits = len(value.lstrip("+-").replace("_", ""))
         if digits > MAX_INTEGER_DIGITS:
             raise SpecError(f"integer too large: {digits:,} digits (at most {MAX_INTEGER_DIGITS})",
                             location=where(node))
-        return loader.construct_yaml_int(node)
+        number = loader.construct_yaml_int(node)
+        if not _PLAIN_INTEGER.fullmatch(value):
+            body = value.lstrip("+-")
+            kind = ("binary number" if body.startswith("0b") else "hexadecimal number" if body.startswith("0x")
+                    else "base-60 number" if ":" in body else "octal number" if body.startswith("0") else "number")
+            ambiguous(node, number, kind, "1.2" if body.startswith("0o") else "1.1")
+        return number
+
+    def construct_float(loader, node):
+        number = loader.construct_yaml_float(node)
+        if ":" in node.value:
+            ambiguous(node, number, "base-60 number", "1.1")
+        if "_" in node.value:
+            try:
+                float(node.value)  # Python's rule: an underscore only between digits
+            except ValueError:
+                ambiguous(node, number, "number", "1.1")
+        return number
+
+    def ambiguous(node, number, kind: str, version: str) -> NoReturn:
+        raise SpecError(f"{describe(node.value)} is read by YAML {version} as the {kind} {number}; write {number}, "
+                        f"or {describe(node.value)} in quotes for a string", location=where(node))
 
     def checked(construct, expected: str):  # an explicit tag on a scalar that does not fit it: !!float abc
         def construct_checked(loader, node):
@@ -108,9 +138,10 @@ def _make_loader(source: str):
     Loader.add_constructor("tag:yaml.org,2002:map", construct_map)
     Loader.add_constructor("tag:yaml.org,2002:seq", construct_list)
     Loader.add_constructor("tag:yaml.org,2002:int", checked(construct_int, "an integer"))
-    Loader.add_constructor("tag:yaml.org,2002:float", checked(_BaseLoader.construct_yaml_float, "a number"))
+    Loader.add_constructor("tag:yaml.org,2002:float", checked(construct_float, "a number"))
     Loader.add_constructor("tag:yaml.org,2002:bool", checked(_BaseLoader.construct_yaml_bool, "true or false"))
     Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+    Loader.add_implicit_resolver("tag:yaml.org,2002:int", _YAML12_OCTAL, list("-+0"))  # refused as an int
     for tag in ("binary", "set", "omap", "pairs"):
         Loader.add_constructor(f"tag:yaml.org,2002:{tag}", refuse)
     return Loader
@@ -122,7 +153,26 @@ def _children(node) -> list:
     return node.value if isinstance(node, yaml.SequenceNode) else []
 
 
-_ALIAS = re.compile(r"(?:^|[\s\[\]{},])\*[^\s\[\]{},]")  # *name, where YAML reads an alias
+def _count_nodes(text: str, source: str) -> bool:
+    """Refuse text of more than MAX_SPEC_NODES nodes before composing it (parsing alone keeps nothing);
+    whether it holds aliases."""
+    parser = _BaseLoader(text)
+    try:
+        nodes, aliases = 0, False
+        while True:
+            event = parser.get_event()
+            if event is None:
+                return aliases
+            if isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent)):
+                nodes += 1
+                if nodes > MAX_SPEC_NODES:
+                    raise SpecError(f"the spec has more than {MAX_SPEC_NODES:,} lists, mappings and scalars",
+                                    location=Location(source, event.start_mark.line + 1,
+                                                      event.start_mark.column + 1))
+            elif isinstance(event, yaml.AliasEvent):
+                aliases = True
+    finally:
+        parser.dispose()
 
 
 def _check_aliases(root, source: str) -> None:
@@ -150,19 +200,20 @@ def _check_aliases(root, source: str) -> None:
             node = max(_children(node), key=lambda child: measured[id(child)][1])
         raise SpecError(f"lists and mappings nest more than {MAX_YAML_DEPTH} deep",
                         location=Location(source, node.start_mark.line + 1, node.start_mark.column + 1))
-    if size - len(measured) > MAX_ALIAS_NODES:
-        raise SpecError(f"YAML aliases expand the spec by {size - len(measured):,} nodes, more than the limit "
-                        f"of {MAX_ALIAS_NODES:,}", location=Location(source, 1, 1))
+    if size > MAX_SPEC_NODES:
+        raise SpecError(f"YAML aliases expand the spec to {size:,} lists, mappings and scalars, more than the "
+                        f"limit of {MAX_SPEC_NODES:,}", location=Location(source, 1, 1))
 
 
 def parse_yaml(text: str, source: str) -> Any:
     """YAML text -> plain data with locations (YamlMap / YamlList / scalars)."""
     loader = _make_loader(source)(text)  # what yaml.load does, with a check between composing and building
     try:
+        aliases = _count_nodes(text, source)
         node = loader.get_single_node()
         if node is None:
             return None
-        if _ALIAS.search(text):
+        if aliases:
             _check_aliases(node, source)
         return loader.construct_document(node)
     except SpecError:

@@ -8,7 +8,7 @@ checks only: layer types and arguments are the graph's.
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 from ..dims import MAX_DIM, Dim, Shape
 from ..errors import Location, Param, SpecError, closest, describe
@@ -17,6 +17,8 @@ from .expansion import Expansion, parse_blocks, parse_names
 from .model import InputSpec, Spec, YamlList, YamlMap
 
 MAX_LAYERS = 1_000_000  # after blocks and repeat are expanded
+# Distinct symbols in a spec: a symbolic size holds at most 1,000 terms and atoms (symbolic.py) anyway.
+MAX_SYMBOLS = 1_000
 TOP_LEVEL_KEYS = ("name", "batch", "dtype", "input", "inputs", "symbols", "blocks", "layers", "outputs", "budget")
 DTYPES = ("float32", "float16", "bfloat16", "int8", "float64")  # `dtype:`: the bytes behind memory figures
 
@@ -26,12 +28,15 @@ class _Symbols:
 
     def __init__(self, data: YamlMap, bindings: Optional[Dict[str, int]]) -> None:
         self.values: Dict[str, int] = {}
-        self.seen: List[str] = []
+        self.seen: Dict[str, None] = {}  # in the order met (a dict: looked up once per dimension)
         defaults = data.get("symbols")
         if defaults is not None:
             if not isinstance(defaults, YamlMap):
                 raise SpecError(f"'symbols' must be a mapping of symbols to default sizes, such as {{H: 224}}, "
                                 f"found {describe(defaults)}", location=data.value_locations["symbols"])
+            if len(defaults) > MAX_SYMBOLS:
+                raise SpecError(f"'symbols' has {len(defaults):,} symbols, more than the limit of {MAX_SYMBOLS:,}",
+                                location=data.value_locations["symbols"])
             for name, value in defaults.items():
                 where = defaults.value_locations[name]
                 if not isinstance(name, str) or not _SYMBOL.fullmatch(name):
@@ -45,9 +50,11 @@ class _Symbols:
                 self.values[name] = value
         self.values.update(bindings or {})
 
-    def dim(self, name: str) -> Dim:
+    def dim(self, name: str, location: Location) -> Dim:
         if name not in self.seen:
-            self.seen.append(name)
+            if len(self.seen) == MAX_SYMBOLS:
+                raise SpecError(f"the spec has more than {MAX_SYMBOLS:,} symbols", location=location)
+            self.seen[name] = None
         if name in self.values:
             return self.values[name]
         from ..symbolic import Expr  # only specs with free symbols pay for symbolic support
@@ -123,7 +130,7 @@ def _parse_dim(value: Any, location: Location, what: str, symbols: _Symbols) -> 
     if value is None:
         return None
     if isinstance(value, str) and _SYMBOL.fullmatch(value):
-        return symbols.dim(value)
+        return symbols.dim(value, location)
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise SpecError(f"{what} must be {expected}, found {describe(value)}", location=location)
     if value > MAX_DIM:
