@@ -41,18 +41,7 @@ LOCATED = re.compile(r"(<stdin>|[^\s:]+):\d+:\d+: \S|layercalc: \S")
 MAX_LAYERS = ["--max-layers", "500"]  # generated specs are small; absurd repeats must still fail fast
 
 
-@pytest.fixture(autouse=True, scope="module")
-def command_built_once():
-    """typer builds the click command again on every run (~15 ms, most of a small spec's run): build it once."""
-    import typer.main
-    import typer.testing
-
-    from calc.cli import app
-
-    command = typer.main.get_command(app)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(typer.testing, "_get_command", lambda _: command, raising=False)
-        yield
+pytestmark = pytest.mark.usefixtures("command_built_once")
 
 
 # -- the properties -----------------------------------------------------------------------------
