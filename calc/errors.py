@@ -132,6 +132,7 @@ def describe(value: Any) -> str:
 # and isolates.
 BEYOND_C0 = "\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069"
 _CONTROL = re.compile(f"[\x00-\x1f{BEYOND_C0}]")
+_BEYOND_C0 = re.compile(f"[{BEYOND_C0}]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -146,6 +147,16 @@ def visible(text: str) -> str:
 
 def _code(code: int) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escaped_beyond_c0(text: str) -> str:
+    r"""JSON or YAML text with DEL, C1 and the bidi controls that the encoder left as they are written as
+    \u escapes (\u0085), which are the same characters inside a JSON string or a double-quoted YAML scalar.
+
+    >>> print(escaped_beyond_c0('"a\u202eb"'))
+    "a\u202eb"
+    """
+    return _BEYOND_C0.sub(lambda match: _code(ord(match[0])).replace("\\x", "\\u00"), text)
 
 
 MAX_MESSAGE = 1_000  # characters in one error line

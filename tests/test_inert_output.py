@@ -194,3 +194,27 @@ def test_every_error_line_is_at_most_1000_characters(cli, write_spec):
     assert line.startswith("model.keras: the archive has no config.json (it holds: assets/member_0000.txt, ")
     assert "…" in line and line.endswith(", assets/member_1999.txt): expected a model saved with "
                                          "model.save('model.keras')")
+
+
+def test_convert_spells_out_what_a_keras_file_holds(cli, monkeypatch, tmp_path):
+    """A .keras archive whose version and names hold escape sequences, a newline and bidi controls."""
+    monkeypatch.chdir(tmp_path)
+    source = zipfile.ZipFile(Path(__file__).parent / "data" / "keras_models" / "mnist_convnet.keras")
+    with zipfile.ZipFile("model.keras", "w") as archive:
+        for member in source.namelist():
+            data = json.loads(source.read(member)) if member.endswith(".json") else source.read(member)
+            if member == "metadata.json":
+                data["keras_version"] = "3.1\x1b]0;pwned\x07\n::error::forged"
+            if member == "config.json":
+                data["config"]["name"] = "m\x1b[31m\u202e"
+                data["config"]["layers"][1]["config"]["name"] = "c\u202ex\x85"
+            archive.writestr(member, json.dumps(data) if member.endswith(".json") else data)
+    result = cli(["convert", "model.keras"])
+    assert result.exit_code == 0, result.stderr
+    assert not UNSAFE.search(result.stdout), result.stdout
+    assert result.stdout.startswith("# Converted by layercalc ") and "\n::" not in result.stdout
+    assert r'Keras 3.1\x1b]0;pwned\x07\n::error::forged).' in result.stdout
+    assert 'name: "m\\e[31m\\u202e"\n' in result.stdout and 'name: "c\\u202ex\\N"\n' in result.stdout
+    Path("model.yaml").write_text(result.stdout)
+    names = [layer["name"] for layer in json.loads(cli(["summary", "model.yaml", "-f", "json"]).stdout)["layers"]]
+    assert names[0] == "c\u202ex\x85"  # the same names, read back

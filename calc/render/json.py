@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import json
-import re
 
-from ..errors import BEYOND_C0
+from ..errors import escaped_beyond_c0
 from ..report import Report
-
-# json.dumps escapes C0 controls; with ensure_ascii=False it writes DEL, C1 controls, the line separators and
-# the bidi controls as they are, so those are escaped too (as \u0085: the same string to a JSON reader).
-_UNESCAPED = re.compile(f"[{BEYOND_C0}]")
 
 
 def render_json(report: Report) -> str:
@@ -24,7 +19,8 @@ def render_json(report: Report) -> str:
             parts.append(f'  "layers": [\n{rows}\n  ]')
         else:
             parts.append(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}")
-    return _UNESCAPED.sub(lambda match: f"\\u{ord(match[0]):04x}", "{\n" + ",\n".join(parts) + "\n}\n")
+    # json.dumps escapes the C0 controls, but with ensure_ascii=False writes DEL, C1 and the bidi controls as they are.
+    return escaped_beyond_c0("{\n" + ",\n".join(parts) + "\n}\n")
 
 
 def dumps(data) -> str:
