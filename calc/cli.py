@@ -16,7 +16,7 @@ from typing import Iterator, List, Optional, Sequence
 
 import typer
 
-from .errors import LayercalcError
+from .errors import LayercalcError, message_line
 
 EXIT_INVALID = 2
 EXIT_INTERNAL = 3
@@ -60,14 +60,15 @@ def _root(
 
 @contextmanager
 def reported_errors(debug: bool) -> Iterator[None]:
-    """Every failure becomes one line on stderr and an exit code, never a traceback (unless --debug)."""
+    """Every failure becomes one line on stderr and an exit code, never a traceback (unless --debug); the line
+    is inert and bounded (errors.message_line), whatever names and values from the input it quotes."""
     try:
         yield
     except LayercalcError as error:
         if debug:
             raise
         message = error.described(FLAGS)
-        typer.echo(message if error.location else f"layercalc: {message}", err=True)
+        typer.echo(message_line(message if error.location else f"layercalc: {message}"), err=True)
         raise typer.Exit(EXIT_INVALID)
     except BrokenPipeError:
         # The reader went away (`| head`): the rest of the output is not wanted; not a failure either, so
@@ -78,11 +79,8 @@ def reported_errors(debug: bool) -> Iterator[None]:
     except Exception as error:  # a bug in layercalc: say so plainly
         if debug:
             raise
-        typer.echo(
-            f"layercalc: internal error: {type(error).__name__}: {error} "
-            "(run again with --debug for the traceback, and please report it)",
-            err=True,
-        )
+        typer.echo(message_line(f"layercalc: internal error: {type(error).__name__}: {error} "
+                                "(run again with --debug for the traceback, and please report it)"), err=True)
         raise typer.Exit(EXIT_INTERNAL)
 
 

@@ -8,6 +8,7 @@ CLI turns errors into messages on stderr and exit codes.
 from __future__ import annotations
 
 import difflib
+import re
 from typing import Any, Iterable, Mapping, NamedTuple, Optional, Tuple, Union
 
 
@@ -122,3 +123,60 @@ def describe(value: Any) -> str:
     if isinstance(value, str):
         return f"'{value}'"
     return repr(value)
+
+
+# -- text from the input, shown inert ------------------------------------------------
+
+# Characters that move the cursor, start escape sequences, break lines or reorder what is shown: C0 controls,
+# and past them DEL, C1 controls, the line and paragraph separators and the bidi marks, embeddings, overrides
+# and isolates.
+BEYOND_C0 = "\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069"
+_CONTROL = re.compile(f"[\x00-\x1f{BEYOND_C0}]")
+_BEYOND_C0 = re.compile(f"[{BEYOND_C0}]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def visible(text: str) -> str:
+    r"""Text with every control character spelled out, so it can neither style, move nor split a line.
+
+    >>> print(visible("a\x1b[31m\nb\u202e"))
+    a\x1b[31m\nb\u202e
+    """
+    return _CONTROL.sub(lambda match: _NAMED.get(match[0]) or _code(ord(match[0])), text)
+
+
+def _code(code: int) -> str:
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escaped_beyond_c0(text: str) -> str:
+    r"""JSON or YAML text with DEL, C1 and the bidi controls that the encoder left as they are written as
+    \u escapes (\u0085), which are the same characters inside a JSON string or a double-quoted YAML scalar.
+
+    >>> print(escaped_beyond_c0('"a\u202eb"'))
+    "a\u202eb"
+    """
+    return _BEYOND_C0.sub(lambda match: _code(ord(match[0])).replace("\\x", "\\u00"), text)
+
+
+MAX_MESSAGE = 1_000  # characters in one error line
+_QUOTED = re.compile(r"'([^']{200,})'")  # a quoted name or value longer than any real one
+
+
+def elide(text: str, limit: int) -> str:
+    """The start and end of text, at most `limit` characters in all.
+
+    >>> elide("abcdefghij", 7)
+    'abc…hij'
+    """
+    if len(text) <= limit:
+        return text
+    head = (limit - 1) // 2
+    return text[:head] + "…" + text[len(text) - (limit - 1 - head):]
+
+
+def message_line(message: str) -> str:
+    """An error message as one inert line of at most MAX_MESSAGE characters: control characters spelled out,
+    each long quoted name or value elided in its middle, and the line too if it is still longer."""
+    line = _QUOTED.sub(lambda match: f"'{elide(match[1], 120)}'", visible(message))
+    return elide(line, MAX_MESSAGE)

@@ -124,7 +124,7 @@ def convert(model: str) -> str:
     if imported is None:
         raise UsageError(f"{model} is a layercalc spec already, not a Keras model")
     totals = analyze(imported_spec(imported.spec, model)).totals
-    header = (f"Converted by layercalc {__version__} from {imported.origin}.\n"
+    header = (f"Converted by layercalc {__version__} from {imported.origin}.",
               f"{count(totals.params)} params ({count(totals.trainable_params)} trainable, "
               f"{count(totals.non_trainable_params)} non-trainable), {count(totals.macs)} MACs per example.")
     return dump_spec(imported.spec, header)

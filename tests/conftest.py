@@ -64,6 +64,19 @@ def bounded_cli():
     return run
 
 
+@pytest.fixture(scope="module")
+def command_built_once():
+    """typer builds the click command again on every run (~15 ms, most of a small spec's run): build it once
+    (for modules that run the command line many times: pytestmark = pytest.mark.usefixtures(...))."""
+    import typer.main
+    import typer.testing
+
+    command = typer.main.get_command(app)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(typer.testing, "_get_command", lambda _: command, raising=False)
+        yield
+
+
 @pytest.fixture
 def write_spec(tmp_path, monkeypatch):
     """Write YAML text to model.yaml in a temporary folder and return its relative name."""

@@ -5,9 +5,11 @@ never a traceback, never an internal error (exit 3).  Every exit 2 prints one
 line that starts with a location (`file:line:col:`, or `layercalc:` for the
 command line); every exit 0 is internally consistent (layer rows sum to the
 totals, params = trainable + non-trainable, every known dimension positive).
+Names and types drawn from all of Unicode come out of every format and every
+error message with no control character but the renderer's own newlines.
 
 The default run is small and derandomized (the same examples every time);
-`make fuzz` runs the same properties on 12,500 random inputs
+`make fuzz` runs the same properties on 15,000 random inputs
 (LAYERCALC_FUZZ=fuzz: hypothesis profile layercalc-fuzz).
 """
 
@@ -25,13 +27,14 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from calc import LayercalcError, analyze, parse_spec, rules
+from calc.errors import BEYOND_C0
 
 _QUIET = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large,
           HealthCheck.filter_too_much]
 settings.register_profile("layercalc-quick", max_examples=40, deadline=None, derandomize=True, database=None,
                           suppress_health_check=_QUIET)
 settings.register_profile("layercalc-fuzz", max_examples=2500, deadline=None, database=None, print_blob=True,
-                          suppress_health_check=_QUIET)  # 5 properties: 12,500 inputs
+                          suppress_health_check=_QUIET)  # 6 properties: 15,000 inputs
 PROFILE = settings.get_profile(f"layercalc-{os.environ.get('LAYERCALC_FUZZ', 'quick')}")
 
 REGISTRY = rules.load_all()
@@ -41,18 +44,7 @@ LOCATED = re.compile(r"(<stdin>|[^\s:]+):\d+:\d+: \S|layercalc: \S")
 MAX_LAYERS = ["--max-layers", "500"]  # generated specs are small; absurd repeats must still fail fast
 
 
-@pytest.fixture(autouse=True, scope="module")
-def command_built_once():
-    """typer builds the click command again on every run (~15 ms, most of a small spec's run): build it once."""
-    import typer.main
-    import typer.testing
-
-    from calc.cli import app
-
-    command = typer.main.get_command(app)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(typer.testing, "_get_command", lambda _: command, raising=False)
-        yield
+pytestmark = pytest.mark.usefixtures("command_built_once")
 
 
 # -- the properties -----------------------------------------------------------------------------
@@ -407,3 +399,24 @@ def block_models(draw) -> dict:
 @given(spec=block_models(), style=st.integers(0, 2))
 def test_generated_blocks_are_valid_or_refused_clearly(cli, spec, style):
     summarize(cli, dump(spec, style), smallest=0)
+
+
+# -- hostile text: names and types from anywhere in Unicode stay data in every format ----------------------------
+
+NAME = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="/:"), min_size=1, max_size=12)
+UNSAFE = re.compile(f"[\x00-\x09\x0b-\x1f{BEYOND_C0}]")  # controls but the renderer's own newlines
+INERT_COMMANDS = [["summary", "--format", output_format] for output_format in ("table", "json", "markdown", "csv")]
+INERT_COMMANDS += [["graph", "--format", "mermaid"], ["graph", "--format", "dot"],
+                   ["check", "--max-layer-params", "1", "--format", "table"]]
+
+
+@PROFILE
+@given(model=st.text(max_size=12), input_name=NAME, layer=NAME, kind=st.just("Dense") | NAME,
+       command=st.sampled_from(INERT_COMMANDS))
+def test_hostile_names_stay_inert(cli, model, input_name, layer, kind, command):
+    spec = {"name": model, "inputs": {"i" + input_name: [4]},
+            "layers": [{"type": kind, "units": 2, "name": "l" + layer}]}
+    result = run(cli, command, dump(spec, 1))  # YAML spells out what JSON would write as surrogate pairs
+    assert not UNSAFE.search(result.stdout + result.stderr.removesuffix("\n")), (result.stdout, result.stderr)
+    if result.exit_code == 0 and command[-1] == "json":
+        assert json.loads(result.stdout)["inputs"][0]["name"] == "i" + input_name  # the data itself is kept

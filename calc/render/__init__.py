@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from ..dims import Dim, Shape, format_shape
-from ..errors import Param, UsageError, closest
+from ..errors import Param, UsageError, closest, visible
 
 def load(name: str):
     """The renderer module `name` (json, markdown, csv, table), imported on first use."""
@@ -56,14 +56,15 @@ def percent(value) -> str:
     return "n/a" if value is None else f"{value:+.1f}%"
 
 
-def totals_lines(report, flops: bool = False, memory: bool = False):
+def totals_lines(report, flops: bool = False, memory: bool = False, text=visible):
     """('Total params', '34,826 (34.8 K)') ... for the footer of every text format; with flops and memory,
-    the FLOPs total and the memory figures, each saying what it counts."""
+    the FLOPs total and the memory figures, each saying what it counts (a layer named as the format's
+    `text` escapes it)."""
     totals = report.totals
     for label, value in (("Total params", totals.params), ("Trainable params", totals.trainable_params),
                          ("Non-trainable params", totals.non_trainable_params), (macs_label(report), totals.macs)):
         yield label, with_human(value)
-    yield from cost_lines(report, flops, memory)
+    yield from cost_lines(report, flops, memory, text)
 
 
 def with_human(value: Dim) -> str:
@@ -119,7 +120,7 @@ def flops_convention(conventions) -> str:
     return text
 
 
-def cost_lines(report, flops: bool, memory: bool):
+def cost_lines(report, flops: bool, memory: bool, text=visible):
     costs = report.costs
     if costs is None:
         return
@@ -130,7 +131,7 @@ def cost_lines(report, flops: bool, memory: bool):
     if memory:
         held = costs.memory
         slots = f"{convention.optimizer_slots} {convention.optimizer} slot{'s' * (convention.optimizer_slots != 1)}"
-        at = f" at {held.peak_layer}" if held.peak_layer else ""
+        at = f" at {text(held.peak_layer)}" if held.peak_layer else ""
         yield "Parameter memory", exact_size(held.parameters)
         yield "Activation memory (inputs and outputs)", exact_size(held.activations)
         yield f"Inference peak (parameters + outputs alive{at})", exact_size(held.inference)
@@ -204,28 +205,30 @@ def merged(columns: Sequence[str]) -> List[str]:
     return result
 
 
-def column_rows(report, columns: Sequence[str], joiner: str = "\n") -> Iterator[List[str]]:
-    """Each input's and layer's cells, as text, in the order of `merged(columns)`."""
+def column_rows(report, columns: Sequence[str], joiner: str = "\n", text=visible) -> Iterator[List[str]]:
+    """Each input's and layer's cells, as text, in the order of `merged(columns)`; every name and type
+    from the input escaped by `text`, the format's helper (by default control characters spelled out)."""
     shown = merged(columns)
     totals = report.totals
     for index, row in enumerate(report.inputs):
         input_bytes = report.costs.input_bytes[index] if report.costs else None
-        cells = {"name": row.name, "type": "InputLayer", "name+type": f"{row.name} (InputLayer)",
+        name = text(row.name)
+        cells = {"name": name, "type": "InputLayer", "name+type": f"{name} (InputLayer)",
                  "output_shape": shapes(row.shape), "input_shape": "", "params": "0", "trainable": "0", "macs": "0",
                  "flops": "0", "memory": size(input_bytes), "receptive_field": "", "share": "", "params_share": "",
                  "inputs": "-"}
         yield [cells[column] for column in shown]
     outputs = {row.name: row for row in report.inputs}
     for row in report.layers:
-        costs = row.costs
+        costs, name, kind = row.costs, text(row.name), text(row.type)
         cells = {
-            "name": row.name, "type": row.type, "name+type": f"{row.name} ({row.type})",
+            "name": name, "type": kind, "name+type": f"{name} ({kind})",
             "output_shape": shapes(row.output_shape), "params": count(row.counts.params),
             "trainable": count(row.counts.trainable_params), "macs": count(row.counts.macs),
             "flops": count(costs.flops) if costs else "?", "memory": size(costs.activation_bytes) if costs else "?",
             "receptive_field": receptive_field(costs.receptive_field) if costs else "",
             "share": share(row.counts.macs, totals.macs), "params_share": share(row.counts.params, totals.params),
-            "inputs": joiner.join(row.inputs),
+            "inputs": joiner.join(map(text, row.inputs)),
         }
         if "input_shape" in shown:
             cells["input_shape"] = joiner.join(input_shape(outputs, reference) for reference in row.inputs)

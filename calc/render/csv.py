@@ -5,8 +5,17 @@ from __future__ import annotations
 import csv
 import io
 
+from ..errors import visible
 from ..report import Report, number
 from . import input_shape, receptive_field, shapes
+
+
+def _text(value: str) -> str:
+    """A cell of text from the input: control characters spelled out, and a quote before a leading = + - @
+    (or tab, carriage return) so a spreadsheet shows it rather than running it as a formula (OWASP's "CSV
+    injection"). Numbers are never text cells, so a negative delta stays a number."""
+    value = visible(value)
+    return "'" + value if value.startswith(("=", "+", "-", "@", "\t", "\r")) else value
 
 
 def _write(header, rows) -> str:
@@ -24,9 +33,9 @@ def render_summary_csv(report: Report, columns=None, flops: bool = False, memory
     if columns is None:
         counts = ("params", "trainable_params", "non_trainable_params", "macs")
         extra = ("flops",) * flops + ("activation_bytes",) * memory
-        rows = [[row.name, "InputLayer", "", shapes(row.shape), 0, 0, 0, 0, *_input_costs(report, index, extra)]
+        rows = [[_text(row.name), "InputLayer", "", shapes(row.shape), 0, 0, 0, 0, *_input_costs(report, index, extra)]
                 for index, row in enumerate(report.inputs)]
-        rows += [[row.name, row.type, " ".join(row.inputs), shapes(row.output_shape),
+        rows += [[_text(row.name), _text(row.type), _text(" ".join(row.inputs)), shapes(row.output_shape),
                   *(number(getattr(row.counts, column)) for column in counts),
                   *(number(getattr(row.costs, column)) for column in extra)] for row in report.layers]
         rows.append(["TOTAL", "", "", "", *(number(getattr(report.totals, column)) for column in counts),
@@ -51,7 +60,7 @@ def _cell(report: Report, row, column: str, index: int = 0, outputs=None):
     """One exact cell; row None for the input at `index`."""
     if row is None:
         item = report.inputs[index]
-        values = {"name": item.name, "type": "InputLayer", "output_shape": shapes(item.shape),
+        values = {"name": _text(item.name), "type": "InputLayer", "output_shape": shapes(item.shape),
                   "memory": number(report.costs.input_bytes[index]) if report.costs else ""}
         return values.get(column, 0 if column in ("params", "trainable", "macs", "flops") else "")
     costs = row.costs
@@ -61,7 +70,7 @@ def _cell(report: Report, row, column: str, index: int = 0, outputs=None):
         part, whole = (row.counts.macs, report.totals.macs) if column == "share" else (
             row.counts.params, report.totals.params)
         return round(100 * part / whole, 4) if isinstance(part, int) and isinstance(whole, int) and whole else ""
-    values = {"name": row.name, "type": row.type, "inputs": " ".join(row.inputs),
+    values = {"name": _text(row.name), "type": _text(row.type), "inputs": _text(" ".join(row.inputs)),
               "output_shape": shapes(row.output_shape), "params": number(row.counts.params),
               "trainable": number(row.counts.trainable_params), "macs": number(row.counts.macs),
               "receptive_field": receptive_field(costs.receptive_field) if costs else ""}
@@ -79,7 +88,7 @@ def _total(report: Report, column: str):
 
 
 def render_check_csv(results) -> str:
-    rows = [[result.spec, budget.name, budget.layer or "", budget.limit, budget.actual, budget.margin,
+    rows = [[_text(result.spec), budget.name, _text(budget.layer or ""), budget.limit, budget.actual, budget.margin,
              "" if budget.margin_percent is None else budget.margin_percent, "ok" if budget.ok else "exceeded"]
             for result in results for budget in result.results]
     return _write(["spec", "budget", "layer", "limit", "actual", "margin", "margin_percent", "verdict"], rows)
@@ -89,7 +98,8 @@ def render_diff_csv(diff) -> str:
     rows = []
     for change in diff.changes:
         before, after = change.before, change.after
-        rows.append([change.name, change.status, before.type if before else "", after.type if after else "",
+        rows.append([_text(change.name), change.status, _text(before.type) if before else "",
+                     _text(after.type) if after else "",
                      shapes(before.output_shape) if before else "", shapes(after.output_shape) if after else "",
                      number(before.counts.params) if before else "", number(after.counts.params) if after else "",
                      number(change.delta("params")), number(change.delta("macs"))])

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple, Union
 
+from ..errors import visible
 from ..report import Report
 from . import count, shapes
 
@@ -102,9 +103,9 @@ _MERMAID_PLAIN = re.compile(r"[\w ,.()/+\-*=?']")
 
 
 def _mermaid_text(text: str) -> str:
-    """Text for a quoted Mermaid label: every character Mermaid or HTML could read as syntax
-    (quotes, #, <, &, brackets, ...) becomes a numeric entity such as #34;, which Mermaid decodes."""
-    return "".join(char if _MERMAID_PLAIN.fullmatch(char) else f"#{ord(char)};" for char in text)
+    """Text for a quoted Mermaid label: control characters spelled out, and every character Mermaid or HTML
+    could read as syntax (quotes, #, <, &, brackets, ...) a numeric entity such as #34;, which Mermaid decodes."""
+    return "".join(char if _MERMAID_PLAIN.fullmatch(char) else f"#{ord(char)};" for char in visible(text))
 
 
 _MERMAID_SHAPES = {"input": ('(["', '"])'), "layer": ('["', '"]'), "block": ('[["', '"]]')}
@@ -124,7 +125,7 @@ def _mermaid_items(cluster: Cluster, indent: str, lines: List[str]) -> None:
 def render_mermaid(report: Report, title: str) -> str:
     """A Mermaid flowchart; a ```mermaid block of it renders on GitHub."""
     root, edges = layout(report)
-    lines = ["---", f"title: {json.dumps(title)}", "---", "flowchart TB"]
+    lines = ["---", f"title: {json.dumps(visible(title))}", "---", "flowchart TB"]
     _mermaid_items(root, "  ", lines)
     for edge in edges:
         arrow = f'-->|"{_mermaid_text(edge.label)}"|' if edge.label else "-->"
@@ -138,8 +139,8 @@ def render_mermaid(report: Report, title: str) -> str:
 # DOT -------------------------------------------------------------------------------------------------------
 
 def _dot_string(text: str) -> str:
-    """A double-quoted DOT string whose text is shown as it is."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+    """A double-quoted DOT string whose text is shown as it is, control characters spelled out."""
+    return '"' + visible(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 _DOT_SHAPES = {"input": "shape=oval", "layer": "", "block": "peripheries=2"}

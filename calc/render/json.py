@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from ..errors import escaped_beyond_c0
 from ..report import Report
 
 
@@ -18,7 +19,8 @@ def render_json(report: Report) -> str:
             parts.append(f'  "layers": [\n{rows}\n  ]')
         else:
             parts.append(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}")
-    return "{\n" + ",\n".join(parts) + "\n}\n"
+    # json.dumps escapes the C0 controls, but with ensure_ascii=False writes DEL, C1 and the bidi controls as they are.
+    return escaped_beyond_c0("{\n" + ",\n".join(parts) + "\n}\n")
 
 
 def dumps(data) -> str:

@@ -2,9 +2,30 @@
 
 from __future__ import annotations
 
+import re
+
 from ..budget import CheckResult
+from ..errors import visible
 from ..report import Report
 from . import choose_columns, column_rows, count, field_notes, headers, merged, percent, shapes, totals_lines
+
+_SYNTAX = re.compile(r"[\\`*\[\]~]")  # what could start a link, an image, a code span, emphasis, strikethrough
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+
+
+def _text(value: str) -> str:
+    """Text from the input as markdown shows it: HTML and markdown syntax escaped, control characters spelled
+    out (pipes are escaped by _table, in every cell). Underscores are left alone: names are full of them,
+    and inside a word one starts no emphasis."""
+    value = _SYNTAX.sub(lambda match: "\\" + match[0], visible(value))
+    return re.sub("[&<>]", lambda match: _ENTITIES[match[0]], value)
+
+
+def _code(value: str) -> str:
+    """Text from the input as a code span, where markdown and HTML are not read: only a backtick could end
+    it, so text with one is shown as _text shows it instead."""
+    value = visible(value)
+    return _text(value) if "`" in value else f"`{value}`"
 
 
 def _escape(text: str) -> str:
@@ -26,10 +47,10 @@ def render_summary_markdown(report: Report, title: str, columns=None, flops: boo
     code = [index for index, column in enumerate(merged(columns)) if column in ("output_shape", "input_shape")]
     rows = [[f"`{cell}`" if index in code and cell else cell or ("-" if column == "inputs" else "")
              for index, (column, cell) in enumerate(zip(merged(columns), cells))]
-            for cells in column_rows(report, columns, ", ")]
+            for cells in column_rows(report, columns, ", ", _text)]
     right = tuple(index for index, (_, is_right) in enumerate(shown) if is_right)
-    text = f"**Model: {_escape(title)}**\n\n" + _table([header for header, _ in shown], rows, right=right) + "\n"
-    lines = totals_lines(report, flops or "flops" in columns, memory or "memory" in columns)
+    text = f"**Model: {_escape(_text(title))}**\n\n" + _table([header for header, _ in shown], rows, right=right) + "\n"
+    lines = totals_lines(report, flops or "flops" in columns, memory or "memory" in columns, _text)
     text += "\n".join(f"- {label}: **{value}**" for label, value in lines) + "\n"
     for note in field_notes(report) if "receptive_field" in columns else ():
         text += f"- {note}\n"
@@ -42,7 +63,8 @@ def render_check_markdown(results) -> str:
     rows = []
     for result in results:
         for budget in result.results:
-            rows.append([f"`{result.spec}`", budget.name + (f" ({budget.layer})" if budget.layer else ""),
+            layer = f" ({_text(budget.layer)})" if budget.layer else ""
+            rows.append([_code(result.spec), budget.name + layer,
                          count(budget.limit), count(budget.actual), f"{count(budget.margin)} ({percent(budget.margin_percent)})",
                          "✅ ok" if budget.ok else "❌ exceeded"])
     return _table(["Spec", "Budget", "Limit", "Actual", "Margin", "Verdict"], rows, right=(2, 3, 4))
@@ -59,9 +81,10 @@ def render_diff_markdown(diff, show_all: bool = False) -> str:
         before, after = change.before, change.after
         shape_before = f"`{shapes(before.output_shape)}`" if before else ""
         shape_after = f"`{shapes(after.output_shape)}`" if after else ""
-        rows.append([marks[change.status], f"`{change.name}`", (after or before).type, shape_before, shape_after,
+        rows.append([marks[change.status], _code(change.name), _text((after or before).type), shape_before,
+                     shape_after,
                      signed(change.delta("params")), signed(change.delta("macs"))])
-    text = f"**{_escape(diff.before_name)} → {_escape(diff.after_name)}**\n\n"
+    text = f"**{_escape(_text(diff.before_name))} → {_escape(_text(diff.after_name))}**\n\n"
     text += _table(["", "Layer", "Type", "Output shape before", "after", "Δ Params", "Δ MACs"], rows, right=(5, 6))
     text += "\n| | Before | After | Δ |\n|---|---:|---:|---:|\n"
     for label, column in (("Total params", "params"), ("Trainable params", "trainable_params"),

@@ -7,8 +7,15 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from ..errors import visible
 from ..report import Report
 from . import choose_columns, column_rows, count, field_notes, headers, percent, shapes, totals_lines
+
+
+def plain(text: str, style: str = "") -> Text:
+    """Text from the input as a table shows it: never read as rich markup or an emoji code (a Text, not a
+    str), control characters spelled out."""
+    return Text(visible(text), style=style)
 
 
 def build_table(report: Report, title: str, columns=None, flops: bool = False, memory: bool = False) -> Group:
@@ -16,14 +23,15 @@ def build_table(report: Report, title: str, columns=None, flops: bool = False, m
     the footer's totals, with FLOPs and memory figures when asked for."""
     flops, memory = flops or "flops" in report.shown, memory or "memory" in report.shown
     columns = columns or report.columns or choose_columns(None, report, flops, memory)
-    table = Table(title=f'Model: "{title}"', title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(title=plain(f'Model: "{title}"', "table.title"), title_justify="left", box=box.SIMPLE_HEAD,
+                  pad_edge=False)
     for header, right in headers(columns):
         if right:
             table.add_column(header, justify="right", no_wrap=True)
         else:
             table.add_column(header, overflow="fold")
     for cells in column_rows(report, columns):
-        table.add_row(*cells)
+        table.add_row(*map(Text, cells))  # column_rows spelled out the control characters
 
     footer = Text()
     for label, value in totals_lines(report, flops or "flops" in columns, memory or "memory" in columns):
@@ -49,7 +57,8 @@ def build_check(results) -> Group:
     """One table per spec: each budget's limit, actual, margin and verdict."""
     parts = []
     for result in results:
-        table = Table(title=result.spec, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+        table = Table(title=plain(result.spec, "table.title"), title_justify="left", box=box.SIMPLE_HEAD,
+                      pad_edge=False)
         for column in ("Budget", "Limit", "Actual", "Margin", "Verdict"):
             table.add_column(column, justify="left" if column in ("Budget", "Verdict") else "right", no_wrap=True)
         for budget in result.results:
@@ -57,7 +66,7 @@ def build_check(results) -> Group:
             margin = f"{count(budget.margin)} ({percent(budget.margin_percent)})"
             verdict = Text("ok", style="green") if budget.ok else Text(
                 f"EXCEEDED by {count(-budget.margin)}", style="bold red")
-            table.add_row(name, count(budget.limit), count(budget.actual), margin, verdict)
+            table.add_row(plain(name), count(budget.limit), count(budget.actual), margin, verdict)
         if not result.results:
             table.add_row("(no budget: add one under budget: or pass --max-params)", "", "", "", "")
         parts.append(table)
@@ -73,8 +82,8 @@ def signed(value) -> str:
 
 
 def build_diff(diff, show_all: bool = False) -> Group:
-    table = Table(title=f"{diff.before_name} → {diff.after_name}", title_justify="left", box=box.SIMPLE_HEAD,
-                  pad_edge=False)
+    table = Table(title=plain(f"{diff.before_name} → {diff.after_name}", "table.title"), title_justify="left",
+                  box=box.SIMPLE_HEAD, pad_edge=False)
     for column in ("", "Layer", "Type", "Output Shape", "Params", "Δ Params", "Δ MACs"):
         table.add_column(column, justify="right" if column.startswith(("Params", "Δ")) else "left")
     marks = {"added": ("+", "green"), "removed": ("-", "red"), "changed": ("~", "yellow"), "same": (" ", "")}
@@ -90,7 +99,7 @@ def build_diff(diff, show_all: bool = False) -> Group:
         if before and after and before.output_shapes != after.output_shapes:
             shape = f"{shapes(before.output_shape)} → {shapes(after.output_shape)}"
         params = count(after.counts.params) if after else count(0)
-        table.add_row(Text(mark, style=style), Text(change.name, style=style), kind, shape, params,
+        table.add_row(Text(mark, style=style), plain(change.name, style), plain(kind), shape, params,
                       signed(change.delta("params")), signed(change.delta("macs")))
     footer = Text()
     for label, column in (("Total params", "params"), ("Trainable params", "trainable_params"),

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict
+import re
+from typing import Any, Dict, Sequence
 
 import yaml
+
+from ..errors import BEYOND_C0, escaped_beyond_c0, visible
 
 
 class _Entry(dict):
@@ -31,18 +34,27 @@ def _represent_dict(dumper, data):
     return dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=short)
 
 
+def _represent_str(dumper, data):
+    # Double-quoted, where escaped_beyond_c0 can spell out the bidi controls PyYAML writes as they are.
+    if re.search(f"[{BEYOND_C0}]", data):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style='"')
+    return dumper.represent_str(data)
+
+
+_Dumper.add_representer(str, _represent_str)
 _Dumper.add_representer(list, _represent_list)
 _Dumper.add_representer(dict, _represent_dict)
 _Dumper.add_representer(_Entry, _represent_dict)
 
 
-def dump_spec(data: Dict[str, Any], header: str = "") -> str:
+def dump_spec(data: Dict[str, Any], header: Sequence[str] = ()) -> str:
     """Plain spec data -> readable YAML that parses back to the same data: one block mapping per layer,
-    short lists and small mappings in flow style, `header` as comment lines on top."""
+    short lists and small mappings in flow style, `header` as comment lines on top (control characters in
+    them, and bidi controls anywhere, spelled out)."""
     data = dict(data)
     data["layers"] = [_Entry(entry) for entry in data.get("layers", [])]
     if "blocks" in data:
         data["blocks"] = {name: {**block, "layers": [_Entry(entry) for entry in block.get("layers", [])]}
                           for name, block in data["blocks"].items()}
-    comments = "".join(f"# {line}".rstrip() + "\n" for line in header.splitlines())
-    return comments + yaml.dump(data, Dumper=_Dumper, sort_keys=False, width=100, allow_unicode=True)
+    comments = "".join(f"# {visible(line)}".rstrip() + "\n" for line in header)
+    return comments + escaped_beyond_c0(yaml.dump(data, Dumper=_Dumper, sort_keys=False, width=100, allow_unicode=True))
