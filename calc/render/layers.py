@@ -12,7 +12,7 @@ from rich.text import Text
 
 from .. import rules
 from ..errors import SpecError, closest
-from .markdown import _table
+from .markdown import markdown_table
 
 
 def _default(f: dataclasses.Field) -> str:
@@ -79,6 +79,6 @@ def layer_reference() -> str:
             aliases = f"Aliases: {', '.join(rule_class.aliases)}.\n\n" if rule_class.aliases else ""
             doc = inspect.cleandoc(rule_class.__doc__ or "")
             rows = _argument_rows(rule_class)
-            arguments = _table(["argument", "type", "default"], rows) if rows else "No arguments.\n"
+            arguments = markdown_table(["argument", "type", "default"], rows) if rows else "No arguments.\n"
             parts.append(f"\n### {name}\n\n{aliases}```text\n{doc}\n```\n\n{arguments}")
     return "".join(parts)

@@ -15,7 +15,7 @@ _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 def _text(value: str) -> str:
     """Text from the input as markdown shows it: HTML and markdown syntax escaped, control characters spelled
-    out (pipes are escaped by _table, in every cell). Underscores are left alone: names are full of them,
+    out (pipes are escaped by markdown_table, in every cell). Underscores are left alone: names are full of them,
     and inside a word one starts no emphasis."""
     value = _SYNTAX.sub(lambda match: "\\" + match[0], visible(value))
     return re.sub("[&<>]", lambda match: _ENTITIES[match[0]], value)
@@ -32,7 +32,7 @@ def _escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", "<br>")
 
 
-def _table(header, rows, right=()) -> str:
+def markdown_table(header, rows, right=()) -> str:
     lines = ["| " + " | ".join(header) + " |",
              "|" + "|".join("---:" if index in right else "---" for index in range(len(header))) + "|"]
     lines += ["| " + " | ".join(_escape(str(cell)) for cell in row) + " |" for row in rows]
@@ -49,7 +49,8 @@ def render_summary_markdown(report: Report, title: str, columns=None, flops: boo
              for index, (column, cell) in enumerate(zip(merged(columns), cells))]
             for cells in column_rows(report, columns, ", ", _text)]
     right = tuple(index for index, (_, is_right) in enumerate(shown) if is_right)
-    text = f"**Model: {_escape(_text(title))}**\n\n" + _table([header for header, _ in shown], rows, right=right) + "\n"
+    text = (f"**Model: {_escape(_text(title))}**\n\n" + markdown_table([header for header, _ in shown], rows, right=right)
+            + "\n")
     lines = totals_lines(report, flops or "flops" in columns, memory or "memory" in columns, _text)
     text += "\n".join(f"- {label}: **{value}**" for label, value in lines) + "\n"
     for note in field_notes(report) if "receptive_field" in columns else ():
@@ -67,7 +68,7 @@ def render_check_markdown(results) -> str:
             rows.append([_code(result.spec), budget.name + layer,
                          count(budget.limit), count(budget.actual), f"{count(budget.margin)} ({percent(budget.margin_percent)})",
                          "✅ ok" if budget.ok else "❌ exceeded"])
-    return _table(["Spec", "Budget", "Limit", "Actual", "Margin", "Verdict"], rows, right=(2, 3, 4))
+    return markdown_table(["Spec", "Budget", "Limit", "Actual", "Margin", "Verdict"], rows, right=(2, 3, 4))
 
 
 def render_diff_markdown(diff, show_all: bool = False) -> str:
@@ -85,7 +86,8 @@ def render_diff_markdown(diff, show_all: bool = False) -> str:
                      shape_after,
                      signed(change.delta("params")), signed(change.delta("macs"))])
     text = f"**{_escape(_text(diff.before_name))} → {_escape(_text(diff.after_name))}**\n\n"
-    text += _table(["", "Layer", "Type", "Output shape before", "after", "Δ Params", "Δ MACs"], rows, right=(5, 6))
+    text += markdown_table(["", "Layer", "Type", "Output shape before", "after", "Δ Params", "Δ MACs"], rows,
+                           right=(5, 6))
     text += "\n| | Before | After | Δ |\n|---|---:|---:|---:|\n"
     for label, column in (("Total params", "params"), ("Trainable params", "trainable_params"),
                           ("Non-trainable params", "non_trainable_params"),
