@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import errno
 import os
-import secrets
 import signal
 import stat
 import sys
@@ -70,7 +69,7 @@ def replace_file(text: str, path: Path, inputs: Sequence[str] = ()) -> None:
     if existing is not None:
         refuse_to_replace(path, existing, inputs)
     directory, name = os.path.split(target)
-    temporary = os.path.join(directory, f".{name}.{secrets.token_hex(4)}.tmp")
+    temporary = os.path.join(directory, f".{name}.{os.urandom(4).hex()}.tmp")  # not secrets: 4 ms to import
     try:
         with removed_on_signal(temporary):
             handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
