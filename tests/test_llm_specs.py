@@ -1,0 +1,52 @@
+"""Language-model specs in specs/ against Hugging Face transformers' figures for the published
+configurations (tests/data/hf/<name>.json, written by tools/hf_reference.py on PyTorch's meta device):
+the total, and every layer's parameters against the module it stands for."""
+
+import re
+
+import pytest
+
+from calc import summarize
+from tests.conftest import ROOT
+from tests.hf_figures import HF_TOTALS, load, module_params
+
+# A spec layer's name (blocks numbered from 1, as repeat names them) -> the transformers modules it holds.
+LLAMA_MODULES = {
+    r"embed_tokens": ["model.embed_tokens"],
+    r"layers_(\d+)/attention_norm": ["model.layers.{}.input_layernorm"],
+    r"layers_(\d+)/attention": ["model.layers.{}.self_attn.q_proj", "model.layers.{}.self_attn.k_proj",
+                                "model.layers.{}.self_attn.v_proj", "model.layers.{}.self_attn.o_proj"],
+    r"layers_(\d+)/mlp_norm": ["model.layers.{}.post_attention_layernorm"],
+    r"layers_(\d+)/(gate|up|down)": ["model.layers.{}.mlp.{}_proj"],
+    r"norm": ["model.norm"],
+    r"lm_head": ["lm_head"],
+}
+MODULES = {"llama2_7b": LLAMA_MODULES}
+
+
+def hf_modules(pattern_map, layer_name):
+    for pattern, templates in pattern_map.items():
+        match = re.fullmatch(pattern, layer_name)
+        if match:
+            groups = list(match.groups())
+            if groups and groups[0].isdigit():
+                groups[0] = str(int(groups[0]) - 1)  # repeat counts from 1, transformers from 0
+            return [template.format(*groups) for template in templates]
+    return None
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_llm_spec_matches_transformers_layer_by_layer(name):
+    figures = load(name)
+    report = summarize(ROOT / "specs" / f"{name}.yaml")
+    assert report.totals.params == figures.params == HF_TOTALS[name][0]  # the published model's count
+    modules = module_params(figures)
+    matched = set()
+    for row in report.layers:
+        held = hf_modules(MODULES[name], row.name)
+        if held is None:
+            assert row.counts.params == 0, row.name  # merges, activations: no weights in either
+            continue
+        assert row.counts.params == sum(modules[module] for module in held), row.name
+        matched.update(held)
+    assert matched == set(modules)  # every transformers module has its layer
