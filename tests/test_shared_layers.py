@@ -121,3 +121,16 @@ def test_named_calls_and_calls_inside_blocks():
         ("t/d", ("input",), 72, None), ("t/again", ("t/d",), 0, "t/d"),
         ("u/d", ("t/again",), 0, "t/d"), ("u/again", ("u/d",), 0, "t/d")]
     assert report.totals.macs == 4 * 64
+
+
+def test_readme_shows_the_siamese_spec_and_what_it_prints(cli, write_spec):
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## Shared layers", 1)[1].split("\n## ", 1)[0]
+    spec = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    assert calc.summarize(parse_spec(spec)).to_dict() == calc.summarize(parse_spec(SIAMESE)).to_dict()
+    table = re.search(r"```\n( Layer \(type\).*?)```", section, re.S).group(1)
+    printed = cli(["summary", write_spec(spec)]).stdout
+    assert [line.rstrip() for line in printed.splitlines()[2:]] == table.splitlines() + [""]
