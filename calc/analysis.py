@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any, Dict, List, Optional, Tuple
 
 from . import costs as cost_algebra
-from .dims import Dim, Shape, check_size, dim_sum, prod
+from .dims import Dim, Shape, check_size, dim_sum, format_shape, prod
 from .errors import LayercalcError, Param, ShapeError, UsageError
 from .graph import Graph, Node, build_graph, is_chain, parse_reference
 from .report import COLUMNS, COST_COLUMNS, Conventions, Counts, InputRow, LayerCosts, LayerRow, ModelCosts, Report
@@ -40,13 +40,18 @@ def analyze(model: "Spec | Graph", conventions: Optional[Conventions] = None, pe
 
     rows = []
     example_macs = []  # per example, whatever per_batch says: the total is scaled once, so it prints factored
+    built: Dict[str, Tuple[Any, Tuple[Any, ...]]] = {}  # a shared layer -> (input, weights) of its first call
+    calls: Dict[str, int] = {}  # a shared layer -> its calls so far
     for node in graph.nodes:
         try:
             x = _rule_input(node, [_output(produced, ref, node.spec.inputs_location) for ref in node.inputs])
-            row, macs = _evaluate(node, x, conventions, scale, fields)
+            row, macs = _evaluate(node, x, conventions, scale, fields, built)
         except LayercalcError as error:
             raise error.add_context(location=node.spec.arg_location(error.argument), layer=node.name,
                                     layer_type=node.type)
+        if node.shares is not None:
+            calls[node.shares] = calls.get(node.shares, 0) + 1
+            row = replace(row, shared_with=node.shares, call=calls[node.shares])
         produced[node.name] = row.output_shapes
         rows.append(row)
         example_macs.append(macs)
@@ -96,16 +101,21 @@ def _rule_input(node: Node, input_shapes: List[Shape]) -> Any:
 
 
 def _evaluate(node: Node, x: Any, conventions: Optional[Conventions], scale: Optional[Dim],
-              fields: Dict[str, cost_algebra.FieldState]) -> Tuple[LayerRow, Dim]:
-    """The node's row, and its MACs per example: each figure asked from its rule once."""
+              fields: Dict[str, cost_algebra.FieldState],
+              built: Dict[str, Tuple[Any, Tuple[Any, ...]]]) -> Tuple[LayerRow, Dim]:
+    """The node's row, and its MACs per example: each figure asked from its rule once.  A layer called
+    several times has one set of weights: every call must fit them (`built`), and only the layer's own
+    row counts them."""
     rule = node.rule
     result = rule.output_shape(x)
     outputs = tuple(result) if isinstance(result, list) else (result,)
     for shape in outputs:
         check_size(shape, "the output")
+    weights = tuple(rule.weights(x))
+    _check_shared_weights(node, x, weights, built)
     trainable: Dim = 0
     frozen: Dim = 0
-    for weight in rule.weights(x):
+    for weight in weights if node.shares is None else ():
         check_size(weight.shape, f"weight '{weight.name}'")
         size = prod(weight.shape)
         if weight.trainable and node.trainable:
@@ -126,6 +136,25 @@ def _evaluate(node: Node, x: Any, conventions: Optional[Conventions], scale: Opt
                                  cost_algebra.tensor_bytes(outputs, conventions.bytes_per_element),
                                  cost_algebra.receptive_field(fields[node.name]))
     return LayerRow(node.name, node.type, node.inputs, outputs, counts, node.spec.scope, layer_costs), example_macs
+
+
+def _check_shared_weights(node: Node, x: Any, weights: Tuple[Any, ...],
+                          built: Dict[str, Tuple[Any, Tuple[Any, ...]]]) -> None:
+    """Refuse a call whose input needs other weights than the layer's other calls (Keras raises)."""
+    layer = node.shares or node.name
+    if layer not in built:
+        built[layer] = (x, weights)
+        return
+    first_input, first = built[layer]
+    for weight, other in zip(weights, first):
+        if weight.shape != other.shape:
+            raise ShapeError(f"input {_shapes_text(x)} needs weight '{weight.name}' of shape "
+                             f"{format_shape(weight.shape)}, but the weights of '{layer}' (shared by its calls) are "
+                             f"{format_shape(other.shape)}, built for input {_shapes_text(first_input)}")
+
+
+def _shapes_text(x: Any) -> str:
+    return format_shape(x) if not x or not isinstance(x[0], tuple) else ", ".join(map(format_shape, x))
 
 
 def _model_costs(report: Report, conventions: Conventions) -> ModelCosts:
@@ -163,7 +192,10 @@ def collapse(report: Report, depth: int) -> Report:
     for name in order:
         if name not in members:
             row = by_name[name]
-            rows.append(replace(row, inputs=tuple(dict.fromkeys(shown(ref) for ref in row.inputs))))
+            # A call of a layer now inside a collapsed block stays a row of its own, counting no weights.
+            shared = row.shared_with if row.shared_with not in owner else None
+            rows.append(replace(row, inputs=tuple(dict.fromkeys(shown(ref) for ref in row.inputs)),
+                                shared_with=shared, call=row.call if shared else 0))
             continue
         group = members[name]
         inputs = [shown(ref) for row in group for ref in row.inputs]
@@ -172,9 +204,50 @@ def collapse(report: Report, depth: int) -> Report:
         output_row = by_name[source] if colon else by_name[output]
         counts = Counts(*(dim_sum(getattr(row.counts, column) for row in group) for column in COLUMNS))
         costs = LayerCosts.combined(group, output_row.costs) if report.costs else None
+        # A block instance's call: every layer a call of a layer of one other instance.
+        called = {owner.get(row.shared_with) for row in group}
+        shared = called.pop() if len(called) == 1 and None not in called and name not in called else None
+        shared = shared if shared and len(members[shared]) == len(group) else None
         rows.append(LayerRow(name, block_type, tuple(dict.fromkeys(ref for ref in inputs if ref != name)),
                              (output_row.output_shapes[int(index) if colon else 0],), counts,
-                             group[0].scope[:depth - 1], costs))
+                             group[0].scope[:depth - 1], costs, shared))
+    rows = _numbered_calls(rows)
     outputs = tuple(dict.fromkeys(shown(ref) for ref in report.outputs))
     chain = is_chain([row.name for row in report.inputs], ((row.name, row.inputs) for row in rows), outputs)
     return replace(report, layers=tuple(rows), outputs=outputs, is_chain=chain)
+
+
+def _numbered_calls(rows: List[LayerRow]) -> List[LayerRow]:
+    """Each call's number among its layer's calls, in report order (1, 2, ...)."""
+    calls: Dict[str, int] = {}
+    numbered = []
+    for row in rows:
+        if row.shared_with is not None:
+            calls[row.shared_with] = calls.get(row.shared_with, 0) + 1
+            row = replace(row, call=calls[row.shared_with])
+        numbered.append(row)
+    return numbered
+
+
+def merge_calls(report: Report) -> Report:
+    """One row per layer, as Keras' model.summary() shows a layer called several times: at its first
+    row, connected to every call's inputs, with its last call's output shape (Keras prints the last
+    node's), its weights once and the MACs and costs of all its calls summed (the rows the pass
+    recorded, regrouped; the totals do not change)."""
+    groups: Dict[str, List[LayerRow]] = {}
+    for row in report.layers:
+        groups.setdefault(row.shared_with or row.name, []).append(row)
+    if all(len(group) == 1 for group in groups.values()):
+        return report
+    rows = []
+    for name, group in groups.items():
+        if len(group) == 1:
+            rows.append(group[0])
+            continue
+        layer, last = next((row for row in group if row.name == name), group[0]), group[-1]
+        counts = Counts(*(dim_sum(getattr(row.counts, column) for row in group) for column in COLUMNS))
+        costs = LayerCosts.combined(group, last.costs) if report.costs else None
+        rows.append(LayerRow(name, layer.type, tuple(ref for row in group for ref in row.inputs), last.output_shapes,
+                             counts, layer.scope, costs))
+    chain = is_chain([row.name for row in report.inputs], ((row.name, row.inputs) for row in rows), report.outputs)
+    return replace(report, layers=tuple(rows), is_chain=chain)

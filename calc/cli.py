@@ -225,7 +225,8 @@ def summary(
         report = summarize(spec, bindings=parse_bindings(bindings), max_layers=max_layers, per_batch=per_batch,
                            depth=depth, columns=columns, flops=flops, memory=memory,
                            costs=True if output_format is Format.json else None, dtype=dtype and dtype.value,
-                           optimizer=optimizer.value, count_bias=count_bias, count_elementwise=count_elementwise)
+                           optimizer=optimizer.value, count_bias=count_bias, count_elementwise=count_elementwise,
+                           merge_calls=output_format is not Format.json)
         title = report.name or ("stdin" if spec == "-" else Path(spec).stem)
         emit(output_format, output, (spec,),
              json=lambda: render.load("json").render_json(report),

@@ -45,6 +45,7 @@ class Node:
     trainable: bool
     spec: LayerSpec  # for locations in errors
     sources: Tuple[str, ...] = ()  # the names of the layers and inputs it reads (inputs without ':n')
+    shares: Optional[str] = None  # another call of this layer: the node whose weights it uses
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,16 @@ def build_graph(spec: Spec) -> Graph:
     names = _assign_names(spec)
     input_names = {item.name for item in spec.inputs}
     known = set(names) | input_names
-    nodes = [_resolve(spec, layer, name, names, known, index) for index, (layer, name) in
-             enumerate(zip(spec.layers, names))]
+    positions = {name: index for index, name in enumerate(names)}
+    called_layers = {index: _called_layer(spec, index, names, positions)
+                     for index, layer in enumerate(spec.layers) if layer.call is not None}
+    nodes: List[Node] = [_resolve(spec, layer, name, names, known, index) if layer.call is None else None
+                         for index, (layer, name) in enumerate(zip(spec.layers, names))]
+    for index, called_index in called_layers.items():  # a call is its layer's rule, on other inputs
+        layer, name, called = spec.layers[index], names[index], nodes[called_index]
+        inputs = _inputs(spec, layer, index, names, known, type(called.rule), dict(layer=name, layer_type=called.type))
+        nodes[index] = Node(name, called.type, called.rule, inputs, called.trainable, layer,
+                            tuple(parse_reference(ref)[0] for ref in inputs), called.name)
     ordered = _topological_order(nodes)
     outputs = _outputs(spec, nodes, input_names)
     _check_all_used(spec, ordered, outputs)
@@ -113,17 +122,23 @@ def _assign_names(spec: Spec) -> List[str]:
             )
         taken[layer.name] = layer.location
     counters: Dict[str, int] = {}
-    names = []
+    names: List[str] = []
     for layer in spec.layers:
         if layer.name is not None:
             names.append(layer.name)
             continue
-        rule_class = rules.lookup(layer.type)
-        prefix = layer.prefix + rules.snake_case(rule_class.__name__ if rule_class else layer.type)
+        if layer.call is not None and not layer.type:  # a call as written: encoder@1, encoder@2, as Keras numbers
+            # the calls of encoder; a block instance's call copies its layers, named as any block's
+            prefix = _written(layer.call, names) + "@"
+            first = 1
+        else:
+            rule_class = rules.lookup(layer.type)
+            prefix = layer.prefix + rules.snake_case(rule_class.__name__ if rule_class else layer.type)
+            first = 0
         while True:
-            count = counters.get(prefix, 0)
+            count = counters.get(prefix, first)
             counters[prefix] = count + 1
-            candidate = prefix if count == 0 else f"{prefix}_{count}"
+            candidate = prefix + str(count) if first else prefix if count == 0 else f"{prefix}_{count}"
             if candidate not in taken:
                 break
         taken[candidate] = layer.location
@@ -144,7 +159,35 @@ def _resolve(spec: Spec, layer: LayerSpec, name: str, names: List[str], known: s
         rule = rule_class.from_args(layer.args)
     except LayercalcError as error:
         raise error.add_context(location=layer.arg_location(error.argument), **context)
+    inputs = _inputs(spec, layer, index, names, known, rule_class, context)
+    return Node(name, rule_class.__name__, rule, inputs, layer.trainable, layer,
+                tuple(parse_reference(ref)[0] for ref in inputs))
 
+
+def _called_layer(spec: Spec, index: int, names: List[str], positions: Dict[str, int]) -> int:
+    """The position of the layer whose weights the call at `index` uses (a call of a call: the first)."""
+    seen = {index}
+    while spec.layers[index].call is not None:
+        layer = spec.layers[index]
+        target = _written(layer.call, names)
+        context = dict(location=layer.type_location, layer=names[index])
+        if target in spec.blocks:
+            raise SpecError(f"calls block instance '{target}' before it is listed: list the call after it", **context)
+        if target not in positions:
+            known = [name for name, position in positions.items() if spec.layers[position].call is None]
+            raise SpecError(f"calls unknown layer '{target}'{closest(target, [*known, *spec.blocks])}; 'call' names "
+                            "a layer or a block instance", **context)
+        index = positions[target]
+        if index in seen:
+            raise SpecError(f"calls '{target}', which is a call of this one: one of them must be a layer with a "
+                            "'type'", **context)
+        seen.add(index)
+    return index
+
+
+def _inputs(spec: Spec, layer: LayerSpec, index: int, names: List[str], known: set, rule_class: type,
+            context: Dict[str, str]) -> Tuple[str, ...]:
+    """The references a layer (or a call) takes, as written, checked against what its rule accepts."""
     if layer.inputs is not None:
         inputs = tuple(_written(ref, names) for ref in layer.inputs)
         for reference in inputs:
@@ -177,8 +220,7 @@ def _resolve(spec: Spec, layer: LayerSpec, name: str, names: List[str], known: s
             f"{', '.join(inputs)}",
             location=layer.inputs_location or layer.location, **context,
         )
-    return Node(name, rule_class.__name__, rule, tuple(inputs), layer.trainable, layer,
-                tuple(parse_reference(ref)[0] for ref in inputs))
+    return tuple(inputs)
 
 
 def _topological_order(nodes: List[Node]) -> List[Node]:

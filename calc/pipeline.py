@@ -19,6 +19,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Mapping, Optional, Sequence, Tuple, Union
 
 from .analysis import analyze, collapse
+from .analysis import merge_calls as merged_calls
 from .costs import conventions
 from .dims import MAX_DIM
 from .errors import Param, UsageError, closest, describe
@@ -40,7 +41,7 @@ def summarize(source: Source, *, bindings: Optional[Mapping[str, int]] = None, m
               per_batch: bool = False, depth: Optional[int] = None,
               columns: Union[str, Sequence[str], None] = None, flops: bool = False, memory: bool = False,
               costs: Optional[bool] = None, dtype: Optional[str] = None, optimizer: str = "adam",
-              count_bias: bool = False, count_elementwise: bool = False) -> Report:
+              count_bias: bool = False, count_elementwise: bool = False, merge_calls: bool = False) -> Report:
     """Every layer's shapes and counts, and the totals, as `layercalc summary` shows them.
 
     bindings: values for symbolic dimensions ({'H': 224}); max_layers: refuse specs that expand to more.
@@ -49,7 +50,9 @@ def summarize(source: Source, *, bindings: Optional[Mapping[str, int]] = None, m
     here once and kept in `report.columns`.  flops, memory: those figures are wanted (the defaults of
     the columns include them).  costs: compute FLOPs, memory and receptive fields (None: when flops,
     memory, per_batch or a column needs them); dtype (None: the spec's, else float32), optimizer,
-    count_bias and count_elementwise are their conventions.
+    count_bias and count_elementwise are their conventions.  merge_calls: one row per layer called several
+    times (shared weights), as Keras' model.summary() shows it and the text formats print it; without it,
+    one row per call, as the JSON report gives them.
     """
     flops = flops or count_bias or count_elementwise
     memory = memory or dtype is not None
@@ -64,6 +67,8 @@ def summarize(source: Source, *, bindings: Optional[Mapping[str, int]] = None, m
     report = analyze(spec, convention, per_batch, name)
     if depth is not None:
         report = collapse(report, depth)
+    if merge_calls:
+        report = merged_calls(report)
     chosen = None if columns is None else parse_columns(asked, added=_added(columns))  # errors after the spec's
     return replace(report, columns=None if chosen is None else choose_columns(chosen, report, flops, memory),
                    shown=("flops",) * flops + ("memory",) * memory)

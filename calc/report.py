@@ -44,6 +44,8 @@ class LayerRow:
     counts: Counts
     scope: Tuple[str, ...] = ()  # the block instances this layer is in, outermost first
     costs: Optional["LayerCosts"] = None  # FLOPs, memory and receptive field, when the analysis computed them
+    shared_with: Optional[str] = None  # another call of that layer: its weights, counted on that layer's row
+    call: int = 0  # which call of that layer (1, 2, ... in report order; the layer's own row is call 0)
 
     @property
     def output_shape(self) -> Union[Shape, List[Shape]]:
@@ -89,6 +91,7 @@ class Report:
                     **row.counts.as_dict(),
                     **(row.costs.as_dict() if row.costs else {}),
                     **({"scope": list(row.scope)} if row.scope else {}),
+                    **({"shared_with": row.shared_with, "call": row.call} if row.shared_with else {}),
                 }
                 for row in self.layers
             ],

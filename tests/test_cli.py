@@ -127,6 +127,12 @@ def test_version(cli):
 
 
 # Each error class: (spec text, the exact message on stderr). Exit code 2 for all.
+def _called_twice(call: str) -> str:
+    """A spec whose Dense layer 'enc' is called again by the entry `{call}` (named enc@1)."""
+    return ("inputs: {a: [8], b: [8]}\nlayers:\n  - {type: Dense, units: 4, name: enc, inputs: a}\n"
+            f"  - {{{call}}}\n  - {{type: Add, inputs: [enc, enc@1]}}\n")
+
+
 ERRORS = [
     pytest.param("", "model.yaml:1:1: spec is empty: expected a mapping with 'input' and 'layers'\n", id="empty"),
     pytest.param("[1, 2]\n",
@@ -214,6 +220,29 @@ ERRORS = [
     pytest.param("input: [4]\nlayers: [{type: Dense, units: 2}]\nbudget: {max_params: 2X}\n",
                  "model.yaml:3:22: budget max_params must be a whole non-negative number, optionally with K, M, G "
                  "or T (such as 2M), found '2X'\n", id="bad-budget"),
+    # Shared layers: `call:` applies a layer again with its weights; Keras raises where the weights do not fit.
+    pytest.param(_called_twice("call: enx, inputs: b"),
+                 "model.yaml:4:12: layer 'enx@1': calls unknown layer 'enx' (did you mean 'enc'?); 'call' names a "
+                 "layer or a block instance\n", id="call-unknown-layer"),
+    pytest.param("inputs: {a: [64], b: [32]}\nlayers:\n  - {type: Dense, units: 16, name: enc, inputs: a}\n"
+                 "  - {call: enc, inputs: b}\n  - {type: Concatenate, inputs: [enc, enc@1]}\n",
+                 "model.yaml:4:5: layer 'enc@1' (Dense): input (None, 32) needs weight 'kernel' of shape (32, 16), "
+                 "but the weights of 'enc' (shared by its calls) are (64, 16), built for input (None, 64)\n",
+                 id="call-incompatible-weights"),
+    pytest.param(_called_twice("call: enc, inputs: b, units: 8"),
+                 "model.yaml:4:28: a call takes no arguments, found 'units': it applies 'enc' as it is, with the "
+                 "same arguments and weights\n", id="call-argument"),
+    pytest.param(_called_twice("call: enc, inputs: b, trainable: false"),
+                 "model.yaml:4:28: 'trainable' belongs to the layer, not to one of its calls: set it on 'enc'\n",
+                 id="call-trainable"),
+    pytest.param(_called_twice("call: enc, type: Dense, inputs: b"),
+                 "model.yaml:4:17: give either 'type' (a new layer) or 'call' (another call of a layer listed "
+                 "before), not both\n", id="call-and-type"),
+    pytest.param("inputs: {a: [8], b: [8]}\nblocks:\n  tower: {layers: [{type: Dense, units: 4}]}\nlayers:\n"
+                 "  - {call: enc, inputs: b}\n  - {type: tower, name: enc, inputs: a}\n"
+                 "  - {type: Add, inputs: [enc, enc@1]}\n",
+                 "model.yaml:5:12: layer 'enc@1': calls block instance 'enc' before it is listed: list the call "
+                 "after it\n", id="call-before-block-instance"),
 ]
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import calc
 from calc import analyze
 from calc.readers import read_spec
 from calc.readers.keras_file import decode
@@ -23,8 +24,6 @@ UNSUPPORTED = {
     "with_custom": "with_custom.keras: layer 'scale' (Scale): custom layer class 'demo>Scale' is not supported: "
                    "layercalc cannot know the shapes or weights its code makes; `layercalc layers` lists the "
                    "supported types",
-    "shared_layer": "shared_layer.json: layer 'shared' (Dense): the layer is called 2 times (a shared layer): a spec "
-                    "cannot share a layer's weights between calls",
     "with_operation": "with_operation.json: layer 'add' (Add): a Keras operation (keras.src.ops.numpy.Add, from code "
                       "such as x + 1.0 or a keras.ops function), not a layer: a spec cannot express it",
 }
@@ -34,14 +33,26 @@ NESTED_TYPES = ("Sequential", "Functional")
 
 def test_every_saved_model_is_tested():
     assert set(FIGURES) - set(UNSUPPORTED) == {"mnist_convnet", "two_towers", "nested", "lstm_state", "wrappers",
-                                               "deep_nesting", "nested_outputs"}
+                                               "deep_nesting", "nested_outputs", "shared_layer", "siamese",
+                                               "tied_embedding", "sequential_twice"}
     assert sorted(path.name for path in DATA.iterdir() if path.name != "figures.json") == sorted(
         file for model in FIGURES.values() for file in model["files"])
 
 
 def rows(layers):
+    """Each layer's first call (a later call's row, `shared_with` its layer, holds no weights)."""
     return [(row["name"], row["type"], row["output_shape"], row["trainable_params"], row["non_trainable_params"])
-            for row in layers if row["type"] not in NESTED_TYPES]
+            for row in layers if row["type"] not in NESTED_TYPES and "shared_with" not in row]
+
+
+def call_shapes(layers):
+    """{layer: the output shape of each of its calls}, for the layers called several times."""
+    shapes = {}
+    for row in layers:
+        if "shared_with" in row:
+            shapes.setdefault(row["shared_with"], []).append(row["output_shape"])
+    return {name: [next(row["output_shape"] for row in layers if row["name"] == name), *later]
+            for name, later in shapes.items()}
 
 
 def summary_json(cli, path, *options):
@@ -65,15 +76,27 @@ def test_summary_equals_keras(cli, keras_dir, name, file):
     keras = FIGURES[name]
     report = summary_json(cli, file)
     assert rows(report["layers"]) == rows(keras["layers"])
+    # A nested model called twice calls each of its layers twice; Keras records the nested model's calls
+    # (compared with --depth 1 below), its layers' are those of the model on its own.
+    called_models = tuple(row["name"] + "/" for row in keras["layers"]
+                          if "call_output_shapes" in row and row["type"] in NESTED_TYPES)
+    assert {name: shapes for name, shapes in call_shapes(report["layers"]).items()
+            if not name.startswith(called_models)} == {
+        row["name"]: row["call_output_shapes"] for row in keras["layers"]
+        if "call_output_shapes" in row and row["type"] not in NESTED_TYPES}
     assert {key: report["totals"][key] for key in keras["totals"]} == keras["totals"]
+    assert report["totals"]["params"] == keras["count_params"]
     assert [item["shape"] for item in report["inputs"]] == list(keras["inputs"].values())
 
 
 @pytest.mark.parametrize("name, file", MODEL_FILES)
 def test_depth_1_shows_nested_models_as_summary_does(cli, keras_dir, name, file):
     """A nested model is a block: `--depth 1` gives the rows of Keras' model.summary(), one per nested model."""
-    report = summary_json(cli, file, "--depth", "1")
+    layers = summary_json(cli, file, "--depth", "1")["layers"]
     expected = FIGURES[name]["summary_rows"]
+    assert call_shapes(layers) == {row["name"]: row["call_output_shapes"] for row in expected
+                                   if "call_output_shapes" in row}
+    report = {"layers": [row for row in layers if "shared_with" not in row]}  # summary() shows a layer once
     assert [(row["name"], row["type"], row["params"]) for row in report["layers"]] == [
         (row["name"], row["type"], row["params"]) for row in expected]
     # A collapsed block shows one output shape; Keras lists each output of a nested model with several
@@ -118,6 +141,19 @@ def test_convert_nested_models_become_blocks(cli, keras_dir):
     assert "blocks:\n  Sequential:\n    layers:\n" in text
     assert "  Functional:\n    inputs: [left, right]\n" in text
     assert "layers:\n  - type: Sequential\n    name: features\n    inputs: a\n    trainable: false\n" in text
+
+
+@pytest.mark.parametrize("name", ["shared_layer", "siamese", "tied_embedding", "sequential_twice"])
+def test_shared_layers_show_as_keras_summary_shows_them(keras_dir, name):
+    """The text formats' rows (merge_calls) are model.summary()'s: a layer once, its parameters once, the
+    output shape of its last call, connected to every call's inputs."""
+    keras = FIGURES[name]
+    report = calc.summarize(keras["files"][0], depth=1, merge_calls=True)
+    assert [(row.name, row.type, [*row.output_shape], row.counts.params) for row in report.layers] == [
+        (row["name"], row["type"], row.get("call_output_shapes", [row["output_shape"]])[-1], row["params"])
+        for row in keras["summary_rows"]]
+    calls = {row["name"]: len(row["call_output_shapes"]) for row in keras["summary_rows"] if "call_output_shapes" in row}
+    assert calls and {row.name: len(row.inputs) for row in report.layers if row.name in calls} == calls
 
 
 def test_summary_names_nested_layers_by_path(cli, keras_dir):

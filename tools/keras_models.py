@@ -16,7 +16,10 @@ It writes, into tests/data/keras_models/:
 - ``figures.json``: for each model, what Keras' ``model.summary()`` reports:
   the totals it printed, one row per ``model.layers`` entry (a nested model is
   one row, as summary() shows it), and every layer of nested models under its
-  path (``inner/dense``), which is how layercalc names a nested model's layers.
+  path (``inner/dense``), which is how layercalc names a nested model's layers;
+  a layer (or nested model) called several times also gets the output shape of
+  each call (``call_output_shapes``, in Keras' node order), and every model
+  ``model.count_params()``.
 
 The tests only ever read these files; they never import Keras.
 """
@@ -170,6 +173,38 @@ def shared_layer():
     return keras.Model([a, b], layers.Add()([dense(a), dense(b)]), name="shared_layer")
 
 
+def siamese():
+    """A Siamese encoder: one Dense stack applied to two inputs (shared weights), the encodings merged."""
+    left, right = keras.Input((10,), name="left"), keras.Input((10,), name="right")
+    hidden = layers.Dense(16, activation="relu", name="hidden")
+    encoding = layers.Dense(8, name="encoding")
+    both = layers.Concatenate()([encoding(hidden(left)), encoding(hidden(right))])
+    return keras.Model([left, right], layers.Dense(1, activation="sigmoid", name="same")(both), name="siamese")
+
+
+def tied_embedding():
+    """One Embedding (and one pooling layer) applied to two token inputs of different lengths: tied embeddings."""
+    question = keras.Input((12,), dtype="int32", name="question")
+    answer = keras.Input((20,), dtype="int32", name="answer")
+    embed = layers.Embedding(100, 16, name="embed")
+    pool = layers.GlobalAveragePooling1D(name="pool")
+    score = layers.Dot(axes=1)([pool(embed(question)), pool(embed(answer))])
+    return keras.Model([question, answer], layers.Dense(1, name="out")(score), name="tied_embedding")
+
+
+def sequential_twice():
+    """A Sequential model called on two inputs: one set of weights (a BatchNormalization's statistics too)."""
+    encoder = keras.Sequential([
+        keras.Input((10,)),
+        layers.Dense(8, activation="relu"),
+        layers.BatchNormalization(),
+        layers.Dense(4),
+    ], name="encoder")
+    a, b = keras.Input((10,), name="a"), keras.Input((10,), name="b")
+    difference = layers.Subtract()([encoder(a), encoder(b)])
+    return keras.Model([a, b], layers.Dense(1, name="out")(difference), name="sequential_twice")
+
+
 def with_operation():
     """A Keras operation (x + 1.0) between layers, as keras.applications' MobileNetV3 has."""
     x = keras.Input((8,), name="x")
@@ -189,6 +224,9 @@ MODELS = {
     "with_lambda": (with_lambda, ("json",)),
     "with_custom": (with_custom, ("keras",)),
     "shared_layer": (shared_layer, ("json",)),
+    "siamese": (siamese, ("keras", "json")),
+    "tied_embedding": (tied_embedding, ("keras",)),
+    "sequential_twice": (sequential_twice, ("keras", "json")),
     "with_operation": (with_operation, ("json",)),
 }
 
@@ -206,7 +244,11 @@ def count(weights) -> int:
     return int(sum(int(np.prod(w.shape)) for w in weights))
 
 
-def row(layer, name: str) -> dict:
+def row(layer, name: str, model) -> dict:
+    """A layer's figures; a layer called several times in `model` also has each call's output shape."""
+    by_depth = getattr(model, "_nodes_by_depth", None) or {}  # a Sequential calls each layer once
+    nodes = [node for nodes in by_depth.values() for node in nodes]
+    calls = [node for node in layer._inbound_nodes if node in nodes]
     return {
         "name": name,
         "type": type(layer).__name__,
@@ -214,6 +256,8 @@ def row(layer, name: str) -> dict:
         "params": layer.count_params(),
         "trainable_params": count(layer.trainable_weights),
         "non_trainable_params": count(layer.non_trainable_weights),
+        **({"call_output_shapes": [shape_of(node.output_tensors[0] if len(node.output_tensors) == 1
+                                            else node.output_tensors) for node in calls]} if len(calls) > 1 else {}),
     }
 
 
@@ -223,7 +267,7 @@ def rows(model, prefix: str = "", nested_only: bool = False) -> list:
     for layer in model.layers:
         if isinstance(layer, keras.layers.InputLayer):
             continue
-        result.append(row(layer, prefix + layer.name))
+        result.append(row(layer, prefix + layer.name, model))
         if isinstance(layer, keras.Model):
             result.extend(rows(layer, prefix + layer.name + "/"))
     return result
@@ -274,8 +318,9 @@ def main() -> int:
                       f"{keras.backend.backend()} backend, tools/keras_models.py",
             "files": [f"{name}.{suffix}" for suffix in formats],
             "totals": totals(summary_lines),
-            "summary_rows": [row(layer, layer.name) for layer in model.layers
+            "summary_rows": [row(layer, layer.name, model) for layer in model.layers
                              if not isinstance(layer, keras.layers.InputLayer)],
+            "count_params": model.count_params(),
             "layers": rows(model),
             "inputs": {tensor.name: shape_of(tensor) for tensor in model.inputs},
         }

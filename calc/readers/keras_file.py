@@ -479,9 +479,6 @@ class _Converter:
             nodes = layer.get("inbound_nodes")
             if not isinstance(nodes, list) or not nodes:
                 raise SpecError("the layer is not connected (no inbound_nodes)", location=self.where, **context)
-            if len(nodes) > 1:
-                raise SpecError(f"the layer is called {len(nodes)} times (a shared layer): a spec cannot share a "
-                                "layer's weights between calls", location=self.where, **context)
 
             def inputs(node=nodes[0], previous=previous, context=context) -> Optional[List[str]]:
                 try:
@@ -490,9 +487,14 @@ class _Converter:
                     raise error.add_context(location=self.where, **context)
                 return references if references != [previous] else None
 
-            entry = self._entry(layer, scope, inputs)
-            entries.append(entry)
-            previous = entry["name"]
+            entries.append(self._entry(layer, scope, inputs))
+            # A layer called several times (shared weights): its other calls follow it, named as Keras numbers
+            # them (`shared@1` is node 1, `shared[1][0]` in model.summary()).
+            for call, node in enumerate(nodes[1:], start=1):
+                references = inputs(node, previous=None) or []
+                entries.append({"call": name, "name": _call_name(name, call),
+                                "inputs": references[0] if len(references) == 1 else references})
+            previous = entries[-1]["name"]
         if not entries:
             raise SpecError("the model has no layers besides its inputs", location=self.where)
         return entries
@@ -537,17 +539,17 @@ class _Converter:
                 raise SpecError(f"{what} ask for output {index} of '{name}', which has {len(outputs)}",
                                 location=self.where)
             if outputs[index] == block_output:
-                return name  # the block instance stands for its output
+                return _call_name(name, node)  # the block instance (or its call) stands for its output
+            if node != 0:
+                raise SpecError(f"{what} use output {index} of call {node} of the nested model '{name}': only the "
+                                "first output of a nested model's later calls can be used", location=self.where)
             if scope.prefix:
                 raise SpecError(f"{what} use output {index} of the nested model '{name}' inside another nested "
                                 "model: only its first output can be used there", location=self.where)
             return outputs[index]
         if name not in scope.names:
             raise SpecError(f"{what} use '{name}', which is not a layer or an input of the model", location=self.where)
-        if node != 0:
-            raise SpecError(f"{what} use call {node} of '{name}' (a shared layer): a spec cannot share a layer's "
-                            "weights between calls", location=self.where)
-        reference = scope.names[name]
+        reference = _call_name(scope.names[name], node)
         return reference if index == 0 else f"{reference}:{index}"
 
     def _layer_name(self, layer: Any) -> str:
@@ -693,6 +695,11 @@ class _Converter:
             count += 1
             candidate = f"{class_name}_{count}"
         return candidate
+
+
+def _call_name(reference: str, node: int) -> str:
+    """What the spec names a layer's node-th call: the layer itself for the first, 'shared@1' for the second."""
+    return reference if node == 0 else f"{reference}@{node}"
 
 
 def _origin(layer: Dict[str, Any]) -> str:

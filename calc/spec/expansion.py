@@ -16,6 +16,7 @@ MAX_BLOCK_DEPTH = 32
 MAX_EXPRESSION_CHARS = 200  # of a '${...}' block-argument expression
 CYCLE_SHOWN = 10  # blocks a cycle's message names; a longer cycle is shortened in the middle
 RESERVED_LAYER_KEYS = ("type", "name", "inputs", "repeat", "trainable")
+CALL_KEYS = ("call", "name", "inputs")  # a call's keys: it takes no arguments, the layer is the same
 
 
 def parse_names(value: Any, location: Location, what: str) -> Tuple[str, ...]:
@@ -157,6 +158,19 @@ class _Scope:
     copies: int = 1  # how many identical copies of this scope the spec holds: the product of the repeats around it
 
 
+@dataclass(frozen=True)
+class _Use:
+    """A block instance as written, so a call can expand it again: its layers are Expansion.layers[start:end]."""
+
+    name: str
+    block: BlockDef
+    entry: YamlMap
+    env: Dict[str, Tuple[Any, Optional[Location]]]
+    trainable: bool
+    start: int
+    end: int
+
+
 class Expansion:
     def __init__(self, blocks: Dict[str, BlockDef], max_layers: int) -> None:
         self.blocks = blocks
@@ -166,6 +180,8 @@ class Expansion:
         self.aliases: Dict[str, Ref] = {}  # top-level block instance -> its output
         self.auto_counters: Dict[str, int] = {}
         self._sizes: Dict[str, int] = {}
+        self.uses: Dict[str, _Use] = {}  # block instance -> how it was written, for its calls
+        self.call_counters: Dict[str, int] = {}  # block instance -> its calls so far
 
     def run(self, entries: YamlList, first_input: Optional[str]) -> Tuple[LayerSpec, ...]:
         total = self._count(entries, _Scope("", (), {}, None))
@@ -175,8 +191,15 @@ class Expansion:
         self._expand(entries, _Scope("", (), {}, None), previous=first_input)
         if not self.aliases:
             return tuple(self.layers)
-        return tuple(replace(layer, inputs=tuple(self.resolve_alias(ref) for ref in layer.inputs))
-                     if layer.inputs else layer for layer in self.layers)
+        return tuple(replace(layer, inputs=tuple(self.resolve_alias(ref) for ref in layer.inputs) if layer.inputs
+                             else layer.inputs,
+                             call=self._called(layer.call))
+                     if layer.inputs or isinstance(layer.call, str) else layer for layer in self.layers)
+
+    def _called(self, ref: Optional[Ref]) -> Optional[Ref]:
+        """A call's layer: `stage` names the last copy of a repeated layer; a block instance's name is kept
+        (the graph refuses a call listed before the instance it calls)."""
+        return self.resolve_alias(ref) if isinstance(ref, str) and ref not in self.instances else ref
 
     def resolve_alias(self, ref: Ref) -> Ref:
         """A block instance's name (or 'name:n') -> the reference of its output (or that output's n-th)."""
@@ -235,16 +258,15 @@ class Expansion:
     def _expand_entry(self, entry: Any, location: Location, scope: _Scope, previous: Optional[Ref]) -> Ref:
         if not isinstance(entry, YamlMap):
             raise SpecError(f"a layer must be a mapping with a 'type', found {describe(entry)}", location=location)
+        if "call" in entry:
+            return self._expand_call(entry, location, scope, previous)
         if "type" not in entry:
             raise SpecError("layer has no 'type' (such as Dense or Conv2D)", location=location)
         layer_type = entry["type"]
         if not isinstance(layer_type, str):
             raise SpecError(f"layer 'type' must be a name such as Dense, found {describe(layer_type)}",
                             location=entry.value_locations["type"])
-        name, _ = _substitute(entry.get("name"), entry.value_locations.get("name"), scope.env)
-        if name is not None and (not isinstance(name, str) or not name or "/" in name or ":" in name):
-            raise SpecError(f"layer 'name' must be a non-empty string without '/' or ':', found {describe(name)}",
-                            location=entry.value_locations["name"])
+        name = _entry_name(entry, scope)
         context = dict(layer=scope.prefix + name if name else None, layer_type=layer_type)
         try:
             repeat = self._repeat(entry, scope)
@@ -257,14 +279,8 @@ class Expansion:
             raise error.add_context(**context)
         trainable = trainable and scope.trainable
         block = self.blocks.get(layer_type)
-        size = repeat * (self._sizes.get(layer_type, 1) if block else 1)
-        # A `repeat: $n` inside a block is known only now; each copy of the enclosing repeats holds it too, so
-        # nested repeats are refused on the first copy rather than after a million layers.
-        at_least = max(len(self.layers) + size, scope.copies * size)
-        if at_least > self.max_layers:
-            raise SpecError((f"the spec expands to at least {at_least:,} layers, more than the limit of "
-                             f"{self.max_layers:,} (raise it with ", Param("max_layers"), ")"),
-                            location=entry.value_locations.get("repeat", location), **context)
+        self._check_room(repeat * (self._sizes.get(layer_type, 1) if block else 1), scope,
+                         entry.value_locations.get("repeat", location), context)
         for copy in range(repeat):
             copy_name = name if repeat == 1 or name is None else f"{name}_{copy + 1}"
             if block is not None:
@@ -276,6 +292,85 @@ class Expansion:
         if name is not None and repeat > 1:  # the base name stands for the last copy
             self._name(scope, name, previous)
         return previous
+
+    def _check_room(self, size: int, scope: _Scope, location: Location, context: Dict[str, Any]) -> None:
+        # A `repeat: $n` inside a block is known only now; each copy of the enclosing repeats holds it too, so
+        # nested repeats are refused on the first copy rather than after a million layers.
+        at_least = max(len(self.layers) + size, scope.copies * size)
+        if at_least > self.max_layers:
+            raise SpecError((f"the spec expands to at least {at_least:,} layers, more than the limit of "
+                             f"{self.max_layers:,} (raise it with ", Param("max_layers"), ")"),
+                            location=location, **context)
+
+    def _expand_call(self, entry: YamlMap, location: Location, scope: _Scope, previous: Optional[Ref]) -> Ref:
+        """`{call: encoder, inputs: [right]}`: the layer or block instance `encoder` applied again, with its
+        weights.  A layer's call is resolved by the graph (its name may be an auto name); a block instance's
+        is expanded again here, each of its layers a call of the instance's."""
+        target, where = entry["call"], entry.value_locations["call"]
+        if not isinstance(target, str) or not target or ":" in target:
+            raise SpecError(f"'call' must name a layer or a block instance listed before it, such as call: encoder, "
+                            f"found {describe(target)}", location=where)
+        name = _entry_name(entry, scope)
+        context = dict(layer=scope.prefix + name if name else None, layer_type=None)
+        for key in entry:
+            if key in CALL_KEYS:
+                continue
+            if key == "type":
+                message = ("give either 'type' (a new layer) or 'call' (another call of a layer listed before), "
+                           "not both")
+            elif key == "trainable":
+                message = f"'trainable' belongs to the layer, not to one of its calls: set it on '{target}'"
+            elif key == "repeat":
+                message = "a call does not repeat: write one call per application of the layer"
+            else:
+                message = (f"a call takes no arguments, found '{key}': it applies '{target}' as it is, with the same "
+                           f"arguments and weights")
+            raise SpecError(message, location=entry.key_locations[key], **context)
+        try:
+            inputs = self._inputs(entry, scope, previous)
+        except SpecError as error:
+            raise error.add_context(**context)
+        instance = self.uses.get(scope.prefix + target)
+        if instance is not None:
+            return self._call_block(instance, entry, location, scope, name, inputs, context)
+        if scope.names is None:
+            reference: Ref = target
+        elif target in scope.names:
+            reference = scope.names[target]
+        else:
+            raise SpecError(f"calls unknown layer '{target}'{closest(target, scope.names)}; inside a block, 'call' "
+                            "names one of the block's layers", location=where, **context)
+        full_name = scope.prefix + name if name else None
+        if full_name and scope.names is not None:
+            scope.names[name] = full_name
+        self._check_room(1, scope, location, context)
+        self.layers.append(LayerSpec(
+            type="", name=full_name, inputs=inputs, trainable=True, args={}, location=location, type_location=where,
+            inputs_location=entry.value_locations.get("inputs"), prefix=scope.prefix, scope=scope.path,
+            call=reference,
+        ))
+        return full_name if full_name else len(self.layers) - 1
+
+    def _call_block(self, instance: "_Use", entry: YamlMap, location: Location, scope: _Scope, name: Optional[str],
+                    inputs: Optional[Tuple[Ref, ...]], context: Dict[str, Any]) -> Ref:
+        """The block instance expanded again as it was written, named after the call ('encoder@1' by
+        default), each layer a call of the instance's layer at the same place."""
+        block = instance.block
+        if inputs is not None and len(inputs) != len(block.inputs):
+            raise SpecError(f"block '{block.name}' takes {len(block.inputs)} input(s) ({', '.join(block.inputs)}), "
+                            f"found {len(inputs)}", location=entry.value_locations.get("inputs", location), **context)
+        self._check_room(instance.end - instance.start, scope, location, context)
+        if name is None:
+            count = self.call_counters.get(instance.name, 0) + 1
+            self.call_counters[instance.name] = count
+            name = f"{instance.name[len(scope.prefix):]}@{count}"
+        start = len(self.layers)
+        output = self._expand_block(block, instance.entry, location, replace(scope, env=instance.env), name,
+                                    inputs, instance.trainable, 0, 1)
+        for offset in range(len(self.layers) - start):
+            if self.layers[start + offset].call is None:  # a call inside the block already calls the copy's layer
+                self.layers[start + offset] = replace(self.layers[start + offset], call=instance.start + offset)
+        return output
 
     def _inputs(self, entry: YamlMap, scope: _Scope, previous: Optional[Ref]) -> Optional[Tuple[Ref, ...]]:
         if "inputs" not in entry:
@@ -356,6 +451,7 @@ class Expansion:
         if len(inputs) != len(block.inputs):
             raise SpecError(f"block '{block.name}' takes {len(block.inputs)} input(s) ({', '.join(block.inputs)}), "
                             f"found {len(inputs)}", location=entry.value_locations.get("inputs", location), **context)
+        start = len(self.layers)
         inner = _Scope(prefix=full_name + "/", path=scope.path + (full_name,), env=env,
                        names=dict(zip(block.inputs, inputs)), trainable=trainable, copies=scope.copies * repeat)
         last = self._expand(block.layers, inner, previous=inputs[0])
@@ -368,8 +464,17 @@ class Expansion:
         if full_name in self.instances:
             raise SpecError(f"duplicate name '{full_name}'", location=location, **context)
         self.instances[full_name] = BlockInstance(full_name, block.name, output, location)
+        self.uses[full_name] = _Use(full_name, block, entry, scope.env, trainable, start, len(self.layers))
         self._name(scope, name, output)
         return output
+
+
+def _entry_name(entry: YamlMap, scope: _Scope) -> Optional[str]:
+    name, _ = _substitute(entry.get("name"), entry.value_locations.get("name"), scope.env)
+    if name is not None and (not isinstance(name, str) or not name or "/" in name or ":" in name):
+        raise SpecError(f"layer 'name' must be a non-empty string without '/' or ':', found {describe(name)}",
+                        location=entry.value_locations["name"])
+    return name
 
 
 def _substitute(value: Any, location: Optional[Location], env: Dict[str, Tuple[Any, Optional[Location]]],

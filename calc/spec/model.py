@@ -62,6 +62,9 @@ class LayerSpec:
     inputs_location: Optional[Location] = None
     prefix: str = ""  # the enclosing block instances' prefix ('stage2/'), for auto names
     scope: Tuple[str, ...] = ()  # the enclosing block instances, outermost first
+    # This entry is another call of that layer, with its weights: `{call: encoder}` as written (type ''), or a
+    # layer of a block instance's call (its type kept from the block).
+    call: Optional[Ref] = None
 
     def arg_location(self, argument: Optional[str]) -> Location:
         return self.arg_locations.get(argument, self.location) if argument else self.location
