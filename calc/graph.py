@@ -119,7 +119,8 @@ def _assign_names(spec: Spec) -> List[str]:
             names.append(layer.name)
             continue
         rule_class = rules.lookup(layer.type)
-        prefix = layer.prefix + rules.snake_case(rule_class.__name__ if rule_class else layer.type)
+        prefix = layer.prefix + rules.snake_case((rule_class.keras_class or rule_class.__name__) if rule_class
+                                                 else layer.type)
         while True:
             count = counters.get(prefix, 0)
             counters[prefix] = count + 1
