@@ -133,7 +133,8 @@ def _assign_names(spec: Spec) -> List[str]:
             first = 1
         else:
             rule_class = rules.lookup(layer.type)
-            prefix = layer.prefix + rules.snake_case(rule_class.__name__ if rule_class else layer.type)
+            prefix = layer.prefix + rules.snake_case((rule_class.keras_class or rule_class.__name__) if rule_class
+                                                     else layer.type)
             first = 0
         while True:
             count = counters.get(prefix, first)

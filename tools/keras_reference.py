@@ -21,6 +21,12 @@ It does two things (both by default):
     the spec fails;
 (b) ``tests/data/rule_cases/<family>.yaml`` -> ``tests/data/keras/rule_cases/<family>.json``
     (one layer per case, its output shape and counts, or the error Keras raised).
+    A case with ``real_call: true`` takes its output shape from a call on arrays
+    (see ``real_call_shape``), for layers whose symbolic shape differs from the
+    tensor they return; the symbolic one is kept as ``symbolic_output_shape``.
+
+A spec argument in CALL_ARGUMENTS is one Keras takes when the layer is called, not
+when it is made (``return_attention_scores``); the tool passes it to the call.
 
 Options:
     SPEC ...        build only these spec files (default: specs/*.yaml)
@@ -71,6 +77,9 @@ CASES_IN = os.path.join(ROOT, "tests", "data", "rule_cases")
 CASES_OUT = os.path.join(ROOT, "tests", "data", "keras", "rule_cases")
 
 ERROR_CHARS = 300
+# Spec arguments that Keras takes as call arguments, not constructor ones.
+CALL_ARGUMENTS = ("return_attention_scores",)
+REAL_CALL_BATCHES = (2, 3)  # a real call with an unknown batch runs on both: an axis that differs is unknown
 
 
 # -- helpers -------------------------------------------------------------------
@@ -98,19 +107,25 @@ def make_layer(layer_type: str, args: dict, name=None):
         # and trainable keys are constructor arguments too.
         key: make_layer(value["type"], {k: v for k, v in value.items() if k != "type"})
         if isinstance(value, dict) and "type" in value else to_keras_arg(value)
-        for key, value in args.items()
+        for key, value in args.items() if key not in CALL_ARGUMENTS
     }
     if name is not None:
         kwargs["name"] = name
     return cls(**kwargs)
 
 
-def call_layer(layer, tensors):
+def call_arguments(args: dict) -> dict:
+    """The spec arguments Keras takes when the layer is called."""
+    return {key: to_keras_arg(value) for key, value in args.items() if key in CALL_ARGUMENTS}
+
+
+def call_layer(layer, tensors, kwargs=None):
     """One input: layer(x); several: layer([x1, x2, ...]), or layer(x1, x2, ...) when
     call() takes them as separate arguments (MultiHeadAttention's query, value, key)."""
+    kwargs = kwargs or {}
     if len(tensors) > 1 and next(iter(inspect.signature(layer.call).parameters)) != "inputs":
-        return layer(*tensors)
-    return layer(tensors[0] if len(tensors) == 1 else list(tensors))
+        return layer(*tensors, **kwargs)
+    return layer(tensors[0] if len(tensors) == 1 else list(tensors), **kwargs)
 
 
 def shape_of(output):
@@ -234,6 +249,7 @@ def build_model(spec):
     position = {}  # layercalc name -> position in spec.layers
     for index, (entry, name) in enumerate(zip(spec.layers, names)):
         layer = make_layer(entry.type, entry.args, keras_name(name))
+        layer.spec_call_arguments = call_arguments(entry.args)
         if not entry.trainable:
             layer.trainable = False
         layers.append(layer)
@@ -279,7 +295,8 @@ def build_model(spec):
             raise ValueError(f"cycle (or unreachable inputs) among layers: {stuck}")
         pending.pop(at)
         layer = layers[index]
-        tensors[layer.name] = call_layer(layer, [output_of(tensors[name], out) for name, out in deps[index]])
+        tensors[layer.name] = call_layer(layer, [output_of(tensors[name], out) for name, out in deps[index]],
+                                         layer.spec_call_arguments)
 
     output_refs = spec.outputs if spec.outputs is not None else (len(layers) - 1,)
     outputs = []
@@ -381,6 +398,27 @@ def run_specs(paths, out_dir: str) -> int:
 # -- (b) single-layer rule cases ------------------------------------------------
 
 
+def real_call_shape(layer, shapes, batch, kwargs):
+    """The output shape(s) of the layer called on arrays of these shapes (every axis but the batch known).
+
+    With an unknown batch it runs twice (batches REAL_CALL_BATCHES) and an axis whose size differs is
+    unknown (None), as a symbolic shape leaves it (Attention on 2-D inputs: scores (batch, batch))."""
+    if any(dim is None for shape in shapes for dim in shape):
+        raise ValueError("real_call: every input axis but the batch must be known")
+    rng = np.random.default_rng(0)
+    runs = []
+    for size in (batch,) if batch is not None else REAL_CALL_BATCHES:
+        arrays = [rng.random((size, *shape), dtype=np.float32) for shape in shapes]
+        runs.append(shape_of(call_layer(layer, arrays, kwargs)))
+
+    def merge(*versions):
+        if isinstance(versions[0][0], list):
+            return [merge(*parts) for parts in zip(*versions)]
+        return [dims[0] if len(set(dims)) == 1 else None for dims in zip(*versions)]
+
+    return merge(*runs)
+
+
 def run_case(case: dict) -> dict:
     case_id = case.get("id")
     layer_type = case["type"]
@@ -395,6 +433,8 @@ def run_case(case: dict) -> dict:
         record["input"] = case["input"]
         shapes = [case["input"]]
     record.update({"batch": batch, "trainable": trainable, "source": case.get("source")})
+    if case.get("real_call"):
+        record["real_call"] = True
 
     keras.backend.clear_session()  # fresh auto-names (they can appear in error messages)
     try:
@@ -402,8 +442,13 @@ def run_case(case: dict) -> dict:
         layer = make_layer(layer_type, args)
         if not trainable:
             layer.trainable = False
-        output = call_layer(layer, tensors)
-        record["output_shape"] = shape_of(output)
+        kwargs = call_arguments(args)
+        output_shape = shape_of(call_layer(layer, tensors, kwargs))
+        if case.get("real_call"):
+            symbolic, output_shape = output_shape, real_call_shape(layer, shapes, batch, kwargs)
+            if symbolic != output_shape:
+                record["symbolic_output_shape"] = symbolic
+        record["output_shape"] = output_shape
         record.update(layer_counts(layer))
     except Exception as exc:  # noqa: BLE001 - construction or call errors are data here
         record["error"] = error_text(exc)

@@ -1,5 +1,8 @@
-"""Attention layers: MultiHeadAttention (built from EinsumDense projections, as in
-Keras) and the parameter-light Attention and AdditiveAttention."""
+"""Attention layers: MultiHeadAttention and GroupQueryAttention (built from EinsumDense
+projections, as in Keras) and the parameter-light Attention and AdditiveAttention.
+
+Each takes Keras' call argument return_attention_scores as a layer argument: the scores
+are then output 1 (`mha:1`), with the shape a call on real tensors returns."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from ..dims import Dim, Shape, dim_sum, format_dim, format_shape, prod
 from ..errors import ShapeError, SpecError
 from .arguments import Axis, PositiveInt, Size, choices, renamed
 from .base import SOFTMAX_OPS, Layer, Weight
-from .core import EinsumDense, known_last_axis
+from .core import EinsumDense, known_last_axis, parse_einsum
 from .registry import register
 
 IGNORED = {"ignored": True}  # checked, but changes no shape or count
@@ -49,6 +52,43 @@ def projection(free: int, bound: int, out: int) -> Tuple[str, str]:
     return f"{free_letters}{bound_letters},{bound_letters}{out_letters}->{free_letters}{out_letters}", out_letters
 
 
+Projections = List[Tuple[str, EinsumDense, Shape]]  # (name, EinsumDense, its input shape) for each projection
+
+
+def refuse_flash_attention_conflicts(layer: Any) -> None:
+    """What Keras refuses with flash_attention: dropout (when the layer is made), returning the scores (when
+    it is called)."""
+    if layer.flash_attention and layer.dropout > 0:
+        raise SpecError(f"dropout {layer.dropout} cannot be used with flash_attention (Keras refuses it)",
+                        argument="dropout")
+    if layer.flash_attention and layer.return_attention_scores:
+        raise SpecError("return_attention_scores cannot be used with flash_attention (Keras refuses it when the "
+                        "layer is called)", argument="return_attention_scores")
+
+
+def projection_weights(projections: Projections) -> List[Weight]:
+    return [Weight(f"{name}/{weight.name}", weight.shape, weight.trainable)
+            for name, layer, shape in projections for weight in layer.weights(shape)]
+
+
+def projection_macs(projections: Projections, products: Dim) -> Dim:
+    """The projections' MACs + the score and weighted-sum products."""
+    return dim_sum([products, *(layer.macs(shape, None) for _, layer, shape in projections)])
+
+
+def projection_bias_adds(projections: Projections) -> Dim:
+    """Each projection's bias on each of its output elements (batch excluded)."""
+    return dim_sum([layer.analyze(shape).count(parse_einsum(layer.equation)[2])
+                    for _, layer, shape in projections if layer.bias_axes is not None])
+
+
+def scaled_softmax_ops(rows: Dim, key_length: Dim, heads: int, key_dim: int, value_dim: int, gate: bool) -> Dim:
+    """The query scaled by 1/√key_dim, the scores' softmax (5 per score), and with a gate its sigmoid and its
+    product with the attention output."""
+    gated = prod([2, rows, heads, value_dim]) if gate else 0
+    return dim_sum([prod([rows, heads, key_dim]), prod([SOFTMAX_OPS, rows, key_length, heads]), gated])
+
+
 @register
 @dataclass(frozen=True, kw_only=True)
 class MultiHeadAttention(Layer):
@@ -68,6 +108,10 @@ class MultiHeadAttention(Layer):
     MACs:   projections rows·dq·H·dk + krows·dkey·H·dk + krows·dval·H·dv
             + rows·H·dv·out (+ rows·dq·H·dv for the gate), + Q·Kᵀ
             rows·Tk·H·dk + attention·V rows·Tk·H·dv
+    return_attention_scores adds the scores (batch, the query's axes
+    that are not attention axes, H, the query's attention axes, the
+    key's), as a call returns them (Keras' symbolic shape
+    (batch, H, Tq, Tq) is right only for rank 3 and Tk = Tq)
     """
 
     min_inputs = 2
@@ -91,11 +135,10 @@ class MultiHeadAttention(Layer):
     bias_constraint: Any = None
     use_gate: bool = False
     seed: Any = None
+    return_attention_scores: bool = False  # a call argument in Keras
 
     def validate(self) -> None:
-        if self.flash_attention and self.dropout > 0:
-            raise SpecError(f"dropout {self.dropout} cannot be used with flash_attention (Keras refuses it)",
-                            argument="dropout")
+        refuse_flash_attention_conflicts(self)
 
     @property
     def heads_value_dim(self) -> int:
@@ -130,7 +173,7 @@ class MultiHeadAttention(Layer):
                 agree({"query": query[axis], "key": key[axis]}, f"on axis {axis}, which is not an attention axis")
         return axes
 
-    def projections(self, x: Tuple[Shape, ...]) -> List[Tuple[str, EinsumDense, Shape]]:
+    def projections(self, x: Tuple[Shape, ...]) -> Projections:
         """(name, EinsumDense, its input shape) for each projection Keras builds."""
         query, value, key = split_inputs(x)
         rank = len(query)
@@ -149,42 +192,149 @@ class MultiHeadAttention(Layer):
         layers.append(("attention_output", dense(2, self.out or (query[-1],)), (*query[:-1], *heads, dv)))
         return layers
 
-    def output_shape(self, x: Tuple[Shape, ...]) -> Shape:
-        self.axes(x)
-        query = x[0]
-        return (*query[:-1], *self.out) if self.out else query
+    def output_shape(self, x: Tuple[Shape, ...]) -> Any:
+        axes = self.axes(x)
+        query, _, key = split_inputs(x)
+        output = (*query[:-1], *self.out) if self.out else query
+        if not self.return_attention_scores:
+            return output
+        # Keras' einsum "(batch dims), heads, query attention axes, key attention axes" (_build_attention_equation)
+        others = [agree({"query": query[axis], "key": key[axis]}, f"on axis {axis}")
+                  for axis in range(1, len(query) - 1) if axis not in axes]
+        scores = (query[0], *others, self.num_heads, *(query[axis] for axis in axes), *(key[axis] for axis in axes))
+        return [output, scores]
 
     def weights(self, x: Tuple[Shape, ...]) -> List[Weight]:
         self.axes(x)
-        return [Weight(f"{name}/{weight.name}", weight.shape, weight.trainable)
-                for name, layer, shape in self.projections(x) for weight in layer.weights(shape)]
+        return projection_weights(self.projections(x))
 
-    def macs(self, x: Tuple[Shape, ...], y: Shape) -> Dim:
+    def lengths(self, x: Tuple[Shape, ...]) -> Tuple[Dim, Dim]:
+        """(rows, Tk): the query's positions and the key positions each one attends over."""
         axes = self.axes(x)
         query, _, key = split_inputs(x)
-        rows, key_length = prod(query[1:-1]), prod(key[axis] for axis in axes)
-        products = prod([rows, key_length, self.num_heads, self.key_dim + self.heads_value_dim])
-        return dim_sum([products, *(layer.macs(shape, None) for _, layer, shape in self.projections(x))])
+        return prod(query[1:-1]), prod(key[axis] for axis in axes)
 
-    def bias_adds(self, x: Tuple[Shape, ...], y: Shape) -> Dim:
+    def macs(self, x: Tuple[Shape, ...], y: Any) -> Dim:
+        rows, key_length = self.lengths(x)
+        products = prod([rows, key_length, self.num_heads, self.key_dim + self.heads_value_dim])
+        return projection_macs(self.projections(x), products)
+
+    def bias_adds(self, x: Tuple[Shape, ...], y: Any) -> Dim:
         """Each projection's bias on each of its outputs (use_bias)."""
         self.axes(x)
-        if not self.use_bias:
-            return 0
-        query, value, key = split_inputs(x)
-        heads, dk, dv = self.num_heads, self.key_dim, self.heads_value_dim
-        outputs = [prod([*query[1:-1], heads, dk]), prod([*key[1:-1], heads, dk]), prod([*value[1:-1], heads, dv]),
-                   prod([*query[1:-1], *(self.out or (query[-1],))])]
-        return dim_sum(outputs + [prod([*query[1:-1], heads, dv])] * self.use_gate)
+        return projection_bias_adds(self.projections(x))
 
-    def elementwise(self, x: Tuple[Shape, ...], y: Shape) -> Dim:
+    def elementwise(self, x: Tuple[Shape, ...], y: Any) -> Dim:
         """The query scaled by 1/√dk, the scores' softmax (5 per score), and with use_gate the gate's sigmoid
         and its product with the attention output."""
-        axes = self.axes(x)
-        query, _, key = split_inputs(x)
-        rows, key_length = prod(query[1:-1]), prod(key[axis] for axis in axes)
-        gate = prod([2, rows, self.num_heads, self.heads_value_dim]) if self.use_gate else 0
-        return dim_sum([prod([rows, self.num_heads, self.key_dim]), prod([SOFTMAX_OPS, rows, key_length, self.num_heads]), gate])
+        rows, key_length = self.lengths(x)
+        return scaled_softmax_ops(rows, key_length, self.num_heads, self.key_dim, self.heads_value_dim, self.use_gate)
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class GroupQueryAttention(Layer):
+    """Grouped-query attention (Keras' class GroupedQueryAttention): Hq query heads
+    in groups of Hq / Hkv, each group sharing one key and one value head.
+
+    Inputs [query, value] or [query, value, key], each (batch, length,
+    features); query and value of one width d. Hq = num_query_heads,
+    Hkv = num_key_value_heads (dividing Hq), h = head_dim; Tq, Tk: the
+    query's and the key's lengths; dkey: the key's width.
+    output: query's shape
+    params: query kernel (d, Hq, h), key (dkey, Hkv, h), value (d, Hkv, h)
+            + biases (Hq|Hkv|Hkv, h) (use_bias); output kernel (Hq, h, d) +
+            bias d; use_gate adds a gate kernel (d, Hq, h) + bias (Hq, h)
+    MACs:   projections Tq·d·Hq·h + Tk·dkey·Hkv·h + Tk·d·Hkv·h + Tq·Hq·h·d
+            (+ Tq·d·Hq·h for the gate), + Q·Kᵀ Tq·Tk·Hq·h + attention·V
+            Tq·Tk·Hq·h: Keras repeats each key and value head for the Hq / Hkv
+            query heads of its group (copies) and multiplies per query head
+    return_attention_scores adds the scores (batch, Hq, Tq, Tk)
+    """
+
+    min_inputs = 2
+    max_inputs = 3
+    keras_class = "GroupedQueryAttention"
+
+    head_dim: PositiveInt
+    num_query_heads: PositiveInt
+    num_key_value_heads: PositiveInt
+    dropout: float = field(default=0.0, metadata=IGNORED)
+    use_bias: bool = True
+    sliding_window: PositiveInt | None = field(default=None, metadata=IGNORED)
+    flash_attention: bool | None = field(default=None, metadata=IGNORED)
+    kernel_initializer: Any = "glorot_uniform"
+    bias_initializer: Any = "zeros"
+    kernel_regularizer: Any = None
+    bias_regularizer: Any = None
+    activity_regularizer: Any = None
+    kernel_constraint: Any = None
+    bias_constraint: Any = None
+    use_gate: bool = False
+    seed: Any = None
+    return_attention_scores: bool = False  # a call argument in Keras
+
+    def validate(self) -> None:
+        if self.num_query_heads % self.num_key_value_heads:
+            raise SpecError(f"num_query_heads {self.num_query_heads} must be divisible by num_key_value_heads "
+                            f"{self.num_key_value_heads}", argument="num_key_value_heads")
+        refuse_flash_attention_conflicts(self)
+
+    def check(self, x: Tuple[Shape, ...]) -> Tuple[Shape, Shape, Shape]:
+        """(query, value, key), checked as Keras needs them to run the layer."""
+        query, value, key = split_inputs(x)
+        if not len(query) == len(value) == len(key) == 3:
+            raise ShapeError(f"query {format_shape(query)}, value {format_shape(value)} and key {format_shape(key)} "
+                             "must have rank 3: (batch, length, features)")
+        features = known_last_axis(query, "GroupQueryAttention's query")
+        if value[-1] != features:
+            raise ShapeError(f"query and value must be equal on the last axis, found query {format_dim(features)}, "
+                             f"value {format_dim(value[-1])}")
+        if value[1] != key[1]:
+            raise ShapeError(f"value {format_shape(value)} and key {format_shape(key)} must be equal in length "
+                             "(axis 1)")
+        known_last_axis(key, "GroupQueryAttention's key")
+        return query, value, key
+
+    def projections(self, x: Tuple[Shape, ...]) -> Projections:
+        """(name, EinsumDense, its input shape) for each projection, with Keras' equations."""
+        query, value, key = self.check(x)
+        queries, groups, size = self.num_query_heads, self.num_key_value_heads, self.head_dim
+
+        def dense(equation: str, out: Tuple[Dim, ...], bias_axes: str) -> EinsumDense:
+            return EinsumDense(equation=equation, output_shape_=out, bias_axes=bias_axes if self.use_bias else None)
+
+        layers = [("query", dense("bqm,muh->bquh", (None, queries, size), "uh"), query),
+                  ("key", dense("bkm,mvh->bkvh", (None, groups, size), "vh"), key)]
+        if self.use_gate:
+            layers.append(("gate", dense("bqm,muh->bquh", (None, queries, size), "uh"), query))
+        layers.append(("value", dense("bkm,mvh->bkvh", (None, groups, size), "vh"), value))
+        layers.append(("attention_output", dense("bquh,uhm->bqm", (None, query[-1]), "m"),
+                       (*query[:-1], queries, size)))
+        return layers
+
+    def output_shape(self, x: Tuple[Shape, ...]) -> Any:
+        query, _, key = self.check(x)
+        if not self.return_attention_scores:
+            return query
+        return [query, (query[0], self.num_query_heads, query[1], key[1])]
+
+    def weights(self, x: Tuple[Shape, ...]) -> List[Weight]:
+        return projection_weights(self.projections(x))
+
+    def macs(self, x: Tuple[Shape, ...], y: Any) -> Dim:
+        query, _, key = self.check(x)
+        products = prod([query[1], key[1], self.num_query_heads, 2 * self.head_dim])
+        return projection_macs(self.projections(x), products)
+
+    def bias_adds(self, x: Tuple[Shape, ...], y: Any) -> Dim:
+        """Each projection's bias on each of its outputs (use_bias)."""
+        return projection_bias_adds(self.projections(x))
+
+    def elementwise(self, x: Tuple[Shape, ...], y: Any) -> Dim:
+        """As MultiHeadAttention's, with Hq heads; repeating the key and value heads is a copy."""
+        query, _, key = self.check(x)
+        return scaled_softmax_ops(query[1], key[1], self.num_query_heads, self.head_dim, self.head_dim, self.use_gate)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -193,7 +343,8 @@ class ScoreAttention(Layer):
     scored against key (default: value); 2-D inputs attend across the batch
     (Tv = batch), as Keras' matrix product does.
 
-    output: (*query[:-1], dv)
+    output: (*query[:-1], dv); return_attention_scores adds the scores
+            (*query[:-1], Tv)
     params: see each layer
     MACs:   scores Tq·Tv·dim (a dot product, or the sum over dim of
             [scale·]tanh(q + k), counted as one multiply-accumulate per term)
@@ -221,10 +372,13 @@ class ScoreAttention(Layer):
             return dq if dk == 1 else dk
         return agree({"query": dq, "key": dk}, "on the last axis")
 
-    def output_shape(self, x: Tuple[Shape, ...]) -> Shape:
+    def output_shape(self, x: Tuple[Shape, ...]) -> Any:
         self.score_dim(x)
-        query, value, _ = split_inputs(x)
-        return (*query[:-1], value[-1])
+        query, value, key = split_inputs(x)
+        output = (*query[:-1], value[-1])
+        if not self.return_attention_scores:  # each layer's last argument
+            return output
+        return [output, (*query[:-1], agree({"key": key[-2], "value": value[-2]}, "in length (axis -2)"))]
 
     def macs(self, x: Tuple[Shape, ...], y: Shape) -> Dim:
         query, value, key = split_inputs(x)
@@ -251,6 +405,7 @@ class Attention(ScoreAttention):
     score_mode: str = field(default="dot", metadata=choices("dot", "concat"))
     dropout: Any = 0.0
     seed: Any = None
+    return_attention_scores: bool = False  # a call argument in Keras
 
     def adds_query_and_key(self) -> bool:
         return self.score_mode == "concat"
@@ -273,6 +428,7 @@ class AdditiveAttention(ScoreAttention):
 
     use_scale: bool = True
     dropout: Any = 0.0
+    return_attention_scores: bool = False  # a call argument in Keras
 
     def weights(self, x: Tuple[Shape, ...]) -> List[Weight]:
         if not self.use_scale:

@@ -87,6 +87,7 @@ class Layer:
 
     family: ClassVar[str] = ""
     aliases: ClassVar[Tuple[str, ...]] = ()
+    keras_class: ClassVar[str] = ""  # Keras' class name, where it differs from the name Keras exports (auto names)
     min_inputs: ClassVar[int] = 1
     max_inputs: ClassVar[Optional[int]] = 1  # None: any number; >1: x is a tuple of shapes
 

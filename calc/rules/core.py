@@ -1,4 +1,4 @@
-"""Core layers: Dense, EinsumDense, Embedding, Activation, Identity."""
+"""Core layers: Dense, EinsumDense, Embedding, ReversibleEmbedding, Activation, Identity, Masking."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Tuple
 from ..dims import Dim, Shape, dim_sum, format_shape, prod
 from ..errors import ShapeError, SpecError
 from .arguments import NonNegativeInt, PartialShape, PositiveInt, activation_field, renamed
-from .base import PASS_THROUGH, SOFTMAXES, WHOLE, Layer, Tap, Weight
+from .base import PASS_THROUGH, SOFTMAXES, WHOLE, Layer, Tap, Weight, elements
 from .registry import register
 
 
@@ -314,6 +314,36 @@ class Embedding(Layer):
 
 @register
 @dataclass(frozen=True, kw_only=True)
+class ReversibleEmbedding(Embedding):
+    """An Embedding that can also project vectors back to input_dim logits.
+
+    output: (*x, output_dim) (the layer's own call; its reverse call,
+            call(x, reverse=True), is a second call of the same layer,
+            which a spec cannot express yet)
+    params: embeddings input_dim·output_dim (+ LoRA's A, B as Embedding's);
+            tie_weights false adds reverse_embeddings output_dim·input_dim
+            for the reverse call
+    MACs:   0 (a lookup)
+    """
+
+    tie_weights: bool = True
+    reverse_dtype: Any = None
+    logit_soft_cap: Any = None
+
+    def validate(self) -> None:
+        super().validate()
+        if self.lora_rank and not self.tie_weights:
+            raise SpecError("lora_rank cannot be combined with tie_weights: false (Keras 3.15.1 fails to build it: "
+                            "enabling LoRA locks the layer before the reverse_embeddings are added)",
+                            argument="lora_rank")
+
+    def weights(self, x: Shape) -> List[Weight]:
+        reverse = [] if self.tie_weights else [Weight("reverse_embeddings", (self.output_dim, self.input_dim))]
+        return super().weights(x) + reverse
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
 class Activation(Layer):
     """Applies an activation function elementwise.
 
@@ -344,3 +374,26 @@ class Identity(Layer):
 
     def window(self, x: Shape) -> Tuple[Optional[Tap], ...]:
         return PASS_THROUGH
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class Masking(Layer):
+    """Zeroes the steps whose features all equal mask_value, and masks them for the layers after it.
+
+    output: x;  params: 0;  MACs: 0
+    """
+
+    mask_value: Any = 0.0
+
+    def output_shape(self, x: Shape) -> Shape:
+        return x
+
+    def elementwise(self, x: Shape, y: Shape) -> Dim:
+        """Per element: its comparison with mask_value, the any() over the last axis, the select (ops.where)."""
+        return prod([3, elements(x)])
+
+    def window(self, x: Shape) -> Tuple[Optional[Tap], ...]:
+        if len(x) < 2:
+            return None  # any() over the batch axis itself
+        return (None,) * (len(x) - 1) + (WHOLE,)  # a step's features decide together
