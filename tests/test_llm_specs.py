@@ -21,7 +21,7 @@ LLAMA_MODULES = {
     r"norm": ["model.norm"],
     r"lm_head": ["lm_head"],
 }
-MODULES = {"llama2_7b": LLAMA_MODULES}
+MODULES = {"llama2_7b": LLAMA_MODULES, "llama3_8b": LLAMA_MODULES, "mistral_7b": LLAMA_MODULES}
 
 
 def hf_modules(pattern_map, layer_name):
