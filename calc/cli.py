@@ -15,8 +15,14 @@ from pathlib import Path
 from typing import Iterator, List, Optional, Sequence
 
 import typer
+from typer.core import TyperGroup
 
 from .errors import LayercalcError, message_line
+
+try:
+    from typer._click.exceptions import ClickException  # typer 0.2x carries its own copy of click
+except ImportError:  # pragma: no cover - older typer uses click itself
+    from click.exceptions import ClickException
 
 EXIT_INVALID = 2
 EXIT_INTERNAL = 3
@@ -24,7 +30,21 @@ EXIT_INTERNAL = 3
 # The library's parameters, as the flags that set them: library errors name the former, we show the latter.
 FLAGS = {"bindings": "--set", "per_batch": "--per-batch", "columns": "--columns", "max_layers": "--max-layers"}
 
+class _Commands(TyperGroup):
+    """click's own errors in a command's flags and arguments (a value that is not a number, a missing
+    argument, an unknown command) as one inert line, like every other error, not a box that repeats the
+    value (a 5,000-digit --depth filled 70 lines, an escape sequence in a flag reached the terminal)."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ClickException as error:
+            typer.echo(message_line(f"layercalc: {error.format_message()}"), err=True)
+            raise typer.Exit(error.exit_code)
+
+
 app = typer.Typer(
+    cls=_Commands,
     name="layercalc",
     help="Output shapes, parameters and MACs of a neural network described in YAML, exactly as Keras 3 "
     "reports them.",
@@ -119,11 +139,12 @@ def parse_bindings(items: List[str]) -> dict:
     for item in items:
         name, equals, value = item.partition("=")
         name, value = name.strip(), value.strip()
-        if not equals or not name.isidentifier() or not (value.isascii() and value.isdigit()) or int(value) < 1:
+        digits = value.lstrip("0")  # int() of 4,301 digits or more raises: the limit is checked on the text first
+        if not equals or not name.isidentifier() or not (value.isascii() and value.isdigit()) or not digits:
             raise UsageError(f"--set expects SYMBOL=POSITIVE_INTEGER, such as H=224, found '{item}'")
-        if len(value) > 19 or int(value) > MAX_DIM:
+        if len(digits) > 19 or int(digits) > MAX_DIM:
             raise UsageError(f"--set {name}: the value is more than the limit of 2**62 ({MAX_DIM:,})")
-        bindings[name] = int(value)
+        bindings[name] = int(digits)
     return bindings
 
 

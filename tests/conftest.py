@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -60,6 +61,47 @@ def bounded_cli():
         return subprocess.run([sys.executable, "-m", "calc", *map(str, args)], capture_output=True, text=True,
                               preexec_fn=_limit_child, env={**os.environ, "NO_COLOR": "1"},
                               timeout=6 * CHILD_CPU_SECONDS)  # a backstop for a child that waits, not a measure
+
+    return run
+
+
+@pytest.fixture
+def forked_cli():
+    """cli() in a forked child under the same CPU-time limit and CHILD_MEMORY_BYTES more memory than the parent
+    holds: a few milliseconds a run, not a new interpreter's 0.3 s, so hostile inputs can be fuzzed by the
+    thousand. forked_cli(args, input=None) -> (exit_code, stdout, stderr, repr of an exception or None); a child
+    killed by a limit fails the test with its signal."""
+    runner = CliRunner()
+
+    def run(args, input=None):
+        reading, writing = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: run, send the result, and leave without running the parent's exit handlers
+            try:
+                os.close(reading)
+                with open("/proc/self/statm") as statm:
+                    held = int(statm.read().split()[0]) * resource.getpagesize()
+                memory = held + CHILD_MEMORY_BYTES
+                resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+                resource.setrlimit(resource.RLIMIT_CPU, (CHILD_CPU_SECONDS, CHILD_CPU_SECONDS))
+                signal.alarm(6 * CHILD_CPU_SECONDS)  # a backstop for a child that waits
+                result = runner.invoke(app, [str(arg) for arg in args], input=input)
+                exception = None if result.exception is None or isinstance(result.exception, SystemExit) \
+                    else repr(result.exception)
+                payload = json.dumps([result.exit_code, result.stdout, result.stderr, exception]).encode()
+            except BaseException as error:  # noqa: BLE001 - whatever happens is the parent's to report
+                payload = json.dumps([None, "", "", repr(error)]).encode()
+            with os.fdopen(writing, "wb") as pipe:
+                pipe.write(payload)
+            os._exit(0)
+        os.close(writing)
+        with os.fdopen(reading, "rb") as pipe:
+            payload = pipe.read()
+        _, status = os.waitpid(pid, 0)
+        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, \
+            f"the child was killed by {signal.Signals(os.WTERMSIG(status)).name}" if os.WIFSIGNALED(status) \
+            else f"the child exited {os.WEXITSTATUS(status)}"
+        return tuple(json.loads(payload))
 
     return run
 
