@@ -9,7 +9,7 @@ check, or a comparison) out.
 
 `source` is a path, '-' for standard input, or a Spec already parsed (calc.parse_spec).  Errors are
 LayercalcError; the parameters they name are this module's (`bindings`, `per_batch`, `columns`,
-`max_layers`), which the command line maps to its flags.
+`max_layers`, `dtype`, `optimizer`, `attention`, `mixed_precision`), which the command line maps to its flags.
 """
 
 from __future__ import annotations
