@@ -16,7 +16,8 @@ from . import costs as cost_algebra
 from .dims import Dim, Shape, check_size, dim_sum, format_shape, prod
 from .errors import LayercalcError, Param, ShapeError, UsageError
 from .graph import Graph, Node, build_graph, is_chain, parse_reference
-from .report import COLUMNS, COST_COLUMNS, Conventions, Counts, InputRow, LayerCosts, LayerRow, ModelCosts, Report
+from .report import (COLUMNS, COST_COLUMNS, Conventions, Counts, InputRow, LayerCosts, LayerRow, ModelCosts, Report,
+                     TrainingFlops)
 from .spec import Spec
 
 
@@ -132,9 +133,13 @@ def _evaluate(node: Node, x: Any, conventions: Optional[Conventions], scale: Opt
             bias, ops = prod([bias, scale]), prod([ops, scale])
         sources = [fields[name] for name in node.sources]
         fields[node.name] = cost_algebra.propagate(rule.window(x), sources, x, outputs[0])
+        saved, cached = rule.saved_tensors(x, result), rule.kv_cache(x, result)
+        batch = outputs[0][0]
         layer_costs = LayerCosts(cost_algebra.flops(macs, bias, ops, conventions), bias, ops,
-                                 cost_algebra.tensor_bytes(outputs, conventions.bytes_per_element),
-                                 cost_algebra.receptive_field(fields[node.name]))
+                                 cost_algebra.tensor_bytes(outputs, conventions.bytes_per_activation),
+                                 cost_algebra.receptive_field(fields[node.name]), attention=saved != 0,
+                                 saved_bytes=cost_algebra.attention_bytes(saved, batch, conventions, saved=True),
+                                 kv_cache_bytes=cost_algebra.attention_bytes(cached, batch, conventions, saved=False))
     return LayerRow(node.name, node.type, node.inputs, outputs, counts, node.spec.scope, layer_costs), example_macs
 
 
@@ -161,7 +166,23 @@ def _model_costs(report: Report, conventions: Conventions) -> ModelCosts:
     input_bytes = tuple(cost_algebra.tensor_bytes([row.shape], cost_algebra.itemsize(row.dtype, conventions))
                         for row in report.inputs)
     totals = LayerCosts(*(dim_sum(getattr(row.costs, column) for row in report.layers) for column in COST_COLUMNS))
-    return ModelCosts(conventions, totals, cost_algebra.memory(report, input_bytes, conventions), input_bytes)
+    training = None
+    if conventions.training_flops:
+        training = _training_flops(report, totals.flops, conventions)
+    return ModelCosts(conventions, totals, cost_algebra.memory(report, input_bytes, conventions), input_bytes,
+                      training)
+
+
+def _training_flops(report: Report, forward: Dim, conventions: Conventions) -> TrainingFlops:
+    """The step's FLOPs and 6·N·tokens: tokens are the token ids of the first input when it holds integers
+    (B·T, per example when the batch is unknown), else the batch's examples."""
+    first = report.inputs[0] if report.inputs else None
+    if first is not None and first.dtype in cost_algebra.INTEGER_BYTES:
+        tokens, unit = prod(first.shape if first.shape[0] is not None else first.shape[1:]), "tokens"
+    else:
+        tokens, unit = (1 if report.batch is None else report.batch), "examples"
+    step, estimate = cost_algebra.training_flops(forward, report.totals.trainable_params, tokens, conventions)
+    return TrainingFlops(step, estimate, tokens, unit)
 
 
 # -- the collapsed view -----------------------------------------------------------------------------------

@@ -28,7 +28,9 @@ EXIT_INVALID = 2
 EXIT_INTERNAL = 3
 
 # The library's parameters, as the flags that set them: library errors name the former, we show the latter.
-FLAGS = {"bindings": "--set", "per_batch": "--per-batch", "columns": "--columns", "max_layers": "--max-layers"}
+FLAGS = {"bindings": "--set", "per_batch": "--per-batch", "columns": "--columns", "max_layers": "--max-layers",
+         "dtype": "--dtype", "mixed_precision": "--mixed-precision", "attention": "--attention",
+         "optimizer": "--optimizer"}
 
 class _Commands(TyperGroup):
     """click's own errors in a command's flags and arguments (a value that is not a number, a missing
@@ -198,6 +200,16 @@ class Dtype(str, Enum):
     float64 = "float64"
 
 
+class MixedPrecision(str, Enum):
+    bfloat16 = "bfloat16"
+    float16 = "float16"
+
+
+class AttentionMemory(str, Enum):
+    materialized = "materialized"
+    fused = "fused"
+
+
 class Optimizer(str, Enum):
     sgd = "sgd"
     momentum = "momentum"
@@ -230,10 +242,18 @@ def summary(
     optimizer: Optimizer = typer.Option(Optimizer.adam, "--optimizer", help="For the training memory estimate: "
                                         "sgd, momentum, rmsprop, adam, adamw keep 0, 1, 1, 2, 2 extra copies of "
                                         "each trainable parameter."),
+    mixed_precision: Optional[MixedPrecision] = typer.Option(
+        None, "--mixed-precision", help="Activations, attention's saved tensors and the KV cache in this dtype; "
+        "parameters, gradients and optimizer states in float32 (implies --memory).", show_default=False),
+    attention: AttentionMemory = typer.Option(
+        AttentionMemory.materialized, "--attention", help="What attention keeps for the backward pass in the "
+        "training estimate: its scores and probabilities (materialized), or none (fused, as flash attention)."),
+    training_flops: bool = typer.Option(False, "--training-flops", help="Show the FLOPs of one training step "
+                                        "(3 × forward) beside the 6·N·tokens estimate."),
     columns: Optional[str] = typer.Option(
         None, "--columns", help="Columns, comma-separated: name, type, input_shape, output_shape, params, "
-        "trainable, macs, flops, memory, receptive_field, share, params_share, inputs; '+a,b' adds to the "
-        "default ones.", show_default=False),
+        "trainable, macs, flops, memory, receptive_field, attention_saved, kv_cache, share, params_share, "
+        "inputs; '+a,b' adds to the default ones.", show_default=False),
     output: Optional[Path] = OUTPUT_OPTION,
     max_layers: int = MAX_LAYERS_OPTION,
     debug: bool = DEBUG_OPTION,
@@ -247,7 +267,9 @@ def summary(
                            depth=depth, columns=columns, flops=flops, memory=memory,
                            costs=True if output_format is Format.json else None, dtype=dtype and dtype.value,
                            optimizer=optimizer.value, count_bias=count_bias, count_elementwise=count_elementwise,
-                           merge_calls=output_format is not Format.json)
+                           merge_calls=output_format is not Format.json, attention=attention.value,
+                           mixed_precision=mixed_precision and mixed_precision.value,
+                           training_flops=training_flops)
         title = report.name or ("stdin" if spec == "-" else Path(spec).stem)
         emit(output_format, output, (spec,),
              json=lambda: render.load("json").render_json(report),

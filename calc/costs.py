@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 from .dims import Dim, Shape, dim_sum, prod
 from .errors import Param, UsageError, closest, describe
 from .graph import parse_reference
-from .report import Conventions, LayerRow, Memory, ReceptiveField, Report
+from .report import Conventions, LayerRow, Memory, ReceptiveField, Report, TrainingFlops
 from .rules import PASS_THROUGH, Tap
 
 # Bytes per element of each --dtype (and `dtype:` in a spec).
@@ -24,18 +24,34 @@ INTEGER_BYTES = {"bool": 1, "int8": 1, "uint8": 1, "int16": 2, "uint16": 2, "int
 # Extra copies of each trainable parameter an optimizer keeps: momentum's velocity, RMSprop's mean
 # square, Adam's first and second moments.
 OPTIMIZER_SLOTS = {"sgd": 0, "momentum": 1, "rmsprop": 1, "adam": 2, "adamw": 2}
+# Mixed precision as frameworks train today (Keras' "mixed_bfloat16" policy, PyTorch autocast): variables,
+# gradients and optimizer states in float32, activations in the lower precision.
+MIXED_PRECISION = {"bfloat16": 2, "float16": 2}
+# What attention keeps for the backward pass: its scores and their softmax, or (a fused kernel) none.
+ATTENTION = ("materialized", "fused")
 
 
 def conventions(dtype: str = "float32", optimizer: str = "adam", count_bias: bool = False,
-                count_elementwise: bool = False) -> Conventions:
+                count_elementwise: bool = False, mixed_precision: Optional[str] = None,
+                attention: str = "materialized", training_flops: bool = False) -> Conventions:
     """What the cost figures count (whether MACs are per batch is the analysis' to say)."""
-    for parameter, value, known in (("dtype", dtype, DTYPE_BYTES), ("optimizer", optimizer, OPTIMIZER_SLOTS)):
+    for parameter, value, known in (("dtype", dtype, DTYPE_BYTES), ("optimizer", optimizer, OPTIMIZER_SLOTS),
+                                    ("attention", attention, ATTENTION)):
         if value not in known:
             raise UsageError((Param(parameter), f" must be one of {', '.join(known)}, found {describe(value)}"
                               f"{closest(str(value), known)}"))
+    if mixed_precision is not None:
+        if mixed_precision not in MIXED_PRECISION:
+            raise UsageError((Param("mixed_precision"), f" must be one of {', '.join(MIXED_PRECISION)}, found "
+                              f"{describe(mixed_precision)}{closest(str(mixed_precision), MIXED_PRECISION)}"))
+        if dtype != "float32":
+            raise UsageError((Param("mixed_precision"), f" keeps parameters, gradients and optimizer states in "
+                              f"float32, but ", Param("dtype"), f" is {dtype}: give one or the other"))
     return Conventions(dtype=dtype, bytes_per_element=DTYPE_BYTES[dtype], optimizer=optimizer,
                        optimizer_slots=OPTIMIZER_SLOTS[optimizer], count_bias=count_bias,
-                       count_elementwise=count_elementwise)
+                       count_elementwise=count_elementwise, mixed_precision=mixed_precision,
+                       activation_itemsize=MIXED_PRECISION.get(mixed_precision), attention=attention,
+                       training_flops=training_flops)
 
 
 def flops(macs: Dim, bias: Dim, ops: Dim, convention: Conventions) -> Dim:
@@ -49,8 +65,24 @@ def flops(macs: Dim, bias: Dim, ops: Dim, convention: Conventions) -> Dim:
 
 
 def itemsize(dtype: str, convention: Conventions) -> int:
-    """An input's bytes per element: integer inputs keep theirs, the others take the report's dtype."""
-    return INTEGER_BYTES.get(dtype, convention.bytes_per_element)
+    """An input's bytes per element: integer inputs keep theirs, the others take the activations' dtype."""
+    return INTEGER_BYTES.get(dtype, convention.bytes_per_activation)
+
+
+def attention_bytes(elements: Dim, batch: Dim, convention: Conventions, saved: bool) -> Dim:
+    """Bytes of a layer's saved tensors (saved, and none when the convention fuses attention) or KV cache, from
+    its elements per example: the whole batch when known, in the activations' dtype."""
+    if saved and convention.attention == "fused" or elements == 0:
+        return 0
+    return prod([elements, convention.bytes_per_activation, 1 if batch is None else batch])
+
+
+def training_flops(forward: Dim, trainable: Dim, tokens: Dim, convention: Conventions) -> Tuple[Dim, Dim]:
+    """(3 × the forward FLOPs of the whole batch, 6 · trainable params · tokens): a backward pass costs
+    twice the forward (a product's gradient with respect to its input, and to its weight)."""
+    batch = convention.batch
+    step = forward if convention.per_batch or batch is None else prod([forward, batch])
+    return prod([3, step]), prod([6, trainable, tokens])
 
 
 def tensor_bytes(shapes: Sequence[Shape], bytes_per_element: int) -> Dim:
@@ -72,7 +104,10 @@ def memory(report: Report, input_bytes: Tuple[Dim, ...], convention: Conventions
     return Memory(parameters=prod([totals.params, convention.bytes_per_element]),
                   activations=dim_sum([*input_bytes, *(row.costs.activation_bytes for row in rows)]),
                   inference_peak=peak, peak_layer=peak_layer, gradients=trainable,
-                  optimizer_state=prod([trainable, convention.optimizer_slots]))
+                  optimizer_state=prod([trainable, convention.optimizer_slots]),
+                  attention=any(row.costs.attention for row in rows),
+                  attention_saved=dim_sum(row.costs.saved_bytes for row in rows),
+                  kv_cache=dim_sum(row.costs.kv_cache_bytes for row in rows))
 
 
 def _inference_peak(report: Report, rows: Sequence[LayerRow],

@@ -9,7 +9,7 @@ check, or a comparison) out.
 
 `source` is a path, '-' for standard input, or a Spec already parsed (calc.parse_spec).  Errors are
 LayercalcError; the parameters they name are this module's (`bindings`, `per_batch`, `columns`,
-`max_layers`), which the command line maps to its flags.
+`max_layers`, `dtype`, `optimizer`, `attention`, `mixed_precision`), which the command line maps to its flags.
 """
 
 from __future__ import annotations
@@ -41,7 +41,9 @@ def summarize(source: Source, *, bindings: Optional[Mapping[str, int]] = None, m
               per_batch: bool = False, depth: Optional[int] = None,
               columns: Union[str, Sequence[str], None] = None, flops: bool = False, memory: bool = False,
               costs: Optional[bool] = None, dtype: Optional[str] = None, optimizer: str = "adam",
-              count_bias: bool = False, count_elementwise: bool = False, merge_calls: bool = False) -> Report:
+              count_bias: bool = False, count_elementwise: bool = False, merge_calls: bool = False,
+              attention: str = "materialized", mixed_precision: Optional[str] = None,
+              training_flops: bool = False) -> Report:
     """Every layer's shapes and counts, and the totals, as `layercalc summary` shows them.
 
     bindings: values for symbolic dimensions ({'H': 224}); max_layers: refuse specs that expand to more.
@@ -53,17 +55,23 @@ def summarize(source: Source, *, bindings: Optional[Mapping[str, int]] = None, m
     count_bias and count_elementwise are their conventions.  merge_calls: one row per layer called several
     times (shared weights), as Keras' model.summary() shows it and the text formats print it; without it,
     one row per call, as the JSON report gives them.
+    attention: what attention layers keep for the backward pass, in the training estimate: "materialized"
+    (their scores and probabilities) or "fused" (none, as flash attention).  mixed_precision: "bfloat16"
+    or "float16" for activations, attention's saved tensors and the KV cache, with parameters, gradients
+    and optimizer states in float32 (dtype, if given, must be float32).  training_flops: the FLOPs of one
+    training step (3 × forward) beside 6·N·tokens, in the totals.  Each implies costs; the first two, memory.
     """
     flops = flops or count_bias or count_elementwise
-    memory = memory or dtype is not None
+    memory = memory or dtype is not None or mixed_precision is not None or attention != "materialized"
     if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 1):
         raise UsageError((Param("depth"), f" must be a positive integer, found {describe(depth)}"))
     asked = _column_names(columns)
     if costs is None:
-        costs = flops or memory or per_batch or any(name in COST_NAMES for name in asked)
+        costs = flops or memory or per_batch or training_flops or any(name in COST_NAMES for name in asked)
     spec, name = _read(source, bindings, max_layers)
-    convention = conventions(dtype or spec.dtype or "float32", optimizer, count_bias, count_elementwise) \
-        if costs else None
+    dtype = dtype or ("float32" if mixed_precision else spec.dtype or "float32")  # mixed: float32 variables
+    convention = conventions(dtype, optimizer, count_bias, count_elementwise, mixed_precision, attention,
+                             training_flops) if costs else None
     report = analyze(spec, convention, per_batch, name)
     if depth is not None:
         report = collapse(report, depth)

@@ -96,9 +96,11 @@ class Report:
                 for row in self.layers
             ],
             "outputs": list(self.outputs),
-            "totals": {**self.totals.as_dict(), **(costs.totals.as_dict() if costs else {})},
+            "totals": {**self.totals.as_dict(), **(costs.totals.as_dict() if costs else {}),
+                       **(costs.training.as_dict() if costs and costs.training else {})},
             **({"valid_when": list(self.valid_when)} if self.valid_when else {}),
-            **({"memory": costs.memory.as_dict(), "conventions": costs.conventions.as_dict()} if costs else {}),
+            **({"memory": costs.memory.as_dict(),
+                "conventions": costs.conventions.as_dict(costs.memory.attention)} if costs else {}),
         }
 
 
@@ -139,21 +141,29 @@ class LayerCosts:
     elementwise_ops: Dim
     activation_bytes: Dim  # bytes of the layer's outputs (batch included when known)
     receptive_field: Optional[ReceptiveField] = None
+    attention: bool = False  # an attention layer: it keeps scores for the backward pass and caches keys and values
+    saved_bytes: Dim = 0  # bytes kept for the backward pass beyond the outputs (attention's, unless fused)
+    kv_cache_bytes: Dim = 0  # bytes of the keys and values a decoder caches (batch included when known)
 
     def as_dict(self) -> Dict[str, Any]:
         data = {column: number(getattr(self, column)) for column in COST_COLUMNS}
+        if self.attention:
+            data.update(saved_bytes=number(self.saved_bytes), kv_cache_bytes=number(self.kv_cache_bytes))
         return {**data, **({"receptive_field": self.receptive_field.as_dict()} if self.receptive_field else {})}
 
     @staticmethod
     def combined(rows: List[LayerRow], output: Optional["LayerCosts"]) -> "LayerCosts":
         """A collapsed block's: its layers' counts and bytes summed, its output's receptive field."""
         sums = (dim_sum(getattr(row.costs, column) for row in rows) for column in COST_COLUMNS)
-        return LayerCosts(*sums, receptive_field=output.receptive_field if output else None)
+        return LayerCosts(*sums, receptive_field=output.receptive_field if output else None,
+                          attention=any(row.costs.attention for row in rows),
+                          saved_bytes=dim_sum(row.costs.saved_bytes for row in rows),
+                          kv_cache_bytes=dim_sum(row.costs.kv_cache_bytes for row in rows))
 
 
 @dataclass(frozen=True)
 class Memory:
-    """Bytes under the report's dtype."""
+    """Bytes under the report's dtype (activations under the mixed precision's, when one is given)."""
 
     parameters: Dim  # every weight, trainable or not
     activations: Dim  # every input and layer output (batch included when known)
@@ -161,6 +171,9 @@ class Memory:
     peak_layer: Optional[str]  # the layer running at that peak
     gradients: Dim  # one per trainable parameter
     optimizer_state: Dim  # the optimizer's slots per trainable parameter
+    attention: bool = False  # the model has attention layers: the two figures below are shown
+    attention_saved: Dim = 0  # attention's scores and probabilities kept for the backward pass (0 when fused)
+    kv_cache: Dim = 0  # keys and values of every attention layer at every key position
 
     @property
     def inference(self) -> Dim:
@@ -168,10 +181,13 @@ class Memory:
 
     @property
     def training(self) -> Dim:
-        return dim_sum([self.parameters, self.gradients, self.optimizer_state, self.activations])
+        return dim_sum([self.parameters, self.gradients, self.optimizer_state, self.activations,
+                        self.attention_saved])
 
     def as_dict(self) -> Dict[str, Any]:
+        attention = {"attention_saved": number(self.attention_saved), "kv_cache": number(self.kv_cache)}
         return {"parameters": number(self.parameters), "activations": number(self.activations),
+                **(attention if self.attention else {}),
                 "inference_peak_activations": number(self.inference_peak), "inference_peak_layer": self.peak_layer,
                 "inference": number(self.inference), "gradients": number(self.gradients),
                 "optimizer_state": number(self.optimizer_state), "training": number(self.training)}
@@ -189,18 +205,50 @@ class Conventions:
     count_elementwise: bool = False  # FLOPs include elementwise operations
     per_batch: bool = False  # MACs and FLOPs for the whole batch, not one example
     batch: Dim = None
+    mixed_precision: Optional[str] = None  # activations (and KV cache) in this dtype, the rest in `dtype` (float32)
+    activation_itemsize: Optional[int] = None  # bytes per activation element, when mixed_precision says
+    attention: str = "materialized"  # attention's scores and probabilities kept for backward; "fused": none
+    training_flops: bool = False  # report the training FLOPs per step and 6·N·tokens
+
+    @property
+    def bytes_per_activation(self) -> int:
+        return self.activation_itemsize or self.bytes_per_element
 
     @property
     def flops(self) -> str:
         return "2*macs" + " + bias_adds" * self.count_bias + " + elementwise_ops" * self.count_elementwise
 
-    def as_dict(self) -> Dict[str, Any]:
-        return {"macs": "multiply-accumulates, bias additions excluded", "flops": self.flops,
+    def as_dict(self, attention: bool = False) -> Dict[str, Any]:
+        """What each figure assumes; the attention, precision and training-FLOPs conventions when they
+        shape a figure of this report (a model with attention, or the option given)."""
+        data = {"macs": "multiply-accumulates, bias additions excluded", "flops": self.flops,
                 "per": "batch" if self.per_batch else "example", "batch": number(self.batch),
                 "activations": "per example (the batch is unknown)" if self.batch is None else "whole batch",
                 "dtype": self.dtype, "bytes_per_element": self.bytes_per_element, "optimizer": self.optimizer,
                 "optimizer_slots": self.optimizer_slots,
                 "inference_peak": "outputs freed after their last consumer, layers run in the report's order"}
+        if self.mixed_precision:
+            data.update(mixed_precision=self.mixed_precision, activation_dtype=self.mixed_precision,
+                        activation_bytes_per_element=self.bytes_per_activation,
+                        precision=f"parameters, gradients and optimizer states in {self.dtype}; activations, "
+                                  f"attention's saved tensors and the KV cache in {self.mixed_precision}")
+        if attention or self.attention != "materialized":
+            data.update(attention=self.attention, attention_saved=ATTENTION_SAVED[self.attention],
+                        kv_cache="2 (keys, values) x batch x key positions x key/value heads x head size, "
+                                 "in the activations' dtype")
+        if self.training_flops:
+            data.update(training_flops=TRAINING_FLOPS, training_flops_6nd=TRAINING_FLOPS_6ND)
+        return data
+
+
+ATTENTION_SAVED = {
+    "materialized": "each attention layer keeps its scores and their softmax (batch x heads x query positions x "
+                    "key positions each) for the backward pass, counted in the training estimate",
+    "fused": "a fused kernel (flash attention) keeps no scores: it recomputes them in the backward pass",
+}
+TRAINING_FLOPS = "3 x the forward FLOPs of the whole batch (backward = 2 x forward), per step"
+TRAINING_FLOPS_6ND = ("6 x trainable params x tokens; tokens = the elements of the token-id input (B x T) for a "
+                      "model whose first input is integer ids, else the batch's examples")
 
 
 @dataclass(frozen=True)
@@ -209,3 +257,18 @@ class ModelCosts:
     totals: LayerCosts  # the layers' sums (no receptive field)
     memory: Memory
     input_bytes: Tuple[Dim, ...]  # bytes of each model input, as Report.inputs
+    training: Optional["TrainingFlops"] = None  # when the conventions ask for it
+
+
+@dataclass(frozen=True)
+class TrainingFlops:
+    """FLOPs of one training step, and the 6·N·tokens estimate beside it (Conventions.as_dict says how)."""
+
+    flops: Dim  # 3 × forward FLOPs of the whole batch (per example when the batch is unknown)
+    estimate_6nd: Dim  # 6 · trainable params · tokens
+    tokens: Dim  # the token ids of the batch (B·T), or its examples
+    unit: str  # "tokens" or "examples"
+
+    def as_dict(self) -> Dict[str, Any]:
+        return {"training_flops": number(self.flops), "training_flops_6nd": number(self.estimate_6nd),
+                "training_" + self.unit: number(self.tokens)}

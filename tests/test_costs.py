@@ -283,9 +283,15 @@ def test_cost_columns_sum_to_their_totals(cli, spec):
     memory = report["memory"]
     if isinstance(memory["training"], int):
         assert memory["training"] == (memory["parameters"] + memory["gradients"] + memory["optimizer_state"]
-                                      + memory["activations"])
+                                      + memory["activations"] + memory.get("attention_saved", 0))
         assert memory["activations"] == report["totals"]["activation_bytes"] + sum(
             item["activation_bytes"] for item in report["inputs"])
+    attention = [layer for layer in report["layers"] if "saved_bytes" in layer]
+    assert ("attention_saved" in memory) == bool(attention)
+    for column, total in (("saved_bytes", "attention_saved"), ("kv_cache_bytes", "kv_cache")):
+        values = [layer[column] for layer in attention]
+        if attention and all(isinstance(value, int) for value in values):
+            assert sum(values) == memory[total], column
 
 
 def test_json_states_its_conventions(cli):
@@ -375,7 +381,8 @@ def test_unknown_column_is_a_usage_error(cli):
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == (
         "layercalc: --columns: unknown column 'flop' (did you mean 'flops'?); choose from name, type, input_shape, "
-        "output_shape, params, trainable, macs, flops, memory, receptive_field, share, params_share, inputs\n")
+        "output_shape, params, trainable, macs, flops, memory, receptive_field, attention_saved, kv_cache, share, "
+        "params_share, inputs\n")
 
 
 def test_default_table_is_unchanged_by_the_cost_options_it_does_not_use(cli):

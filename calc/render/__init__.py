@@ -128,16 +128,32 @@ def cost_lines(report, flops: bool, memory: bool, text=visible):
     per = f"per batch of {convention.batch}" if convention.per_batch else "per example"
     if flops:
         yield f"FLOPs {per} ({flops_convention(convention)})", with_human(costs.totals.flops)
+    training = costs.training
+    if training is not None:
+        step = "per example (batch unknown)" if convention.batch is None else f"per step of batch {convention.batch}"
+        yield f"Training FLOPs {step} (3 × forward: backward = 2 × forward)", with_human(training.flops)
+        yield f"6·N·{training.unit} estimate (N = trainable params, {count(training.tokens)} {training.unit})", \
+            with_human(training.estimate_6nd)
     if memory:
         held = costs.memory
         slots = f"{convention.optimizer_slots} {convention.optimizer} slot{'s' * (convention.optimizer_slots != 1)}"
         at = f" at {text(held.peak_layer)}" if held.peak_layer else ""
         yield "Parameter memory", exact_size(held.parameters)
         yield "Activation memory (inputs and outputs)", exact_size(held.activations)
+        saved = ""
+        if held.attention:
+            kept = "none: fused" if convention.attention == "fused" else "scores and probabilities"
+            yield f"Attention's saved tensors ({kept})", exact_size(held.attention_saved)
+            yield "KV cache (keys and values at every key position)", exact_size(held.kv_cache)
+            saved = ", attention's saved tensors"
         yield f"Inference peak (parameters + outputs alive{at})", exact_size(held.inference)
-        yield f"Training estimate (parameters, gradients, {slots}, activations)", exact_size(held.training)
+        yield f"Training estimate (parameters, gradients, {slots}, activations{saved})", exact_size(held.training)
         batch = "one example (batch unknown)" if convention.batch is None else f"batch {convention.batch}"
-        yield "Memory", f"{convention.dtype} ({convention.bytes_per_element} B a number), {batch}; 1 KiB = 1,024 B"
+        numbers = f"{convention.dtype} ({convention.bytes_per_element} B a number)"
+        if convention.mixed_precision:
+            numbers = (f"mixed precision: parameters, gradients, optimizer states {numbers}; activations "
+                       f"{convention.mixed_precision} ({convention.bytes_per_activation} B)")
+        yield "Memory", f"{numbers}, {batch}; 1 KiB = 1,024 B"
         yield "Peak", "exact for the layers in this order, each output freed after its last consumer"
 
 
@@ -148,10 +164,11 @@ COLUMNS = {
     "name": ("Layer", False), "type": ("Type", False), "input_shape": ("Input Shape", False),
     "output_shape": ("Output Shape", False), "params": ("Param #", True), "trainable": ("Trainable #", True),
     "macs": ("MACs", True), "flops": ("FLOPs", True), "memory": ("Memory", True),
-    "receptive_field": ("Receptive Field (jump)", False), "share": ("% MACs", True),
+    "receptive_field": ("Receptive Field (jump)", False), "attention_saved": ("Attn Saved", True),
+    "kv_cache": ("KV Cache", True), "share": ("% MACs", True),
     "params_share": ("% Params", True), "inputs": ("Connected to", False),
 }
-COST_NAMES = ("flops", "memory", "receptive_field")  # columns that need calc.costs
+COST_NAMES = ("flops", "memory", "receptive_field", "attention_saved", "kv_cache")  # columns that need calc.costs
 
 
 class ColumnChoice(NamedTuple):
@@ -215,7 +232,8 @@ def column_rows(report, columns: Sequence[str], joiner: str = "\n", text=visible
         name = text(row.name)
         cells = {"name": name, "type": "InputLayer", "name+type": f"{name} (InputLayer)",
                  "output_shape": shapes(row.shape), "input_shape": "", "params": "0", "trainable": "0", "macs": "0",
-                 "flops": "0", "memory": size(input_bytes), "receptive_field": "", "share": "", "params_share": "",
+                 "flops": "0", "memory": size(input_bytes), "receptive_field": "", "attention_saved": "",
+                 "kv_cache": "", "share": "", "params_share": "",
                  "inputs": "-"}
         yield [cells[column] for column in shown]
     outputs = {row.name: row for row in report.inputs}
@@ -227,6 +245,8 @@ def column_rows(report, columns: Sequence[str], joiner: str = "\n", text=visible
             "trainable": count(row.counts.trainable_params), "macs": count(row.counts.macs),
             "flops": count(costs.flops) if costs else "?", "memory": size(costs.activation_bytes) if costs else "?",
             "receptive_field": receptive_field(costs.receptive_field) if costs else "",
+            "attention_saved": size(costs.saved_bytes) if costs and costs.attention else "",
+            "kv_cache": size(costs.kv_cache_bytes) if costs and costs.attention else "",
             "share": share(row.counts.macs, totals.macs), "params_share": share(row.counts.params, totals.params),
             "inputs": joiner.join(map(text, row.inputs)),
         }

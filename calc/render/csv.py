@@ -48,7 +48,8 @@ def render_summary_csv(report: Report, columns=None, flops: bool = False, memory
     return _write([CSV_NAMES.get(column, column) for column in columns], rows)
 
 
-CSV_NAMES = {"trainable": "trainable_params", "memory": "activation_bytes", "share": "macs_percent",
+CSV_NAMES = {"trainable": "trainable_params", "memory": "activation_bytes", "attention_saved": "saved_bytes",
+             "kv_cache": "kv_cache_bytes", "share": "macs_percent",
              "params_share": "params_percent"}
 
 
@@ -66,6 +67,9 @@ def _cell(report: Report, row, column: str, index: int = 0, outputs=None):
     costs = row.costs
     if column in ("flops", "memory"):
         return number(getattr(costs, "flops" if column == "flops" else "activation_bytes")) if costs else ""
+    if column in ("attention_saved", "kv_cache"):
+        return number(costs.saved_bytes if column == "attention_saved" else costs.kv_cache_bytes) \
+            if costs and costs.attention else ""
     if column in ("share", "params_share"):
         part, whole = (row.counts.macs, report.totals.macs) if column == "share" else (
             row.counts.params, report.totals.params)
@@ -83,7 +87,9 @@ def _total(report: Report, column: str):
     totals, costs = report.totals, report.costs
     values = {"name": "TOTAL", "params": number(totals.params), "trainable": number(totals.trainable_params),
               "macs": number(totals.macs), "flops": number(costs.totals.flops) if costs else "",
-              "memory": number(costs.memory.activations) if costs else ""}  # the inputs' rows included
+              "memory": number(costs.memory.activations) if costs else "",  # the inputs' rows included
+              "attention_saved": number(costs.memory.attention_saved) if costs else "",
+              "kv_cache": number(costs.memory.kv_cache) if costs else ""}
     return values.get(column, "")
 
 

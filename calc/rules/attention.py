@@ -230,6 +230,17 @@ class MultiHeadAttention(Layer):
         rows, key_length = self.lengths(x)
         return scaled_softmax_ops(rows, key_length, self.num_heads, self.key_dim, self.heads_value_dim, self.use_gate)
 
+    def saved_tensors(self, x: Tuple[Shape, ...], y: Any) -> Dim:
+        """The scores and their softmax, H·rows·Tk each, kept for the backward pass."""
+        rows, key_length = self.lengths(x)
+        return prod([2, self.num_heads, rows, key_length])
+
+    def kv_cache(self, x: Tuple[Shape, ...], y: Any) -> Dim:
+        """Projected keys (H·dk) and values (H·dv) at every key position."""
+        self.axes(x)
+        _, _, key = split_inputs(x)
+        return prod([*key[1:-1], self.num_heads, self.key_dim + self.heads_value_dim])
+
 
 @register
 @dataclass(frozen=True, kw_only=True)
@@ -336,6 +347,16 @@ class GroupQueryAttention(Layer):
         query, _, key = self.check(x)
         return scaled_softmax_ops(query[1], key[1], self.num_query_heads, self.head_dim, self.head_dim, self.use_gate)
 
+    def saved_tensors(self, x: Tuple[Shape, ...], y: Any) -> Dim:
+        """The scores and their softmax, Hq·Tq·Tk each, kept for the backward pass."""
+        query, _, key = self.check(x)
+        return prod([2, self.num_query_heads, query[1], key[1]])
+
+    def kv_cache(self, x: Tuple[Shape, ...], y: Any) -> Dim:
+        """Keys and values of the Hkv shared heads (not repeated per query group), h each, at every key position."""
+        _, _, key = self.check(x)
+        return prod([2, key[1], self.num_key_value_heads, self.head_dim])
+
 
 @dataclass(frozen=True, kw_only=True)
 class ScoreAttention(Layer):
@@ -393,6 +414,13 @@ class ScoreAttention(Layer):
     def score_ops(self, scores: Dim, dim: Dim) -> Dim:
         """Elementwise operations of the scores beyond their multiply-accumulates."""
         return prod([2, scores, dim])  # q + k and tanh for every term
+
+    def saved_tensors(self, x: Tuple[Shape, ...], y: Shape) -> Dim:
+        """The scores and their softmax, rows·Tv each; with scores from tanh(q + k), also the tanh of every
+        term (rows·Tv·dim), which its gradient reads."""
+        query, _, key = split_inputs(x)
+        scores = prod([*query[1:-1], key[-2]])
+        return dim_sum([prod([2, scores]), prod([scores, self.score_dim(x)]) if self.adds_query_and_key() else 0])
 
 
 @register

@@ -114,6 +114,17 @@ class Layer:
         ops = activation_ops(getattr(self, "activation", None))
         return prod([ops, elements(y[0] if isinstance(y, list) else y)]) if ops else 0
 
+    def saved_tensors(self, x: Any, y: Any) -> Dim:
+        """Elements per example the layer keeps for the backward pass beyond its outputs, when they are
+        materialized (attention's scores and probabilities); a fused kernel (flash attention) keeps none,
+        which the analysis decides (calc/costs.py).  None by default."""
+        return 0
+
+    def kv_cache(self, x: Any, y: Any) -> Dim:
+        """Elements per example of the keys and values a decoder caches for generation: the projected
+        keys and values of every key position (attention layers).  None by default."""
+        return 0
+
     def window(self, x: Any) -> Optional[Tuple[Optional[Tap], ...]]:
         """How the layer changes the receptive field: one Tap, WHOLE or None (kept as it is) for each axis
         of x, batch included; PASS_THROUGH for a layer that keeps the field as it is (elementwise layers,
