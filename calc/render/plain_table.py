@@ -32,15 +32,13 @@ def render_summary_text(report, title: str, columns=None, flops: bool = False, m
     so the output is never held whole): title, header, rule, rows, totals and notes."""
     columns, flops, memory = summary_columns(report, columns, flops, memory)
     heads = headers(columns)
-    last = len(heads) - 1
-    # rich pads each cell with a space on either side, except at the table's edges (pad_edge=False)
-    padding = [(index > 0) + (index < last) for index in range(len(heads))]
     widths = [width(header) for header, _ in heads]
     for cells in column_rows(report, columns):
         for index, cell in enumerate(cells):
             for line in cell.split("\n"):
                 widths[index] = max(widths[index], width(line))
-    table_width = sum(widths) + sum(padding) + len(heads) + 1  # the edges and the dividers: one space each
+    # A space at each edge and between cells, and a space of padding either side of a cell but at the edges.
+    table_width = sum(widths) + 3 * len(heads) - 1
     if table_width > PAGE:
         yield from _rich_summary(report, title, columns, flops, memory)
         return
