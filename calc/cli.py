@@ -173,7 +173,8 @@ def emit(output_format: "Format", output: Optional[Path], inputs: Sequence[str],
 
         from .render.table import print_unwrapped
 
-        console = Console(file=io.StringIO(), color_system=None)  # not a terminal: laid out unwrapped
+        # A file is not a terminal, whatever FORCE_COLOR says: laid out unwrapped.
+        console = Console(file=io.StringIO(), color_system=None, force_terminal=False)
         print_unwrapped(table(), console)
         pieces = [console.file.getvalue()]
     write_output("".join(line.rstrip() + "\n" for piece in pieces for line in piece.splitlines()), output, inputs)

@@ -110,6 +110,15 @@ def test_piped_and_written_output_are_the_rich_layout(cli, tmp_path):
     assert (tmp_path / "out.txt").read_text() == "".join(line.rstrip() + "\n" for line in expected.splitlines())
 
 
+@pytest.mark.parametrize("command", [["summary", "resnet50"], ["check", "resnet50"], ["diff", "resnet50", "densenet121"]])
+def test_a_file_is_never_a_terminal(cli, tmp_path, command):
+    """FORCE_COLOR=1 used to lay --output files out for an 80-column terminal."""
+    arguments = [command[0], *(ROOT / "specs" / f"{name}.yaml" for name in command[1:])]
+    for name, environment in (("plain", {}), ("forced", {"FORCE_COLOR": "1"})):
+        cli([*arguments, "-o", tmp_path / f"{name}.txt"], env=environment)
+    assert (tmp_path / "forced.txt").read_text() == (tmp_path / "plain.txt").read_text()
+
+
 @pytest.mark.parametrize("environment", [{}, {"FORCE_COLOR": "1"}, {"FORCE_COLOR": ""}, {"TTY_COMPATIBLE": "1"},
                                          {"TTY_COMPATIBLE": "0", "FORCE_COLOR": "1"}, {"TTY_COMPATIBLE": "x"}])
 @pytest.mark.parametrize("isatty", [True, False])
