@@ -98,6 +98,7 @@ def main() -> None:
             path.write_text(chain_spec(size))
             run(f"chain of {size:,} Dense layers (json)", [*LAYERCALC, "summary", str(path), "-f", "json"],
                 runs=min(repeat, 3) if size >= 100_000 else repeat, group="chain")
+        run("chain of 10,000 Dense layers (table)", [*LAYERCALC, "summary", str(Path(folder) / "chain_10000.yaml")])
         path = Path(folder) / "dag_10000.yaml"
         path.write_text(dag_spec(10_000))
         run("DAG of 10,000 layers with skips (json)", [*LAYERCALC, "summary", str(path), "-f", "json"])

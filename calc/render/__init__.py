@@ -67,6 +67,24 @@ def totals_lines(report, flops: bool = False, memory: bool = False, text=visible
     yield from cost_lines(report, flops, memory, text)
 
 
+def summary_columns(report, columns=None, flops: bool = False, memory: bool = False):
+    """(columns, flops, memory) of a summary table: `columns` as calc.render.choose_columns gives them
+    (default: the report's, else Keras' own), and whether the footer shows FLOPs and memory figures."""
+    flops, memory = flops or "flops" in report.shown, memory or "memory" in report.shown
+    columns = columns or report.columns or choose_columns(None, report, flops, memory)
+    return columns, flops or "flops" in columns, memory or "memory" in columns
+
+
+def summary_footer(report, columns, flops: bool, memory: bool) -> List[Tuple[str, str]]:
+    """The lines under a summary table, as (label, text): ' Total params: ', '34,826 (34.8 K)' ...; the
+    labels are bold in a terminal."""
+    lines = [(f" {label}: ", value) for label, value in totals_lines(report, flops, memory)]
+    lines += [("", f" {note}") for note in (field_notes(report) if "receptive_field" in columns else ())]
+    if report.valid_when:
+        lines.append((" Valid when: ", ", ".join(report.valid_when)))
+    return lines
+
+
 def with_human(value: Dim) -> str:
     """'34,826 (34.8 K)', '999', 'unknown'."""
     size = human(value)

@@ -9,7 +9,7 @@ from rich.text import Text
 
 from ..errors import visible
 from ..report import Report
-from . import choose_columns, column_rows, count, field_notes, headers, percent, shapes, totals_lines
+from . import column_rows, count, headers, percent, shapes, summary_columns, summary_footer
 
 
 def plain(text: str, style: str = "") -> Text:
@@ -21,8 +21,7 @@ def plain(text: str, style: str = "") -> Text:
 def build_table(report: Report, title: str, columns=None, flops: bool = False, memory: bool = False) -> Group:
     """The summary table: `columns` as calc.render.choose_columns gives them (default: Keras' own), and
     the footer's totals, with FLOPs and memory figures when asked for."""
-    flops, memory = flops or "flops" in report.shown, memory or "memory" in report.shown
-    columns = columns or report.columns or choose_columns(None, report, flops, memory)
+    columns, flops, memory = summary_columns(report, columns, flops, memory)
     table = Table(title=plain(f'Model: "{title}"', "table.title"), title_justify="left", box=box.SIMPLE_HEAD,
                   pad_edge=False)
     for header, right in headers(columns):
@@ -34,14 +33,9 @@ def build_table(report: Report, title: str, columns=None, flops: bool = False, m
         table.add_row(*map(Text, cells))  # column_rows spelled out the control characters
 
     footer = Text()
-    for label, value in totals_lines(report, flops or "flops" in columns, memory or "memory" in columns):
-        footer.append(f" {label}: ", style="bold")
-        footer.append(value + "\n")
-    for note in field_notes(report) if "receptive_field" in columns else ():
-        footer.append(f" {note}\n")
-    if report.valid_when:
-        footer.append(" Valid when: ", style="bold")
-        footer.append(", ".join(report.valid_when) + "\n")
+    for label, text in summary_footer(report, columns, flops, memory):
+        footer.append(label, style="bold")
+        footer.append(text + "\n")
     return Group(table, footer)
 
 
