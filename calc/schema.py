@@ -81,8 +81,13 @@ def spec_schema() -> Dict[str, Any]:
                                 "description": "A Keras layer class name (or a block defined under blocks:)"}},
         "allOf": [_layer_rule(name, rule_class) for name, rule_class in registry.items()],
     }
+    # A shared call: the layer or block instance named by `call` applied again ({call: encoder, inputs: [b]});
+    # other keys are call arguments the called layer's Keras call() takes, checked when the spec is read.
+    call = {"type": "object", "required": ["call"], "not": {"required": ["type"]},
+            "properties": {"call": {"type": "string"}, "name": _RESERVED["name"], "inputs": _RESERVED["inputs"]}}
     # Inside a block, any value may be a block argument ($filters, ${filters * 4}): check structure only.
-    block_layer = {"type": "object", "required": ["type"], "properties": {"type": {"type": "string"}}}
+    block_layer = {"if": {"required": ["call"]}, "then": call,
+                   "else": {"type": "object", "required": ["type"], "properties": {"type": {"type": "string"}}}}
     input_spec = {"anyOf": [_SHAPE, {"type": "object", "required": ["shape"], "additionalProperties": False,
                                      "properties": {"shape": _SHAPE, "dtype": {"type": "string"}}}]}
     return {
@@ -107,7 +112,8 @@ def spec_schema() -> Dict[str, Any]:
                     "output": {"type": "string"},
                     "layers": {"type": "array", "minItems": 1, "items": block_layer},
                 }}},
-            "layers": {"type": "array", "minItems": 1, "items": layer},
+            "layers": {"type": "array", "minItems": 1,
+                       "items": {"if": {"required": ["call"]}, "then": call, "else": layer}},
             "outputs": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
             "budget": {"type": "object", "additionalProperties": False,
                        "properties": {key: _COUNT for key in BUDGET_KEYS}},

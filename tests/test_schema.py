@@ -29,7 +29,8 @@ def test_every_spec_validates(schema, spec):
 
 
 def test_every_type_and_alias_is_in_the_schema(schema):
-    names = set(schema.schema["properties"]["layers"]["items"]["properties"]["type"]["anyOf"][0]["enum"])
+    layer = schema.schema["properties"]["layers"]["items"]["else"]
+    names = set(layer["properties"]["type"]["anyOf"][0]["enum"])
     assert names == set(rules.load_all()) | set(rules.ALIASES)
 
 
@@ -63,3 +64,14 @@ def test_pre_commit_hook_runs_check():
     hook = next(hook for hook in hooks if hook["id"] == "layercalc-check")
     assert hook["entry"] == "layercalc check" and hook["language"] == "python"
     assert re.search(hook["files"], "specs/resnet50.yaml") and not re.search(hook["files"], ".github/ci.yml")
+
+
+def test_shared_calls_validate(schema):
+    """{call: NAME} entries (README, Shared layers) are layers of the schema too, in blocks as well."""
+    spec = yaml.safe_load("inputs: {left: [10], right: [10]}\nlayers:\n"
+                          "  - {type: Dense, units: 16, name: hidden, inputs: left}\n"
+                          "  - {call: hidden, inputs: right}\n"
+                          "  - {type: Concatenate, inputs: [hidden, hidden@1]}\n")
+    schema.validate(spec)
+    with pytest.raises(jsonschema.ValidationError):
+        schema.validate({**spec, "layers": [*spec["layers"], {"call": 5}]})
