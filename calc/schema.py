@@ -81,8 +81,17 @@ def spec_schema() -> Dict[str, Any]:
                                 "description": "A Keras layer class name (or a block defined under blocks:)"}},
         "allOf": [_layer_rule(name, rule_class) for name, rule_class in registry.items()],
     }
+    # Another call of a layer or block instance: its own keys, and the call arguments some layer's call() takes
+    # (reverse); the graph checks them against the called layer.
+    call_arguments = sorted({name for rule_class in registry.values() for name in rule_class.call_arguments})
+    call = {"type": "object", "required": ["call"], "additionalProperties": False,
+            "properties": {"call": {"type": "string"}, "name": _RESERVED["name"], "inputs": _RESERVED["inputs"],
+                           **{name: {} for name in call_arguments}}}
+    del layer["required"]
+    layer["allOf"].append({"if": {"required": ["call"]}, "then": call, "else": {"required": ["type"]}})
     # Inside a block, any value may be a block argument ($filters, ${filters * 4}): check structure only.
-    block_layer = {"type": "object", "required": ["type"], "properties": {"type": {"type": "string"}}}
+    block_layer = {"anyOf": [{"type": "object", "required": ["type"], "properties": {"type": {"type": "string"}}},
+                             {"type": "object", "required": ["call"]}]}
     input_spec = {"anyOf": [_SHAPE, {"type": "object", "required": ["shape"], "additionalProperties": False,
                                      "properties": {"shape": _SHAPE, "dtype": {"type": "string"}}}]}
     return {

@@ -21,7 +21,17 @@ LLAMA_MODULES = {
     r"norm": ["model.norm"],
     r"lm_head": ["lm_head"],
 }
-MODULES = {"llama2_7b": LLAMA_MODULES, "llama3_8b": LLAMA_MODULES, "mistral_7b": LLAMA_MODULES}
+# GPT-2's fused c_attn holds q, k and v together: MultiHeadAttention's three projections, c_proj its output.
+GPT2_MODULES = {
+    r"wte": ["transformer.wte"],  # lm_head, its reverse call, holds no weights of its own (tied)
+    r"wpe": ["transformer.wpe"],
+    r"h_(\d+)/(ln_1|ln_2)": ["transformer.h.{}.{}"],
+    r"h_(\d+)/attention": ["transformer.h.{}.attn.c_attn", "transformer.h.{}.attn.c_proj"],
+    r"h_(\d+)/(c_fc|c_proj)": ["transformer.h.{}.mlp.{}"],
+    r"ln_f": ["transformer.ln_f"],
+}
+MODULES = {"llama2_7b": LLAMA_MODULES, "llama3_8b": LLAMA_MODULES, "mistral_7b": LLAMA_MODULES,
+           "gpt2": GPT2_MODULES}
 
 
 def hf_modules(pattern_map, layer_name):
