@@ -30,8 +30,19 @@ GPT2_MODULES = {
     r"h_(\d+)/(c_fc|c_proj)": ["transformer.h.{}.mlp.{}"],
     r"ln_f": ["transformer.ln_f"],
 }
+BERT_MODULES = {
+    r"(word|position|token_type)_embeddings": ["embeddings.{}_embeddings"],
+    r"embeddings_norm": ["embeddings.LayerNorm"],
+    r"layer_(\d+)/attention": ["encoder.layer.{}.attention.self.query", "encoder.layer.{}.attention.self.key",
+                               "encoder.layer.{}.attention.self.value", "encoder.layer.{}.attention.output.dense"],
+    r"layer_(\d+)/attention_norm": ["encoder.layer.{}.attention.output.LayerNorm"],
+    r"layer_(\d+)/intermediate": ["encoder.layer.{}.intermediate.dense"],
+    r"layer_(\d+)/output": ["encoder.layer.{}.output.dense"],
+    r"layer_(\d+)/output_norm": ["encoder.layer.{}.output.LayerNorm"],
+    r"pooler": ["pooler.dense"],
+}
 MODULES = {"llama2_7b": LLAMA_MODULES, "llama3_8b": LLAMA_MODULES, "mistral_7b": LLAMA_MODULES,
-           "gpt2": GPT2_MODULES}
+           "gpt2": GPT2_MODULES, "bert_base": BERT_MODULES}
 
 
 def hf_modules(pattern_map, layer_name):
