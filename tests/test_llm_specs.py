@@ -41,17 +41,15 @@ BERT_MODULES = {
     r"layer_(\d+)/output_norm": ["encoder.layer.{}.output.LayerNorm"],
     r"pooler": ["pooler.dense"],
 }
-# Qwen2's attention is written head by head (see the spec's header): 14 query heads hold q_proj, two key
-# and two value heads k_proj and v_proj.
+# Qwen2 is Llama's layout with a tied head (lm_head, embed_tokens' reverse call, holds no weights of its own)
+# and its attention written head by head (see the spec's header): 14 query heads hold q_proj, two key and two
+# value heads k_proj and v_proj.
 QWEN2_MODULES = {
-    r"embed_tokens": ["model.embed_tokens"],  # lm_head, its reverse call, holds no weights of its own (tied)
-    r"layers_(\d+)/attention_norm": ["model.layers.{}.input_layernorm"],
+    **{pattern: templates for pattern, templates in LLAMA_MODULES.items()
+       if pattern not in (r"layers_(\d+)/attention", r"lm_head")},
     r"layers_(\d+)/head_\d+/q": ["model.layers.{}.self_attn.q_proj"],
     r"layers_(\d+)/(k|v)_\d": ["model.layers.{}.self_attn.{}_proj"],
     r"layers_(\d+)/o": ["model.layers.{}.self_attn.o_proj"],
-    r"layers_(\d+)/mlp_norm": ["model.layers.{}.post_attention_layernorm"],
-    r"layers_(\d+)/(gate|up|down)": ["model.layers.{}.mlp.{}_proj"],
-    r"norm": ["model.norm"],
 }
 MODULES = {"llama2_7b": LLAMA_MODULES, "llama3_8b": LLAMA_MODULES, "mistral_7b": LLAMA_MODULES,
            "gpt2": GPT2_MODULES, "bert_base": BERT_MODULES, "qwen2_0_5b": QWEN2_MODULES}
