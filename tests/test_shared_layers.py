@@ -178,3 +178,25 @@ def test_a_call_argument_the_layer_does_not_take_is_refused(cli, write_spec):
         "model.yaml:6:19: layer 'embed@1' (ReversibleEmbedding): a call of ReversibleEmbedding takes only the call "
         "arguments reverse, found 'revers' (did you mean 'reverse'?): it applies the layer as it is, with the same "
         "arguments and weights\n"))
+
+
+def test_a_reverse_call_needs_vectors_of_output_dim(cli, write_spec):
+    result = cli(["summary", write_spec(TIED_HEAD.replace("units: 8,", "units: 6,"))])
+    assert (result.exit_code, result.stderr) == (2, (
+        "model.yaml:6:5: layer 'embed@1' (ReversibleEmbedding): the reverse call needs vectors of output_dim 8, "
+        "found last axis 6 in input (None, 5, 6)\n"))
+
+
+def test_a_call_of_a_block_instance_takes_no_arguments(cli, write_spec):
+    result = cli(["summary", write_spec(SEQUENTIAL_TWICE.replace("{call: encoder, inputs: b}",
+                                                                 "{call: encoder, inputs: b, reverse: true}"))])
+    assert (result.exit_code, result.stderr) == (2, (
+        "model.yaml:11:32: a call of a block instance takes no arguments, found 'reverse': it "
+        "applies 'encoder' as it is, with the same arguments and weights\n"))
+
+
+def test_a_soft_capped_reverse_call_counts_three_operations_a_logit(tmp_path):
+    path = tmp_path / "capped.yaml"
+    path.write_text(TIED_HEAD.replace("output_dim: 8}", "output_dim: 8, logit_soft_cap: 30.0}"), encoding="utf-8")
+    head = calc.summarize(path, flops=True, count_elementwise=True).layers[-1]
+    assert head.costs.elementwise_ops == 3 * 5 * 100
