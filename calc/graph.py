@@ -94,8 +94,13 @@ def build_graph(spec: Spec) -> Graph:
                          for index, (layer, name) in enumerate(zip(spec.layers, names))]
     for index, called_index in called_layers.items():  # a call is its layer's rule, on other inputs
         layer, name, called = spec.layers[index], names[index], nodes[called_index]
-        inputs = _inputs(spec, layer, index, names, known, type(called.rule), dict(layer=name, layer_type=called.type))
-        nodes[index] = Node(name, called.type, called.rule, inputs, called.trainable, layer,
+        context = dict(layer=name, layer_type=called.type)
+        try:  # its call arguments (reverse: true) may make it another rule over the same weights
+            rule = called.rule.called_with(layer.args)
+        except LayercalcError as error:
+            raise error.add_context(location=layer.arg_location(error.argument), **context)
+        inputs = _inputs(spec, layer, index, names, known, type(rule), context)
+        nodes[index] = Node(name, called.type, rule, inputs, called.trainable, layer,
                             tuple(parse_reference(ref)[0] for ref in inputs), called.name)
     ordered = _topological_order(nodes)
     outputs = _outputs(spec, nodes, input_names)

@@ -81,12 +81,14 @@ def spec_schema() -> Dict[str, Any]:
                                 "description": "A Keras layer class name (or a block defined under blocks:)"}},
         "allOf": [_layer_rule(name, rule_class) for name, rule_class in registry.items()],
     }
-    # A shared call: the layer or block instance named by `call` applied again ({call: encoder, inputs: [b]});
-    # other keys are call arguments the called layer's Keras call() takes, checked when the spec is read.
-    call = {"type": "object", "required": ["call"], "not": {"required": ["type"]},
-            "properties": {"call": {"type": "string"}, "name": _RESERVED["name"], "inputs": _RESERVED["inputs"]}}
+    # Another call of a layer or block instance ({call: encoder, inputs: [b]}): its own keys, and the call
+    # arguments some layer's call() takes (reverse); the graph checks them against the called layer.
+    call_arguments = sorted({name for rule_class in registry.values() for name in rule_class.call_arguments})
+    call = {"type": "object", "required": ["call"], "additionalProperties": False,
+            "properties": {"call": {"type": "string"}, "name": _RESERVED["name"], "inputs": _RESERVED["inputs"],
+                           **{name: {} for name in call_arguments}}}
     # Inside a block, any value may be a block argument ($filters, ${filters * 4}): check structure only.
-    block_layer = {"if": {"required": ["call"]}, "then": call,
+    block_layer = {"if": {"required": ["call"]}, "then": {"type": "object", "required": ["call"]},
                    "else": {"type": "object", "required": ["type"], "properties": {"type": {"type": "string"}}}}
     input_spec = {"anyOf": [_SHAPE, {"type": "object", "required": ["shape"], "additionalProperties": False,
                                      "properties": {"shape": _SHAPE, "dtype": {"type": "string"}}}]}

@@ -230,8 +230,8 @@ ERRORS = [
                  "but the weights of 'enc' (shared by its calls) are (64, 16), built for input (None, 64)\n",
                  id="call-incompatible-weights"),
     pytest.param(_called_twice("call: enc, inputs: b, units: 8"),
-                 "model.yaml:4:28: a call takes no arguments, found 'units': it applies 'enc' as it is, with the "
-                 "same arguments and weights\n", id="call-argument"),
+                 "model.yaml:4:28: layer 'enc@1' (Dense): a call of Dense takes no arguments, found 'units': it "
+                 "applies the layer as it is, with the same arguments and weights\n", id="call-argument"),
     pytest.param(_called_twice("call: enc, inputs: b, trainable: false"),
                  "model.yaml:4:28: 'trainable' belongs to the layer, not to one of its calls: set it on 'enc'\n",
                  id="call-trainable"),

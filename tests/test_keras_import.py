@@ -34,7 +34,7 @@ NESTED_TYPES = ("Sequential", "Functional")
 def test_every_saved_model_is_tested():
     assert set(FIGURES) - set(UNSUPPORTED) == {"mnist_convnet", "two_towers", "nested", "lstm_state", "wrappers",
                                                "deep_nesting", "nested_outputs", "shared_layer", "siamese",
-                                               "tied_embedding", "sequential_twice"}
+                                               "tied_embedding", "tied_head", "sequential_twice"}
     assert sorted(path.name for path in DATA.iterdir() if path.name != "figures.json") == sorted(
         file for model in FIGURES.values() for file in model["files"])
 
@@ -143,7 +143,7 @@ def test_convert_nested_models_become_blocks(cli, keras_dir):
     assert "layers:\n  - type: Sequential\n    name: features\n    inputs: a\n    trainable: false\n" in text
 
 
-@pytest.mark.parametrize("name", ["shared_layer", "siamese", "tied_embedding", "sequential_twice"])
+@pytest.mark.parametrize("name", ["shared_layer", "siamese", "tied_embedding", "tied_head", "sequential_twice"])
 def test_shared_layers_show_as_keras_summary_shows_them(keras_dir, name):
     """The text formats' rows (merge_calls) are model.summary()'s: a layer once, its parameters once, the
     output shape of its last call, connected to every call's inputs."""

@@ -9,6 +9,9 @@ import json
 
 import calc
 from calc.readers import parse_spec
+from tests.conftest import ROOT
+
+DATA = ROOT / "tests" / "data" / "keras_models"
 
 SIAMESE = """\
 name: siamese
@@ -134,3 +137,66 @@ def test_readme_shows_the_siamese_spec_and_what_it_prints(cli, write_spec):
     table = re.search(r"```\n( Layer \(type\).*?)```", section, re.S).group(1)
     printed = cli(["summary", write_spec(spec)]).stdout
     assert [line.rstrip() for line in printed.splitlines()[2:]] == table.splitlines() + [""]
+
+
+TIED_HEAD = """\
+name: tied_head
+inputs: {tokens: {shape: [5], dtype: int32}}
+layers:
+  - {type: ReversibleEmbedding, name: embed, input_dim: 100, output_dim: 8}
+  - {type: Dense, units: 8, activation: relu, name: hidden}
+  - {call: embed, reverse: true}
+"""
+
+
+def test_reverse_call_is_the_tied_head_keras_builds(tmp_path):
+    """ReversibleEmbedding.call(x, reverse=True): logits x·Eᵀ of shape (..., input_dim), the embeddings
+    counted once (tests/data/keras_models/figures.json: tied_head, 872 params, embed's calls (None, 5, 8)
+    and (None, 5, 100)); MACs 5 rows · 8 · 100."""
+    path = tmp_path / "tied_head.yaml"
+    path.write_text(TIED_HEAD, encoding="utf-8")
+    report = calc.summarize(path)
+    keras = json.loads((DATA / "figures.json").read_text(encoding="utf-8"))["models"]["tied_head"]
+    assert report.totals.params == keras["totals"]["params"] == 872
+    calls = next(row["call_output_shapes"] for row in keras["summary_rows"] if row["name"] == "embed")
+    head = report.layers[-1]
+    assert (head.name, head.shared_with, [*report.layers[0].output_shapes[0]], [*head.output_shapes[0]]) == (
+        "embed@1", "embed", calls[0], calls[1])
+    assert (head.counts.params, head.counts.macs) == (0, 5 * 8 * 100)
+
+
+def test_reverse_call_with_untied_reverse_embeddings_counts_them_once(tmp_path):
+    path = tmp_path / "untied.yaml"
+    path.write_text(TIED_HEAD.replace("output_dim: 8}", "output_dim: 8, tie_weights: false}"), encoding="utf-8")
+    report = calc.summarize(path)
+    assert [row.counts.params for row in report.layers] == [1600, 72, 0]
+
+
+def test_a_call_argument_the_layer_does_not_take_is_refused(cli, write_spec):
+    result = cli(["summary", write_spec(TIED_HEAD.replace("reverse: true", "revers: true"))])
+    assert (result.exit_code, result.stderr) == (2, (
+        "model.yaml:6:19: layer 'embed@1' (ReversibleEmbedding): a call of ReversibleEmbedding takes only the call "
+        "arguments reverse, found 'revers' (did you mean 'reverse'?): it applies the layer as it is, with the same "
+        "arguments and weights\n"))
+
+
+def test_a_reverse_call_needs_vectors_of_output_dim(cli, write_spec):
+    result = cli(["summary", write_spec(TIED_HEAD.replace("units: 8,", "units: 6,"))])
+    assert (result.exit_code, result.stderr) == (2, (
+        "model.yaml:6:5: layer 'embed@1' (ReversibleEmbedding): the reverse call needs vectors of output_dim 8, "
+        "found last axis 6 in input (None, 5, 6)\n"))
+
+
+def test_a_call_of_a_block_instance_takes_no_arguments(cli, write_spec):
+    result = cli(["summary", write_spec(SEQUENTIAL_TWICE.replace("{call: encoder, inputs: b}",
+                                                                 "{call: encoder, inputs: b, reverse: true}"))])
+    assert (result.exit_code, result.stderr) == (2, (
+        "model.yaml:11:32: a call of a block instance takes no arguments, found 'reverse': it "
+        "applies 'encoder' as it is, with the same arguments and weights\n"))
+
+
+def test_a_soft_capped_reverse_call_counts_three_operations_a_logit(tmp_path):
+    path = tmp_path / "capped.yaml"
+    path.write_text(TIED_HEAD.replace("output_dim: 8}", "output_dim: 8, logit_soft_cap: 30.0}"), encoding="utf-8")
+    head = calc.summarize(path, flops=True, count_elementwise=True).layers[-1]
+    assert head.costs.elementwise_ops == 3 * 5 * 100

@@ -192,6 +192,14 @@ def tied_embedding():
     return keras.Model([question, answer], layers.Dense(1, name="out")(score), name="tied_embedding")
 
 
+def tied_head():
+    """A tiny language model whose head is its token embedding's reverse call: logits x·Eᵀ (tied weights)."""
+    tokens = keras.Input((5,), dtype="int32", name="tokens")
+    embed = layers.ReversibleEmbedding(100, 8, name="embed")
+    hidden = layers.Dense(8, activation="relu", name="hidden")(embed(tokens))
+    return keras.Model(tokens, embed(hidden, reverse=True), name="tied_head")
+
+
 def sequential_twice():
     """A Sequential model called on two inputs: one set of weights (a BatchNormalization's statistics too)."""
     encoder = keras.Sequential([
@@ -226,6 +234,7 @@ MODELS = {
     "shared_layer": (shared_layer, ("json",)),
     "siamese": (siamese, ("keras", "json")),
     "tied_embedding": (tied_embedding, ("keras",)),
+    "tied_head": (tied_head, ("keras",)),
     "sequential_twice": (sequential_twice, ("keras", "json")),
     "with_operation": (with_operation, ("json",)),
 }

@@ -467,6 +467,7 @@ class _Converter:
         """A Functional model's layers, in the config's order, with their inputs."""
         entries: List[Dict[str, Any]] = []
         previous = next(iter(scope.names.values())) if len(scope.names) == 1 else None
+        pending: List[Tuple[str, int, Any, Callable[..., Optional[List[str]]]]] = []  # later calls not yet written
         for layer in config["layers"]:
             if not isinstance(layer, dict):
                 raise SpecError(f"a layer must be a mapping with 'class_name' and 'config', found {describe(layer)}",
@@ -480,27 +481,54 @@ class _Converter:
             if not isinstance(nodes, list) or not nodes:
                 raise SpecError("the layer is not connected (no inbound_nodes)", location=self.where, **context)
 
-            def inputs(node=nodes[0], previous=previous, context=context) -> Optional[List[str]]:
+            def inputs(node=nodes[0], previous=previous, context=context, call_arguments=None) -> Optional[List[str]]:
                 try:
-                    references = self._call_inputs(node, scope)
+                    references = self._call_inputs(node, scope, call_arguments)
                 except SpecError as error:
                     raise error.add_context(location=self.where, **context)
                 return references if references != [previous] else None
 
             entries.append(self._entry(layer, scope, inputs))
             # A layer called several times (shared weights): its other calls follow it, named as Keras numbers
-            # them (`shared@1` is node 1, `shared[1][0]` in model.summary()).
-            for call, node in enumerate(nodes[1:], start=1):
-                references = inputs(node, previous=None) or []
-                entries.append({"call": name, "name": _call_name(name, call),
-                                "inputs": references[0] if len(references) == 1 else references})
+            # them (`shared@1` is node 1, `shared[1][0]` in model.summary()), with the call arguments that change
+            # figures (reverse=True); the graph checks them against the layer's rule.
+            # A call on a later layer's output (a tied head: embed(hidden, reverse=True)) waits for that layer.
+            pending += [(name, call, node, inputs) for call, node in enumerate(nodes[1:], start=1)]
+            while True:
+                ready = [item for item in pending if self._known_inputs(item[2], scope)]
+                if not ready:
+                    break
+                for called, call, node, call_inputs in ready:
+                    pending.remove((called, call, node, call_inputs))
+                    call_arguments: Dict[str, Any] = {}
+                    references = call_inputs(node, previous=None, call_arguments=call_arguments) or []
+                    entries.append({"call": called, "name": _call_name(called, call),
+                                    "inputs": references[0] if len(references) == 1 else references,
+                                    **call_arguments})
             previous = entries[-1]["name"]
+        for _, _, node, call_inputs in pending:  # inputs never known: the reference's message says which
+            call_inputs(node, previous=None, call_arguments={})
         if not entries:
             raise SpecError("the model has no layers besides its inputs", location=self.where)
         return entries
 
-    def _call_inputs(self, node: Any, scope: _Scope) -> List[str]:
-        """The spec references of the tensors a layer was called on."""
+    def _known_inputs(self, node: Any, scope: _Scope) -> bool:
+        """Whether every tensor a call reads comes from a layer or input already written (a malformed node:
+        True, so that its message is raised where it stands)."""
+        if not isinstance(node, dict) or not isinstance(node.get("kwargs", {}) or {}, dict):
+            return True
+        kwargs = node.get("kwargs") or {}
+        tensors = _tensors(node.get("args", [])) + [tensor for key in TENSOR_CALL_ARGUMENTS
+                                                    for tensor in _tensors(kwargs.get(key))]
+        try:
+            return all(_history(tensor, self.where)[0] in scope.names or _history(tensor, self.where)[0] in scope.nested
+                       for tensor in tensors)
+        except SpecError:
+            return True
+
+    def _call_inputs(self, node: Any, scope: _Scope, call_arguments: Optional[Dict[str, Any]] = None) -> List[str]:
+        """The spec references of the tensors a layer was called on; a later call's other keyword arguments
+        go into `call_arguments` (a layer's first call, its own entry, can carry none)."""
         if isinstance(node, list):
             raise SpecError("inbound_nodes in the Keras 2 format: layercalc reads models saved by Keras 3",
                             location=self.where)
@@ -523,6 +551,9 @@ class _Converter:
                 raise SpecError(f"it is called with a tensor as '{key}', which a spec cannot express",
                                 location=self.where)
             if key not in IGNORED_CALL_ARGUMENTS and value not in (None, False):
+                if call_arguments is not None and key not in ("call", "name", "inputs"):  # a call entry's own keys
+                    call_arguments[key] = value
+                    continue
                 raise SpecError(f"it is called with {key}={json.dumps(value)}, which a spec cannot express",
                                 location=self.where)
         for key in TENSOR_CALL_ARGUMENTS:

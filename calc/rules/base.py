@@ -90,6 +90,9 @@ class Layer:
     keras_class: ClassVar[str] = ""  # Keras' class name, where it differs from the name Keras exports (auto names)
     min_inputs: ClassVar[int] = 1
     max_inputs: ClassVar[Optional[int]] = 1  # None: any number; >1: x is a tuple of shapes
+    # Arguments of the layer's Keras call() that change its figures, which a later call may give
+    # ({call: wte, reverse: true}); for_call() gives the rule for such a call.
+    call_arguments: ClassVar[Tuple[str, ...]] = ()
 
     # -- the three rules --------------------------------------------------------------
     def output_shape(self, x: Any) -> Any:
@@ -169,6 +172,22 @@ class Layer:
         layer = cls(**values)
         layer.validate()
         return layer
+
+    def called_with(self, arguments: Dict[str, Any]) -> "Layer":
+        """The rule for a later call of this layer with these call arguments (none: the layer itself);
+        an argument its call() does not take, or takes without changing a figure, is refused."""
+        for key in arguments:
+            if key not in self.call_arguments:
+                takes = ", ".join(self.call_arguments)
+                raise SpecError(f"a call of {self.keras_name()} takes "
+                                f"{'only the call arguments ' + takes if takes else 'no arguments'}, found '{key}'"
+                                f"{closest(str(key), self.call_arguments)}: it applies the layer as it is, with the "
+                                "same arguments and weights", argument=key)
+        return self.for_call(arguments) if arguments else self
+
+    def for_call(self, arguments: Dict[str, Any]) -> "Layer":
+        """The rule for a call with these (known) call arguments; a layer with call_arguments overrides it."""
+        return self
 
 # -- helpers shared by the families ---------------------------------------------------------
 

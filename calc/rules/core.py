@@ -317,14 +317,16 @@ class Embedding(Layer):
 class ReversibleEmbedding(Embedding):
     """An Embedding that can also project vectors back to input_dim logits.
 
-    output: (*x, output_dim) (the layer's own call; its reverse call,
-            call(x, reverse=True), is a second call of the same layer,
-            which a spec cannot express yet)
+    output: (*x, output_dim); its reverse call, a later call with
+            reverse: true ({call: embed, reverse: true}), gives logits
+            (*x[:-1], input_dim)
     params: embeddings input_dim·output_dim (+ LoRA's A, B as Embedding's);
             tie_weights false adds reverse_embeddings output_dim·input_dim
-            for the reverse call
-    MACs:   0 (a lookup)
+            for the reverse call (counted once, on the layer's row)
+    MACs:   0 (a lookup); the reverse call x·Eᵀ: rows·output_dim·input_dim
     """
+
+    call_arguments = ("reverse",)
 
     tie_weights: bool = True
     reverse_dtype: Any = None
@@ -340,6 +342,40 @@ class ReversibleEmbedding(Embedding):
     def weights(self, x: Shape) -> List[Weight]:
         reverse = [] if self.tie_weights else [Weight("reverse_embeddings", (self.output_dim, self.input_dim))]
         return super().weights(x) + reverse
+
+    def for_call(self, arguments: Dict[str, Any]) -> Layer:
+        reverse = arguments["reverse"]
+        if not isinstance(reverse, bool):
+            raise SpecError(f"reverse must be true or false, found {reverse!r}", argument="reverse")
+        return ReverseEmbeddingCall(layer=self) if reverse else self
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReverseEmbeddingCall(Layer):
+    """ReversibleEmbedding.call(x, reverse=True): logits x·Eᵀ with the layer's embeddings (its
+    reverse_embeddings when tie_weights is false), soft-capped as cap·tanh(logits / cap) when
+    logit_soft_cap is set. Not a layer type: the rule of such a call, with the called layer's weights."""
+
+    layer: ReversibleEmbedding
+
+    def output_shape(self, x: Shape) -> Shape:
+        width = known_last_axis(x, "ReversibleEmbedding's reverse call")
+        if width != self.layer.output_dim:
+            raise ShapeError(f"the reverse call needs vectors of output_dim {self.layer.output_dim}, found last axis "
+                             f"{width} in input {format_shape(x)}")
+        return (*x[:-1], self.layer.input_dim)
+
+    def weights(self, x: Shape) -> List[Weight]:
+        return self.layer.weights(x)  # the layer's own: a call adds none
+
+    def macs(self, x: Shape, y: Shape) -> Dim:
+        return prod([*x[1:-1], self.layer.output_dim * self.layer.input_dim])
+
+    def elementwise(self, x: Shape, y: Shape) -> Dim:
+        return prod([3, elements(y)]) if self.layer.logit_soft_cap is not None else 0  # divide, tanh, multiply
+
+    def window(self, x: Shape) -> Tuple[Optional[Tap], ...]:
+        return (None,) * (len(x) - 1) + (WHOLE,)
 
 
 @register

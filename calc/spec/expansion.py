@@ -16,7 +16,7 @@ MAX_BLOCK_DEPTH = 32
 MAX_EXPRESSION_CHARS = 200  # of a '${...}' block-argument expression
 CYCLE_SHOWN = 10  # blocks a cycle's message names; a longer cycle is shortened in the middle
 RESERVED_LAYER_KEYS = ("type", "name", "inputs", "repeat", "trainable")
-CALL_KEYS = ("call", "name", "inputs")  # a call's keys: it takes no arguments, the layer is the same
+CALL_KEYS = ("call", "name", "inputs")  # a call's own keys; any other is a call argument the graph checks
 
 
 def parse_names(value: Any, location: Location, what: str) -> Tuple[str, ...]:
@@ -322,10 +322,17 @@ class Expansion:
                 message = f"'trainable' belongs to the layer, not to one of its calls: set it on '{target}'"
             elif key == "repeat":
                 message = "a call does not repeat: write one call per application of the layer"
+            elif scope.prefix + target in self.uses:
+                message = (f"a call of a block instance takes no arguments, found '{key}': it applies '{target}' as "
+                           "it is, with the same arguments and weights")
             else:
-                message = (f"a call takes no arguments, found '{key}': it applies '{target}' as it is, with the same "
-                           f"arguments and weights")
+                continue  # a call argument (reverse: true): the graph checks it against the called layer's rule
             raise SpecError(message, location=entry.key_locations[key], **context)
+        call_args, call_arg_locations = {}, {}
+        for key, value in entry.items():
+            if key not in CALL_KEYS:
+                call_args[key] = _substitute(value, entry.value_locations[key], scope.env)[0]
+                call_arg_locations[key] = entry.key_locations[key]
         try:
             inputs = self._inputs(entry, scope, previous)
         except SpecError as error:
@@ -345,7 +352,8 @@ class Expansion:
             scope.names[name] = full_name
         self._check_room(1, scope, location, context)
         self.layers.append(LayerSpec(
-            type="", name=full_name, inputs=inputs, trainable=True, args={}, location=location, type_location=where,
+            type="", name=full_name, inputs=inputs, trainable=True, args=call_args, location=location,
+            type_location=where, arg_locations=call_arg_locations,
             inputs_location=entry.value_locations.get("inputs"), prefix=scope.prefix, scope=scope.path,
             call=reference,
         ))
@@ -369,7 +377,8 @@ class Expansion:
                                     inputs, instance.trainable, 0, 1)
         for offset in range(len(self.layers) - start):
             if self.layers[start + offset].call is None:  # a call inside the block already calls the copy's layer
-                self.layers[start + offset] = replace(self.layers[start + offset], call=instance.start + offset)
+                self.layers[start + offset] = replace(self.layers[start + offset], call=instance.start + offset,
+                                                      args={}, arg_locations={})  # the arguments are the layer's
         return output
 
     def _inputs(self, entry: YamlMap, scope: _Scope, previous: Optional[Ref]) -> Optional[Tuple[Ref, ...]]:
