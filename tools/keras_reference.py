@@ -32,7 +32,7 @@ Shared calls (``{call: wte, reverse: true}``, a block instance's call) call the 
 layer object again, with the call's arguments (``reverse=True``) passed to the call; a layer
 is always called first at its own entry, so its ``output_shape`` (Keras' node 0) is that
 call's, and every later call's output shape is recorded under the layer as
-``"calls": {"<call name>": shape}`` (``model.summary()`` shows a shared layer once).
+``"calls": {"<call name, / as _>": shape}`` (``model.summary()`` shows a shared layer once).
 
 Symbolic dimensions (``batch: B``, ``shape: [T]``) are bound with ``--set T=1024`` (as
 ``layercalc --set`` binds them), never left unknown (``None``) in Keras: bound, every axis of
@@ -325,7 +325,7 @@ def build_model(spec):
         if index in called:
             layer = layers[called[index]]
             tensors[keys[index]] = call_layer(layer, inputs, call_arguments_of_call(spec.layers[index].args))
-            later_calls.setdefault(called[index], {})[names[index]] = tensors[keys[index]]
+            later_calls.setdefault(called[index], {})[keys[index]] = tensors[keys[index]]
         else:
             layer = layers[index]
             tensors[keys[index]] = call_layer(layer, inputs, layer.spec_call_arguments)
