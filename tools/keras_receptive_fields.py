@@ -60,7 +60,7 @@ def main() -> int:
         cases = yaml.safe_load(handle)
     data = {**header(), "cases": {}}
     for case in cases:
-        model = build_model(parse_spec(yaml.safe_dump(case["spec"]), case["id"]))
+        model, _ = build_model(parse_spec(yaml.safe_dump(case["spec"]), case["id"]))
         data["cases"][case["id"]] = supports(model)
         print(f"{case['id']}: ok", flush=True)
     write_json(OUT, data)

@@ -28,12 +28,28 @@ It does two things (both by default):
 A spec argument in CALL_ARGUMENTS is one Keras takes when the layer is called, not
 when it is made (``return_attention_scores``); the tool passes it to the call.
 
+Shared calls (``{call: wte, reverse: true}``, a block instance's call) call the same Keras
+layer object again, with the call's arguments (``reverse=True``) passed to the call; a layer
+is always called first at its own entry, so its ``output_shape`` (Keras' node 0) is that
+call's, and every later call's output shape is recorded under the layer as
+``"calls": {"<call name, / as _>": shape}`` (``model.summary()`` shows a shared layer once).
+
+Symbolic dimensions (``batch: B``, ``shape: [T]``) are bound with ``--set T=1024`` (as
+``layercalc --set`` binds them), never left unknown (``None``) in Keras: bound, every axis of
+every output shape is checked exactly, and a wrong expression cannot hide behind an unknown
+axis.  A ``--set`` binds the symbol in the specs that have it; the values used are written as
+``"bindings"`` in the spec's JSON, and the tests analyze the spec with the same values.  A spec
+with a symbol left unbound fails.  A spec whose layercalc total exceeds ``--max-params``
+(default 1,000,000,000) is refused before Keras makes its weights (Llama 3 8B would take 32 GB).
+
 Options:
     SPEC ...        build only these spec files (default: specs/*.yaml)
     --out DIR       where spec JSON goes (default: tests/data/keras/specs)
     --no-specs      skip (a)
     --no-cases      skip (b)
     --family NAME   only this rule-case family (repeatable; default: all)
+    --set SYMBOL=N  bind a symbolic dimension in the specs that have it (repeatable)
+    --max-params N  refuse specs with more parameters (layercalc's count; default 1e9)
 
 Exit status is 1 if any spec failed to build (the others are still written).
 The tests only ever read the JSON; they never import Keras.
@@ -67,7 +83,8 @@ import keras  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # layercalc's own parser expands blocks and repeat (calc imports only PyYAML and the standard library).
 sys.path.insert(0, ROOT)
-from calc.graph import _assign_names  # noqa: E402  (explicit names, then layercalc's auto names)
+from calc import analyze  # noqa: E402  (only to refuse a spec too large to build, before Keras makes it)
+from calc.graph import _assign_names, _called_layer  # noqa: E402  (layercalc's names; whose weights a call uses)
 from calc.readers import parse_spec  # noqa: E402
 
 SPEC_GLOB = os.path.join(ROOT, "specs", "*.yaml")
@@ -79,6 +96,7 @@ CASES_OUT = os.path.join(ROOT, "tests", "data", "keras", "rule_cases")
 ERROR_CHARS = 300
 # Spec arguments that Keras takes as call arguments, not constructor ones.
 CALL_ARGUMENTS = ("return_attention_scores",)
+MAX_PARAMS = 1_000_000_000  # a spec larger than this is refused (its float32 weights would be 4 GB or more)
 REAL_CALL_BATCHES = (2, 3)  # a real call with an unknown batch runs on both: an axis that differs is unknown
 
 
@@ -229,13 +247,15 @@ def build_model(spec):
 
     The Spec comes from layercalc's own parser, so blocks and repeat are already expanded:
     one entry per layer, named 'instance/layer' (given to Keras as 'instance_layer'), its inputs
-    given as names ('conv', 'lstm:1') or as positions in spec.layers."""
+    given as names ('conv', 'lstm:1') or as positions in spec.layers. A call entry calls the Keras
+    layer of the entry it calls again, with its call arguments. Returns the model and, for each
+    layer called again, {call name: output tensor} of its later calls."""
     keras.backend.clear_session()
     for dim in (spec.batch, *(dim for item in spec.inputs for dim in item.shape)):
         if dim is not None and not isinstance(dim, int):
             raise ValueError(f"symbolic dimension {dim}: Keras needs numbers (bind it with --set or symbols:)")
 
-    tensors = {}  # Keras layer or input name -> symbolic tensor (or list of tensors)
+    tensors = {}  # Keras layer, call or input name -> symbolic tensor (or list of tensors)
     input_tensors = []
     for item in spec.inputs:
         tensor = keras.Input(shape=item.shape, batch_size=spec.batch, dtype=item.dtype, name=item.name)
@@ -245,16 +265,20 @@ def build_model(spec):
     # Every layer gets layercalc's name: its own, or the auto name layercalc gives it ('conv2d_1',
     # 'stage/conv2d' inside a block), so references resolve as in layercalc and the figures match by name.
     names = _assign_names(spec)
-    layers = []
-    position = {}  # layercalc name -> position in spec.layers
+    position = {name: index for index, name in enumerate(names)}  # layercalc name -> position in spec.layers
+    keys = [keras_name(name) for name in names]  # each entry's output in `tensors`: a layer's is its Keras name
+    called = {index: _called_layer(spec, index, names, position)
+              for index, entry in enumerate(spec.layers) if entry.call is not None}
+    layers = {}  # position -> the Keras layer made there
     for index, (entry, name) in enumerate(zip(spec.layers, names)):
+        if entry.call is not None:
+            continue
         layer = make_layer(entry.type, entry.args, keras_name(name))
         layer.spec_call_arguments = call_arguments(entry.args)
         if not entry.trainable:
             layer.trainable = False
-        layers.append(layer)
-        position[name] = index
-    keras_names = [layer.name for layer in layers] + list(tensors)
+        layers[index] = layer
+    keras_names = keys + list(tensors)
     if len(set(keras_names)) < len(keras_names):
         twice = sorted({name for name in keras_names if keras_names.count(name) > 1})
         raise ValueError(f"duplicate layer or input names once '/' reads as '_': {', '.join(twice)}")
@@ -262,14 +286,14 @@ def build_model(spec):
     spec_input_names = {item.name for item in spec.inputs}
 
     def source(ref, layer_name):
-        """(Keras name of the layer or input, output index) that a reference points to."""
+        """(Keras name of the layer, call or input, output index) that a reference points to."""
         target, index = reference(ref)
         if isinstance(target, int):
-            return layers[target].name, index
+            return keys[target], index
         if target in spec_input_names:
             return target, index
         if target in position:
-            return layers[position[target]].name, index
+            return keys[position[target]], index
         raise ValueError(f"layer '{layer_name}': unknown input '{ref}'")
 
     deps = []
@@ -282,38 +306,69 @@ def build_model(spec):
             refs = (spec.inputs[0].name,)
         else:
             raise ValueError("the first layer must name its 'inputs' when the spec has several inputs")
-        deps.append([source(ref, layers[index].name) for ref in refs])
+        deps.append([source(ref, keys[index]) for ref in refs])
+    # A call waits for its layer's own entry: Keras' first node (layer.output) is then the layer's own call.
+    waits = {index: [keys[called_index]] for index, called_index in called.items()}
 
     # Topological order; among ready layers the earliest in spec order goes first.
-    pending = list(range(len(layers)))
+    later_calls = {}  # position of a called layer -> {call name: output}
+    pending = list(range(len(spec.layers)))
     while pending:
         for at, index in enumerate(pending):
-            if all(name in tensors for name, _ in deps[index]):
+            if all(name in tensors for name, _ in deps[index]) and all(name in tensors for name in waits.get(index, ())):
                 break
         else:
-            stuck = ", ".join(layers[i].name for i in pending)
+            stuck = ", ".join(keys[i] for i in pending)
             raise ValueError(f"cycle (or unreachable inputs) among layers: {stuck}")
         pending.pop(at)
-        layer = layers[index]
-        tensors[layer.name] = call_layer(layer, [output_of(tensors[name], out) for name, out in deps[index]],
-                                         layer.spec_call_arguments)
+        inputs = [output_of(tensors[name], out) for name, out in deps[index]]
+        if index in called:
+            layer = layers[called[index]]
+            tensors[keys[index]] = call_layer(layer, inputs, call_arguments_of_call(spec.layers[index].args))
+            later_calls.setdefault(called[index], {})[keys[index]] = tensors[keys[index]]
+        else:
+            layer = layers[index]
+            tensors[keys[index]] = call_layer(layer, inputs, layer.spec_call_arguments)
 
-    output_refs = spec.outputs if spec.outputs is not None else (len(layers) - 1,)
+    output_refs = spec.outputs if spec.outputs is not None else (len(spec.layers) - 1,)
     outputs = []
     for ref in output_refs:
         name, index = source(ref, "outputs")
         outputs.append(output_of(tensors[name], index))
-    return keras.Model(
+    model = keras.Model(
         inputs=input_tensors[0] if len(input_tensors) == 1 else input_tensors,
         outputs=outputs[0] if len(outputs) == 1 else outputs,
         name=spec.name,
     )
+    return model, {layers[index].name: calls for index, calls in later_calls.items()}
 
 
-def spec_figures(path: str) -> dict:
+def call_arguments_of_call(args: dict) -> dict:
+    """A call entry's arguments are all call arguments (layercalc refuses any other): reverse=True."""
+    return {key: to_keras_arg(value) for key, value in args.items()}
+
+
+def spec_symbols(spec) -> set:
+    """The symbols of a spec's batch and input shapes (what --set can bind)."""
+    return {symbol for dim in (spec.batch, *(dim for item in spec.inputs for dim in item.shape))
+            if dim is not None and not isinstance(dim, int) for symbol in dim.symbols()}
+
+
+def read(path: str, bindings: dict):
+    """The spec as layercalc reads it, with the bindings of the symbols it has; and those bindings."""
     with open(path, encoding="utf-8") as handle:
-        spec = parse_spec(handle.read(), rel(path))
-    model = build_model(spec)
+        text = handle.read()
+    symbols = spec_symbols(parse_spec(text, rel(path)))
+    used = {symbol: value for symbol, value in bindings.items() if symbol in symbols}
+    return parse_spec(text, rel(path), bindings=used), used
+
+
+def spec_figures(path: str, bindings=None, max_params: int = MAX_PARAMS) -> dict:
+    spec, used = read(path, bindings or {})
+    params = analyze(spec).totals.params
+    if params > max_params:
+        raise ValueError(f"{params:,} parameters (layercalc's count) is more than --max-params {max_params:,}")
+    model, later_calls = build_model(spec)
     layers = []
     for layer in model.layers:
         if isinstance(layer, keras.layers.InputLayer):
@@ -323,10 +378,13 @@ def spec_figures(path: str) -> dict:
             "class": type(layer).__name__,
             "output_shape": shape_of(layer.output),
             **layer_counts(layer),
+            **({"calls": {name: shape_of(tensor) for name, tensor in later_calls[layer.name].items()}}
+               if layer.name in later_calls else {}),
         })
     return {
         **header(),
         "spec": rel(path),
+        **({"bindings": used} if used else {}),
         "layers": layers,
         "totals": {
             "params": int(model.count_params()),
@@ -364,7 +422,7 @@ def difference(data: dict, reference: dict):
     return None
 
 
-def run_specs(paths, out_dir: str) -> int:
+def run_specs(paths, out_dir: str, bindings=None, max_params: int = MAX_PARAMS) -> int:
     """Write each spec's Keras figures. A spec of specs/ rewritten with blocks is built too, and must
     give the same model as its flat version, whose figures (with Keras' own layer names) are written."""
     failures = 0
@@ -373,9 +431,9 @@ def run_specs(paths, out_dir: str) -> int:
         target = os.path.join(out_dir, f"{stem}.json")
         flat = flat_version(path)
         try:
-            data = spec_figures(flat or path)
+            data = spec_figures(flat or path, bindings, max_params)
             if flat:
-                problem = difference(spec_figures(path), data)
+                problem = difference(spec_figures(path, bindings, max_params), data)
                 if problem:
                     raise ValueError(f"not the model of {rel(flat)}: {problem}")
         except Exception as exc:  # noqa: BLE001 - report and go on with the others
@@ -483,14 +541,24 @@ def main(argv=None) -> int:
     parser.add_argument("--no-specs", action="store_true", help="skip whole-spec figures")
     parser.add_argument("--no-cases", action="store_true", help="skip rule cases")
     parser.add_argument("--family", action="append", help="only these rule-case families (default: all)")
+    parser.add_argument("--set", action="append", default=[], metavar="SYMBOL=N", dest="bindings",
+                        help="bind a symbolic dimension in the specs that have it (repeatable)")
+    parser.add_argument("--max-params", type=int, default=MAX_PARAMS,
+                        help="refuse specs with more parameters than this (layercalc's count)")
     options = parser.parse_args(argv)
+    bindings = {}
+    for binding in options.bindings:
+        symbol, equals, value = binding.partition("=")
+        if not equals or not value.isdigit() or int(value) < 1:
+            parser.error(f"--set {binding}: expected SYMBOL=N with N a positive integer")
+        bindings[symbol.strip()] = int(value)
 
     failures = 0
     if not options.no_specs:
         paths = options.specs or sorted(glob.glob(SPEC_GLOB))
         if not paths:
             print(f"no specs matched {rel(SPEC_GLOB)}")
-        failures = run_specs(paths, options.out)
+        failures = run_specs(paths, options.out, bindings, options.max_params)
     if not options.no_cases:
         os.makedirs(CASES_OUT, exist_ok=True)
         for path in sorted(glob.glob(os.path.join(CASES_IN, "*.yaml"))):
