@@ -45,6 +45,9 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 import torch  # noqa: E402
 import transformers  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from reference_json import rel, to_json, write_json  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "tests", "data", "hf")
 
@@ -212,39 +215,6 @@ MODELS = {
 }
 
 DTYPE_BYTES = {"bfloat16": 2, "float16": 2, "float32": 4}
-
-
-# -- helpers (to_json as in tools/keras_reference.py) ------------------------------
-
-
-def to_json(value, indent: int = 0) -> str:
-    """Indented JSON, but a list of scalars (a shape) stays on one line."""
-    pad, inner = "  " * indent, "  " * (indent + 1)
-    if isinstance(value, dict):
-        if not value:
-            return "{}"
-        items = [f"{inner}{json.dumps(str(key))}: {to_json(item, indent + 1)}" for key, item in value.items()]
-        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
-    if isinstance(value, (list, tuple)):
-        if all(not isinstance(item, (dict, list, tuple)) for item in value):
-            return json.dumps(list(value))
-        items = [f"{inner}{to_json(item, indent + 1)}" for item in value]
-        return "[\n" + ",\n".join(items) + "\n" + pad + "]"
-    return json.dumps(value)
-
-
-def write_json(path: str, data) -> None:
-    json.loads(to_json(data))  # sanity: what we write must parse
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write(to_json(data) + "\n")
-
-
-def rel(path: str) -> str:
-    absolute = os.path.abspath(path)
-    if absolute.startswith(ROOT + os.sep):
-        return os.path.relpath(absolute, ROOT).replace(os.sep, "/")
-    return path
 
 
 def versions() -> dict:

@@ -80,6 +80,9 @@ import yaml  # noqa: E402
 
 import keras  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from reference_json import rel, to_json, write_json  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # layercalc's own parser expands blocks and repeat (calc imports only PyYAML and the standard library).
 sys.path.insert(0, ROOT)
@@ -183,36 +186,6 @@ def error_text(exc: BaseException) -> str:
         message = wrapped.group(1)
     message = " ".join(_ANSI.sub("", message).split())  # one line, whitespace collapsed
     return f"{type(exc).__name__}: {message[:ERROR_CHARS]}"
-
-
-def to_json(value, indent: int = 0) -> str:
-    """Indented JSON, but a list of scalars (a shape, a kernel size) stays on one line."""
-    pad, inner = "  " * indent, "  " * (indent + 1)
-    if isinstance(value, dict):
-        if not value:
-            return "{}"
-        items = [f"{inner}{json.dumps(str(key))}: {to_json(item, indent + 1)}" for key, item in value.items()]
-        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
-    if isinstance(value, (list, tuple)):
-        if all(not isinstance(item, (dict, list, tuple)) for item in value):
-            return json.dumps(list(value))
-        items = [f"{inner}{to_json(item, indent + 1)}" for item in value]
-        return "[\n" + ",\n".join(items) + "\n" + pad + "]"
-    return json.dumps(value)
-
-
-def write_json(path: str, data) -> None:
-    json.loads(to_json(data))  # sanity: what we write must parse
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write(to_json(data) + "\n")
-
-
-def rel(path: str) -> str:
-    absolute = os.path.abspath(path)
-    if absolute.startswith(ROOT + os.sep):
-        return os.path.relpath(absolute, ROOT).replace(os.sep, "/")
-    return path
 
 
 # -- (a) whole specs ------------------------------------------------------------
