@@ -156,7 +156,7 @@ def _resolve(spec: Spec, layer: LayerSpec, name: str, names: List[str], known: s
     rule_class = rules.lookup(layer.type)
     if rule_class is None:
         raise SpecError(
-            f"unknown layer type '{layer.type}'{closest(layer.type, rules.all_type_names())}; "
+            f"unknown layer type '{layer.type}'{rules.unknown_type_hint(layer.type)}; "
             "`layercalc layers` lists the supported types",
             location=layer.type_location, layer=name,
         )

@@ -160,6 +160,10 @@ ERRORS = [
     pytest.param("input: [28, 28, 1]\nlayers:\n  - type: Conv2d\n    filters: 8\n",
                  "model.yaml:3:11: layer 'conv2d': unknown layer type 'Conv2d' (did you mean 'Conv2D'?); "
                  "`layercalc layers` lists the supported types\n", id="unknown-type"),
+    pytest.param("input: [16]\nlayers:\n  - type: GELU\n",
+                 "model.yaml:3:11: layer 'gelu': unknown layer type 'GELU' (an activation function: write "
+                 "{type: Activation, activation: gelu}); `layercalc layers` lists the supported types\n",
+                 id="activation-as-type"),
     pytest.param("input: [28, 28, 1]\nlayers:\n  - type: Conv2D\n    filter: 8\n    kernel_size: 3\n",
                  "model.yaml:4:13: layer 'conv2d' (Conv2D): unknown argument 'filter' (did you mean 'filters'?); "
                  "Conv2D takes: filters, kernel_size, strides, padding, data_format, dilation_rate, groups, "

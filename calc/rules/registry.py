@@ -9,6 +9,8 @@ import re
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
+from ..errors import closest
+
 FAMILIES = (
     "core", "conv", "pooling", "reshaping", "preprocessing", "norm", "regularization", "activation", "rnn",
     "attention", "merge",
@@ -88,6 +90,23 @@ def lookup(type_name: str, ignore_case: bool = False) -> Optional[type]:
 def all_type_names() -> List[str]:
     load_all()
     return sorted([*REGISTRY, *ALIASES])
+
+
+def unknown_type_hint(type_name: str) -> str:
+    """What to say after "unknown layer type 'X'": an activation function's name used as a type gets the
+    layer that applies it (GELU is `Activation` with `activation: gelu`, not the ELU layer the spelling
+    is closest to); anything else the closest type's name.
+
+    >>> unknown_type_hint("GELU"), unknown_type_hint("relu"), unknown_type_hint("Dense2")
+    (' (an activation function: write {type: Activation, activation: gelu})', " (did you mean 'ReLU'?)", " (did you mean 'Dense'?)")
+    """
+    from .arguments import ACTIVATIONS
+
+    names = all_type_names()
+    functions = [name for name in (type_name.lower(), snake_case(type_name)) if name in ACTIVATIONS]
+    if functions and type_name.lower() not in {name.lower() for name in names}:  # relu: the ReLU layer is meant
+        return f" (an activation function: write {{type: Activation, activation: {functions[0]}}})"
+    return closest(type_name, names)
 
 
 @functools.lru_cache(maxsize=None)
