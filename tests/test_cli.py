@@ -164,6 +164,10 @@ ERRORS = [
                  "model.yaml:3:11: layer 'gelu': unknown layer type 'GELU' (an activation function: write "
                  "{type: Activation, activation: gelu}); `layercalc layers` lists the supported types\n",
                  id="activation-as-type"),
+    pytest.param("layers:\n  - {type: Dense, units: 4, input_shape: [10]}\n",
+                 "model.yaml:2:29: spec has no 'input': move the first layer's 'input_shape' to the top level, as "
+                 "'input: [10]' (the shape without the batch axis; 'batch:' gives the batch)\n",
+                 id="input-shape-on-a-layer"),
     pytest.param("input: [28, 28, 1]\nlayers:\n  - type: Conv2D\n    filter: 8\n    kernel_size: 3\n",
                  "model.yaml:4:13: layer 'conv2d' (Conv2D): unknown argument 'filter' (did you mean 'filters'?); "
                  "Conv2D takes: filters, kernel_size, strides, padding, data_format, dilation_rate, groups, "

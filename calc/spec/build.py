@@ -171,6 +171,18 @@ def _parse_inputs(data: YamlMap, start: Location, symbols: _Symbols) -> Tuple[In
         return tuple(
             _parse_input(str(name), value, inputs.value_locations[name], symbols) for name, value in inputs.items()
         )
+    layers = data.get("layers")
+    first = layers[0] if isinstance(layers, YamlList) and layers and isinstance(layers[0], YamlMap) else {}
+    for key in ("input_shape", "batch_input_shape"):  # the Keras 2 idiom: the first layer's argument
+        if key in first:
+            shape = first[key]
+            if key == "batch_input_shape" and isinstance(shape, list) and shape:
+                shape = shape[1:]
+            written = ("[" + ", ".join("null" if dim is None else str(dim) for dim in shape) + "]"
+                       if isinstance(shape, list) else describe(shape))
+            raise SpecError(f"spec has no 'input': move the first layer's '{key}' to the top level, as "
+                            f"'input: {written}' (the shape without the batch axis; 'batch:' gives the batch)",
+                            location=first.key_locations[key])
     raise SpecError("spec has no 'input': give the input shape without the batch axis, such as [28, 28, 1]",
                     location=start)
 
