@@ -11,7 +11,7 @@ from typing import Dict, List, Optional, Tuple
 
 FAMILIES = (
     "core", "conv", "pooling", "reshaping", "preprocessing", "norm", "regularization", "activation", "rnn",
-    "attention", "merge",
+    "attention", "merge", "keras_hub",
 )
 
 REGISTRY: Dict[str, type] = {}  # canonical Keras class name -> rule class
