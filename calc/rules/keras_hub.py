@@ -35,8 +35,9 @@ def sequence_and_features(x: Shape, what: str) -> Tuple[Dim, int]:
 @register
 @dataclass(frozen=True, kw_only=True)
 class PositionEmbedding(Layer):
-    """A learned embedding of each position of the sequence axis (the one before the last),
-    to be added to the input; the output is the embeddings broadcast to the input's shape.
+    """A learned embedding of each position of the sequence axis (the one
+    before the last), to be added to the input; the output is the
+    embeddings broadcast to the input's shape.
 
     output: x
     params: embeddings (sequence_length, features)
@@ -69,9 +70,10 @@ class PositionEmbedding(Layer):
 @register
 @dataclass(frozen=True, kw_only=True)
 class SinePositionEncoding(Layer):
-    """The sinusoidal position encoding of "Attention is All You Need": sines on even
-    features, cosines on odd ones, of the position along the sequence axis (the one before
-    the last), broadcast to the input's shape; no weights.
+    """The sinusoidal position encoding of "Attention is All You Need": sines
+    on even features, cosines on odd ones, of the position along the
+    sequence axis (the one before the last), broadcast to the input's
+    shape; no weights.
 
     output: x
     params: 0
@@ -91,8 +93,9 @@ class SinePositionEncoding(Layer):
 @register
 @dataclass(frozen=True, kw_only=True)
 class RotaryEmbedding(Layer):
-    """Rotary position embedding (RoFormer): rotates each pair of features of the input by
-    an angle that grows with the position along sequence_axis; no weights.
+    """Rotary position embedding (RoFormer): rotates each pair of features of
+    the input by an angle that grows with the position along
+    sequence_axis; no weights.
 
     The feature axis (feature_axis, default -1) must be even; sequence_axis and
     feature_axis must be distinct axes of the input. d: the feature axis' size.
@@ -165,8 +168,9 @@ def part_sum(parts: Parts, figure: str) -> Dim:
 @register
 @dataclass(frozen=True, kw_only=True)
 class TokenAndPositionEmbedding(Layer):
-    """A token embedding (a ReversibleEmbedding named token_embedding) plus a learned
-    position embedding (a PositionEmbedding named position_embedding), added.
+    """A token embedding (a ReversibleEmbedding named token_embedding) plus a
+    learned position embedding (a PositionEmbedding named
+    position_embedding), added.
 
     Input: integer ids (batch, ..., sequence), at most sequence_length long.
     V = vocabulary_size, D = embedding_dim, S = sequence_length.
@@ -205,8 +209,8 @@ class TokenAndPositionEmbedding(Layer):
 
 @dataclass(frozen=True, kw_only=True)
 class TransformerBlock(Layer):
-    """What Keras Hub's TransformerEncoder and TransformerDecoder share: their arguments, and
-    the feed-forward block after the attention blocks."""
+    """What Keras Hub's TransformerEncoder and TransformerDecoder share: their
+    arguments, and the feed-forward block after the attention blocks."""
 
     intermediate_dim: PositiveInt
     num_heads: PositiveInt
@@ -266,9 +270,10 @@ class TransformerBlock(Layer):
 @register
 @dataclass(frozen=True, kw_only=True)
 class TransformerEncoder(TransformerBlock):
-    """Keras Hub's transformer encoder block: self-attention, then a feed-forward block, each
-    with dropout, a residual sum and a LayerNormalization (after the sum; before the block's
-    sublayers with normalize_first, pre-norm).
+    """Keras Hub's transformer encoder block: self-attention, then a
+    feed-forward block, each with dropout, a residual sum and a
+    LayerNormalization (after the sum; before the block's sublayers with
+    normalize_first, pre-norm).
 
     Input (batch, ..., d). H = num_heads, h = d // H (at least 1),
     I = intermediate_dim; the sublayers, with Keras Hub's names:
@@ -302,9 +307,10 @@ class TransformerEncoder(TransformerBlock):
 @register
 @dataclass(frozen=True, kw_only=True)
 class TransformerDecoder(TransformerBlock):
-    """Keras Hub's transformer decoder block: causal self-attention, with an encoder sequence
-    cross-attention over it, then a feed-forward block; each with dropout, a residual sum and a
-    LayerNormalization (after the sum; before the block's sublayers with normalize_first).
+    """Keras Hub's transformer decoder block: causal self-attention, with an
+    encoder sequence cross-attention over it, then a feed-forward block;
+    each with dropout, a residual sum and a LayerNormalization (after
+    the sum; before the block's sublayers with normalize_first).
 
     Inputs [decoder_sequence] or [decoder_sequence, encoder_sequence]
     (Keras Hub's call(decoder_sequence, encoder_sequence)): the encoder
