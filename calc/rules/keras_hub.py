@@ -51,7 +51,7 @@ class PositionEmbedding(Layer):
 
     def check(self, x: Shape) -> int:
         length, features = sequence_and_features(x, "PositionEmbedding")
-        if length is not None and isinstance(length, int) and length > self.sequence_length:
+        if isinstance(length, int) and length > self.sequence_length:
             raise ShapeError(f"the input's sequence (axis -2) is {format_dim(length)} long, longer than "
                              f"sequence_length {self.sequence_length} (Keras Hub's call fails to slice the embeddings)")
         return features
