@@ -85,6 +85,20 @@ def test_multi_head_attention_kv_cache_uses_key_and_value_sizes():
     assert attention(report_of(json.dumps(spec), dtype="int8")).costs.kv_cache_bytes == 210
 
 
+
+@pytest.mark.parametrize("layer, inputs, saved, cached, why", [
+    ({"type": "TransformerEncoder"}, ["query"], 100, 80,
+     "self-attention: scores and softmax 2 · 2 heads · 5 · 5; keys and values 5 · 2 heads · (4 + 4)"),
+    ({"type": "TransformerDecoder"}, ["query", "value"], 240, 192,
+     "+ cross-attention over the 7 encoder positions: saved 2 · 2 · 5 · 7 = 140, cached 7 · 2 · (4 + 4) = 112"),
+])
+def test_keras_hub_transformer_blocks_save_and_cache_their_attentions(layer, inputs, saved, cached, why):
+    shapes = {"query": [5, 8], "value": [7, 8]}
+    spec = {"inputs": {name: shapes[name] for name in inputs},
+            "layers": [{**layer, "intermediate_dim": 16, "num_heads": 2, "name": "attention", "inputs": inputs}]}
+    row = attention(report_of(json.dumps(spec), dtype="int8"))
+    assert (row.costs.saved_bytes, row.costs.kv_cache_bytes) == (saved, cached), why
+
 def test_transformer_encoder_training_estimate_counts_attention():
     """The snapshot's change: 2 layers · 2 · 4 heads · 128 · 128 · 4 B = 1,048,576 B more than before."""
     memory = summarize(ENCODER, memory=True).costs.memory

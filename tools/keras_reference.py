@@ -24,6 +24,9 @@ It does two things (both by default):
     A case with ``real_call: true`` takes its output shape from a call on arrays
     (see ``real_call_shape``), for layers whose symbolic shape differs from the
     tensor they return; the symbolic one is kept as ``symbolic_output_shape``.
+    A family in LAYER_MODULES takes its layer classes from that module instead of
+    ``keras.layers`` (``keras_hub`` -> ``keras_hub.layers``; install keras-hub in the
+    scratch environment), and its JSON records that package's version too.
 
 A spec argument in CALL_ARGUMENTS is one Keras takes when the layer is called, not
 when it is made (``return_attention_scores``); the tool passes it to the call.
@@ -59,6 +62,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import importlib
 import inspect
 import json
 import os
@@ -100,6 +104,8 @@ ERROR_CHARS = 300
 # Spec arguments that Keras takes as call arguments, not constructor ones.
 CALL_ARGUMENTS = ("return_attention_scores",)
 MAX_PARAMS = 1_000_000_000  # a spec larger than this is refused (its float32 weights would be 4 GB or more)
+# Rule-case families whose layer classes come from another package's layers module than keras.layers.
+LAYER_MODULES = {"keras_hub": "keras_hub"}
 REAL_CALL_BATCHES = (2, 3)  # a real call with an unknown batch runs on both: an axis that differs is unknown
 
 
@@ -119,10 +125,10 @@ def to_keras_arg(value):
     return value
 
 
-def make_layer(layer_type: str, args: dict, name=None):
-    cls = getattr(keras.layers, layer_type, None)
+def make_layer(layer_type: str, args: dict, name=None, package=keras):
+    cls = getattr(package.layers, layer_type, None)
     if cls is None or not isinstance(cls, type):
-        raise ValueError(f"keras.layers has no layer class '{layer_type}'")
+        raise ValueError(f"{package.__name__}.layers has no layer class '{layer_type}'")
     kwargs = {
         # A mapping with a 'type' is a wrapped layer (Bidirectional, TimeDistributed); its name
         # and trainable keys are constructor arguments too.
@@ -450,7 +456,7 @@ def real_call_shape(layer, shapes, batch, kwargs):
     return merge(*runs)
 
 
-def run_case(case: dict) -> dict:
+def run_case(case: dict, package=keras) -> dict:
     case_id = case.get("id")
     layer_type = case["type"]
     args = case.get("args") or {}
@@ -470,7 +476,7 @@ def run_case(case: dict) -> dict:
     keras.backend.clear_session()  # fresh auto-names (they can appear in error messages)
     try:
         tensors = [keras.Input(shape=tuple(shape), batch_size=batch) for shape in shapes]
-        layer = make_layer(layer_type, args)
+        layer = make_layer(layer_type, args, package=package)
         if not trainable:
             layer.trainable = False
         kwargs = call_arguments(args)
@@ -486,7 +492,7 @@ def run_case(case: dict) -> dict:
     return record
 
 
-def run_cases(cases_in: str, cases_out: str) -> None:
+def run_cases(cases_in: str, cases_out: str, package=keras) -> None:
     if not os.path.exists(cases_in):
         print(f"no {rel(cases_in)}; skipping rule cases")
         return
@@ -499,10 +505,11 @@ def run_cases(cases_in: str, cases_out: str) -> None:
     records = []
     for case in cases:
         try:
-            records.append(run_case(case))
+            records.append(run_case(case, package))
         except Exception as exc:  # noqa: BLE001 - a malformed case must not stop the others
             print(f"BAD CASE {case.get('id')!r}: {error_text(exc)}", file=sys.stderr)
-    write_json(cases_out, {**header(), "cases": records})
+    versions = {} if package is keras else {f"{package.__name__}_version": package.__version__}
+    write_json(cases_out, {**header(), **versions, "cases": records})
     errors = sum(1 for record in records if "error" in record)
     print(f"wrote {rel(cases_out)}: {len(records)} cases ({errors} record a Keras error)")
 
@@ -538,7 +545,8 @@ def main(argv=None) -> int:
             family = os.path.splitext(os.path.basename(path))[0]
             if options.family and family not in options.family:
                 continue
-            run_cases(path, os.path.join(CASES_OUT, family + ".json"))
+            package = importlib.import_module(LAYER_MODULES[family]) if family in LAYER_MODULES else keras
+            run_cases(path, os.path.join(CASES_OUT, family + ".json"), package)
     return 1 if failures else 0
 
 

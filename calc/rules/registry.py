@@ -13,7 +13,7 @@ from ..errors import closest
 
 FAMILIES = (
     "core", "conv", "pooling", "reshaping", "preprocessing", "norm", "regularization", "activation", "rnn",
-    "attention", "merge",
+    "attention", "merge", "keras_hub",
 )
 
 REGISTRY: Dict[str, type] = {}  # canonical Keras class name -> rule class
