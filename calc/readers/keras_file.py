@@ -9,7 +9,10 @@ A model used as a layer inside another becomes a block (its layers are named
 Keras' summary() does.  Layer arguments are kept when layercalc's rule for
 the class knows them; names, dtypes, initializers, regularizers and
 constraints are dropped; anything else goes through unchanged, so the rule
-refuses what it does not know rather than guessing.
+refuses what it does not know rather than guessing.  Keras Hub's layers
+(module keras_hub...) read as layercalc's rules of the same names in
+calc/rules/keras_hub.py; a call argument return_attention_scores=True is the
+spec's layer argument, its scores the layer's output 1 (`mha:1`).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from dataclasses import MISSING, dataclass, field
 from typing import Any, Callable, Dict, List, NoReturn, Optional, Tuple
 
 from .. import rules
+from ..rules import keras_hub as keras_hub_rules
 from ..errors import Location, SpecError, closest, describe
 
 MODEL_CLASSES = ("Sequential", "Functional", "Model")
@@ -37,9 +41,17 @@ DEFAULT_ONLY = {"renorm": False, "quantization_config": None}
 # Arguments Keras writes as an empty list when they are None (Normalization: `axis = ()` for None).
 EMPTY_MEANS_NONE = {("Normalization", "axis")}
 # Keyword arguments of a layer call that change no shape or count; tensors given as
-# query/value/key (MultiHeadAttention, Attention) are inputs, in that order.
+# query/value/key (MultiHeadAttention, Attention) or decoder_sequence/encoder_sequence (Keras Hub's
+# TransformerDecoder) are inputs, in that order.
 IGNORED_CALL_ARGUMENTS = {"training", "mask", "use_causal_mask"}
-TENSOR_CALL_ARGUMENTS = ("query", "value", "key")
+TENSOR_CALL_ARGUMENTS = ("query", "value", "key", "decoder_sequence", "encoder_sequence")
+# Call arguments that a spec gives as the layer's own arguments (attention's second output, the scores):
+# every call of a layer must give the same value.
+LAYER_CALL_ARGUMENTS = {"return_attention_scores"}
+# Keras Hub's layers (module keras_hub...) that layercalc has rules for, in calc/rules/keras_hub.py; the
+# config keys they write that change no shape or count (build shapes, an initializer under a plain name).
+KERAS_HUB_DROPPED = {("PositionEmbedding", "initializer"), ("TransformerDecoder", "decoder_sequence_shape"),
+                     ("TransformerDecoder", "encoder_sequence_shape")}
 
 
 @dataclass(frozen=True)
@@ -481,9 +493,21 @@ class _Converter:
             if not isinstance(nodes, list) or not nodes:
                 raise SpecError("the layer is not connected (no inbound_nodes)", location=self.where, **context)
 
-            def inputs(node=nodes[0], previous=previous, context=context, call_arguments=None) -> Optional[List[str]]:
+            first_call: Dict[str, Any] = {}  # the layer arguments its first call gives (return_attention_scores)
+
+            def inputs(node=nodes[0], previous=previous, context=context, call_arguments=None,
+                       layer_arguments=None, first_call=first_call) -> Optional[List[str]]:
                 try:
-                    references = self._call_inputs(node, scope, call_arguments)
+                    given: Dict[str, Any] = {}
+                    references = self._call_inputs(node, scope, call_arguments, given)
+                    if call_arguments is None:  # the first call: the layer's own entry
+                        first_call.update(given)
+                        if layer_arguments is not None:
+                            layer_arguments.update(given)
+                    elif given != first_call:
+                        key = min(key for key in {**given, **first_call} if given.get(key) != first_call.get(key))
+                        raise SpecError(f"its calls differ in {key}, which a spec gives once for all of a layer's "
+                                        "calls", location=self.where)
                 except SpecError as error:
                     raise error.add_context(location=self.where, **context)
                 return references if references != [previous] else None
@@ -526,9 +550,11 @@ class _Converter:
         except SpecError:
             return True
 
-    def _call_inputs(self, node: Any, scope: _Scope, call_arguments: Optional[Dict[str, Any]] = None) -> List[str]:
+    def _call_inputs(self, node: Any, scope: _Scope, call_arguments: Optional[Dict[str, Any]] = None,
+                     layer_arguments: Optional[Dict[str, Any]] = None) -> List[str]:
         """The spec references of the tensors a layer was called on; a later call's other keyword arguments
-        go into `call_arguments` (a layer's first call, its own entry, can carry none)."""
+        go into `call_arguments` (a layer's first call, its own entry, can carry none), those a spec gives as
+        layer arguments (LAYER_CALL_ARGUMENTS) into `layer_arguments`."""
         if isinstance(node, list):
             raise SpecError("inbound_nodes in the Keras 2 format: layercalc reads models saved by Keras 3",
                             location=self.where)
@@ -551,6 +577,9 @@ class _Converter:
                 raise SpecError(f"it is called with a tensor as '{key}', which a spec cannot express",
                                 location=self.where)
             if key not in IGNORED_CALL_ARGUMENTS and value not in (None, False):
+                if key in LAYER_CALL_ARGUMENTS and layer_arguments is not None:
+                    layer_arguments[key] = value
+                    continue
                 if call_arguments is not None and key not in ("call", "name", "inputs"):  # a call entry's own keys
                     call_arguments[key] = value
                     continue
@@ -592,7 +621,7 @@ class _Converter:
         return name
 
     def _entry(self, layer: Any, scope: _Scope,
-               inputs: Optional[Callable[[], Optional[List[str]]]] = None) -> Dict[str, Any]:
+               inputs: Optional[Callable[..., Optional[List[str]]]] = None) -> Dict[str, Any]:
         """One spec layer entry (or a block use, for a nested model); `inputs` gives its references
         (None: the previous entry's output), asked once the layer's class is known to be supported."""
         if not isinstance(layer, dict) or not isinstance(layer.get("config"), dict):
@@ -604,12 +633,14 @@ class _Converter:
         else:
             block_name, args = None, self._arguments(layer, name)
         entry: Dict[str, Any] = {"type": block_name or layer["class_name"], "name": name}
-        references = inputs() if inputs else None
+        call_arguments: Dict[str, Any] = {}  # return_attention_scores: a spec's layer argument
+        references = inputs(layer_arguments=call_arguments) if inputs else None
         if references is not None:
             entry["inputs"] = references[0] if len(references) == 1 else references
         if layer["config"].get("trainable") is False:
             entry["trainable"] = False
         entry.update(args)
+        entry.update(call_arguments)
         scope.names.setdefault(name, name)
         return entry
 
@@ -625,6 +656,12 @@ class _Converter:
         if origin == "operation":
             raise SpecError(f"a Keras operation ({layer.get('module')}.{class_name}, from code such as x + 1.0 or "
                             "a keras.ops function), not a layer: a spec cannot express it", **context)
+        if origin == "keras_hub" and (rule is None or rule.__module__ != keras_hub_rules.__name__):
+            known = sorted(name for name, value in vars(keras_hub_rules).items()
+                           if isinstance(value, type) and value.__module__ == keras_hub_rules.__name__
+                           and rules.lookup(name) is value)
+            raise SpecError(f"Keras Hub layer class '{class_name}' is not supported: layercalc knows Keras Hub's "
+                            f"{', '.join(known)}", **context)
         if origin == "custom":
             raise SpecError(f"custom layer class '{layer.get('registered_name') or class_name}' is not supported: "
                             "layercalc cannot know the shapes or weights its code makes; `layercalc layers` lists "
@@ -633,7 +670,8 @@ class _Converter:
             raise SpecError(f"layer class '{class_name}' is not supported{closest(class_name, rules.all_type_names())}:"
                             " layercalc has no rule for its shapes and weights; `layercalc layers` lists the "
                             "supported types", **context)
-        return self._config_arguments(rule, layer["config"], context)
+        config = {key: value for key, value in layer["config"].items() if (class_name, key) not in KERAS_HUB_DROPPED}
+        return self._config_arguments(rule, config, context)
 
     def _config_arguments(self, rule: type, config: Dict[str, Any], context: Dict[str, Any]) -> Dict[str, Any]:
         """Arguments the rule knows, unless they are its default; keys known not to matter dropped; any other
@@ -734,12 +772,16 @@ def _call_name(reference: str, node: int) -> str:
 
 
 def _origin(layer: Dict[str, Any]) -> str:
-    """'layer' (a Keras layer class), 'operation' (keras.ops, such as x + 3.0) or 'custom' (a user's class)."""
+    """'layer' (a Keras layer class), 'operation' (keras.ops, such as x + 3.0), 'keras_hub' (a Keras Hub layer
+    class: registered as keras_hub>TransformerEncoder) or 'custom' (a user's class)."""
     registered, module = layer.get("registered_name"), layer.get("module")
     if isinstance(module, str):
         if module.startswith(("keras.src.ops", "keras.ops")):
             return "operation"
-        return "layer" if module.split(".")[0] == "keras" else "custom"
+        root = module.split(".")[0]
+        return "layer" if root == "keras" else "keras_hub" if root == "keras_hub" else "custom"
+    if isinstance(registered, str) and registered.startswith("keras_hub>"):
+        return "keras_hub"
     return "custom" if isinstance(registered, str) and registered != layer.get("class_name") else "layer"
 
 
