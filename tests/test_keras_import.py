@@ -34,7 +34,8 @@ NESTED_TYPES = ("Sequential", "Functional")
 def test_every_saved_model_is_tested():
     assert set(FIGURES) - set(UNSUPPORTED) == {"mnist_convnet", "two_towers", "nested", "lstm_state", "wrappers",
                                                "deep_nesting", "nested_outputs", "shared_layer", "siamese",
-                                               "tied_embedding", "tied_head", "sequential_twice"}
+                                               "tied_embedding", "tied_head", "sequential_twice",
+                                               "keras_hub_transformer", "attention_scores"}
     assert sorted(path.name for path in DATA.iterdir() if path.name != "figures.json") == sorted(
         file for model in FIGURES.values() for file in model["files"])
 
@@ -167,6 +168,69 @@ def test_lstm_states_are_referenced_by_output_index(cli, keras_dir):
     concatenate = next(row for row in report["layers"] if row["name"] == "concatenate")
     assert concatenate["inputs"] == ["lstm:1", "lstm:2", "gru"]
     assert report["outputs"] == ["dense", "lstm:2"]
+
+
+def test_attention_scores_are_a_layer_argument_and_output_1(cli, keras_dir):
+    """Keras' call argument return_attention_scores=True is the spec's layer argument; the scores are `mha:1`."""
+    for file in FIGURES["attention_scores"]["files"]:
+        report = summary_json(cli, file)
+        flatten = next(row for row in report["layers"] if row["name"] == "flatten")
+        assert flatten["inputs"] == ["mha:1"]
+        result = cli(["convert", file])
+        assert result.exit_code == 0, result.stderr
+        assert "    attention_axes: [1]\n    return_attention_scores: true\n" in result.stdout
+        assert "  - type: Flatten\n    name: flatten\n    inputs: mha:1\n" in result.stdout
+
+
+def test_keras_hub_layers_convert_to_their_rules(cli, keras_dir):
+    """Keras Hub's layers (module keras_hub...) read as layercalc's keras_hub rules; keys that change nothing
+    (TransformerDecoder's build shapes, initializers) are dropped."""
+    result = cli(["convert", "keras_hub_transformer.json"])
+    assert result.exit_code == 0, result.stderr
+    assert """  - type: TransformerDecoder
+    name: decoder
+    inputs: [target_embedding, encoder]
+    intermediate_dim: 32
+    num_heads: 2
+  - type: Dense""" in result.stdout
+    assert "initializer" not in result.stdout and "sequence_shape" not in result.stdout
+
+
+def edit_layer(source, target, name, edit):
+    model = json.loads(Path(source).read_text())
+    edit(next(layer for layer in model["config"]["layers"] if layer["name"] == name))
+    Path(target).write_text(json.dumps(model))
+
+
+def test_keras_hub_unknown_argument_is_refused(cli, keras_dir):
+    edit_layer("keras_hub_transformer.json", "model.json", "encoder",
+               lambda layer: layer["config"].update(intermediate_dims=64))
+    result = cli(["summary", "model.json"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("model.json: layer 'encoder' (TransformerEncoder): unknown argument "
+                                    "'intermediate_dims' (did you mean 'intermediate_dim'?); TransformerEncoder takes: ")
+
+
+def test_keras_hub_class_without_a_rule_is_refused(cli, keras_dir):
+    def rename(layer):
+        layer.update(class_name="CachedMultiHeadAttention", registered_name="keras_hub>CachedMultiHeadAttention")
+    edit_layer("keras_hub_transformer.json", "model.json", "encoder", rename)
+    result = cli(["summary", "model.json"])
+    assert result.exit_code == 2
+    assert result.stderr == ("model.json: layer 'encoder' (CachedMultiHeadAttention): Keras Hub layer class "
+                             "'CachedMultiHeadAttention' is not supported: layercalc knows Keras Hub's "
+                             "PositionEmbedding, RotaryEmbedding, SinePositionEncoding, TokenAndPositionEmbedding, "
+                             "TransformerDecoder, TransformerEncoder\n")
+
+
+def test_calls_differing_in_return_attention_scores_are_refused(cli, keras_dir):
+    """A spec gives return_attention_scores once, for every call of the layer."""
+    edit_layer("attention_scores.json", "model.json", "mha",
+               lambda layer: layer["inbound_nodes"].append({**layer["inbound_nodes"][0], "kwargs": {}}))
+    result = cli(["summary", "model.json"])
+    assert result.exit_code == 2
+    assert result.stderr == ("model.json: layer 'mha' (MultiHeadAttention): its calls differ in "
+                             "return_attention_scores, which a spec gives once for all of a layer's calls\n")
 
 
 @pytest.mark.parametrize("name", sorted(UNSUPPORTED))

@@ -6,6 +6,10 @@ project dependency); run it with a Python that has Keras 3 (+ TensorFlow), e.g.
 
     TF_CPP_MIN_LOG_LEVEL=3 /tmp/kenv/bin/python tools/keras_models.py
 
+(keras_hub_transformer needs keras-hub too: Keras 3.15.1 + keras-hub 0.32.0 made the files here).
+Re-running rewrites every model's files (a .keras archive records when it was saved): keep only
+the changes you mean to make, restoring the other files with git.
+
 It writes, into tests/data/keras_models/:
 
 - each model below as ``<name>.keras`` (``model.save``) and/or ``<name>.json``
@@ -220,6 +224,30 @@ def with_operation():
     return keras.Model(x, layers.Dense(2)(y), name="with_operation")
 
 
+def keras_hub_transformer():
+    """Keras Hub layers: token and position embeddings, a TransformerEncoder, a TransformerDecoder cross-attending."""
+    import keras_hub  # only this model needs it: run the tool in an environment with keras-hub
+
+    hub = keras_hub.layers
+    tokens = keras.Input((10,), dtype="int32", name="tokens")
+    targets = keras.Input((8,), dtype="int32", name="targets")
+    encoded = hub.TransformerEncoder(32, 2, name="encoder")(hub.TokenAndPositionEmbedding(
+        50, 10, 16, name="source_embedding")(tokens))
+    decoded = hub.TransformerDecoder(32, 2, name="decoder")(hub.TokenAndPositionEmbedding(
+        50, 8, 16, name="target_embedding")(targets), encoded)
+    return keras.Model([tokens, targets], layers.Dense(50, name="logits")(decoded), name="keras_hub_transformer")
+
+
+def attention_scores():
+    """MultiHeadAttention called with return_attention_scores=True, its scores (output 1) feeding later layers."""
+    # The context is as long as the query: Keras' symbolic shape of the scores assumes it (its summary is
+    # wrong for another length).
+    query, context = keras.Input((6, 8), name="query"), keras.Input((6, 12), name="context")
+    attended, scores = layers.MultiHeadAttention(2, 4, name="mha")(query, context, return_attention_scores=True)
+    both = layers.Concatenate()([layers.GlobalAveragePooling1D()(attended), layers.Flatten()(scores)])
+    return keras.Model([query, context], layers.Dense(3, name="out")(both), name="attention_scores")
+
+
 # name -> (builder, formats written)
 MODELS = {
     "mnist_convnet": (mnist_convnet, ("keras", "json")),
@@ -237,6 +265,8 @@ MODELS = {
     "tied_head": (tied_head, ("keras",)),
     "sequential_twice": (sequential_twice, ("keras", "json")),
     "with_operation": (with_operation, ("json",)),
+    "keras_hub_transformer": (keras_hub_transformer, ("keras", "json")),
+    "attention_scores": (attention_scores, ("keras", "json")),
 }
 
 
