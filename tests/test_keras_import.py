@@ -196,43 +196,6 @@ def test_keras_hub_layers_convert_to_their_rules(cli, keras_dir):
     assert "initializer" not in result.stdout and "sequence_shape" not in result.stdout
 
 
-def edit_layer(source, target, name, edit):
-    model = json.loads(Path(source).read_text())
-    edit(next(layer for layer in model["config"]["layers"] if layer["name"] == name))
-    Path(target).write_text(json.dumps(model))
-
-
-def test_keras_hub_unknown_argument_is_refused(cli, keras_dir):
-    edit_layer("keras_hub_transformer.json", "model.json", "encoder",
-               lambda layer: layer["config"].update(intermediate_dims=64))
-    result = cli(["summary", "model.json"])
-    assert result.exit_code == 2
-    assert result.stderr.startswith("model.json: layer 'encoder' (TransformerEncoder): unknown argument "
-                                    "'intermediate_dims' (did you mean 'intermediate_dim'?); TransformerEncoder takes: ")
-
-
-def test_keras_hub_class_without_a_rule_is_refused(cli, keras_dir):
-    def rename(layer):
-        layer.update(class_name="CachedMultiHeadAttention", registered_name="keras_hub>CachedMultiHeadAttention")
-    edit_layer("keras_hub_transformer.json", "model.json", "encoder", rename)
-    result = cli(["summary", "model.json"])
-    assert result.exit_code == 2
-    assert result.stderr == ("model.json: layer 'encoder' (CachedMultiHeadAttention): Keras Hub layer class "
-                             "'CachedMultiHeadAttention' is not supported: layercalc knows Keras Hub's "
-                             "PositionEmbedding, RotaryEmbedding, SinePositionEncoding, TokenAndPositionEmbedding, "
-                             "TransformerDecoder, TransformerEncoder\n")
-
-
-def test_calls_differing_in_return_attention_scores_are_refused(cli, keras_dir):
-    """A spec gives return_attention_scores once, for every call of the layer."""
-    edit_layer("attention_scores.json", "model.json", "mha",
-               lambda layer: layer["inbound_nodes"].append({**layer["inbound_nodes"][0], "kwargs": {}}))
-    result = cli(["summary", "model.json"])
-    assert result.exit_code == 2
-    assert result.stderr == ("model.json: layer 'mha' (MultiHeadAttention): its calls differ in "
-                             "return_attention_scores, which a spec gives once for all of a layer's calls\n")
-
-
 @pytest.mark.parametrize("name", sorted(UNSUPPORTED))
 def test_unsupported_models_are_clear_errors(cli, keras_dir, name):
     file = FIGURES[name]["files"][0]
@@ -340,6 +303,34 @@ def test_an_argument_the_rule_does_not_know_is_refused(cli, keras_dir):
     assert result.exit_code == 2
     assert result.stderr.startswith("model.json: layer 'conv2d' (Conv2D): unknown argument 'filter' (did you mean "
                                     "'filters'?); Conv2D takes: filters, kernel_size, ")
+
+
+def layer_named(config, name):
+    return next(layer for layer in config["config"]["layers"] if layer["name"] == name)
+
+
+@pytest.mark.parametrize("source, name, edit, message", [
+    ("keras_hub_transformer.json", "encoder", lambda layer: layer["config"].update(intermediate_dims=64),
+     "unknown argument 'intermediate_dims' (did you mean 'intermediate_dim'?); TransformerEncoder takes: "
+     "intermediate_dim, num_heads, dropout, activation, layer_norm_epsilon, kernel_initializer, bias_initializer, "
+     "normalize_first"),
+    ("keras_hub_transformer.json", "encoder",
+     lambda layer: layer.update(class_name="CachedMultiHeadAttention",
+                                registered_name="keras_hub>CachedMultiHeadAttention"),
+     "Keras Hub layer class 'CachedMultiHeadAttention' is not supported: layercalc knows Keras Hub's "
+     "PositionEmbedding, RotaryEmbedding, SinePositionEncoding, TokenAndPositionEmbedding, TransformerDecoder, "
+     "TransformerEncoder"),
+    # A spec gives return_attention_scores once, for every call of the layer.
+    ("attention_scores.json", "mha",
+     lambda layer: layer["inbound_nodes"].append({**layer["inbound_nodes"][0], "kwargs": {}}),
+     "its calls differ in return_attention_scores, which a spec gives once for all of a layer's calls"),
+], ids=["keras_hub_unknown_argument", "keras_hub_class_without_rule", "calls_differ_in_scores"])
+def test_keras_hub_and_attention_scores_refusals(cli, keras_dir, source, name, edit, message):
+    edited(source, "model.json", lambda config: edit(layer_named(config, name)))
+    result = cli(["summary", "model.json"])
+    assert result.exit_code == 2
+    layer = layer_named(json.loads(Path("model.json").read_text()), name)
+    assert result.stderr == f"model.json: layer '{name}' ({layer['class_name']}): {message}\n"
 
 
 def test_a_setting_that_changes_the_weights_is_refused(cli, keras_dir):
