@@ -1,4 +1,4 @@
-"""The JSON report (SPEC.md section 3)."""
+"""The JSON report (README, "Commands": the JSON report)."""
 
 from __future__ import annotations
 
