@@ -93,7 +93,10 @@ def test_check_limits_are_checked_and_read_like_the_flags():
 
 
 def test_settings_that_need_costs_compute_them():
-    assert calc.summarize(RESNET, count_bias=True).costs.totals.flops == 7_715_946_496 + 10_588_136
+    # 2 × ResNet-50's 3,857,973,248 MACs (derived in tests/data/macs) + its 10,588,136 bias additions (one per
+    # output element of each layer with a bias); params: Keras' 25,636,712 (tests/data/keras/specs/resnet50.json).
+    costed = calc.summarize(RESNET, count_bias=True).costs.totals
+    assert costed.flops == 2 * 3_857_973_248 + 10_588_136 and costed.bias_adds == 10_588_136
     assert calc.summarize(RESNET, dtype="float16").costs.memory.parameters == 2 * 25_636_712
 
 
