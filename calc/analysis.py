@@ -41,7 +41,8 @@ def analyze(model: "Spec | Graph", conventions: Optional[Conventions] = None, pe
 
     rows = []
     example_macs = []  # per example, whatever per_batch says: the total is scaled once, so it prints factored
-    built: Dict[str, Tuple[Any, Tuple[Any, ...]]] = {}  # a shared layer -> (input, weights) of its first call
+    # a layer called again -> (input, weights) of its first call; only those layers are recorded
+    built: Dict[str, Optional[Tuple[Any, Tuple[Any, ...]]]] = {node.shares: None for node in graph.nodes if node.shares}
     calls: Dict[str, int] = {}  # a shared layer -> its calls so far
     for node in graph.nodes:
         try:
@@ -103,7 +104,7 @@ def _rule_input(node: Node, input_shapes: List[Shape]) -> Any:
 
 def _evaluate(node: Node, x: Any, conventions: Optional[Conventions], scale: Optional[Dim],
               fields: Dict[str, cost_algebra.FieldState],
-              built: Dict[str, Tuple[Any, Tuple[Any, ...]]]) -> Tuple[LayerRow, Dim]:
+              built: Dict[str, Optional[Tuple[Any, Tuple[Any, ...]]]]) -> Tuple[LayerRow, Dim]:
     """The node's row, and its MACs per example: each figure asked from its rule once.  A layer called
     several times has one set of weights: every call must fit them (`built`), and only the layer's own
     row counts them."""
@@ -144,10 +145,12 @@ def _evaluate(node: Node, x: Any, conventions: Optional[Conventions], scale: Opt
 
 
 def _check_shared_weights(node: Node, x: Any, weights: Tuple[Any, ...],
-                          built: Dict[str, Tuple[Any, Tuple[Any, ...]]]) -> None:
+                          built: Dict[str, Optional[Tuple[Any, Tuple[Any, ...]]]]) -> None:
     """Refuse a call whose input needs other weights than the layer's other calls (Keras raises)."""
     layer = node.shares or node.name
-    if layer not in built:
+    if layer not in built:  # never called again: nothing to compare with
+        return
+    if built[layer] is None:
         built[layer] = (x, weights)
         return
     first_input, first = built[layer]
