@@ -69,7 +69,7 @@ class Report:
     shown: Tuple[str, ...] = ()  # optional figures asked for in the summary's text: "flops", "memory"
 
     def to_dict(self) -> Dict[str, Any]:
-        """The JSON report (README, "Commands": the JSON report)."""
+        """The JSON report (docs/report.md lists every field)."""
 
         def shape(value):
             if isinstance(value, list):

@@ -220,3 +220,14 @@ def test_every_file_a_readme_command_reads_exists():
 
 def test_readme_links_to_the_reference():
     assert "(docs/spec.md)" in README and "(docs/report.md)" in README
+
+
+def test_packaging_gives_setuptools_nothing_to_warn_about():
+    """`make run` on a fresh clone prints no setuptools warning (checked by hand: `rm -rf .venv && make run`):
+    the license is an SPDX string, which needs setuptools 77 (a TOML table is deprecated), and the package
+    directory is given, so the editable install is a path entry rather than an import hook that warns."""
+    tomllib = pytest.importorskip("tomllib")
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert isinstance(config["project"]["license"], str)
+    assert config["build-system"]["requires"] == ["setuptools>=77"]
+    assert config["tool"]["setuptools"]["package-dir"] == {"": "."}
