@@ -21,11 +21,12 @@ KERAS_DATA = ROOT / "tests" / "data" / "keras"
 def single_layer_spec(case: dict) -> str:
     layer = {"type": case["type"], **case["args"], "trainable": case.get("trainable", True)}
     spec = {"batch": case.get("batch")}
+    typed = (lambda shape: {"shape": shape, "dtype": case["dtype"]}) if "dtype" in case else (lambda shape: shape)
     if "inputs" in case:
-        spec["inputs"] = {f"in{index}": shape for index, shape in enumerate(case["inputs"])}
+        spec["inputs"] = {f"in{index}": typed(shape) for index, shape in enumerate(case["inputs"])}
         layer["inputs"] = list(spec["inputs"])
     else:
-        spec["input"] = case["input"]
+        spec["input"] = typed(case["input"])
     spec["layers"] = [layer]
     return json.dumps(spec)  # JSON is YAML
 

@@ -102,10 +102,25 @@ def test_piped_table_fits_100_columns(cli):
 def test_layers_lists_every_type(cli):
     from calc import rules
 
-    result = cli(["layers"])
+    # 160 columns: at 80, a name longer than its column (ContrastLimitedAdaptiveHistogramEqualization) folds.
+    result = cli(["layers"], env={"COLUMNS": "160"})
     assert result.exit_code == 0
     for name in rules.load_all():
         assert name in result.stdout
+
+
+def test_layers_ends_with_the_classes_left_out_and_why(cli):
+    """`layercalc layers` ends with the keras.layers classes left out on purpose; a spec using one says why."""
+    from calc import rules
+
+    listing = cli(["layers"], env={"COLUMNS": "160"}).stdout
+    left_out = listing.split("Left out on purpose", 1)[1]
+    assert [line.split()[0] for line in left_out.splitlines()[4:] if line.strip()] == [
+        name for name, _ in rules.LEFT_OUT]
+    assert "Dense" not in left_out
+    result = cli(["layers", "Lambda"])
+    assert result.exit_code == 2
+    assert "left out on purpose: Lambda runs an arbitrary Python function" in result.stderr
 
 
 def test_layers_describes_one_type(cli):

@@ -20,7 +20,8 @@ It does two things (both by default):
     version must give the same model (totals and every layer's figures), or
     the spec fails;
 (b) ``tests/data/rule_cases/<family>.yaml`` -> ``tests/data/keras/rule_cases/<family>.json``
-    (one layer per case, its output shape and counts, or the error Keras raised).
+    (one layer per case, its output shape and counts, or the error Keras raised; a case's
+    ``dtype`` is its inputs' dtype, float32 by default: ``string`` for StringLookup).
     A case with ``real_call: true`` takes its output shape from a call on arrays
     (see ``real_call_shape``), for layers whose symbolic shape differs from the
     tensor they return; the symbolic one is kept as ``symbolic_output_shape``.
@@ -130,9 +131,12 @@ def make_layer(layer_type: str, args: dict, name=None, package=keras):
     if cls is None or not isinstance(cls, type):
         raise ValueError(f"{package.__name__}.layers has no layer class '{layer_type}'")
     kwargs = {
-        # A mapping with a 'type' is a wrapped layer (Bidirectional, TimeDistributed); its name
-        # and trainable keys are constructor arguments too.
-        key: make_layer(value["type"], {k: v for k, v in value.items() if k != "type"})
+        # A mapping with a 'type' is a wrapped layer (Bidirectional, TimeDistributed, RNN's cell), a list of
+        # them a list of layers (RNN's cells); a wrapped layer's name and trainable keys are constructor
+        # arguments too.
+        key: [make_layer(item["type"], {k: v for k, v in item.items() if k != "type"}) for item in value]
+        if isinstance(value, list) and value and all(isinstance(item, dict) and "type" in item for item in value)
+        else make_layer(value["type"], {k: v for k, v in value.items() if k != "type"})
         if isinstance(value, dict) and "type" in value else to_keras_arg(value)
         for key, value in args.items() if key not in CALL_ARGUMENTS
     }
@@ -469,13 +473,15 @@ def run_case(case: dict, package=keras) -> dict:
     else:
         record["input"] = case["input"]
         shapes = [case["input"]]
+    if "dtype" in case:
+        record["dtype"] = case["dtype"]
     record.update({"batch": batch, "trainable": trainable, "source": case.get("source")})
     if case.get("real_call"):
         record["real_call"] = True
 
     keras.backend.clear_session()  # fresh auto-names (they can appear in error messages)
     try:
-        tensors = [keras.Input(shape=tuple(shape), batch_size=batch) for shape in shapes]
+        tensors = [keras.Input(shape=tuple(shape), batch_size=batch, dtype=case.get("dtype")) for shape in shapes]
         layer = make_layer(layer_type, args, package=package)
         if not trainable:
             layer.trainable = False

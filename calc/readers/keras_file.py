@@ -686,7 +686,9 @@ class _Converter:
                 value = None
             if key in known:  # before IRRELEVANT: Embedding's input_dim is an argument
                 argument = known[key]
-                if "LayerConfig" in str(argument.type) and value is not None:
+                if "LayerConfig" in str(argument.type) and isinstance(value, list):  # RNN's cells
+                    value = [self._wrapped(item, key, context) for item in value]
+                elif "LayerConfig" in str(argument.type) and value is not None:
                     value = self._wrapped(value, key, context)
                 if _is_default(argument, value):
                     continue

@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .. import rules
-from ..errors import SpecError, closest
+from ..errors import SpecError
 from .markdown import markdown_table
 
 
@@ -26,7 +26,8 @@ def shape_arguments(rule_class: type) -> list:
     return [f for f in dataclasses.fields(rule_class) if rules.affects_shapes(f)]
 
 
-def list_layers() -> Table:
+def list_layers() -> Group:
+    """The supported types by family, then the classes of keras.layers left out on purpose, and why."""
     registry = rules.load_all()
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="Supported layer types", title_justify="left")
     table.add_column("Family")
@@ -39,13 +40,21 @@ def list_layers() -> Table:
             aliases = f" ({', '.join(rule_class.aliases)})" if rule_class.aliases else ""
             arguments = ", ".join(f"{rules.argument_name(f)}={_default(f)}" for f in shape_arguments(rule_class))
             table.add_row(family, name + aliases, arguments)
-    return table
+    left_out = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=f"\n{LEFT_OUT_TITLE}", title_justify="left")
+    left_out.add_column("Type", no_wrap=True)
+    left_out.add_column("Why", overflow="fold")
+    for name, reason in rules.LEFT_OUT:
+        left_out.add_row(name, reason)
+    return Group(table, left_out)
+
+
+LEFT_OUT_TITLE = "Left out on purpose (keras.layers classes with no output shape to compute)"
 
 
 def describe_layer(type_name: str) -> Group:
     rule_class = rules.lookup(type_name, ignore_case=True)
     if rule_class is None:
-        raise SpecError(f"unknown layer type '{type_name}'{closest(type_name, rules.all_type_names())}")
+        raise SpecError(f"unknown layer type '{type_name}'{rules.unknown_type_hint(type_name)}")
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("Argument")
     table.add_column("Type")
@@ -81,4 +90,5 @@ def layer_reference() -> str:
             rows = _argument_rows(rule_class)
             arguments = markdown_table(["argument", "type", "default"], rows) if rows else "No arguments.\n"
             parts.append(f"\n### {name}\n\n{aliases}```text\n{doc}\n```\n\n{arguments}")
+    parts.append(f"\n## {LEFT_OUT_TITLE}\n\n" + markdown_table(["type", "why"], list(rules.LEFT_OUT)))
     return "".join(parts)

@@ -22,9 +22,11 @@ Size = Union[int, Tuple[int, ...]]
 Axis = Union[int, Tuple[int, ...]]
 TargetShape = Tuple[int, ...]
 LayerConfig = Dict[str, Any]  # a wrapped layer: {type: LSTM, units: 64, ...}
+LayerConfigs = Union[LayerConfig, Tuple[LayerConfig, ...]]  # RNN's cell: one layer config, or a list of them
 Array = Union[float, Tuple[Any, ...]]  # a number or a (nested) list of numbers
 Padding = Union[int, Tuple[Union[int, Tuple[int, ...]], ...]]
 PartialShape = Union[int, Tuple[Optional[int], ...]]  # EinsumDense output_shape: null = not fixed
+Vocabulary = Union[str, Tuple[Any, ...]]  # a lookup layer's tokens, or the path of a file of them
 
 # Keras 3.15 keras.activations names (case-sensitive, as Keras reads them).
 ACTIVATIONS = (
@@ -123,10 +125,19 @@ ARGUMENT_TYPES: Dict[str, Tuple[str, Callable[[Any], bool]]] = {
             isinstance(v, (list, tuple)) and len(v) > 0 and all(i is None or (_is_int(i) and i >= 1) for i in v)
         ),
     ),
+    "Vocabulary": (
+        "a list of tokens, or the path of a file of tokens",
+        lambda v: isinstance(v, str) or isinstance(v, (list, tuple)) and all(isinstance(i, (str, int)) for i in v),
+    ),
     "Array": ("a number or a (nested, rectangular) list of numbers", lambda v: array_shape(v) is not None),
     "LayerConfig": (
         "a layer as a mapping with a 'type', such as {type: LSTM, units: 64}",
         lambda v: isinstance(v, dict) and isinstance(v.get("type"), str),
+    ),
+    "LayerConfigs": (
+        "a layer as a mapping with a 'type', or a list of them",
+        lambda v: all(isinstance(item, dict) and isinstance(item.get("type"), str)
+                      for item in (v if isinstance(v, (list, tuple)) else [v])),
     ),
     "Any": ("any value", lambda v: True),
 }

@@ -4,13 +4,15 @@ UnitNormalization and Normalization (the preprocessing layer, with its statistic
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Iterable, List, Optional, Tuple
 
 from ..dims import Dim, Shape, format_shape, prod
 from ..errors import ShapeError, SpecError
-from .arguments import Array, Axis, array_shape
+from .arguments import Array, Axis, LayerConfig, PositiveInt, array_shape
 from .base import PASS_THROUGH, WHOLE, Layer, Tap, Weight, elements
 from .registry import register
+from .rnn import Wrapped, inside
 
 
 def normalized_axis(x: Shape, axis: int) -> int:
@@ -380,3 +382,48 @@ class Normalization(Layer):
             Weight("variance", shape, trainable=False),
             Weight("count", (), trainable=False),
         ]
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class SpectralNormalization(Layer):
+    """Wraps a layer with a kernel (or an Embedding's embeddings), dividing it by its largest singular value,
+    estimated by power iteration in training (at inference the kernel is used as it is).
+
+    output: the wrapped layer's
+    params: the wrapped layer's + vector_u (1, the kernel's last axis), non-trainable
+    MACs:   the wrapped layer's
+    """
+
+    layer: LayerConfig
+    power_iterations: PositiveInt = 1
+
+    @cached_property
+    def inner(self) -> Wrapped:
+        return Wrapped.build(self.layer, "layer")
+
+    def validate(self) -> None:
+        self.inner  # noqa: B018 - build the wrapped rule now, so its errors are spec errors
+
+    def output_shape(self, x: Shape) -> Any:
+        return self.inner.output_shape(x)
+
+    def weights(self, x: Shape) -> List[Weight]:
+        weights = self.inner.weights(x)
+        kernel = next((weight for weight in weights if weight.name in ("kernel", "embeddings")), None)
+        if kernel is None:
+            raise ShapeError(f"{self.inner.type_name} has no kernel nor embeddings to normalize", argument="layer")
+        return [*weights, Weight("vector_u", (1, kernel.shape[-1]), trainable=False)]
+
+    def macs(self, x: Shape, y: Any) -> Dim:
+        return self.inner.macs(x)
+
+    def bias_adds(self, x: Shape, y: Any) -> Dim:
+        return self.inner.bias_adds(x)
+
+    def elementwise(self, x: Shape, y: Any) -> Dim:
+        return self.inner.elementwise(x)
+
+    def window(self, x: Shape) -> Optional[Tuple[Optional[Tap], ...]]:
+        with inside(self.inner.argument, self.inner.label):
+            return self.inner.rule.window(x)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar, Tuple
 
-from ..dims import Dim, Shape, padding_before, pool_out, prod, standardize_tuple
+from ..dims import Dim, Shape, format_shape, padding_before, pool_out, prod, standardize_tuple
 from ..errors import ShapeError
 from .arguments import Size, choices
 from .base import Layer, Tap, elements, join_channels, spatial_axis, split_channels
@@ -187,3 +187,95 @@ class GlobalAveragePooling3D(GlobalPooling):
     __doc__ = GlobalPooling.__doc__
     rank = 3
     aliases = ("GlobalAvgPool3D",)
+
+
+def adaptive_reads(size: Dim, out: int) -> Dim:
+    """Input positions an adaptive pooling reads along one axis, over all `out` windows: window i covers
+    [floor(i·size/out), ceil((i+1)·size/out)), as in Keras' ops.adaptive_*_pool (PyTorch's windows);
+    unknown for an unknown or symbolic size.
+
+    >>> adaptive_reads(10, 4), adaptive_reads(10, 5), adaptive_reads(None, 4)
+    (12, 10, None)
+    """
+    if not isinstance(size, int):
+        return None
+    return sum(-(-(i + 1) * size // out) - i * size // out for i in range(out))
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdaptivePooling(Layer):
+    """Pools each channel to output_size positions, whatever the input's size: window i of an axis of size I
+    covers [floor(i·I/O), ceil((i+1)·I/O)).
+
+    output: (batch, *output_size, C), or (batch, C, *output_size) channels_first. Keras' symbolic shape
+            takes the batch from the first axis and the channels from the last (the second,
+            channels_first) whatever the input's rank, and so does layercalc
+    params: 0
+    MACs:   0 (a comparison or an addition for every position of every window)
+    """
+
+    rank: ClassVar[int]
+
+    output_size: Size
+    data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
+
+    @cached_property
+    def size(self) -> Tuple[int, ...]:
+        return standardize_tuple(self.output_size, self.rank, "output_size")
+
+    def validate(self) -> None:
+        self.size  # noqa: B018 - normalize now, so errors point at the argument
+
+    def output_shape(self, x: Shape) -> Shape:
+        if len(x) < 2:
+            raise ShapeError(f"expected input with a channels axis, found rank {len(x)} {format_shape(x)}")
+        channels = x[1] if self.data_format == "channels_first" else x[-1]
+        return join_channels(x[0], self.size, channels, self.data_format)
+
+    def elementwise(self, x: Shape, y: Shape) -> Dim:
+        if len(x) != self.rank + 2:
+            return None
+        _, spatial, channels = split_channels(x, self.data_format, self.rank)
+        return prod([channels, *(adaptive_reads(size, out) for size, out in zip(spatial, self.size))])
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class AdaptiveAveragePooling1D(AdaptivePooling):
+    __doc__ = AdaptivePooling.__doc__
+    rank = 1
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class AdaptiveAveragePooling2D(AdaptivePooling):
+    __doc__ = AdaptivePooling.__doc__
+    rank = 2
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class AdaptiveAveragePooling3D(AdaptivePooling):
+    __doc__ = AdaptivePooling.__doc__
+    rank = 3
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class AdaptiveMaxPooling1D(AdaptivePooling):
+    __doc__ = AdaptivePooling.__doc__
+    rank = 1
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class AdaptiveMaxPooling2D(AdaptivePooling):
+    __doc__ = AdaptivePooling.__doc__
+    rank = 2
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class AdaptiveMaxPooling3D(AdaptivePooling):
+    __doc__ = AdaptivePooling.__doc__
+    rank = 3

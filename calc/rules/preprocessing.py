@@ -1,17 +1,23 @@
-"""Preprocessing layers that change shapes or hold weights: Rescaling, Resizing, CenterCrop."""
+"""Preprocessing layers (Keras' layers/preprocessing/, its image_preprocessing/ aside): Rescaling, Resizing,
+CenterCrop; the encoding and lookup layers (CategoryEncoding, Hashing, HashedCrossing, Discretization,
+IntegerLookup, StringLookup, TextVectorization), whose inputs may be integers or strings
+(`input: {shape: [], dtype: string}`). None of them holds a weight Keras counts: a lookup layer's
+vocabulary lives in a lookup table, not in a variable."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional, Tuple
+from functools import cached_property
+from typing import Any, List, Optional, Tuple
 
-from ..dims import Dim, Shape, format_shape, prod
+from ..dims import Dim, Shape, conv_out, dim_sum, format_shape, prod
 from ..errors import ShapeError, SpecError
-from .arguments import NonNegativeInt, PositiveInt, choices
-from .base import PASS_THROUGH, Layer, Tap, elements, join_channels, rearranging, split_channels
+from .arguments import Array, LayerConfigs, NonNegativeInt, PositiveInt, Vocabulary, choices, renamed
+from .base import PASS_THROUGH, Layer, Tap, Weight, elements, join_channels, rearranging, split_channels
 from .conv import DATA_FORMATS
 from .registry import register
 from .reshaping import INTERPOLATIONS
+from .rnn import Wrapped
 
 
 @register
@@ -107,3 +113,399 @@ class CenterCrop(ImageSize):
             return rearranging(x)
         taps = [Tap(1, 1, -((size - target) // 2)) for size, target in pairs]
         return join_channels(None, taps, None, self.data_format)
+
+
+# -- encoding and lookup layers ---------------------------------------------------------------
+
+
+def last_axis_is_1(x: Shape) -> bool:
+    """Whether the last axis is 1, which decides a one-hot encoding's shape: an unknown one (None) is not, as in
+    Keras; a symbolic one is refused, since its value would decide."""
+    if x[-1] is not None and not isinstance(x[-1], int):
+        raise ShapeError(f"whether the last axis ({x[-1]}) is 1 decides the one-hot output's shape: give it as a "
+                         "number")
+    return x[-1] == 1
+
+
+def one_hot_shape(x: Shape, depth: Dim) -> Shape:
+    """Keras' one_hot output (IndexLookup, Discretization): each element gets a depth axis, except that a
+    last axis of 1 (of an input of rank 2 or more) is replaced by it."""
+    if len(x) > 1 and last_axis_is_1(x):
+        return (*x[:-1], depth)
+    return (*x, depth)
+
+
+ENCODINGS = ("int", "one_hot", "multi_hot", "count")
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class CategoryEncoding(Layer):
+    """Encodes integer ids below num_tokens as multi-hot, one-hot or count vectors.
+
+    output: multi_hot, count: the last axis (the sample's ids) becomes num_tokens, (..., num_tokens);
+            one_hot: each id gets a num_tokens axis, (..., last, num_tokens), a last axis of 1
+            replaced by it (of a rank-1 input too)
+    params: 0;  MACs: 0
+    """
+
+    num_tokens: PositiveInt | None = None
+    output_mode: str = field(default="multi_hot", metadata=choices("one_hot", "multi_hot", "count"))
+    sparse: Any = False
+
+    def validate(self) -> None:
+        if self.num_tokens is None:
+            raise SpecError("num_tokens must be set to use this layer (IntegerLookup counts tokens it does not "
+                            "know beforehand)", argument="num_tokens")
+
+    def output_shape(self, x: Shape) -> Shape:
+        if self.output_mode == "one_hot" and (len(x) == 1 or not last_axis_is_1(x)):
+            return (*x, self.num_tokens)
+        return (*x[:-1], self.num_tokens)
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class Hashing(Layer):
+    """Hashes integers or strings into num_bins bins (mask_value, when given, to bin 0).
+
+    output: int: x;  one_hot, multi_hot, count: the last axis becomes num_bins, (..., num_bins)
+    params: 0;  MACs: 0
+    """
+
+    num_bins: PositiveInt
+    mask_value: Any = None
+    salt: Any = None
+    output_mode: str = field(default="int", metadata=choices(*ENCODINGS))
+    sparse: Any = False
+
+    def output_shape(self, x: Shape) -> Shape:
+        return x if self.output_mode == "int" else (*x[:-1], self.num_bins)
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class HashedCrossing(Layer):
+    """Hashes the pairs of values of two inputs (a feature cross) into num_bins bins; `inputs: [a, b]`.
+
+    output: int: the first input's shape;  one_hot: (*a, num_bins), a last axis of 1 replaced by it.
+            The two inputs' last axes must be equal
+    params: 0;  MACs: 0
+    """
+
+    min_inputs = 2
+    max_inputs = 2
+
+    num_bins: PositiveInt
+    output_mode: str = field(default="int", metadata=choices("int", "one_hot"))
+    sparse: Any = False
+
+    def output_shape(self, x: Tuple[Shape, ...]) -> Shape:
+        first, second = x
+        if first[-1] != second[-1]:
+            raise ShapeError("expected the two input tensors to have identical shapes, found "
+                             f"{format_shape(first)} and {format_shape(second)}")
+        if self.output_mode == "int":
+            return first
+        if not last_axis_is_1(first):
+            return (*first, self.num_bins)
+        return (*first[:-1], self.num_bins)
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class Discretization(Layer):
+    """Buckets numbers by bin_boundaries (len + 1 bins), or into num_bins bins learned by adapt().
+
+    output: int: x;  one_hot: each value gets a bins axis (a last axis of 1, rank ≥ 2, replaced);
+            multi_hot, count: (batch, *x[2:], bins), Keras dropping the second axis; a rank-1 input (bins,)
+    params: 0;  MACs: 0
+    """
+
+    bin_boundaries: Array | None = None
+    num_bins: PositiveInt | None = None
+    epsilon: Any = 0.01
+    output_mode: str = field(default="int", metadata=choices(*ENCODINGS))
+    sparse: Any = False
+
+    def validate(self) -> None:
+        if (self.num_bins is None) == (self.bin_boundaries is None):
+            raise SpecError("set either num_bins or bin_boundaries" if self.num_bins is None
+                            else "num_bins and bin_boundaries cannot both be set", argument="num_bins")
+        if self.bin_boundaries is not None and not isinstance(self.bin_boundaries, tuple):
+            raise SpecError("bin_boundaries must be a list of numbers", argument="bin_boundaries")
+
+    def output_shape(self, x: Shape) -> Shape:
+        depth = self.num_bins if self.bin_boundaries is None else len(self.bin_boundaries) + 1
+        if self.output_mode == "int":
+            return x
+        if self.output_mode == "one_hot":
+            return one_hot_shape(x, depth)
+        return (x[0], *x[2:], depth) if len(x) >= 2 else (depth,)
+
+
+LOOKUP_MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Lookup(Layer):
+    """Base of IntegerLookup and StringLookup (Keras' IndexLookup): maps tokens to indices of a vocabulary.
+
+    output: int: x (ids);  one_hot: each token gets a depth axis (a last axis of 1, rank ≥ 2, replaced);
+            multi_hot, count, tf_idf: the last axis becomes depth, (..., depth). depth: max_tokens with
+            pad_to_max_tokens, else the vocabulary's tokens + num_oov_indices, else vocabulary_size
+            (what a saved model's config records), else unknown
+    params: 0;  MACs: 0
+    """
+
+    max_tokens: PositiveInt | None = None
+    num_oov_indices: NonNegativeInt = 1
+    mask_token: Any = None
+    vocabulary: Vocabulary | None = None
+    idf_weights: Any = None
+    invert: bool = False
+    output_mode: str = field(default="int", metadata=choices(*LOOKUP_MODES))
+    pad_to_max_tokens: bool = False
+    sparse: Any = False
+    salt: Any = None
+    oov_method: Any = "floormod"
+    vocabulary_size: PositiveInt | None = None  # in a saved config: the size of the vocabulary adapt() made
+
+    def validate(self) -> None:
+        if self.pad_to_max_tokens and self.max_tokens is None:
+            raise SpecError("pad_to_max_tokens needs max_tokens", argument="pad_to_max_tokens")
+
+    def depth(self) -> Dim:
+        """The encoded axis' size: the vocabulary's tokens (a leading copy of the OOV tokens, which Keras
+        strips, not counted) and one index per OOV bucket. The mask token has an index in int mode only."""
+        if self.pad_to_max_tokens:
+            return self.max_tokens
+        if not isinstance(self.vocabulary, tuple):
+            return self.vocabulary_size
+        oov_tokens = (getattr(self, "oov_token"),) * self.num_oov_indices
+        tokens = self.vocabulary[len(oov_tokens):] if self.vocabulary[:len(oov_tokens)] == oov_tokens else self.vocabulary
+        return len(tokens) + self.num_oov_indices
+
+    def output_shape(self, x: Shape) -> Shape:
+        if self.output_mode == "int":
+            return x
+        if self.output_mode == "one_hot":
+            return one_hot_shape(x, self.depth())
+        return (*x[:-1], self.depth())
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class IntegerLookup(Lookup):
+    __doc__ = Lookup.__doc__
+
+    oov_token: Any = -1
+    vocabulary_dtype: Any = "int64"
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class StringLookup(Lookup):
+    __doc__ = Lookup.__doc__
+
+    oov_token: Any = "[UNK]"
+    encoding: Any = "utf-8"
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class TextVectorization(Layer):
+    """Standardizes, splits and looks up strings (a StringLookup with the mask token "" and one OOV index).
+
+    output: int: (batch, output_sequence_length), whatever the input's rank (null length: unknown);
+            the other modes: the tokens of each string as a new last axis (split: null keeps the input,
+            a rank-1 input gaining an axis of 1), then encoded as by StringLookup: depth = max_tokens with
+            pad_to_max_tokens, else the vocabulary's tokens + 1, else vocabulary_size
+    params: 0;  MACs: 0
+    """
+
+    max_tokens: PositiveInt | None = None
+    standardize: Any = "lower_and_strip_punctuation"
+    split: Any = "whitespace"
+    ngrams: Any = None
+    output_mode: str = field(default="int", metadata=choices(*LOOKUP_MODES))
+    output_sequence_length: PositiveInt | None = None
+    pad_to_max_tokens: bool = False
+    vocabulary: Vocabulary | None = None
+    idf_weights: Any = None
+    sparse: Any = False
+    ragged: Any = False
+    encoding: Any = "utf-8"
+    vocabulary_size: PositiveInt | None = None  # in a saved config: the size of the vocabulary adapt() made
+
+    def validate(self) -> None:
+        if self.output_sequence_length is not None and self.output_mode != "int":
+            raise SpecError("output_sequence_length must not be set if output_mode is not 'int'",
+                            argument="output_sequence_length")
+        self.lookup().validate()
+
+    def lookup(self) -> StringLookup:
+        return StringLookup(max_tokens=self.max_tokens, mask_token="", vocabulary=self.vocabulary,
+                            output_mode=self.output_mode, pad_to_max_tokens=self.pad_to_max_tokens,
+                            vocabulary_size=self.vocabulary_size)
+
+    def output_shape(self, x: Shape) -> Shape:
+        if self.output_mode == "int":
+            return (x[0], self.output_sequence_length)
+        if self.split is not None:
+            tokens = (*x, None)
+        else:
+            tokens = (*x, 1) if len(x) <= 1 else x
+        return self.lookup().output_shape(tokens)
+
+
+# -- audio ----------------------------------------------------------------------------------
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class MelSpectrogram(Layer):
+    """The mel spectrogram of audio samples (batch, samples), in frames sequence_stride apart.
+
+    output: (batch, num_mel_bins, (samples + sequence_stride + 1) // sequence_stride), Keras' formula
+            (a rank-1 input, one signal: (num_mel_bins, frames)); an input of higher rank keeps its first
+            two axes' reading
+    params: 0 (the mel filters are constants);  MACs: 0
+    """
+
+    fft_length: PositiveInt = 2048
+    sequence_stride: PositiveInt = 512
+    sequence_length: Any = None
+    window_: Any = renamed("window", default="hann")  # the rule method window() is another thing
+    sampling_rate: Any = 16000
+    num_mel_bins: PositiveInt = 128
+    min_freq: Any = 20.0
+    max_freq: Any = None
+    power_to_db: Any = True
+    top_db: Any = 80.0
+    mag_exp: Any = 2.0
+    min_power: Any = 1e-10
+    ref_power: Any = 1.0
+
+    def output_shape(self, x: Shape) -> Shape:
+        samples = x[0] if len(x) == 1 else x[1]
+        frames = None if samples is None else (samples + self.sequence_stride + 1) // self.sequence_stride
+        return (self.num_mel_bins, frames) if len(x) == 1 else (x[0], self.num_mel_bins, frames)
+
+
+STFT_MODES = ("log", "magnitude", "psd", "real", "imag", "angle", "stft")
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class STFTSpectrogram(Layer):
+    """The short-time Fourier transform of each channel of (batch, samples, channels), as a convolution with
+    frame_length-long real and imaginary kernels of fft_length // 2 + 1 frequencies, frame_step apart
+    (default frame_length // 2; fft_length default: the power of two at or above frame_length).
+
+    output: (batch, frames, frequencies · channels), frames as a 1-D convolution's (padding valid/same);
+            frequencies doubled in mode stft (real and imaginary); expand_dims: (batch, frames,
+            frequencies, channels); channels_first: (batch, frequencies · channels, frames) and
+            (batch, channels, frames, frequencies)
+    params: real_kernel and imag_kernel (frame_length, 1, frequencies), trainable (mode real: the real
+            one only, imag: the imaginary one only)
+    MACs:   frames · frame_length · frequencies · channels, for each kernel
+    """
+
+    mode: str = field(default="log", metadata=choices(*STFT_MODES))
+    frame_length: PositiveInt = 256
+    frame_step: PositiveInt | None = None
+    fft_length: PositiveInt | None = None
+    window_: Any = renamed("window", default="hann")  # the rule method window() is another thing
+    periodic: Any = False
+    scaling: Any = "density"
+    padding: str = field(default="valid", metadata=choices("valid", "same"))
+    expand_dims: bool = False
+    data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
+
+    def validate(self) -> None:
+        if self.frame_step is not None and self.frame_step > self.frame_length:
+            raise SpecError("frame_step should be a positive integer not greater than frame_length, found "
+                            f"frame_step={self.frame_step}, frame_length={self.frame_length}", argument="frame_step")
+        if self.fft_length is not None and self.fft_length < self.frame_length:
+            raise SpecError(f"fft_length should be not less than frame_length, found fft_length={self.fft_length}, "
+                            f"frame_length={self.frame_length}", argument="fft_length")
+
+    @property
+    def frequencies(self) -> int:
+        fft_length = self.fft_length or 1 << (self.frame_length - 1).bit_length()
+        return fft_length // 2 + 1
+
+    @property
+    def kernels(self) -> Tuple[str, ...]:
+        return tuple(part for part in ("real", "imag") if self.mode != {"real": "imag", "imag": "real"}.get(part))
+
+    def frames(self, x: Shape) -> Tuple[Dim, Dim]:
+        """(frames, channels) of the input, checked."""
+        _, (samples,), channels = split_channels(x, self.data_format, 1)
+        frames = conv_out(samples, self.frame_length, self.frame_step or self.frame_length // 2, 1, self.padding)
+        if frames is not None and isinstance(frames, int) and frames < 1:
+            raise ShapeError(f"frame_length {self.frame_length} is longer than the {samples} samples",
+                             argument="frame_length")
+        return frames, channels
+
+    def output_shape(self, x: Shape) -> Shape:
+        frames, channels = self.frames(x)
+        frequencies = self.frequencies * (2 if self.mode == "stft" else 1)
+        if self.expand_dims:
+            return (x[0], channels, frames, frequencies) if self.data_format == "channels_first" else (
+                x[0], frames, frequencies, channels)
+        return join_channels(x[0], (frames,), prod([frequencies, channels]), self.data_format)
+
+    def weights(self, x: Shape) -> List[Weight]:
+        return [Weight(f"{part}_kernel", (self.frame_length, 1, self.frequencies)) for part in self.kernels]
+
+    def macs(self, x: Shape, y: Any) -> Dim:
+        frames, channels = self.frames(x)
+        return prod([frames, self.frame_length, self.frequencies, channels, len(self.kernels)])
+
+
+# -- Pipeline -------------------------------------------------------------------------------
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class Pipeline(Layer):
+    """Applies its layers one after another (`layers: [{type: RandomFlip}, {type: RandomZoom, ...}]`), for a
+    tf.data preprocessing pipeline. Keras traces its layers' real calls, which may refuse inputs their
+    symbolic shapes accept (RandomFlip on a rank-2 input).
+
+    output: the last layer's;  params: the layers' (each its own trainable key);  MACs: the layers' sum
+    """
+
+    layers: LayerConfigs
+
+    @cached_property
+    def steps(self) -> Tuple[Wrapped, ...]:
+        configs = self.layers if isinstance(self.layers, tuple) else (self.layers,)
+        return tuple(Wrapped.build(config, f"layers[{index}]") for index, config in enumerate(configs))
+
+    def validate(self) -> None:
+        self.steps  # noqa: B018 - build the layers now, so their errors are spec errors
+
+    def inputs(self, x: Shape) -> List[Shape]:
+        """Each layer's input: x, then the previous layer's output."""
+        shapes = [x]
+        for step in self.steps:
+            shapes.append(step.output_shape(shapes[-1]))
+        return shapes
+
+    def output_shape(self, x: Shape) -> Any:
+        return self.inputs(x)[-1]
+
+    def weights(self, x: Shape) -> List[Weight]:
+        return [weight for step, shape in zip(self.steps, self.inputs(x)) for weight in step.weights(shape)]
+
+    def macs(self, x: Shape, y: Any) -> Dim:
+        return dim_sum([step.macs(shape) for step, shape in zip(self.steps, self.inputs(x))])
+
+    def bias_adds(self, x: Shape, y: Any) -> Dim:
+        return dim_sum([step.bias_adds(shape) for step, shape in zip(self.steps, self.inputs(x))])
+
+    def elementwise(self, x: Shape, y: Any) -> Dim:
+        return dim_sum([step.elementwise(shape) for step, shape in zip(self.steps, self.inputs(x))])

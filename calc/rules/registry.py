@@ -13,7 +13,20 @@ from ..errors import closest
 
 FAMILIES = (
     "core", "conv", "pooling", "reshaping", "preprocessing", "norm", "regularization", "activation", "rnn",
-    "attention", "merge", "keras_hub",
+    "attention", "merge", "augmentation", "keras_hub",
+)
+
+# The classes keras.layers exports (Keras 3.15) that layercalc leaves out on purpose, and why: shown at the
+# end of `layercalc layers` and of docs/layers.md, and in the message for such a type;
+# tests/test_layers_exported.py fails when a class Keras exports is neither registered nor here.
+LEFT_OUT = (
+    ("Lambda", "runs an arbitrary Python function: only running it tells its output shape"),
+    ("TFSMLayer", "calls a TensorFlow SavedModel, whose graph is not in the model"),
+    ("JaxLayer", "calls a JAX function, whose shapes and parameters only running it tells"),
+    ("FlaxLayer", "calls a Flax module, whose shapes and parameters only running it tells"),
+    ("TorchModuleWrapper", "calls a PyTorch module, whose shapes and parameters only running it tells"),
+    ("Layer", "the base class of every layer: a subclass (a custom layer) defines its own shapes"),
+    ("Wrapper", "the abstract base of Bidirectional, TimeDistributed and SpectralNormalization, never used itself"),
 )
 
 REGISTRY: Dict[str, type] = {}  # canonical Keras class name -> rule class
@@ -102,6 +115,12 @@ def unknown_type_hint(type_name: str) -> str:
     """
     from .arguments import ACTIVATIONS
 
+    if type_name == "InputLayer":
+        return (" (a model's input: only a spec's first layer may be an InputLayer, when the spec has no input: "
+                "or inputs:, and it is then the input)")
+    left_out = dict(LEFT_OUT)
+    if type_name in left_out:
+        return f" (left out on purpose: {type_name} {left_out[type_name]})"
     names = all_type_names()
     functions = [name for name in (type_name.lower(), snake_case(type_name)) if name in ACTIVATIONS]
     if functions and type_name.lower() not in {name.lower() for name in names}:  # relu: the ReLU layer is meant

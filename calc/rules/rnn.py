@@ -1,5 +1,5 @@
-"""Recurrent layers (written once in `Recurrent`) and the wrappers Bidirectional and
-TimeDistributed."""
+"""Recurrent layers (written once in `Recurrent`), RNN with its cells (SimpleRNNCell, GRUCell, LSTMCell,
+StackedRNNCells) and the wrappers Bidirectional and TimeDistributed."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Iterator, List, Optional, Tuple
 
 from ..dims import Dim, Shape, dim_sum, format_shape, prod
 from ..errors import LayercalcError, ShapeError, SpecError, closest, describe
-from .arguments import ACTIVATIONS, LayerConfig, NonNegativeInt, PositiveInt, Size, choices
+from .arguments import ACTIVATIONS, LayerConfig, LayerConfigs, NonNegativeInt, PositiveInt, Size, choices
 from .base import (
     SPATIAL_NAMES, Layer, Tap, Weight, activation_ops, elements, expect_rank, join_channels, split_channels,
 )
@@ -42,9 +42,7 @@ class Recurrent(Layer):
 
     def output_shape(self, x: Shape) -> Any:
         state = self.state_shape(x)
-        if self.stateful and x[0] is None:
-            raise ShapeError("stateful=True needs a known batch size (batch: N in the spec), found None",
-                             argument="stateful")
+        check_stateful(self.stateful, x)
         output = (state[0], x[1], *state[1:]) if self.return_sequences else state
         return [output, *[state] * self.states] if self.return_state else output
 
@@ -71,6 +69,13 @@ class Recurrent(Layer):
         raise NotImplementedError
 
 
+def check_stateful(stateful: bool, x: Shape) -> None:
+    """A stateful recurrent layer keeps its states from batch to batch: it needs a known batch size."""
+    if stateful and x[0] is None:
+        raise ShapeError("stateful=True needs a known batch size (batch: N in the spec), found None",
+                         argument="stateful")
+
+
 def lstm_step_ops(activation: Optional[str], recurrent_activation: Optional[str]) -> int:
     """Elementwise operations per state element in one LSTM step: add the input and recurrent products
     of 4 gates: 4; the recurrent activation on i, f, o and the activation on the candidate; c = f·c + i·g:
@@ -83,7 +88,7 @@ def lstm_step_ops(activation: Optional[str], recurrent_activation: Optional[str]
 
 
 @dataclass(frozen=True, kw_only=True)
-class RNN(Recurrent):
+class DenseRNN(Recurrent):
     """A dense recurrent cell with `gates` blocks of units in its kernels."""
 
     gates: ClassVar[int]
@@ -135,7 +140,7 @@ class RNN(Recurrent):
 
 @register
 @dataclass(frozen=True, kw_only=True)
-class SimpleRNN(RNN):
+class SimpleRNN(DenseRNN):
     """Fully connected recurrent layer over axis 1 of (batch, timesteps, features).
 
     output: (batch, units), or (batch, timesteps, units) with return_sequences;
@@ -152,7 +157,7 @@ class SimpleRNN(RNN):
 
 
 @dataclass(frozen=True, kw_only=True)
-class GatedRNN(RNN):
+class GatedRNN(DenseRNN):
     recurrent_activation: str | None = _activation("sigmoid")
     use_cudnn: Any = "auto"
 
@@ -313,6 +318,132 @@ class ConvLSTM2D(ConvLSTM):
 class ConvLSTM3D(ConvLSTM):
     __doc__ = ConvLSTM.__doc__
     rank = 3
+
+
+# -- RNN and its cells -------------------------------------------------------------------
+
+
+class Cell:
+    """A cell runs one step of its recurrent layer, called by RNN (or StackedRNNCells): as a layer of its own
+    Keras needs its states as call arguments, which a spec cannot give (rule cases *-cell-alone)."""
+
+    def output_shape(self, x: Shape) -> Any:
+        layer = type(self).__mro__[2].__name__
+        raise ShapeError(f"a {type(self).__name__} runs one step, called by RNN: write "
+                         f"{{type: RNN, cell: {{type: {type(self).__name__}, units: ...}}}}, or use {layer}")
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class SimpleRNNCell(Cell, SimpleRNN):
+    """SimpleRNN's step, for RNN's cell: its arguments and weights are SimpleRNN's.
+
+    output: none of its own (see RNN);  MACs: units·(in + units) per step
+    """
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class LSTMCell(Cell, LSTM):
+    """LSTM's step, for RNN's cell: its arguments and weights are LSTM's.
+
+    output: none of its own (see RNN);  MACs: 4·units·(in + units) per step
+    """
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class GRUCell(Cell, GRU):
+    """GRU's step, for RNN's cell: its arguments and weights are GRU's.
+
+    output: none of its own (see RNN);  MACs: 3·units·(in + units) per step
+    """
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class StackedRNNCells(Layer):
+    """Cells run one after another in each step, for RNN's cell (`cells: [{type: LSTMCell, units: 8}, ...]`);
+    an RNN given a list of cells stacks them so.
+
+    output: none of its own (see RNN);  MACs: the cells' per step
+    """
+
+    cells: LayerConfigs
+
+    def output_shape(self, x: Shape) -> Any:
+        raise ShapeError("StackedRNNCells runs one step of its cells, called by RNN: write "
+                         "{type: RNN, cell: {type: StackedRNNCells, cells: [...]}}")
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class RNN(Layer):
+    """Runs a cell over axis 1 (time): `cell: {type: LSTMCell, units: 8}`, a list of cells, or
+    {type: StackedRNNCells, cells: [...]}, each cell's input the previous cell's output.
+
+    output: (batch, last cell's units), or (batch, timesteps, units) with return_sequences;
+            return_state adds each cell's states in order (h, and c for an LSTMCell; Keras nests an
+            LSTMCell's [h, c] of a stack in a list, layercalc lists them flat)
+    params: each cell's, as its layer (SimpleRNN, LSTM, GRU) on the previous cell's units
+    MACs:   timesteps · Σ the cells' MACs per step
+    """
+
+    cell: LayerConfigs
+    return_sequences: bool = False
+    return_state: bool = False
+    go_backwards: bool = False
+    stateful: bool = False
+    unroll: Any = False
+    zero_output_for_mask: Any = False
+
+    @cached_property
+    def cells(self) -> Tuple[Wrapped, ...]:
+        configs = self.cell if isinstance(self.cell, tuple) else (self.cell,)
+        if len(configs) == 1 and configs[0].get("type") == "StackedRNNCells":
+            configs = tuple(configs[0].get("cells") or ())
+        cells = tuple(Wrapped.build(config, "cell") for config in configs)
+        for cell in cells:
+            if not isinstance(cell.rule, Cell):
+                raise SpecError(f"RNN runs a cell (SimpleRNNCell, GRUCell, LSTMCell or StackedRNNCells), found "
+                                f"{cell.type_name}", argument="cell")
+        if not cells:
+            raise SpecError("RNN needs at least one cell", argument="cell")
+        return cells
+
+    def validate(self) -> None:
+        self.cells  # noqa: B018 - build the cells now, so their errors are spec errors
+
+    def inputs(self, x: Shape) -> List[Shape]:
+        """Each cell's input sequence: x, then the previous cell's output sequence."""
+        shapes = [x]
+        for cell in self.cells[:-1]:
+            with inside(cell.argument, cell.label):
+                shapes.append((x[0], x[1], cell.rule.units))
+        return shapes
+
+    def output_shape(self, x: Shape) -> Any:
+        states = []
+        for cell, shape in zip(self.cells, self.inputs(x)):
+            with inside(cell.argument, cell.label):
+                states += [cell.rule.state_shape(shape)] * cell.rule.states
+        check_stateful(self.stateful, x)
+        last = states[-1]
+        output = (x[0], x[1], last[1]) if self.return_sequences else last
+        return [output, *states] if self.return_state else output
+
+    def weights(self, x: Shape) -> List[Weight]:
+        return [weight for cell, shape in zip(self.cells, self.inputs(x)) for weight in cell.weights(shape)]
+
+    def macs(self, x: Shape, y: Any) -> Dim:
+        return dim_sum([cell.rule.macs(shape, None) for cell, shape in zip(self.cells, self.inputs(x))])
+
+    def bias_adds(self, x: Shape, y: Any) -> Dim:
+        return dim_sum([cell.rule.bias_adds(shape, None) for cell, shape in zip(self.cells, self.inputs(x))])
+
+    def elementwise(self, x: Shape, y: Any) -> Dim:
+        return dim_sum([cell.rule.elementwise(shape, None)
+                        for cell, shape in zip(self.cells, self.inputs(x))])
 
 
 # -- wrappers --------------------------------------------------------------------------
