@@ -96,10 +96,16 @@ def build_spec(data: Any, source: str, max_layers: int = MAX_LAYERS, bindings: O
 
     symbols = _Symbols(data, bindings)
     batch = _parse_dim(data.get("batch"), data.value_locations.get("batch", start), "batch", symbols)
-    inputs = _parse_inputs(data, start, symbols)
+    entries = _layer_list(data, start) if _input_layer(data) is not None else None
+    if entries is not None:  # layers: [{type: InputLayer, shape: [...]}, ...], as Keras' Sequential reads it
+        batch, inputs = _parse_input_layer(entries[0], entries.item_locations[0], batch, data, symbols)
+        entries = _rest_of(entries)
+    else:
+        inputs = _parse_inputs(data, start, symbols)
     symbols.check_bindings(bindings)
     expansion = Expansion(parse_blocks(data), max_layers)
-    layers = expansion.run(_layer_list(data, start), first_input=inputs[0].name if len(inputs) == 1 else None)
+    layers = expansion.run(entries if entries is not None else _layer_list(data, start),
+                           first_input=inputs[0].name if len(inputs) == 1 else None)
     outputs, outputs_location = None, None
     if "outputs" in data:
         outputs_location = data.value_locations["outputs"]
@@ -185,6 +191,67 @@ def _parse_inputs(data: YamlMap, start: Location, symbols: _Symbols) -> Tuple[In
                             location=first.key_locations[key])
     raise SpecError("spec has no 'input': give the input shape without the batch axis, such as [28, 28, 1]",
                     location=start)
+
+
+INPUT_LAYER_KEYS = ("type", "name", "shape", "batch_size", "batch_shape", "dtype", "sparse", "ragged", "optional")
+
+
+def _input_layer(data: YamlMap) -> Optional[YamlMap]:
+    """The first layer, when it is a Keras InputLayer and the spec has no input: or inputs: of its own."""
+    layers = data.get("layers")
+    if "input" in data or "inputs" in data or not isinstance(layers, YamlList) or not layers:
+        return None
+    first = layers[0]
+    return first if isinstance(first, YamlMap) and first.get("type") == "InputLayer" else None
+
+
+def _parse_input_layer(layer: YamlMap, location: Location, batch: Dim, data: YamlMap,
+                       symbols: _Symbols) -> Tuple[Dim, Tuple[InputSpec, ...]]:
+    """(batch, inputs) from a first layer {type: InputLayer, shape: [...], batch_size: N, dtype: ..., name: ...}
+    (or batch_shape: [N, ...]), which is then the spec's input, named as the layer (default: input)."""
+    for key in layer:
+        if key not in INPUT_LAYER_KEYS:
+            raise SpecError(f"InputLayer: unknown key '{key}'{closest(str(key), INPUT_LAYER_KEYS)}; it takes "
+                            f"{', '.join(INPUT_LAYER_KEYS[1:])}", location=layer.key_locations[key])
+    if ("shape" in layer) == ("batch_shape" in layer):
+        raise SpecError("InputLayer needs either 'shape' (without the batch axis) or 'batch_shape', not both",
+                        location=location)
+    name = layer.get("name", "input")
+    if not isinstance(name, str) or not name or ":" in name:
+        raise SpecError(f"InputLayer: name must be a string without ':', found {describe(name)}",
+                        location=layer.value_locations.get("name", location))
+    given = [key for key in ("batch_size", "batch_shape") if key in layer]
+    if given and "batch" in data:
+        raise SpecError(f"give the batch once: the top-level 'batch' or the InputLayer's '{given[0]}'",
+                        location=layer.key_locations[given[0]])
+    if "batch_size" in layer:
+        batch = _parse_dim(layer["batch_size"], layer.value_locations["batch_size"], "InputLayer batch_size", symbols)
+    if "batch_shape" in layer:
+        shape = _parse_shape(layer["batch_shape"], layer.value_locations["batch_shape"], "InputLayer batch_shape",
+                             symbols)
+        if not shape:
+            raise SpecError("InputLayer batch_shape must hold the batch axis, found []",
+                            location=layer.value_locations["batch_shape"])
+        batch, shape = shape[0], shape[1:]
+        location = layer.value_locations["batch_shape"]
+    else:
+        location = layer.value_locations["shape"]
+        shape = _parse_shape(layer["shape"], location, "InputLayer shape", symbols)
+    dtype = layer.get("dtype", "float32")
+    if not isinstance(dtype, str):
+        raise SpecError(f"InputLayer: dtype must be a string such as int32, found {describe(dtype)}",
+                        location=layer.value_locations["dtype"])
+    return batch, (InputSpec(name=name, shape=shape, dtype=dtype, location=location),)
+
+
+def _rest_of(entries: YamlList) -> YamlList:
+    """The layers after the first, with their locations."""
+    rest = YamlList(entries[1:])
+    rest.location, rest.item_locations = entries.item_locations[1] if len(entries) > 1 else entries.location, \
+        entries.item_locations[1:]
+    if not rest:
+        raise SpecError("the spec has only its InputLayer: give the layers after it", location=entries.location)
+    return rest
 
 
 def _parse_input(name: str, value: Any, location: Location, symbols: _Symbols) -> InputSpec:
