@@ -248,6 +248,50 @@ def attention_scores():
     return keras.Model([query, context], layers.Dense(3, name="out")(both), name="attention_scores")
 
 
+def augmentation():
+    """The keras.io image-classification tutorials' augmentation inside the model, then adaptive pooling."""
+    image = keras.Input((32, 32, 3))
+    x = image
+    for layer in (layers.RandomFlip("horizontal"), layers.RandomRotation(0.1), layers.RandomZoom(0.1),
+                  layers.RandomTranslation(0.1, 0.1), layers.RandomContrast(0.2), layers.RandomBrightness(0.2),
+                  layers.AugMix(), layers.RandAugment(), layers.Solarization(), layers.MixUp(), layers.CutMix(),
+                  layers.RandomCrop(24, 24), layers.ActivityRegularization(l1=0.01)):
+        x = layer(x)
+    x = layers.SpectralNormalization(layers.Conv2D(8, 3))(x)
+    x = layers.AdaptiveAveragePooling2D(4)(x)
+    return keras.Model(image, layers.Dense(2)(layers.Flatten()(x)), name="augmentation")
+
+
+def text_preprocessing():
+    """Strings in: TextVectorization (with its vocabulary), StringLookup, HashedCrossing, then an RNN of cells."""
+    text, tag = keras.Input((), dtype="string", name="text"), keras.Input((1,), dtype="string", name="tag")
+    ids = layers.TextVectorization(max_tokens=20, output_sequence_length=6, vocabulary=["the", "cat", "sat"])(text)
+    sequence = layers.RNN([layers.LSTMCell(8), layers.GRUCell(4)])(layers.Embedding(20, 5)(ids))
+    tags = layers.StringLookup(vocabulary=["a", "b", "c"], output_mode="one_hot")(tag)
+    crossed = layers.HashedCrossing(8, output_mode="one_hot")([tag, tag])
+    return keras.Model([text, tag], layers.Concatenate()([sequence, tags, crossed]), name="text_preprocessing")
+
+
+def encodings():
+    """Integer features encoded: CategoryEncoding, Hashing, Discretization, IntegerLookup; a stacked RNN."""
+    ids = keras.Input((4,), dtype="int32", name="ids")
+    parts = [layers.CategoryEncoding(10)(ids), layers.Hashing(8, output_mode="count")(ids),
+             layers.Discretization(bin_boundaries=[0.0, 1.0], output_mode="multi_hot")(ids),
+             layers.IntegerLookup(vocabulary=[3, 4, 5], output_mode="multi_hot")(ids)]
+    merged = layers.Reshape((25, 1))(layers.Concatenate()(parts))
+    cells = layers.StackedRNNCells([layers.SimpleRNNCell(3), layers.LSTMCell(2)])
+    return keras.Model(ids, layers.RNN(cells, return_sequences=True)(merged), name="encodings")
+
+
+def audio():
+    """Audio samples: a mel spectrogram, and an STFT spectrogram through a Pipeline of layers."""
+    samples = keras.Input((4000,), name="samples")
+    mel = layers.MelSpectrogram(fft_length=256, sequence_stride=128, num_mel_bins=32)(samples)
+    stft = layers.STFTSpectrogram(frame_length=64, frame_step=32)(layers.Reshape((4000, 1))(samples))
+    pooled = layers.Pipeline([layers.GlobalAveragePooling1D(), layers.Dense(4)])(stft)
+    return keras.Model(samples, [layers.Flatten()(mel), pooled], name="audio")
+
+
 # name -> (builder, formats written)
 MODELS = {
     "mnist_convnet": (mnist_convnet, ("keras", "json")),
@@ -267,6 +311,10 @@ MODELS = {
     "with_operation": (with_operation, ("json",)),
     "keras_hub_transformer": (keras_hub_transformer, ("keras", "json")),
     "attention_scores": (attention_scores, ("keras", "json")),
+    "augmentation": (augmentation, ("keras", "json")),
+    "text_preprocessing": (text_preprocessing, ("keras", "json")),
+    "encodings": (encodings, ("keras", "json")),
+    "audio": (audio, ("keras", "json")),
 }
 
 
