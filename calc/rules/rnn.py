@@ -323,9 +323,19 @@ class ConvLSTM3D(ConvLSTM):
 # -- RNN and its cells -------------------------------------------------------------------
 
 
+RNN_ONLY = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll")  # a cell's layer takes them
+
+
 class Cell:
     """A cell runs one step of its recurrent layer, called by RNN (or StackedRNNCells): as a layer of its own
     Keras needs its states as call arguments, which a spec cannot give (rule cases *-cell-alone)."""
+
+    def validate(self) -> None:
+        super().validate()
+        for name in RNN_ONLY:
+            if getattr(self, name):
+                raise SpecError(f"{name} is an argument of the RNN that runs the cell, not of "
+                                f"{type(self).__name__}", argument=name)
 
     def output_shape(self, x: Shape) -> Any:
         layer = type(self).__mro__[2].__name__
