@@ -180,27 +180,25 @@ def emit(output_format: "Format", output: Optional[Path], inputs: Sequence[str],
 
     if is_standard_output(output):
         with standard_output() as stream:
-            if text is not None and not _is_terminal(stream):
-                stream.writelines(text())
+            if _is_terminal(stream):
+                _console().print(table())
             else:
-                from .render.table import print_unwrapped
-
-                print_unwrapped(table(), _console())
+                stream.writelines(_plain(table, text))
         return
+    write_output("".join(_plain(table, text)), output, inputs)
+
+
+def _plain(table, text=None) -> Iterator[str]:
+    """A table as text for anything but a terminal (a pipe, a file), in pieces: never wrapped, and without
+    the spaces rich pads its lines with, stripped here, once, so piped output and --output files are the
+    same bytes. `text`, if given, lays the table out without rich (calc/render/plain_table.py)."""
+    from .render import unpadded
+
     if text is not None:
-        pieces = text()
-    else:
-        import io
+        return unpadded(text())
+    from .render.table import plain_text
 
-        from rich.console import Console
-
-        from .render.table import print_unwrapped
-
-        # A file is not a terminal, whatever FORCE_COLOR says: laid out unwrapped.
-        console = Console(file=io.StringIO(), color_system=None, force_terminal=False)
-        print_unwrapped(table(), console)
-        pieces = [console.file.getvalue()]
-    write_output("".join(line.rstrip() + "\n" for piece in pieces for line in piece.splitlines()), output, inputs)
+    return unpadded([plain_text(table())])
 
 
 def _is_terminal(stream) -> bool:
@@ -455,8 +453,12 @@ def layers(
         from .output import standard_output
         from .render.layers import describe_layer, list_layers
 
-        with standard_output():
-            _console().print(list_layers() if layer_type is None else describe_layer(layer_type))
+        with standard_output() as stream:
+            layers_table = list_layers() if layer_type is None else describe_layer(layer_type)
+            if _is_terminal(stream):
+                _console().print(layers_table)
+            else:
+                stream.writelines(_plain(lambda: layers_table))
 
 
 def _interrupted(signum, frame) -> None:  # pragma: no cover - exercised by hand

@@ -118,7 +118,7 @@ def test_a_new_file_gets_the_umask_mode(tmp_path, umask, mode):
 
 def test_an_existing_file_keeps_its_mode(cli, write_spec, tmp_path):
     model = write_spec(SPEC)
-    for name, mode in (("group.txt", 0o640), ("open.txt", 0o666), ("owner.txt", 0o600)):
+    for name, mode in (("group.txt", 0o640), ("shared.txt", 0o644), ("open.txt", 0o666), ("owner.txt", 0o600)):
         (tmp_path / name).write_text("previous\n")
         os.chmod(tmp_path / name, mode)
         assert cli(["summary", model, "-o", name]).exit_code == 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from ..dims import Dim, Shape, format_shape
 from ..errors import Param, UsageError, closest, visible
@@ -14,6 +14,7 @@ def load(name: str):
     return importlib.import_module(f"{__name__}.{name}")
 
 
+PAGE = 10_000  # cells: the width of a page that is not a terminal, where tables are never wrapped
 _UNITS = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K"))
 
 
@@ -49,6 +50,16 @@ def shapes(value: "Shape | list") -> str:
     if isinstance(value, list):
         return "[" + ", ".join(format_shape(item) for item in value) + "]"
     return format_shape(value)
+
+
+def unpadded(pieces: Iterable[str]) -> Iterator[str]:
+    """Text laid out as rich lays out a table, without the spaces that pad its lines: each piece is whole lines.
+
+    >>> list(unpadded([" Param # \\n     320 \\n", "\\n"]))
+    [' Param #\\n     320\\n', '\\n']
+    """
+    for piece in pieces:
+        yield "\n".join(line.rstrip(" ") for line in piece.split("\n"))
 
 
 def percent(value) -> str:

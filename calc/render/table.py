@@ -9,7 +9,7 @@ from rich.text import Text
 
 from ..errors import visible
 from ..report import Report
-from . import column_rows, count, headers, percent, shapes, summary_columns, summary_footer
+from . import PAGE, column_rows, count, headers, percent, shapes, summary_columns, summary_footer
 
 
 def plain(text: str, style: str = "") -> Text:
@@ -22,8 +22,7 @@ def build_table(report: Report, title: str, columns=None, flops: bool = False, m
     """The summary table: `columns` as calc.render.choose_columns gives them (default: Keras' own), and
     the footer's totals, with FLOPs and memory figures when asked for."""
     columns, flops, memory = summary_columns(report, columns, flops, memory)
-    table = Table(title=plain(f'Model: "{title}"', "table.title"), title_justify="left", box=box.SIMPLE_HEAD,
-                  pad_edge=False)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for header, right in headers(columns):
         if right:
             table.add_column(header, justify="right", no_wrap=True)
@@ -36,23 +35,31 @@ def build_table(report: Report, title: str, columns=None, flops: bool = False, m
     for label, text in summary_footer(report, columns, flops, memory):
         footer.append(label, style="bold")
         footer.append(text + "\n")
-    return Group(table, footer)
+    return Group(titled(f'Model: "{title}"', table), footer)
 
 
-def print_unwrapped(renderable, console: Console) -> None:
-    if not console.is_terminal:
-        # Piped output is never wrapped: widen the page to the table's natural width.
-        # (Tables do not expand, so a very wide page lays them out at their natural width.)
-        console.width = 10_000
+def plain_text(renderable) -> str:
+    """What rich prints of `renderable` anywhere but a terminal: no styles, never wrapped (a page as wide as
+    the table's natural width: tables do not expand, so a very wide page lays them out at their natural
+    width). Lines keep rich's padding; calc.render.unpadded strips it."""
+    import io
+
+    console = Console(file=io.StringIO(), color_system=None, force_terminal=False, width=PAGE)
     console.print(renderable)
+    return console.file.getvalue()
+
+
+def titled(title: str, table: Table) -> Group:
+    """A table under its title, the title a line of its own: wrapped (in a terminal narrower than it) only
+    between words, never at the table's width, which cut 'Model: "mnist-convnet"' mid-word."""
+    return Group(plain(title, "table.title"), table)
 
 
 def build_check(results) -> Group:
     """One table per spec: each budget's limit, actual, margin and verdict."""
     parts = []
     for result in results:
-        table = Table(title=plain(result.spec, "table.title"), title_justify="left", box=box.SIMPLE_HEAD,
-                      pad_edge=False)
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
         for column in ("Budget", "Limit", "Actual", "Margin", "Verdict"):
             table.add_column(column, justify="left" if column in ("Budget", "Verdict") else "right", no_wrap=True)
         for budget in result.results:
@@ -63,7 +70,7 @@ def build_check(results) -> Group:
             table.add_row(plain(name), count(budget.limit), count(budget.actual), margin, verdict)
         if not result.results:
             table.add_row("(no budget: add one under budget: or pass --max-params)", "", "", "", "")
-        parts.append(table)
+        parts.append(titled(result.spec, table))
     return Group(*parts)
 
 
@@ -76,8 +83,7 @@ def signed(value) -> str:
 
 
 def build_diff(diff, show_all: bool = False) -> Group:
-    table = Table(title=plain(f"{diff.before_name} → {diff.after_name}", "table.title"), title_justify="left",
-                  box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for column in ("", "Layer", "Type", "Output Shape", "Params", "Δ Params", "Δ MACs"):
         table.add_column(column, justify="right" if column.startswith(("Params", "Δ")) else "left")
     marks = {"added": ("+", "green"), "removed": ("-", "red"), "changed": ("~", "yellow"), "same": (" ", "")}
@@ -104,4 +110,4 @@ def build_diff(diff, show_all: bool = False) -> Group:
         footer.append(f"{count(old)} → {count(new)} ({signed(diff.total_delta(column))})\n")
     if not diff.differs:
         footer.append(" No layer differs.\n")
-    return Group(table, footer)
+    return Group(titled(f"{diff.before_name} → {diff.after_name}", table), footer)
