@@ -277,6 +277,10 @@ def summary(
         None, "--columns", help="Columns, comma-separated: name, type, input_shape, output_shape, params, "
         "trainable, macs, flops, memory, receptive_field, attention_saved, kv_cache, share, params_share, "
         "inputs; '+a,b' adds to the default ones.", show_default=False),
+    tree: bool = typer.Option(False, "--tree", help="Show each block's row with its children's rows indented "
+                              "under it (down to --depth); table, markdown and csv."),
+    by_type: bool = typer.Option(False, "--by-type", help="Show the totals per layer type (layers, params, MACs; "
+                                 "FLOPs and memory when asked for) instead of a row per layer."),
     output: Optional[Path] = OUTPUT_OPTION,
     max_layers: int = MAX_LAYERS_OPTION,
     debug: bool = DEBUG_OPTION,
@@ -286,20 +290,45 @@ def summary(
         from . import render
         from .pipeline import summarize
 
+        refuse_views(tree, by_type, output_format)
         report = summarize(spec, bindings=parse_bindings(bindings), max_layers=max_layers, per_batch=per_batch,
                            depth=depth, columns=columns, flops=flops, memory=memory,
                            costs=True if output_format is Format.json else None, dtype=dtype and dtype.value,
                            optimizer=optimizer.value, count_bias=count_bias, count_elementwise=count_elementwise,
                            merge_calls=output_format is not Format.json, attention=attention.value,
                            mixed_precision=mixed_precision and mixed_precision.value,
-                           training_flops=training_flops)
+                           training_flops=training_flops, tree=tree, by_type=by_type)
         title = report.name or ("stdin" if spec == "-" else Path(spec).stem)
+        if by_type:
+            emit_by_type(report, title, output_format, output, spec)
+            return
         emit(output_format, output, (spec,),
              json=lambda: render.load("json").render_json(report),
              markdown=lambda: render.load("markdown").render_summary_markdown(report, title),
              csv=lambda: render.load("csv").render_summary_csv(report),
              table=lambda: render.load("table").build_table(report, title),
              text=lambda: render.load("plain_table").render_summary_text(report, title))
+
+
+def refuse_views(tree: bool, by_type: bool, output_format: Format) -> None:
+    from .errors import UsageError
+
+    if tree and by_type:
+        raise UsageError("--tree and --by-type are two views of the summary: give one")
+    if tree and output_format is Format.json:
+        raise UsageError("--tree is a view of the table, markdown and csv formats; the JSON report gives each "
+                         "layer's blocks as its 'scope'")
+
+
+def emit_by_type(report, title: str, output_format: Format, output: Optional[Path], spec: str) -> None:
+    """The totals per layer type (--by-type) in the chosen format; in JSON, the report with its `by_type`."""
+    from . import render
+
+    emit(output_format, output, (spec,),
+         json=lambda: render.load("json").render_json(report),
+         markdown=lambda: render.load("markdown").render_by_type_markdown(report, title),
+         csv=lambda: render.load("csv").render_by_type_csv(report),
+         table=lambda: render.load("table").build_by_type(report, title))
 
 
 LIMIT_HELP = "Overrides the spec's budget; K/M/G/T suffixes (2M = 2,000,000)."

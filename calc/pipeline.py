@@ -18,8 +18,9 @@ import os
 from dataclasses import replace
 from typing import TYPE_CHECKING, Mapping, Optional, Sequence, Tuple, Union
 
-from .analysis import analyze, collapse
+from .analysis import analyze, collapse, totals_by_type
 from .analysis import merge_calls as merged_calls
+from .analysis import tree as tree_view
 from .costs import conventions
 from .dims import MAX_DIM
 from .errors import Param, UsageError, closest, describe
@@ -43,7 +44,7 @@ def summarize(source: Source, *, bindings: Optional[Mapping[str, int]] = None, m
               costs: Optional[bool] = None, dtype: Optional[str] = None, optimizer: str = "adam",
               count_bias: bool = False, count_elementwise: bool = False, merge_calls: bool = False,
               attention: str = "materialized", mixed_precision: Optional[str] = None,
-              training_flops: bool = False) -> Report:
+              training_flops: bool = False, tree: bool = False, by_type: bool = False) -> Report:
     """Every layer's shapes and counts, and the totals, as `layercalc summary` shows them.
 
     bindings: values for symbolic dimensions ({'H': 224}); max_layers: refuse specs that expand to more.
@@ -60,6 +61,8 @@ def summarize(source: Source, *, bindings: Optional[Mapping[str, int]] = None, m
     or "float16" for activations, attention's saved tensors and the KV cache, with parameters, gradients
     and optimizer states in float32 (dtype, if given, must be float32).  training_flops: the FLOPs of one
     training step (3 × forward) beside 6·N·tokens, in the totals.  Each implies costs; the first two, memory.
+    tree: the rows as a tree (`report.tree`): each block's row, its children's rows under it (`level`), down to
+    `depth`.  by_type: the totals per layer type in `report.by_type` (the rows stay as asked).
     """
     flops = flops or count_bias or count_elementwise
     memory = memory or dtype is not None or mixed_precision is not None or attention != "materialized"
@@ -73,7 +76,11 @@ def summarize(source: Source, *, bindings: Optional[Mapping[str, int]] = None, m
     convention = conventions(dtype, optimizer, count_bias, count_elementwise, mixed_precision, attention,
                              training_flops) if costs else None
     report = analyze(spec, convention, per_batch, name)
-    if depth is not None:
+    if by_type:
+        report = replace(report, by_type=totals_by_type(report))
+    if tree:
+        report = tree_view(report, depth)
+    elif depth is not None:
         report = collapse(report, depth)
     if merge_calls:
         report = merged_calls(report)

@@ -30,7 +30,7 @@ COMMANDS = {
     "summary": ["summary", SPECS / "mnist_convnet.yaml"],
     "summary --columns params": ["summary", SPECS / "mnist_convnet.yaml", "--columns", "params"],
     "summary --memory --flops": ["summary", SPECS / "resnet50.yaml", "--memory", "--flops", "--depth", "1"],
-    "summary --tree": ["summary", SPECS / "residual_small.yaml", "--tree", "--depth", "2"],
+    "summary --tree": ["summary", SPECS / "resnet50.yaml", "--tree", "--depth", "2"],
     "summary --by-type": ["summary", SPECS / "resnet50.yaml", "--by-type", "--flops"],
     "check": ["check", SPECS / "seed_conv.yaml", SPECS / "resnet50.yaml", "--max-params", "1M"],
     "diff": ["diff", SPECS / "residual_small.yaml", SPECS / "resnet50.yaml"],

@@ -22,6 +22,7 @@ from tests.conftest import ROOT
 SPECS = sorted([*(ROOT / "specs").glob("*.yaml"), *(ROOT / "specs" / "symbolic").glob("*.yaml"),
                 *(ROOT / "tests" / "data" / "flat_specs").glob("*.yaml")])
 OPTIONS = {"default": {}, "flops": {"flops": True}, "memory": {"memory": True}, "depth": {"depth": 1},
+           "tree": {"tree": True}, "tree_depth": {"tree": True, "depth": 2},
            "columns": {"columns": "+input_shape,receptive_field,share"}, "per_batch": {"per_batch": True},
            "everything": {"flops": True, "memory": True, "count_bias": True,
                           "columns": "+input_shape,receptive_field,share,params_share,trainable"}}

@@ -68,14 +68,41 @@ def percent(value) -> str:
 
 
 def totals_lines(report, flops: bool = False, memory: bool = False, text=visible):
-    """('Total params', '34,826 (34.8 K)') ... for the footer of every text format; with flops and memory,
+    """('Total params', '34,826 (136.04 KB)') ... for the footer of every text format; with flops and memory,
     the FLOPs total and the memory figures, each saying what it counts (a layer named as the format's
     `text` escapes it)."""
     totals = report.totals
-    for label, value in (("Total params", totals.params), ("Trainable params", totals.trainable_params),
-                         ("Non-trainable params", totals.non_trainable_params), (macs_label(report), totals.macs)):
-        yield label, with_human(value)
+    for label, column in (("Total params", "params"), ("Trainable params", "trainable_params"),
+                          ("Non-trainable params", "non_trainable_params")):
+        yield label, with_memory(getattr(totals, column), report.parameter_bytes(column))
+    yield macs_label(report), with_human(totals.macs)
     yield from cost_lines(report, flops, memory, text)
+
+
+_KERAS_UNITS = ("B", "KB", "MB", "GB", "TB", "PB")
+
+
+def keras_size(value: int) -> str:
+    """Bytes as Keras' model.summary() writes parameter memory (keras/src/utils/summary_utils.py,
+    readable_memory_size): units of 1,024, two decimals, from B to PB.
+
+    >>> keras_size(34826 * 4), keras_size(0), keras_size(128), keras_size(1023), keras_size(25636712 * 4)
+    ('136.04 KB', '0.00 B', '128.00 B', '1023.00 B', '97.80 MB')
+    """
+    size: float = value
+    for unit in _KERAS_UNITS[:-1]:
+        if size / 1024 < 1:
+            return f"{size:.2f} {unit}"
+        size /= 1024
+    return f"{size:.2f} {_KERAS_UNITS[-1]}"
+
+
+def with_memory(params: Dim, weight_bytes: Dim) -> str:
+    """A parameter count and its memory as Keras prints them: '34,826 (136.04 KB)', '0 (0.00 B)'; a count
+    that is not a number, without its bytes."""
+    if not isinstance(params, int):
+        return count(params) if params is not None else "unknown"
+    return f"{count(params)} ({keras_size(weight_bytes)})"
 
 
 def summary_columns(report, columns=None, flops: bool = False, memory: bool = False):
@@ -87,13 +114,28 @@ def summary_columns(report, columns=None, flops: bool = False, memory: bool = Fa
 
 
 def summary_footer(report, columns, flops: bool, memory: bool) -> List[Tuple[str, str]]:
-    """The lines under a summary table, as (label, text): ' Total params: ', '34,826 (34.8 K)' ...; the
+    """The lines under a summary table, as (label, text): ' Total params: ', '34,826 (136.04 KB)' ...; the
     labels are bold in a terminal."""
     lines = [(f" {label}: ", value) for label, value in totals_lines(report, flops, memory)]
     lines += [("", f" {note}") for note in (field_notes(report) if "receptive_field" in columns else ())]
     if report.valid_when:
         lines.append((" Valid when: ", ", ".join(report.valid_when)))
     return lines
+
+
+def by_type_table(report, text=visible) -> Tuple[List[Tuple[str, bool]], List[List[str]], bool, bool]:
+    """(headers, rows of cells, flops, memory) of the totals per layer type (report.by_type): its type, layers,
+    params and MACs, and FLOPs and output bytes when the summary shows them; names escaped by `text`."""
+    _, flops, memory = summary_columns(report)
+    heads = [("Type", False), ("Layers", True), ("Param #", True), ("MACs", True)]
+    heads += [("FLOPs", True)] * flops + [("Memory", True)] * memory
+    rows = []
+    for item in report.by_type:
+        cells = [text(item.type), count(item.layers), count(item.counts.params), count(item.counts.macs)]
+        cells += [count(item.costs.flops) if item.costs else "?"] * flops
+        cells += [size(item.costs.activation_bytes) if item.costs else "?"] * memory
+        rows.append(cells)
+    return heads, rows, flops, memory
 
 
 def with_human(value: Dim) -> str:
@@ -267,7 +309,7 @@ def column_rows(report, columns: Sequence[str], joiner: str = "\n", text=visible
         yield [cells[column] for column in shown]
     outputs = {row.name: row for row in report.inputs}
     for row in report.layers:
-        costs, name, kind = row.costs, text(row.name), text(row.type)
+        costs, name, kind = row.costs, branch(row.level) + text(row.name), text(row.type)
         cells = {
             "name": name, "type": kind, "name+type": f"{name} ({kind})",
             "output_shape": shapes(row.output_shape), "params": count(row.counts.params),
@@ -283,6 +325,15 @@ def column_rows(report, columns: Sequence[str], joiner: str = "\n", text=visible
             cells["input_shape"] = joiner.join(input_shape(outputs, reference) for reference in row.inputs)
         outputs[row.name] = row
         yield [cells[column] for column in shown]
+
+
+def branch(level: int) -> str:
+    """What a row of the tree view starts with, `level` blocks deep, as torchinfo draws it.
+
+    >>> branch(0), branch(1), branch(2)
+    ('', '└─ ', '│  └─ ')
+    """
+    return "│  " * (level - 1) + "└─ " if level else ""
 
 
 def input_shape(outputs, reference: str) -> str:

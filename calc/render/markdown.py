@@ -7,7 +7,7 @@ import re
 from ..budget import CheckResult
 from ..errors import visible
 from ..report import Report
-from . import choose_columns, column_rows, count, field_notes, headers, merged, percent, shapes, totals_lines
+from . import by_type_table, choose_columns, column_rows, count, field_notes, headers, merged, percent, shapes, totals_lines
 
 _SYNTAX = re.compile(r"[\\`*\[\]~]")  # what could start a link, an image, a code span, emphasis, strikethrough
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
@@ -51,13 +51,27 @@ def render_summary_markdown(report: Report, title: str, columns=None, flops: boo
     right = tuple(index for index, (_, is_right) in enumerate(shown) if is_right)
     text = (f"**Model: {_escape(_text(title))}**\n\n" + markdown_table([header for header, _ in shown], rows, right=right)
             + "\n")
-    lines = totals_lines(report, flops or "flops" in columns, memory or "memory" in columns, _text)
-    text += "\n".join(f"- {label}: **{value}**" for label, value in lines) + "\n"
+    return text + _footer(report, columns, flops or "flops" in columns, memory or "memory" in columns)
+
+
+def _footer(report: Report, columns, flops: bool, memory: bool) -> str:
+    """The totals (FLOPs and memory figures when shown) and notes, as a list."""
+    lines = totals_lines(report, flops, memory, _text)
+    text = "\n".join(f"- {label}: **{value}**" for label, value in lines) + "\n"
     for note in field_notes(report) if "receptive_field" in columns else ():
         text += f"- {note}\n"
     if report.valid_when:
         text += f"- Valid when: {', '.join(report.valid_when)}\n"
     return text
+
+
+def render_by_type_markdown(report: Report, title: str) -> str:
+    """The totals per layer type (--by-type), and the totals."""
+    heads, rows, flops, memory = by_type_table(report, _text)
+    right = tuple(index for index, (_, is_right) in enumerate(heads) if is_right)
+    return (f"**Model: {_escape(_text(title))}, by layer type**\n\n"
+            + markdown_table([header for header, _ in heads], rows, right=right) + "\n"
+            + _footer(report, (), flops, memory))
 
 
 def render_check_markdown(results) -> str:

@@ -9,7 +9,7 @@ from rich.text import Text
 
 from ..errors import visible
 from ..report import Report
-from . import PAGE, column_rows, count, headers, percent, shapes, summary_columns, summary_footer
+from . import PAGE, by_type_table, column_rows, count, headers, percent, shapes, summary_columns, summary_footer
 
 
 def plain(text: str, style: str = "") -> Text:
@@ -30,12 +30,28 @@ def build_table(report: Report, title: str, columns=None, flops: bool = False, m
             table.add_column(header, overflow="fold")
     for cells in column_rows(report, columns):
         table.add_row(*map(Text, cells))  # column_rows spelled out the control characters
+    return Group(titled(f'Model: "{title}"', table), footer(report, columns, flops, memory))
 
-    footer = Text()
-    for label, text in summary_footer(report, columns, flops, memory):
-        footer.append(label, style="bold")
-        footer.append(text + "\n")
-    return Group(titled(f'Model: "{title}"', table), footer)
+
+def build_by_type(report: Report, title: str) -> Group:
+    """The totals per layer type (--by-type), and the summary's footer."""
+    heads, rows, flops, memory = by_type_table(report)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for header, right in heads:
+        table.add_column(header, justify="right" if right else "left", no_wrap=right,
+                         overflow="ellipsis" if right else "fold")
+    for cells in rows:
+        table.add_row(*map(Text, cells))  # by_type_table spelled out the control characters
+    return Group(titled(f'Model: "{title}", by layer type', table), footer(report, (), flops, memory))
+
+
+def footer(report: Report, columns, flops: bool, memory: bool) -> Text:
+    """The lines under a summary table: totals and notes, the labels bold."""
+    text = Text()
+    for label, value in summary_footer(report, columns, flops, memory):
+        text.append(label, style="bold")
+        text.append(value + "\n")
+    return text
 
 
 def plain_text(renderable) -> str:
