@@ -116,6 +116,18 @@ def test_a_new_file_gets_the_umask_mode(tmp_path, umask, mode):
     assert stat.S_IMODE(os.stat(tmp_path / "report.txt").st_mode) == mode
 
 
+@pytest.mark.parametrize("command", [["summary", "model.yaml", "-f", "json"], ["schema"], ["graph", "model.yaml"],
+                                     ["check", "model.yaml", "--max-params", "1K"]])
+def test_every_command_writes_by_the_umask_and_keeps_an_existing_mode(tmp_path, command):
+    """Issue 16: a CI artifact, a shared spec.schema.json: 0644 under umask 022, and a 0644 file stays 0644 when
+    a stricter umask replaces it (the mode is the file's, not the process')."""
+    (tmp_path / "model.yaml").write_text(SPEC)
+    assert run([*command, "-o", "out.txt"], tmp_path, umask=0o022).returncode == 0
+    assert stat.S_IMODE(os.stat(tmp_path / "out.txt").st_mode) == 0o644
+    assert run([*command, "-o", "out.txt"], tmp_path, umask=0o077).returncode == 0
+    assert stat.S_IMODE(os.stat(tmp_path / "out.txt").st_mode) == 0o644
+
+
 def test_an_existing_file_keeps_its_mode(cli, write_spec, tmp_path):
     model = write_spec(SPEC)
     for name, mode in (("group.txt", 0o640), ("shared.txt", 0o644), ("open.txt", 0o666), ("owner.txt", 0o600)):

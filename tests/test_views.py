@@ -166,3 +166,16 @@ def test_by_type_counts_a_shared_layer_once_and_every_call(cli, tmp_path):
     report = json.loads(cli(["summary", spec, "--by-type", "-f", "json"]).stdout)
     dense = next(item for item in report["by_type"] if item["type"] == "Dense")
     assert (dense["layers"], dense["params"], dense["macs"]) == (1, 176, 320)  # 10·16 + 16 params; 2 calls of 160 MACs
+
+
+def test_readme_quotes_the_tree_and_the_totals_per_type_as_printed(cli):
+    """README's "The tree and the totals per layer type" shows both views as layercalc prints them."""
+    section = (ROOT / "README.md").read_text().split("## The tree and the totals per layer type", 1)[1]
+    tree_quote, by_type_quote = [block.rstrip("\n").split("\n") for block in
+                                 section.split("\n## ", 1)[0].split("```\n")[1::2]]
+    printed = cli(["summary", RESNET, "--tree", "--depth", "2"]).stdout.split("\n")
+    quoted = [line for line in tree_quote if not line.startswith(" ...")]
+    start = printed.index(quoted[4])
+    assert quoted[:4] == printed[:4] and quoted[4:] == printed[start:start + len(quoted) - 4]
+    by_type = cli(["summary", ROOT / "specs" / "mnist_convnet.yaml", "--by-type", "--flops"]).stdout
+    assert by_type_quote == by_type.rstrip("\n").split("\n")
