@@ -15,14 +15,17 @@ from pathlib import Path
 from typing import Iterator, List, Optional, Sequence
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from .errors import LayercalcError, message_line
 
 try:
     from typer._click.exceptions import ClickException  # typer 0.2x carries its own copy of click
+    from typer._click.types import STRING, StringParamType
+    from typer._types import TyperChoice as Choice
 except ImportError:  # pragma: no cover - older typer uses click itself
     from click.exceptions import ClickException
+    from click.types import STRING, Choice, StringParamType
 
 EXIT_INVALID = 2
 EXIT_INTERNAL = 3
@@ -45,7 +48,47 @@ class _Commands(TyperGroup):
             raise typer.Exit(error.exit_code)
 
 
-app = typer.Typer(
+class _Text(StringParamType):
+    """Free text whose parameter's name (SPEC) already says what it holds: typer would add '<str>'."""
+
+    def get_metavar(self, param, ctx) -> str:
+        return ""
+
+
+class _Command(TyperCommand):
+    """A command whose --help names its arguments and values in capitals (SPEC, N, FILE), as Unix tools do,
+    where typer 0.28 writes '{spec}' and '<str>'."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if isinstance(param, TyperArgument):
+                param.metavar = param.metavar or (param.name or "").upper()
+                if param.type is STRING:
+                    param.type = _Text()
+            elif param.metavar is None and not param.is_flag and not isinstance(param.type, Choice):
+                param.metavar = max(param.opts, key=len).lstrip("-").replace("-", "_").upper()
+
+    def collect_usage_pieces(self, ctx) -> List[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if isinstance(param, TyperArgument):
+                name = param.metavar + ("..." if param.nargs != 1 else "")
+                pieces.append(name if param.required else f"[{name}]")
+            else:
+                pieces.extend(param.get_usage_pieces(ctx))
+        return pieces
+
+
+class _App(typer.Typer):
+    """Every command is a `_Command`."""
+
+    def command(self, *args, **kwargs):
+        kwargs["cls"] = kwargs.get("cls") or _Command
+        return super().command(*args, **kwargs)
+
+
+app = _App(
     cls=_Commands,
     name="layercalc",
     help="Output shapes, parameters and MACs of a neural network described in YAML, exactly as Keras 3 "
@@ -126,10 +169,29 @@ def _reader_gone() -> None:
     raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))  # reported_errors: not a failure
 
 
+def complete_layer_type(incomplete: str) -> List[str]:
+    """Shell completion of a layer type: the registered types and aliases that start as typed."""
+    from .rules.registry import ALIASES, load_all
+
+    return sorted(name for name in [*load_all(), *ALIASES] if name.startswith(incomplete))
+
+
+def complete_columns(incomplete: str) -> List[str]:
+    """Shell completion of --columns: the column names that complete its last comma-separated item."""
+    from .render import COLUMNS
+
+    head, comma, last = incomplete.rpartition(",")
+    head += comma
+    if not comma and last.startswith("+"):  # '+a,b' adds to the default columns
+        head, last = "+", last[1:]
+    chosen = set(head.lstrip("+").split(","))
+    return [head + name for name in COLUMNS if name.startswith(last) and name not in chosen]
+
+
 SPEC_ARGUMENT = typer.Argument(..., help="Model spec (YAML), or - for standard input.", show_default=False)
 DEBUG_OPTION = typer.Option(False, "--debug", help="Show a Python traceback on errors.")
 SET_OPTION = typer.Option(
-    [], "--set", help="Bind a symbolic dimension, such as --set H=224 (repeatable).", show_default=False)
+    [], "--set", metavar="SYMBOL=SIZE", help="Bind a symbolic dimension, such as --set H=224 (repeatable).", show_default=False)
 
 
 def parse_bindings(items: List[str]) -> dict:
@@ -151,11 +213,11 @@ def parse_bindings(items: List[str]) -> dict:
 
 
 MAX_LAYERS_OPTION = typer.Option(
-    1_000_000, "--max-layers", min=1, help="Refuse specs that expand (blocks, repeat) to more layers than this.")
+    1_000_000, "--max-layers", min=1, metavar="N", help="Refuse specs that expand (blocks, repeat) to more layers than this.")
 
 
 FORMAT_OPTION = typer.Option(Format.table, "--format", "-f", help="Output format.")
-OUTPUT_OPTION = typer.Option(None, "--output", "-o", help="Write to this regular file (replaced in one step; - for "
+OUTPUT_OPTION = typer.Option(None, "--output", "-o", metavar="FILE", help="Write to this regular file (replaced in one step; - for "
                              "stdout) instead of stdout.", show_default=False)
 
 
@@ -250,7 +312,7 @@ def summary(
     spec: str = SPEC_ARGUMENT,
     output_format: Format = FORMAT_OPTION,
     depth: Optional[int] = typer.Option(
-        None, "--depth", min=1, help="Show blocks nested this deep or more as one row each (1: top level only)."),
+        None, "--depth", min=1, metavar="N", help="Show blocks nested this deep or more as one row each (1: top level only)."),
     bindings: List[str] = SET_OPTION,
     flops: bool = typer.Option(False, "--flops", help="Show FLOPs: 2 × MACs, + the terms below when asked for."),
     count_bias: bool = typer.Option(False, "--count-bias", help="FLOPs count bias additions (implies --flops)."),
@@ -276,7 +338,7 @@ def summary(
     columns: Optional[str] = typer.Option(
         None, "--columns", help="Columns, comma-separated: name, type, input_shape, output_shape, params, "
         "trainable, macs, flops, memory, receptive_field, attention_saved, kv_cache, share, params_share, "
-        "inputs; '+a,b' adds to the default ones.", show_default=False),
+        "inputs; '+a,b' adds to the default ones.", show_default=False, autocompletion=complete_columns),
     tree: bool = typer.Option(False, "--tree", help="Show each block's row with its children's rows indented "
                               "under it (down to --depth); table, markdown and csv."),
     by_type: bool = typer.Option(False, "--by-type", help="Show the totals per layer type (layers, params, MACs; "
@@ -437,7 +499,7 @@ def graph(
     graph_format: GraphFormat = typer.Option(
         GraphFormat.mermaid, "--format", "-f", help="mermaid (renders on GitHub) or dot (Graphviz: dot -Tsvg)."),
     depth: Optional[int] = typer.Option(
-        None, "--depth", min=1, help="Draw blocks nested this deep or more as one node each (1: top level only)."),
+        None, "--depth", min=1, metavar="N", help="Draw blocks nested this deep or more as one node each (1: top level only)."),
     bindings: List[str] = SET_OPTION,
     output: Optional[Path] = OUTPUT_OPTION,
     max_layers: int = MAX_LAYERS_OPTION,
@@ -474,7 +536,8 @@ def convert(
 
 @app.command()
 def layers(
-    layer_type: Optional[str] = typer.Argument(None, help="Show one layer type in detail.", show_default=False),
+    layer_type: Optional[str] = typer.Argument(None, metavar="TYPE", help="Show one layer type in detail.",
+                                               show_default=False, autocompletion=complete_layer_type),
     debug: bool = DEBUG_OPTION,
 ) -> None:
     """List the supported layer types and their arguments, or describe one."""

@@ -84,7 +84,7 @@ class Report:
         return prod([getattr(self.totals, column), self.bytes_per_parameter])
 
     def to_dict(self) -> Dict[str, Any]:
-        """The JSON report (README, "Commands": the JSON report)."""
+        """The JSON report (docs/report.md lists every field)."""
 
         def shape(value):
             if isinstance(value, list):

@@ -9,6 +9,7 @@ from typing import Any, Dict
 from . import rules
 from .spec.build import DTYPES
 from .spec.counts import BUDGET_KEYS
+from .spec.expansion import MODEL_ARGUMENTS
 
 _INT = {"type": "integer"}
 _POSITIVE = {"type": "integer", "minimum": 1}
@@ -53,7 +54,7 @@ def _argument_schema(f: dataclasses.Field) -> Dict[str, Any]:
 def _layer_rule(name: str, rule_class: type) -> Dict[str, Any]:
     fields = dataclasses.fields(rule_class)
     properties = {rules.argument_name(f): _argument_schema(f) for f in fields}
-    properties.update({key: {} for key in rules.COMMON_IGNORED})
+    properties.update({key: {} for key in rules.COMMON_IGNORED if key not in MODEL_ARGUMENTS})
     required = [rules.argument_name(f) for f in fields
                 if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
     return {

@@ -1,4 +1,4 @@
-"""The JSON report (README, "Commands": the JSON report)."""
+"""The JSON report (docs/report.md lists every field)."""
 
 from __future__ import annotations
 
