@@ -151,3 +151,16 @@ def test_reference_models_explain_their_figures(cli, name):
     assert [layer["name"] for layer in explanations] == [row["name"] for row in rows]
     for explanation, row in zip(explanations, rows):
         assert_explains(explanation, row)
+
+
+def test_readme_example_is_a_real_run(cli):
+    """README's "Explaining a layer" quotes `explain` on the seed's Conv2D as it prints."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## Explaining a layer: `explain`", 1)[1]
+    quoted = section.split("```\n", 2)[1]
+    assert quoted == cli(["explain", SEED, "conv2d"]).stdout
+    data_line = section.split("```\n", 4)[3].strip()
+    conv = json.loads(cli(["explain", SEED, "conv2d", "-f", "json"]).stdout)["layers"][0]
+    assert json.loads(data_line) == conv["steps"][0]
