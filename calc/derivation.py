@@ -92,24 +92,22 @@ def _explain(node: Node, produced: Dict[str, Tuple[Shape, ...]], assumptions: An
             steps.append(Step("output_shape", f"{f'output {index} ' if several else ''}axis {axis}",
                               _derivation(size, explained), plain(size), output=index if several else None, axis=axis))
     explained.update(id(size) for shape in outputs for size in shape)
-    trainable: Dim = 0
-    frozen: Dim = 0
+    weighed: List[Step] = []  # a call of a shared layer counts no weights: they are the layer's
     if node.shares is None:
-        sizes = []
-        for weight in weights:
-            size = prod(weight.shape)
-            counted = weight.trainable and node.trainable
-            steps.append(Step("weight", weight.name, _derivation(size, explained), plain(size), counted))
-            sizes.append(size)
-            trainable, frozen = (dim_sum([trainable, size]), frozen) if counted else (trainable, dim_sum([frozen, size]))
+        sizes = [prod(weight.shape) for weight in weights]
+        weighed = [Step("weight", weight.name, _derivation(size, explained), plain(size),
+                        weight.trainable and node.trainable) for weight, size in zip(weights, sizes)]
         explained.update(id(size) for size in sizes)
         params = dim_sum(sizes)
         if len(sizes) > 1:
-            steps.append(Step("params", "params", _derivation(params, explained), plain(params)))
+            weighed.append(Step("params", "params", _derivation(params, explained), plain(params)))
+    steps += weighed
     steps.append(Step("macs", "MACs", _derivation(macs, explained), plain(macs)))
+    trainable = dim_sum(step.value for step in weighed if step.figure == "weight" and step.trainable)
+    frozen = dim_sum(step.value for step in weighed if step.figure == "weight" and not step.trainable)
     return LayerExplanation(node.name, node.type, tuple(map(_plain_shape, shapes)),
-                            tuple(map(_plain_shape, outputs)), tuple(steps), plain(dim_sum([trainable, frozen])),
-                            plain(trainable), plain(frozen), plain(macs), node.shares)
+                            tuple(map(_plain_shape, outputs)), tuple(steps), dim_sum([trainable, frozen]),
+                            trainable, frozen, plain(macs), node.shares)
 
 
 def _fresh_assumptions(report: Report) -> Any:

@@ -55,7 +55,8 @@ def test_seed_all_layers_and_json(cli):
     conv = data["layers"][0]
     assert [layer["name"] for layer in data["layers"]] == ["conv2d", "max_pooling2d"]
     assert conv["steps"][0] == {
-        "figure": "output_shape", "label": "axis 1", "axis": 1, "value": 296, "derivation": "floor((300 − 5) / 1) + 1",
+        "figure": "output_shape", "label": "axis 1", "axis": 1, "value": 296,
+        "derivation": "floor((300 − 5) / 1) + 1",
         "terms": {"op": "+", "operands": [{"op": "//", "operands": [{"op": "-", "operands": [300, 5]}, 1]}, 1]}}
     assert [(step["label"], step["derivation"], step["value"]) for step in conv["steps"][2:]] == [
         ("kernel", "5·5·3·16", 1200), ("bias", "16", 16), ("params", "1,200 + 16", 1216),
