@@ -553,6 +553,50 @@ def layers(
                 stream.writelines(_plain(lambda: layers_table))
 
 
+
+class ExplainFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def _complete_layer(ctx: typer.Context, incomplete: str) -> List[str]:
+    """Shell completion of explain's LAYER: the names of the spec's layers (none while it is invalid)."""
+    try:
+        from .graph import build_graph
+        from .readers import read_spec
+
+        spec = read_spec(ctx.params.get("spec") or "")
+        return [node.name for node in build_graph(spec).nodes if node.name.startswith(incomplete)]
+    except Exception:  # a spec being written, a path not yet typed: nothing to offer, never a traceback
+        return []
+
+
+@app.command()
+def explain(
+    spec: str = SPEC_ARGUMENT,
+    layer: Optional[str] = typer.Argument(None, help="The layer, by the name summary shows.", show_default=False,
+                                          autocompletion=_complete_layer),
+    every_layer: bool = typer.Option(False, "--all", help="Explain every layer."),
+    output_format: ExplainFormat = typer.Option(ExplainFormat.text, "--format", "-f", help="Output format."),
+    bindings: List[str] = SET_OPTION,
+    output: Optional[Path] = OUTPUT_OPTION,
+    max_layers: int = MAX_LAYERS_OPTION,
+    debug: bool = DEBUG_OPTION,
+) -> None:
+    """Derive a layer's output shape, parameters and MACs step by step, with its own numbers."""
+    with reported_errors(debug):
+        from .errors import UsageError
+        from .pipeline import explain as explained
+        from .render.explain import render_explanation_json, render_explanation_text
+
+        if (layer is None) == (not every_layer):
+            raise UsageError("give a layer's name, or --all for every layer" if layer is None else
+                             f"give a layer's name or --all, not both (found '{layer}' and --all)")
+        explanation = explained(spec, () if every_layer else (layer,), bindings=parse_bindings(bindings),
+                                max_layers=max_layers)
+        render = render_explanation_json if output_format is ExplainFormat.json else render_explanation_text
+        write_output(render(explanation), output, (spec,))
+
 def _interrupted(signum, frame) -> None:  # pragma: no cover - exercised by hand
     sys.stderr.write("layercalc: interrupted\n")
     os._exit(130)

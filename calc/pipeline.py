@@ -31,9 +31,10 @@ from .spec import Spec
 from .spec.build import MAX_LAYERS
 from .spec.counts import BUDGET_KEYS, parse_count
 
-if TYPE_CHECKING:  # imported by the calls that need them: a summary loads neither
+if TYPE_CHECKING:  # imported by the calls that need them: a summary loads none
     from .budget import CheckResult
     from .diff import Diff
+    from .derivation import Explanation
 
 Source = Union[str, "os.PathLike[str]", Spec]
 
@@ -148,6 +149,32 @@ def convert(model: str) -> str:
               f"{count(totals.params)} params ({count(totals.trainable_params)} trainable, "
               f"{count(totals.non_trainable_params)} non-trainable), {count(totals.macs)} MACs per example.")
     return dump_spec(imported.spec, header)
+
+
+def explain(source: Source, layers: Sequence[str] = (), *, bindings: Optional[Mapping[str, int]] = None,
+            max_layers: int = MAX_LAYERS) -> Explanation:
+    """Each figure of the named layers (every layer when none is named) derived step by step with the layer's
+    own numbers, as `layercalc explain` shows it: the analysis gives each layer its input shapes, then the
+    layer's rule is traced (calc/derivation.py).  `layers`: names, or one name.
+
+    >>> from calc import explain, parse_spec
+    >>> spec = parse_spec("input: [300, 300, 3]\\nlayers: [{type: Conv2D, filters: 16, kernel_size: 5}]")
+    >>> conv = explain(spec, "conv2d").layers[0]
+    >>> [(step.label, step.value) for step in conv.steps if step.derived]
+    [('axis 1', 296), ('axis 2', 296), ('kernel', 1200), ('params', 1216), ('MACs', 105139200)]
+    """
+    from .derivation import explain_layers
+    from .graph import build_graph
+
+    layers = (layers,) if isinstance(layers, str) else tuple(layers)
+    spec, name = _read(source, bindings, max_layers)
+    graph = build_graph(spec)
+    known = [node.name for node in graph.nodes]
+    for layer in layers:
+        if layer not in known:
+            raise UsageError(f"{name} has no layer {describe(layer)}{closest(str(layer), known)}; "
+                             "`layercalc summary` lists its layers")
+    return explain_layers(graph, analyze(graph, source=name), layers)
 
 
 def _read(source: Source, bindings: Optional[Mapping[str, int]], max_layers: int):
