@@ -157,15 +157,14 @@ def test_by_type_table_and_markdown(cli):
     assert "- Total params: **34,826 (136.04 KB)**" in markdown
 
 
-def test_by_type_counts_a_shared_layer_once_and_every_call(cli, tmp_path):
-    spec = tmp_path / "siamese.yaml"
-    spec.write_text("inputs: {left: [10], right: [10]}\nlayers:\n"
-                    "  - {type: Dense, units: 16, name: hidden, inputs: left}\n"
-                    "  - {call: hidden, inputs: right}\n"
-                    "  - {type: Concatenate, inputs: [hidden, hidden@1]}\n")
-    report = json.loads(cli(["summary", spec, "--by-type", "-f", "json"]).stdout)
+def test_by_type_counts_a_shared_layer_once_and_every_call(cli):
+    """The Keras model of README's "Shared layers": hidden and encoding called twice each, same once; Keras'
+    summary: "Total params: 329"."""
+    report = json.loads(cli(["summary", ROOT / "tests" / "data" / "keras_models" / "siamese.keras", "--by-type",
+                             "-f", "json"]).stdout)
     dense = next(item for item in report["by_type"] if item["type"] == "Dense")
-    assert (dense["layers"], dense["params"], dense["macs"]) == (1, 176, 320)  # 10·16 + 16 params; 2 calls of 160 MACs
+    # 3 Dense layers, 176 + 136 + 17 params; MACs: 2 calls of 10·16, 2 of 16·8, 1 of 16·1
+    assert (dense["layers"], dense["params"], dense["macs"]) == (3, 329, 2 * 160 + 2 * 128 + 16)
 
 
 def test_readme_quotes_the_tree_and_the_totals_per_type_as_printed(cli):
