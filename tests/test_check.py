@@ -46,8 +46,9 @@ def test_budget_from_the_spec_and_flags_override_it(cli, write_spec):
 def test_table_line_per_budget(cli, write_spec):
     path = write_spec(SEED + "budget: {max_params: 600, max_macs: 8K}\n")
     lines = [line.split() for line in cli(["check", path]).stdout.splitlines()]
-    assert ["max_params", "600", "630", "-30", "(-5.0%)", "EXCEEDED", "by", "30"] in lines
-    assert ["max_macs", "8,000", "6,000", "2,000", "(+25.0%)", "ok"] in lines
+    assert ["max_params", "600", "630", "-30", "(-5.0%)", "EXCEEDED", "by", "30", "total", "parameters"] in lines
+    assert ["max_macs", "8,000", "6,000", "2,000", "(+25.0%)", "ok", "multiply-accumulates", "per", "example,",
+            "bias", "additions", "excluded"] in lines
 
 
 def test_several_specs_exit_with_the_worst(cli, write_spec):
@@ -84,8 +85,8 @@ def test_check_formats(cli, write_spec, output_format):
     path = write_spec(SEED + "budget: {max_params: 600}\n")
     result = cli(["check", path, "-f", output_format])
     assert result.exit_code == 1
-    expected = {"markdown": "| `model.yaml` | max_params | 600 | 630 | -30 (-5.0%) | ❌ exceeded |",
-                "csv": "model.yaml,max_params,,600,630,-30,-5.0,exceeded"}[output_format]
+    expected = {"markdown": "| `model.yaml` | max_params | 600 | 630 | -30 (-5.0%) | ❌ exceeded | total parameters |",
+                "csv": "model.yaml,max_params,,600,630,-30,-5.0,exceeded,total parameters"}[output_format]
     assert expected in result.stdout.splitlines()
 
 
