@@ -112,13 +112,12 @@ def convention(name: str, report: Report, per_batch: bool = False) -> str:
         terms = " + bias additions" * rules.count_bias + " + elementwise operations" * rules.count_elementwise
         return f"FLOPs {per}: 2 x MACs{terms}"
     counted = {"max_activation_memory": "every input and layer output",
-               "max_inference_memory": "parameters + the most outputs alive at once (the inference peak)",
-               "max_training_memory": f"parameters, gradients, {rules.optimizer_slots} {rules.optimizer} "
-                                      f"slot{'s' * (rules.optimizer_slots != 1)}, every activation"
-                                      + ", attention's saved tensors" * costs.memory.attention}[name]
-    numbers = f"{rules.dtype} ({rules.bytes_per_element} B a number)"
+               "max_inference_memory": "parameters + the peak of outputs alive",
+               "max_training_memory": f"parameters + gradients + {rules.optimizer_slots} {rules.optimizer} "
+                                      f"slot{'s' * (rules.optimizer_slots != 1)} + activations"
+                                      + " + attention's saved tensors" * costs.memory.attention}[name]
+    numbers = rules.dtype
     if rules.mixed_precision:
-        numbers = (f"parameters in {rules.dtype}, activations in {rules.mixed_precision} "
-                   f"({rules.bytes_per_activation} B a number)")
-    whole = "one example (the batch is unknown)" if batch is None else f"batch {batch}"
-    return f"bytes of {counted}; {numbers}, {whole}"
+        numbers = f"{rules.dtype} parameters, {rules.mixed_precision} activations"
+    whole = "one example (batch unknown)" if batch is None else f"batch {batch}"
+    return f"{counted}; {numbers}, {whole}"

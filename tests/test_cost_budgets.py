@@ -72,39 +72,35 @@ def test_each_line_says_its_convention(cli):
         "max_params": "total parameters",
         "max_macs": "multiply-accumulates per example, bias additions excluded",
         "max_flops": "FLOPs per example: 2 x MACs + bias additions",
-        "max_activation_memory": "bytes of every input and layer output; float32 (4 B a number), one example "
-                                 "(the batch is unknown)",
-        "max_inference_memory": "bytes of parameters + the most outputs alive at once (the inference peak); "
-                                "float32 (4 B a number), one example (the batch is unknown)",
-        "max_training_memory": "bytes of parameters, gradients, 2 adam slots, every activation; float32 (4 B a "
-                               "number), one example (the batch is unknown)",
+        "max_activation_memory": "every input and layer output; float32, one example (batch unknown)",
+        "max_inference_memory": "parameters + the peak of outputs alive; float32, one example (batch unknown)",
+        "max_training_memory": "parameters + gradients + 2 adam slots + activations; float32, one example (batch "
+                               "unknown)",
     }
     batch = budgets(cli(["check", MNIST, "--max-flops", "1G", "--count-elementwise", "--per-batch", "--batch", "8",
                          "--max-training-memory", "1 GiB", "--mixed-precision", "bfloat16", "--optimizer", "sgd",
                          "-f", "json"]))
     assert batch["max_flops"][3] == "FLOPs per batch of 8: 2 x MACs + elementwise operations"
-    assert batch["max_training_memory"][3] == ("bytes of parameters, gradients, 0 sgd slots, every activation; "
-                                               "parameters in float32, activations in bfloat16 (2 B a number), "
-                                               "batch 8")
+    assert batch["max_training_memory"][3] == ("parameters + gradients + 0 sgd slots + activations; float32 "
+                                               "parameters, bfloat16 activations, batch 8")
 
 
 @pytest.mark.parametrize("output_format, lines", [
     ("table", [" max_flops                         5,000,000               4,881,920     118,080 (+2.4%)   ok"
                "                     FLOPs per example: 2 x MACs",
                " max_training_memory   701,440 B (685.0 KiB)   718,728 B (701.9 KiB)   -17,288 B (-2.5%)   "
-               "EXCEEDED by 17,288 B   bytes of parameters, gradients, 2 adam slots, every activation; float32 (4 B "
-               "a number), one example (the batch is unknown)"]),
+               "EXCEEDED by 17,288 B   parameters + gradients + 2 adam slots + activations; float32, one example "
+               "(batch unknown)"]),
     ("markdown", ["| Spec | Budget | Limit | Actual | Margin | Verdict | Convention |",
                   "| `mnist_convnet.yaml` | max_flops | 5,000,000 | 4,881,920 | 118,080 (+2.4%) | ✅ ok | FLOPs per "
                   "example: 2 x MACs |",
                   "| `mnist_convnet.yaml` | max_training_memory | 701,440 B (685.0 KiB) | 718,728 B (701.9 KiB) | "
-                  "-17,288 B (-2.5%) | ❌ exceeded | bytes of parameters, gradients, 2 adam slots, every activation; "
-                  "float32 (4 B a number), one example (the batch is unknown) |"]),
+                  "-17,288 B (-2.5%) | ❌ exceeded | parameters + gradients + 2 adam slots + activations; float32, one "
+                  "example (batch unknown) |"]),
     ("csv", ["spec,budget,layer,limit,actual,margin,margin_percent,verdict,convention",
              "mnist_convnet.yaml,max_flops,,5000000,4881920,118080,2.36,ok,FLOPs per example: 2 x MACs",
-             "mnist_convnet.yaml,max_training_memory,,701440,718728,-17288,-2.46,exceeded,\"bytes of parameters, "
-             "gradients, 2 adam slots, every activation; float32 (4 B a number), one example (the batch is "
-             "unknown)\""]),
+             "mnist_convnet.yaml,max_training_memory,,701440,718728,-17288,-2.46,exceeded,\"parameters + "
+             "gradients + 2 adam slots + activations; float32, one example (batch unknown)\""]),
 ])
 def test_cost_budgets_in_each_format(cli, tmp_path, output_format, lines):
     (tmp_path / "mnist_convnet.yaml").write_text(MNIST.read_text())

@@ -96,7 +96,7 @@ def _total(report: Report, column: str):
 def render_check_csv(results) -> str:
     rows = [[_text(result.spec), budget.name, _text(budget.layer or ""), budget.limit, budget.actual, budget.margin,
              "" if budget.margin_percent is None else budget.margin_percent, "ok" if budget.ok else "exceeded",
-             budget.convention] for result in results for budget in result.results]
+             _text(budget.convention)] for result in results for budget in result.results]
     return _write(["spec", "budget", "layer", "limit", "actual", "margin", "margin_percent", "verdict", "convention"],
                   rows)
 

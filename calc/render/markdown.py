@@ -68,7 +68,7 @@ def render_check_markdown(results) -> str:
             layer = f" ({_text(budget.layer)})" if budget.layer else ""
             limit, actual, margin, _ = budget_figures(budget)
             rows.append([_code(result.spec), budget.name + layer, limit, actual, margin,
-                         "✅ ok" if budget.ok else "❌ exceeded", budget.convention])
+                         "✅ ok" if budget.ok else "❌ exceeded", _text(budget.convention)])
     return markdown_table(["Spec", "Budget", "Limit", "Actual", "Margin", "Verdict", "Convention"], rows,
                           right=(2, 3, 4))
 

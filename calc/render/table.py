@@ -61,7 +61,7 @@ def build_check(results) -> Group:
             name = budget.name + (f" ({budget.layer})" if budget.layer else "")
             limit, actual, margin, excess = budget_figures(budget)
             verdict = Text("ok", style="green") if budget.ok else Text(f"EXCEEDED by {excess}", style="bold red")
-            table.add_row(plain(name), limit, actual, margin, verdict, budget.convention)
+            table.add_row(plain(name), limit, actual, margin, verdict, plain(budget.convention))
         parts.append(table)
     return Group(*parts)
 
