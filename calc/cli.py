@@ -311,6 +311,16 @@ BATCH_OPTION = typer.Option(None, "--batch", min=1, help="The batch size, in pla
                             "it has none).", show_default=False)
 
 
+DTYPE_OPTION = typer.Option(None, "--dtype", help="Numbers' type for memory (default: the spec's dtype:, else "
+                            "float32).", show_default=False)
+OPTIMIZER_OPTION = typer.Option(Optimizer.adam, "--optimizer", help="For the training memory estimate: sgd, "
+                                "momentum, rmsprop, adam, adamw keep 0, 1, 1, 2, 2 extra copies of each trainable "
+                                "parameter.")
+ATTENTION_OPTION = typer.Option(AttentionMemory.materialized, "--attention", help="What attention keeps for the "
+                                "backward pass in the training estimate: its scores and probabilities "
+                                "(materialized), or none (fused, as flash attention).")
+
+
 @app.command()
 def summary(
     spec: str = SPEC_ARGUMENT,
@@ -327,17 +337,12 @@ def summary(
     batch: Optional[int] = BATCH_OPTION,
     memory: bool = typer.Option(False, "--memory", help="Show each layer's output bytes, and the parameter, "
                                 "inference-peak and training memory."),
-    dtype: Optional[Dtype] = typer.Option(None, "--dtype", help="Numbers' type for memory (default: the spec's "
-                                          "dtype:, else float32).", show_default=False),
-    optimizer: Optimizer = typer.Option(Optimizer.adam, "--optimizer", help="For the training memory estimate: "
-                                        "sgd, momentum, rmsprop, adam, adamw keep 0, 1, 1, 2, 2 extra copies of "
-                                        "each trainable parameter."),
+    dtype: Optional[Dtype] = DTYPE_OPTION,
+    optimizer: Optimizer = OPTIMIZER_OPTION,
     mixed_precision: Optional[MixedPrecision] = typer.Option(
         None, "--mixed-precision", help="Activations, attention's saved tensors and the KV cache in this dtype; "
         "parameters, gradients and optimizer states in float32 (implies --memory).", show_default=False),
-    attention: AttentionMemory = typer.Option(
-        AttentionMemory.materialized, "--attention", help="What attention keeps for the backward pass in the "
-        "training estimate: its scores and probabilities (materialized), or none (fused, as flash attention)."),
+    attention: AttentionMemory = ATTENTION_OPTION,
     training_flops: bool = typer.Option(False, "--training-flops", help="Show the FLOPs of one training step "
                                         "(3 × forward) beside the 6·N·tokens estimate."),
     columns: Optional[str] = typer.Option(
@@ -398,17 +403,12 @@ def check(
     count_bias: bool = typer.Option(False, "--count-bias", help="max_flops counts bias additions."),
     count_elementwise: bool = typer.Option(False, "--count-elementwise", help="max_flops counts elementwise "
                                            "operations: activations, normalization, pooling windows, merges, softmax."),
-    dtype: Optional[Dtype] = typer.Option(None, "--dtype", help="Numbers' type for the memory budgets (default: the "
-                                          "spec's dtype:, else float32).", show_default=False),
-    optimizer: Optimizer = typer.Option(Optimizer.adam, "--optimizer", help="For max_training_memory: sgd, "
-                                        "momentum, rmsprop, adam, adamw keep 0, 1, 1, 2, 2 extra copies of each "
-                                        "trainable parameter."),
+    dtype: Optional[Dtype] = DTYPE_OPTION,
+    optimizer: Optimizer = OPTIMIZER_OPTION,
     mixed_precision: Optional[MixedPrecision] = typer.Option(
         None, "--mixed-precision", help="Activations in this dtype for the memory budgets; parameters, gradients "
         "and optimizer states in float32.", show_default=False),
-    attention: AttentionMemory = typer.Option(
-        AttentionMemory.materialized, "--attention", help="What attention keeps for the backward pass, in "
-        "max_training_memory: its scores and probabilities (materialized), or none (fused)."),
+    attention: AttentionMemory = ATTENTION_OPTION,
     output_format: Format = FORMAT_OPTION,
     bindings: List[str] = SET_OPTION,
     output: Optional[Path] = OUTPUT_OPTION,

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal, InvalidOperation, localcontext
+from string import ascii_letters
 from typing import Any, Dict, Optional
 
 from ..errors import Location, SpecError, closest, describe
@@ -19,7 +19,6 @@ _SUFFIXES = {"K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 # KB, MB, GB and TB (and a count's K, M, G, T) are refused as ambiguous rather than read one way or the other.
 _BYTE_UNITS = {"B": 1, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
 _AMBIGUOUS_UNITS = {prefix + b: prefix + "iB" for prefix in "KMGT" for b in ("B", "")}
-_NUMBER_AND_UNIT = re.compile(r"(.*?)\s*([A-Za-z]*)", re.DOTALL)
 # A count's digits, as the YAML reader bounds an integer's: 1e999999 would take 25 s to build and could not be
 # printed (Python's 4,300-digit int-str limit).
 MAX_COUNT_DIGITS = 100
@@ -59,7 +58,9 @@ def parse_bytes(value: Any, what: str, location: Optional[Location] = None) -> i
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return parse_count(value, what, location)
     if isinstance(value, str):
-        number, unit = _NUMBER_AND_UNIT.fullmatch(value.strip().replace("_", "").replace(",", "")).groups()
+        text = value.strip().replace("_", "").replace(",", "")
+        number = text.rstrip(ascii_letters)
+        number, unit = number.rstrip(), text[len(number):]
         if unit.upper() in _AMBIGUOUS_UNITS:
             raise SpecError(f"{what}: '{unit}' is ambiguous for bytes (Keras prints KB, MB, GB for powers of 1,024, "
                             f"SI means powers of 1,000): write {_AMBIGUOUS_UNITS[unit.upper()]} or the bytes, found "
