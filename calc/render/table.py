@@ -56,7 +56,7 @@ def build_check(results) -> Group:
                       pad_edge=False)
         for column in ("Budget", "Limit", "Actual", "Margin", "Verdict", "Convention"):
             table.add_column(column, justify="left" if column in ("Budget", "Verdict", "Convention") else "right",
-                             no_wrap=True)
+                             no_wrap=column != "Convention")  # the words wrap in a narrow terminal
         for budget in result.results:
             name = budget.name + (f" ({budget.layer})" if budget.layer else "")
             limit, actual, margin, excess = budget_figures(budget)
