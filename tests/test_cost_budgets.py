@@ -214,3 +214,17 @@ def test_a_long_memory_budget_is_refused_at_once(bounded_cli, write_spec):
     assert result.returncode == 2 and result.stderr.startswith(
         "model.yaml:3:31: budget max_training_memory must be a whole number of bytes, optionally with B, KiB, MiB, "
         "GiB or TiB (such as 512 MiB), found 'aaaa")
+
+
+def test_an_inference_peak_the_symbols_decide_cannot_be_checked(cli, write_spec):
+    # Which of da (alive with input a) and db (with input b) is the larger moment depends on H and W.
+    path = write_spec("inputs: {a: [H], b: [W]}\nlayers:\n  - {type: Dense, units: 2, inputs: a, name: da}\n"
+                      "  - {type: Dense, units: 2, inputs: b, name: db}\n  - {type: Concatenate, inputs: [da, db]}\n"
+                      "budget: {max_inference_memory: 1 KiB}\n")
+    result = cli(["check", path])
+    assert (result.exit_code, result.stderr) == (2, "layercalc: cannot check max_inference_memory: the symbols "
+                                                    "decide which moment is the inference peak (bind them with --set)\n")
+    # H=3, W=5: parameters (3·2 + 2 + 5·2 + 2) · 4 = 80 B; the inputs (12 + 20 B) are alive from the start, so
+    # the peak is at da: 12 + 20 + 8 = 40 B (then a is freed: at db 20 + 8 + 8 = 36, at concatenate 8 + 8 + 16).
+    result = cli(["check", path, "--set", "H=3", "--set", "W=5", "-f", "json"])
+    assert result.exit_code == 0 and budgets(result)["max_inference_memory"][1] == 80 + 40
