@@ -61,8 +61,8 @@ def analyze(model: "Spec | Graph", conventions: Optional[Conventions] = None, pe
     for reference in graph.outputs:
         _output(produced, reference, graph.outputs_location)
     if per_batch and batch is None:
-        raise UsageError((Param("per_batch"), f" needs a batch size, but {source} leaves it unknown: give one with "
-                          "'batch: 64' (or a symbol, 'batch: N')"))
+        raise UsageError((Param("per_batch"), f" needs a batch size, but {source} leaves it unknown: give one with ",
+                          Param("batch"), " (such as 64), or in the spec ('batch: 64', or a symbol, 'batch: N')"))
 
     counts = [dim_sum(getattr(row.counts, column) for row in rows) for column in COLUMNS[:-1]]
     totals = Counts(*counts, prod([dim_sum(example_macs), scale]) if per_batch else dim_sum(example_macs))

@@ -33,7 +33,7 @@ EXIT_INTERNAL = 3
 # The library's parameters, as the flags that set them: library errors name the former, we show the latter.
 FLAGS = {"bindings": "--set", "per_batch": "--per-batch", "columns": "--columns", "max_layers": "--max-layers",
          "dtype": "--dtype", "mixed_precision": "--mixed-precision", "attention": "--attention",
-         "optimizer": "--optimizer"}
+         "optimizer": "--optimizer", "batch": "--batch", "limits": "a budget flag such as --max-params 2M"}
 
 class _Commands(TyperGroup):
     """click's own errors in a command's flags and arguments (a value that is not a number, a missing
@@ -304,7 +304,19 @@ class Optimizer(str, Enum):
 
 
 PER_BATCH_OPTION = typer.Option(False, "--per-batch", help="MACs (and FLOPs) for the spec's whole batch, not one "
-                                "example; the batch must be given (an int, or a symbol for a symbolic count).")
+                                "example; the batch must be given (--batch, or the spec's batch:).")
+BATCH_OPTION = typer.Option(None, "--batch", min=1, help="The batch size, in place of the spec's batch: (or where "
+                            "it has none).", show_default=False)
+
+
+DTYPE_OPTION = typer.Option(None, "--dtype", help="Numbers' type for memory (default: the spec's dtype:, else "
+                            "float32).", show_default=False)
+OPTIMIZER_OPTION = typer.Option(Optimizer.adam, "--optimizer", help="For the training memory estimate: sgd, "
+                                "momentum, rmsprop, adam, adamw keep 0, 1, 1, 2, 2 extra copies of each trainable "
+                                "parameter.")
+ATTENTION_OPTION = typer.Option(AttentionMemory.materialized, "--attention", help="What attention keeps for the "
+                                "backward pass in the training estimate: its scores and probabilities "
+                                "(materialized), or none (fused, as flash attention).")
 
 
 @app.command()
@@ -320,19 +332,15 @@ def summary(
         False, "--count-elementwise", help="FLOPs count elementwise operations: activations, normalization, "
         "pooling windows, merges, softmax (implies --flops)."),
     per_batch: bool = PER_BATCH_OPTION,
+    batch: Optional[int] = BATCH_OPTION,
     memory: bool = typer.Option(False, "--memory", help="Show each layer's output bytes, and the parameter, "
                                 "inference-peak and training memory."),
-    dtype: Optional[Dtype] = typer.Option(None, "--dtype", help="Numbers' type for memory (default: the spec's "
-                                          "dtype:, else float32).", show_default=False),
-    optimizer: Optimizer = typer.Option(Optimizer.adam, "--optimizer", help="For the training memory estimate: "
-                                        "sgd, momentum, rmsprop, adam, adamw keep 0, 1, 1, 2, 2 extra copies of "
-                                        "each trainable parameter."),
+    dtype: Optional[Dtype] = DTYPE_OPTION,
+    optimizer: Optimizer = OPTIMIZER_OPTION,
     mixed_precision: Optional[MixedPrecision] = typer.Option(
         None, "--mixed-precision", help="Activations, attention's saved tensors and the KV cache in this dtype; "
         "parameters, gradients and optimizer states in float32 (implies --memory).", show_default=False),
-    attention: AttentionMemory = typer.Option(
-        AttentionMemory.materialized, "--attention", help="What attention keeps for the backward pass in the "
-        "training estimate: its scores and probabilities (materialized), or none (fused, as flash attention)."),
+    attention: AttentionMemory = ATTENTION_OPTION,
     training_flops: bool = typer.Option(False, "--training-flops", help="Show the FLOPs of one training step "
                                         "(3 × forward) beside the 6·N·tokens estimate."),
     columns: Optional[str] = typer.Option(
@@ -359,7 +367,7 @@ def summary(
                            optimizer=optimizer.value, count_bias=count_bias, count_elementwise=count_elementwise,
                            merge_calls=output_format is not Format.json, attention=attention.value,
                            mixed_precision=mixed_precision and mixed_precision.value,
-                           training_flops=training_flops, tree=tree, by_type=by_type)
+                           training_flops=training_flops, tree=tree, by_type=by_type, batch=batch)
         title = report.name or ("stdin" if spec == "-" else Path(spec).stem)
         if by_type:
             emit_by_type(report, title, output_format, output, spec)
@@ -394,6 +402,7 @@ def emit_by_type(report, title: str, output_format: Format, output: Optional[Pat
 
 
 LIMIT_HELP = "Overrides the spec's budget; K/M/G/T suffixes (2M = 2,000,000)."
+BYTES_HELP = "Overrides the spec's budget; bytes, or B, KiB, MiB, GiB, TiB (1 KiB = 1,024 B)."
 
 
 @app.command()
@@ -407,30 +416,54 @@ def check(
     max_macs: Optional[str] = typer.Option(None, "--max-macs", help="MACs per example. " + LIMIT_HELP),
     max_layer_params: Optional[str] = typer.Option(None, "--max-layer-params",
                                                    help="Parameters of any one layer. " + LIMIT_HELP),
-    per_batch: bool = typer.Option(False, "--per-batch", help="max_macs limits the MACs of the spec's whole batch, "
-                                   "not of one example; the batch must be given."),
+    max_flops: Optional[str] = typer.Option(None, "--max-flops", help="FLOPs per example: 2 × MACs, + the terms "
+                                            "--count-bias and --count-elementwise add. " + LIMIT_HELP),
+    max_activation_memory: Optional[str] = typer.Option(
+        None, "--max-activation-memory", help="Bytes of every input and layer output. " + BYTES_HELP),
+    max_inference_memory: Optional[str] = typer.Option(
+        None, "--max-inference-memory", help="Parameters + the inference peak of outputs alive. " + BYTES_HELP),
+    max_training_memory: Optional[str] = typer.Option(
+        None, "--max-training-memory", help="Parameters, gradients, optimizer state and activations. " + BYTES_HELP),
+    per_batch: bool = typer.Option(False, "--per-batch", help="max_macs and max_flops limit the spec's whole "
+                                   "batch, not one example; the batch must be given (--batch, or the spec's batch:)."),
+    batch: Optional[int] = BATCH_OPTION,
+    count_bias: bool = typer.Option(False, "--count-bias", help="max_flops counts bias additions."),
+    count_elementwise: bool = typer.Option(False, "--count-elementwise", help="max_flops counts elementwise "
+                                           "operations: activations, normalization, pooling windows, merges, softmax."),
+    dtype: Optional[Dtype] = DTYPE_OPTION,
+    optimizer: Optimizer = OPTIMIZER_OPTION,
+    mixed_precision: Optional[MixedPrecision] = typer.Option(
+        None, "--mixed-precision", help="Activations in this dtype for the memory budgets; parameters, gradients "
+        "and optimizer states in float32.", show_default=False),
+    attention: AttentionMemory = ATTENTION_OPTION,
     output_format: Format = FORMAT_OPTION,
     bindings: List[str] = SET_OPTION,
     output: Optional[Path] = OUTPUT_OPTION,
     max_layers: int = MAX_LAYERS_OPTION,
     debug: bool = DEBUG_OPTION,
 ) -> None:
-    """Enforce parameter and MAC budgets: exit 0 when all hold, 1 when one is exceeded, 2 for invalid input."""
+    """Enforce parameter, MAC, FLOP and memory budgets: exit 0 when all hold, 1 when one is exceeded, 2 for
+    invalid input (a spec with no budget, from its budget: or a flag, is invalid)."""
     from .pipeline import check as check_spec
-    from .spec.counts import parse_count
+    from .spec.counts import parse_limit
 
     flags = {"max_params": max_params, "max_trainable_params": max_trainable_params,
              "max_non_trainable_params": max_non_trainable_params, "max_macs": max_macs,
-             "max_layer_params": max_layer_params}
+             "max_layer_params": max_layer_params, "max_flops": max_flops,
+             "max_activation_memory": max_activation_memory, "max_inference_memory": max_inference_memory,
+             "max_training_memory": max_training_memory}
     with reported_errors(debug):
-        overrides = {name: parse_count(value, "--" + name.replace("_", "-")) for name, value in flags.items()
+        overrides = {name: parse_limit(name, value, "--" + name.replace("_", "-")) for name, value in flags.items()
                      if value is not None}
+    conventions = dict(dtype=dtype and dtype.value, optimizer=optimizer.value, count_bias=count_bias,
+                       count_elementwise=count_elementwise, mixed_precision=mixed_precision and mixed_precision.value,
+                       attention=attention.value)
     results, worst = [], 0
     for spec in specs:
         try:
             with reported_errors(debug):
                 results.append(check_spec(spec, limits=overrides, bindings=parse_bindings(bindings),
-                                          max_layers=max_layers, per_batch=per_batch))
+                                          max_layers=max_layers, per_batch=per_batch, batch=batch, **conventions))
         except typer.Exit as exit_code:
             worst = max(worst, exit_code.exit_code)
     worst = max(worst, *(0 if result.ok else 1 for result in results)) if results else worst
@@ -451,9 +484,12 @@ def diff(
     before: str = typer.Argument(..., help="The spec before the change.", show_default=False),
     after: str = typer.Argument(..., help="The spec after the change.", show_default=False),
     output_format: Format = FORMAT_OPTION,
-    show_all: bool = typer.Option(False, "--all", help="Also list the layers that did not change."),
+    show_all: bool = typer.Option(False, "--all", help="Also list the layers that did not change (in every format)."),
+    exit_code: bool = typer.Option(False, "--exit-code", help="Exit 1 when the models differ, 0 when they do not "
+                                   "(as git diff --exit-code)."),
     per_batch: bool = typer.Option(False, "--per-batch", help="MACs of each spec's whole batch, not of one example; "
-                                   "both specs must give a batch."),
+                                   "both specs must give a batch (or --batch)."),
+    batch: Optional[int] = BATCH_OPTION,
     bindings: List[str] = SET_OPTION,
     output: Optional[Path] = OUTPUT_OPTION,
     max_layers: int = MAX_LAYERS_OPTION,
@@ -464,14 +500,16 @@ def diff(
         from .pipeline import compare
 
         result = compare(before, after, bindings=parse_bindings(bindings), max_layers=max_layers,
-                         per_batch=per_batch)
+                         per_batch=per_batch, batch=batch, unchanged=show_all)
         from . import render
 
         emit(output_format, output, (before, after),
-             json=lambda: render.load("json").dumps(result.as_dict()),
-             markdown=lambda: render.load("markdown").render_diff_markdown(result, show_all),
+             json=lambda: render.load("json").render_diff_json(result),
+             markdown=lambda: render.load("markdown").render_diff_markdown(result),
              csv=lambda: render.load("csv").render_diff_csv(result),
-             table=lambda: render.load("table").build_diff(result, show_all))
+             table=lambda: render.load("table").build_diff(result))
+    if exit_code and result.differs:
+        raise typer.Exit(1)
 
 
 @app.command()

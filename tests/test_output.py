@@ -67,7 +67,7 @@ def inputs_of_each_command(tmp_path: Path):
             ["summary", "a.yaml", "-o", "link.yaml"],
             ["summary", "link.yaml", "-o", str(tmp_path / "a.yaml")],
             ["summary", "hard.yaml", "-f", "csv", "-o", "b.yaml"],
-            ["check", "a.yaml", "b.yaml", "-o", "b.yaml"],
+            ["check", "a.yaml", "b.yaml", "--max-params", "1G", "-o", "b.yaml"],
             ["diff", "a.yaml", "b.yaml", "-o", "a.yaml"],
             ["graph", "a.yaml", "-o", "a.yaml"],
             ["convert", "m.keras", "-o", "m.keras"]]
@@ -205,7 +205,7 @@ def test_a_signal_during_the_write_leaves_no_temporary_file(tmp_path, number, re
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
 @pytest.mark.parametrize("args", [["summary", "model.yaml"], ["summary", "model.yaml", "-f", "json"],
-                                  ["check", "model.yaml"], ["layers"], ["--version"]])
+                                  ["check", "model.yaml", "--max-params", "1G"], ["layers"], ["--version"]])
 def test_a_full_disk_on_standard_output_exits_2(tmp_path, args):
     (tmp_path / "model.yaml").write_text(SPEC)
     with open("/dev/full", "w") as full:

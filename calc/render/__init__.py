@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from ..dims import Dim, Shape, format_shape
 from ..errors import Param, UsageError, closest, visible
@@ -226,6 +226,65 @@ def cost_lines(report, flops: bool, memory: bool, text=visible):
                        f"{convention.mixed_precision} ({convention.bytes_per_activation} B)")
         yield "Memory", f"{numbers}, {batch}; 1 KiB = 1,024 B"
         yield "Peak", "exact for the layers in this order, each output freed after its last consumer"
+
+
+def budget_figures(budget) -> Tuple[str, str, str, str]:
+    """(limit, actual, margin, excess) of a checked budget as text: counts, or bytes (with their binary size)."""
+    if not budget.in_bytes:
+        return (count(budget.limit), count(budget.actual), f"{count(budget.margin)} ({percent(budget.margin_percent)})",
+                count(-budget.margin))
+    return (exact_size(budget.limit), exact_size(budget.actual),
+            f"{count(budget.margin)} B ({percent(budget.margin_percent)})", f"{count(-budget.margin)} B")
+
+
+# -- diff -------------------------------------------------------------------------------------------
+
+def diff_macs_label(diff) -> str:
+    """'MACs per example', 'MACs per batch of 32', or 'MACs per batch of 32 → 64' when the batches differ."""
+    if not diff.per_batch:
+        return "MACs per example"
+    before, after = count(diff.before_batch), count(diff.after_batch)
+    return f"MACs per batch of {before}" + (f" → {after}" if after != before else "")
+
+
+def diff_headers(diff) -> List[str]:
+    """The columns of a diff's layer table, in every text format: before and after side by side."""
+    return ["", "Layer", "Type", "Output Shape before", "Output Shape after", "Params before", "Params after",
+            "Δ Params", "Δ " + diff_macs_label(diff) if diff.per_batch else "Δ MACs"]
+
+
+DIFF_RIGHT = (5, 6, 7, 8)  # the numbers' columns
+
+
+def diff_rows(diff, text=visible, shape=shapes) -> Iterator[Tuple[Any, List[str]]]:
+    """(change, cells) of each listed layer, in diff_headers' order (the mark cell empty: each format marks
+    the change's status its own way); names and types escaped by `text`, shapes written by `shape`."""
+    for change in diff.listed:
+        before, after = change.before, change.after
+        kind = text((after or before).type)
+        if before and after and before.type != after.type:
+            kind = f"{text(before.type)} → {text(after.type)}"
+        yield change, ["", text(change.name), kind, shape(before.output_shape) if before else "",
+                              shape(after.output_shape) if after else "",
+                              count(before.counts.params) if before else "", count(after.counts.params) if after else "",
+                              signed(change.delta("params")), signed(change.delta("macs"))]
+
+
+def diff_totals(diff) -> Iterator[Tuple[str, str, str, str]]:
+    """(label, before, after, change) of each total a diff shows."""
+    for label, column in (("Total params", "params"), ("Trainable params", "trainable_params"),
+                          ("Non-trainable params", "non_trainable_params"), (diff_macs_label(diff), "macs")):
+        yield (label, count(getattr(diff.before_totals, column)), count(getattr(diff.after_totals, column)),
+               signed(diff.total_delta(column)))
+
+
+def signed(value) -> str:
+    """A change: '+40,450', '-520', '0'; '?' when unknown."""
+    if value is None:
+        return "?"
+    if not isinstance(value, int):
+        return str(value)
+    return f"{value:+,}" if value else "0"
 
 
 # -- columns of the summary -------------------------------------------------------------------

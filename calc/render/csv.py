@@ -119,14 +119,15 @@ def render_by_type_csv(report: Report) -> str:
 
 def render_check_csv(results) -> str:
     rows = [[_text(result.spec), budget.name, _text(budget.layer or ""), budget.limit, budget.actual, budget.margin,
-             "" if budget.margin_percent is None else budget.margin_percent, "ok" if budget.ok else "exceeded"]
-            for result in results for budget in result.results]
-    return _write(["spec", "budget", "layer", "limit", "actual", "margin", "margin_percent", "verdict"], rows)
+             "" if budget.margin_percent is None else budget.margin_percent, "ok" if budget.ok else "exceeded",
+             _text(budget.convention)] for result in results for budget in result.results]
+    return _write(["spec", "budget", "layer", "limit", "actual", "margin", "margin_percent", "verdict", "convention"],
+                  rows)
 
 
 def render_diff_csv(diff) -> str:
     rows = []
-    for change in diff.changes:
+    for change in diff.listed:
         before, after = change.before, change.after
         rows.append([_text(change.name), change.status, _text(before.type) if before else "",
                      _text(after.type) if after else "",
