@@ -77,6 +77,16 @@ class Report:
             return [number(dim) for dim in value]
 
         costs = self.costs
+        # Rows of a repeated layer share their Counts and LayerCosts (the analysis computes them once), so
+        # each is written out once; a copy goes into each row.
+        written: Dict[int, Dict[str, Any]] = {}
+
+        def figures(value) -> Dict[str, Any]:
+            data = written.get(id(value))
+            if data is None:
+                data = written[id(value)] = value.as_dict()
+            return data
+
         return {
             "name": self.name,
             "inputs": [{"name": row.name, "shape": shape(row.shape),
@@ -88,8 +98,8 @@ class Report:
                     "type": row.type,
                     "inputs": list(row.inputs),
                     "output_shape": shape(row.output_shape),
-                    **row.counts.as_dict(),
-                    **(row.costs.as_dict() if row.costs else {}),
+                    **figures(row.counts),
+                    **(figures(row.costs) if row.costs else {}),
                     **({"scope": list(row.scope)} if row.scope else {}),
                     **({"shared_with": row.shared_with, "call": row.call} if row.shared_with else {}),
                 }
