@@ -143,7 +143,7 @@ def main() -> None:
 
     def target(what, figure, bound, unit, met):
         targets.append({"target": what, "figure": round(figure, 3), "bound": bound, "met": met})
-        print(f"  {'met   ' if met else 'MISSED'} {what:<52} {figure:10.2f}{unit}   (target {bound})")
+        print(f"  {'met   ' if met else 'MISSED'} {what:<64} {figure:9.2f}{unit}   (target {bound})")
 
     print("targets (issue 17):")
     ratio = resnet_json[clock] / floor[clock]
