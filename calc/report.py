@@ -68,8 +68,9 @@ class Report:
     columns: Optional[Tuple[str, ...]] = None  # the summary's columns when chosen (None: each format's defaults)
     shown: Tuple[str, ...] = ()  # optional figures asked for in the summary's text: "flops", "memory"
 
-    def to_dict(self) -> Dict[str, Any]:
-        """The JSON report (README, "Commands": the JSON report)."""
+    def to_dict(self, layers_as_made: bool = False) -> Dict[str, Any]:
+        """The JSON report (README, "Commands": the JSON report); layers_as_made: its "layers" as an iterator
+        that makes each layer's mapping when it is reached (a writer need not hold them all)."""
 
         def shape(value):
             if isinstance(value, list):
@@ -92,7 +93,7 @@ class Report:
             "inputs": [{"name": row.name, "shape": shape(row.shape),
                         **({"activation_bytes": number(costs.input_bytes[index])} if costs else {})}
                        for index, row in enumerate(self.inputs)],
-            "layers": [
+            "layers": (list if not layers_as_made else iter)(
                 {
                     "name": row.name,
                     "type": row.type,
@@ -104,7 +105,7 @@ class Report:
                     **({"shared_with": row.shared_with, "call": row.call} if row.shared_with else {}),
                 }
                 for row in self.layers
-            ],
+            ),
             "outputs": list(self.outputs),
             "totals": {**self.totals.as_dict(), **(costs.totals.as_dict() if costs else {}),
                        **(costs.training.as_dict() if costs and costs.training else {})},

@@ -11,13 +11,13 @@ from ..report import Report
 def render_json(report: Report) -> str:
     """One JSON object; each layer on a line of its own, so it reads (and diffs) well and encodes fast
     (an indented dump takes Python's slow encoder)."""
-    data = report.to_dict()
+    data = report.to_dict(layers_as_made=True)
     encode = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(value, ensure_ascii=False), made once
     parts = []
     for key, value in data.items():
         if key == "layers":
             rows = ",\n    ".join(map(encode, value))
-            parts.append(f'  "layers": [\n    {rows}\n  ]' if value else '  "layers": [\n\n  ]')
+            parts.append(f'  "layers": [\n    {rows}\n  ]' if rows else '  "layers": [\n\n  ]')
         else:
             parts.append(f"  {json.dumps(key)}: {encode(value)}")
     text = "{\n" + ",\n".join(parts) + "\n}\n"
