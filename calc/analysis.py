@@ -45,10 +45,11 @@ def analyze(model: "Spec | Graph", conventions: Optional[Conventions] = None, pe
     # a layer called again -> (input, weights) of its first call; only those layers are recorded
     built: Dict[str, Optional[Tuple[Any, Tuple[Any, ...]]]] = {node.shares: None for node in graph.nodes if node.shares}
     calls: Dict[str, int] = {}  # a shared layer -> its calls so far
+    known: Optional[Dict[Any, _Figures]] = {} if assumptions is None else None  # see _evaluate
     for node in graph.nodes:
         try:
             x = _rule_input(node, [_output(produced, ref, node.spec.inputs_location) for ref in node.inputs])
-            row, macs = _evaluate(node, x, conventions, scale, fields, built)
+            row, macs = _evaluate(node, x, conventions, scale, fields, built, known)
         except LayercalcError as error:
             raise error.add_context(location=node.spec.arg_location(error.argument), layer=node.name,
                                     layer_type=node.type)
@@ -107,10 +108,40 @@ def _rule_input(node: Node, input_shapes: List[Shape]) -> Any:
 
 def _evaluate(node: Node, x: Any, conventions: Optional[Conventions], scale: Optional[Dim],
               fields: Dict[str, cost_algebra.FieldState],
-              built: Dict[str, Optional[Tuple[Any, Tuple[Any, ...]]]]) -> Tuple[LayerRow, Dim]:
+              built: Dict[str, Optional[Tuple[Any, Tuple[Any, ...]]]],
+              known: Optional[Dict[Any, "_Figures"]]) -> Tuple[LayerRow, Dim]:
     """The node's row, and its MACs per example: each figure asked from its rule once.  A layer called
     several times has one set of weights: every call must fit them (`built`), and only the layer's own
-    row counts them."""
+    row counts them.  `known`: the figures of each rule and input met before, when every size is a
+    number (a rule is a pure function of its arguments and input: the same layer on the same input, as
+    in a repeated block, is computed once; its receptive field, which depends on the layers before, not)."""
+    key = (id(node.rule), x, node.trainable, node.shares is None)
+    figures = known.get(key) if known is not None else None
+    if figures is None:
+        figures = _figures(node, x, conventions, scale, fields, built)
+        if known is not None:
+            known[key] = figures
+    else:
+        _check_shared_weights(node, x, figures[1], built)
+        if conventions is not None:
+            fields[node.name] = cost_algebra.propagate(figures[4], [fields[name] for name in node.sources], x,
+                                                       figures[0][0])
+    outputs, _, counts, example_macs, _, layer_costs = figures
+    if conventions is not None:
+        receptive_field = cost_algebra.receptive_field(fields[node.name])
+        if receptive_field is not None:
+            layer_costs = replace(layer_costs, receptive_field=receptive_field)
+    return LayerRow(node.name, node.type, node.inputs, outputs, counts, node.spec.scope, layer_costs), example_macs
+
+
+# (outputs, weights, counts, MACs per example, receptive-field window, costs but the receptive field)
+_Figures = Tuple[Tuple[Shape, ...], Tuple[Any, ...], Counts, Dim, Any, Optional[LayerCosts]]
+
+
+def _figures(node: Node, x: Any, conventions: Optional[Conventions], scale: Optional[Dim],
+             fields: Dict[str, cost_algebra.FieldState],
+             built: Dict[str, Optional[Tuple[Any, Tuple[Any, ...]]]]) -> _Figures:
+    """The node's rule on input x, every figure asked once; its receptive field into `fields`."""
     rule = node.rule
     result = rule.output_shape(x)
     outputs = tuple(result) if isinstance(result, list) else (result,)
@@ -130,21 +161,21 @@ def _evaluate(node: Node, x: Any, conventions: Optional[Conventions], scale: Opt
     example_macs = rule.macs(x, result)
     macs = example_macs if scale is None else prod([example_macs, scale])
     counts = Counts(dim_sum([trainable, frozen]), trainable, frozen, macs)
-    layer_costs = None
-    if conventions is not None:
-        bias, ops = rule.bias_adds(x, result), rule.elementwise(x, result)
-        if scale is not None and scale != 1:
-            bias, ops = prod([bias, scale]), prod([ops, scale])
-        sources = [fields[name] for name in node.sources]
-        fields[node.name] = cost_algebra.propagate(rule.window(x), sources, x, outputs[0])
-        saved, cached = rule.saved_tensors(x, result), rule.kv_cache(x, result)
-        batch = outputs[0][0]
-        layer_costs = LayerCosts(cost_algebra.flops(macs, bias, ops, conventions), bias, ops,
-                                 cost_algebra.tensor_bytes(outputs, conventions.bytes_per_activation),
-                                 cost_algebra.receptive_field(fields[node.name]), attention=saved != 0,
-                                 saved_bytes=cost_algebra.attention_bytes(saved, batch, conventions, saved=True),
-                                 kv_cache_bytes=cost_algebra.attention_bytes(cached, batch, conventions, saved=False))
-    return LayerRow(node.name, node.type, node.inputs, outputs, counts, node.spec.scope, layer_costs), example_macs
+    if conventions is None:
+        return outputs, weights, counts, example_macs, None, None
+    bias, ops = rule.bias_adds(x, result), rule.elementwise(x, result)
+    if scale is not None and scale != 1:
+        bias, ops = prod([bias, scale]), prod([ops, scale])
+    window = rule.window(x)
+    fields[node.name] = cost_algebra.propagate(window, [fields[name] for name in node.sources], x, outputs[0])
+    saved, cached = rule.saved_tensors(x, result), rule.kv_cache(x, result)
+    batch = outputs[0][0]
+    layer_costs = LayerCosts(cost_algebra.flops(macs, bias, ops, conventions), bias, ops,
+                             cost_algebra.tensor_bytes(outputs, conventions.bytes_per_activation), None,
+                             attention=saved != 0,
+                             saved_bytes=cost_algebra.attention_bytes(saved, batch, conventions, saved=True),
+                             kv_cache_bytes=cost_algebra.attention_bytes(cached, batch, conventions, saved=False))
+    return outputs, weights, counts, example_macs, window, layer_costs
 
 
 def _check_shared_weights(node: Node, x: Any, weights: Tuple[Any, ...],

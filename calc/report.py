@@ -83,8 +83,9 @@ class Report:
         "non_trainable_params"), as Keras' summary weighs them: count × the dtype's bytes."""
         return prod([getattr(self.totals, column), self.bytes_per_parameter])
 
-    def to_dict(self) -> Dict[str, Any]:
-        """The JSON report (docs/report.md lists every field)."""
+    def to_dict(self, layers_as_made: bool = False) -> Dict[str, Any]:
+        """The JSON report (docs/report.md lists every field); layers_as_made: its "layers" as an iterator
+        that makes each layer's mapping when it is reached (a writer need not hold them all)."""
 
         def shape(value):
             if isinstance(value, list):
@@ -92,24 +93,34 @@ class Report:
             return [number(dim) for dim in value]
 
         costs = self.costs
+        # Rows of a repeated layer share their Counts and LayerCosts (the analysis computes them once), so
+        # each is written out once; a copy goes into each row.
+        written: Dict[int, Dict[str, Any]] = {}
+
+        def figures(value) -> Dict[str, Any]:
+            data = written.get(id(value))
+            if data is None:
+                data = written[id(value)] = value.as_dict()
+            return data
+
         return {
             "name": self.name,
             "inputs": [{"name": row.name, "shape": shape(row.shape),
                         **({"activation_bytes": number(costs.input_bytes[index])} if costs else {})}
                        for index, row in enumerate(self.inputs)],
-            "layers": [
+            "layers": (list if not layers_as_made else iter)(
                 {
                     "name": row.name,
                     "type": row.type,
                     "inputs": list(row.inputs),
                     "output_shape": shape(row.output_shape),
-                    **row.counts.as_dict(),
-                    **(row.costs.as_dict() if row.costs else {}),
+                    **figures(row.counts),
+                    **(figures(row.costs) if row.costs else {}),
                     **({"scope": list(row.scope)} if row.scope else {}),
                     **({"shared_with": row.shared_with, "call": row.call} if row.shared_with else {}),
                 }
                 for row in self.layers
-            ],
+            ),
             "outputs": list(self.outputs),
             **({"by_type": [item.as_dict() for item in self.by_type]} if self.by_type else {}),
             "totals": {**self.totals.as_dict(), **(costs.totals.as_dict() if costs else {}),

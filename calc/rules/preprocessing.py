@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Optional, Tuple
 
 from ..dims import Dim, Shape, format_shape, prod
 from ..errors import ShapeError, SpecError
 from .arguments import NonNegativeInt, PositiveInt, choices
-from .base import PASS_THROUGH, Layer, Tap, elements, join_channels, rearranging, split_channels
+from .base import PASS_THROUGH, Layer, Tap, elements, join_channels, rearranging, rule, split_channels
 from .conv import DATA_FORMATS
 from .registry import register
 from .reshaping import INTERPOLATIONS
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Rescaling(Layer):
     """Multiplies by scale and adds offset, elementwise.
 
@@ -35,7 +35,7 @@ class Rescaling(Layer):
         return PASS_THROUGH
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ImageSize(Layer):
     """Base of the layers that set an image's height and width (fields: height, width, data_format)."""
 
@@ -53,7 +53,7 @@ class ImageSize(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Resizing(ImageSize):
     """Resizes images to height × width (optionally cropping or padding to keep the aspect ratio).
 
@@ -84,7 +84,7 @@ class Resizing(ImageSize):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class CenterCrop(ImageSize):
     """Crops the center height × width of images (resizing first if an image is smaller).
 
