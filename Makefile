@@ -40,6 +40,7 @@ snapshots: dev
 # Regenerate docs/layers.md, the layer reference, from the registry (after adding or changing a layer type).
 docs: install
 	$(BIN)/python -c 'from calc.render.layers import layer_reference; print(layer_reference(), end="")' > docs/layers.md
+	$(BIN)/python -c 'from calc.render.layers import layer_reference; print(layer_reference("torch"), end="")' > docs/torch_layers.md
 
 # Speed and memory, measured on whole processes (see bench/run.py).
 bench: install

@@ -16,7 +16,7 @@ from . import costs as cost_algebra
 from .dims import Dim, Shape, check_size, dim_sum, format_shape, prod
 from .errors import LayercalcError, Param, ShapeError, UsageError
 from .graph import Graph, Node, build_graph, is_chain, parse_reference
-from .report import (COLUMNS, COST_COLUMNS, Conventions, Counts, InputRow, LayerCosts, LayerRow, ModelCosts, Report,
+from .report import (COST_COLUMNS, Conventions, Counts, InputRow, LayerCosts, LayerRow, ModelCosts, Report,
                      TrainingFlops)
 from .spec import Spec
 
@@ -63,10 +63,10 @@ def analyze(model: "Spec | Graph", conventions: Optional[Conventions] = None, pe
         raise UsageError((Param("per_batch"), f" needs a batch size, but {source} leaves it unknown: give one with "
                           "'batch: 64' (or a symbol, 'batch: N')"))
 
-    counts = [dim_sum(getattr(row.counts, column) for row in rows) for column in COLUMNS[:-1]]
-    totals = Counts(*counts, prod([dim_sum(example_macs), scale]) if per_batch else dim_sum(example_macs))
+    totals = replace(Counts.summed([row.counts for row in rows]),
+                     macs=prod([dim_sum(example_macs), scale]) if per_batch else dim_sum(example_macs))
     report = Report(graph.name, batch, tuple(input_rows), tuple(rows), graph.outputs, totals, graph.is_chain,
-                    graph.blocks, () if assumptions is None else assumptions.close())
+                    graph.blocks, () if assumptions is None else assumptions.close(), framework=graph.framework)
     if conventions is None:
         return report
     return replace(report, costs=_model_costs(report, replace(conventions, per_batch=per_batch, batch=batch)))
@@ -117,16 +117,19 @@ def _evaluate(node: Node, x: Any, conventions: Optional[Conventions], scale: Opt
     _check_shared_weights(node, x, weights, built)
     trainable: Dim = 0
     frozen: Dim = 0
+    buffers: Dim = 0
     for weight in weights if node.shares is None else ():
         check_size(weight.shape, f"weight '{weight.name}'")
         size = prod(weight.shape)
-        if weight.trainable and node.trainable:
+        if weight.buffer:
+            buffers = dim_sum([buffers, size])
+        elif weight.trainable and node.trainable:
             trainable = dim_sum([trainable, size])
         else:
             frozen = dim_sum([frozen, size])
     example_macs = rule.macs(x, result)
     macs = example_macs if scale is None else prod([example_macs, scale])
-    counts = Counts(dim_sum([trainable, frozen]), trainable, frozen, macs)
+    counts = Counts(dim_sum([trainable, frozen]), trainable, frozen, macs, buffers)
     layer_costs = None
     if conventions is not None:
         bias, ops = rule.bias_adds(x, result), rule.elementwise(x, result)
@@ -226,7 +229,7 @@ def collapse(report: Report, depth: int) -> Report:
         block_type, output = report.blocks[name]
         source, colon, index = output.rpartition(":")
         output_row = by_name[source] if colon else by_name[output]
-        counts = Counts(*(dim_sum(getattr(row.counts, column) for row in group) for column in COLUMNS))
+        counts = Counts.summed([row.counts for row in group])
         costs = LayerCosts.combined(group, output_row.costs) if report.costs else None
         # A block instance's call: every layer a call of a layer of one other instance.
         called = {owner.get(row.shared_with) for row in group}
@@ -269,7 +272,7 @@ def merge_calls(report: Report) -> Report:
             rows.append(group[0])
             continue
         layer, last = next((row for row in group if row.name == name), group[0]), group[-1]
-        counts = Counts(*(dim_sum(getattr(row.counts, column) for row in group) for column in COLUMNS))
+        counts = Counts.summed([row.counts for row in group])
         costs = LayerCosts.combined(group, last.costs) if report.costs else None
         rows.append(LayerRow(name, layer.type, tuple(ref for row in group for ref in row.inputs), last.output_shapes,
                              counts, layer.scope, costs))

@@ -445,9 +445,15 @@ def convert(
         write_output(converted(model), output, (model,))
 
 
+class Framework(str, Enum):
+    keras = "keras"
+    torch = "torch"
+
+
 @app.command()
 def layers(
     layer_type: Optional[str] = typer.Argument(None, help="Show one layer type in detail.", show_default=False),
+    framework: Framework = typer.Option(Framework.keras, "--framework", help="Whose layers: Keras' or torch.nn's."),
     debug: bool = DEBUG_OPTION,
 ) -> None:
     """List the supported layer types and their arguments, or describe one."""
@@ -456,7 +462,8 @@ def layers(
         from .render.layers import describe_layer, list_layers
 
         with standard_output():
-            _console().print(list_layers() if layer_type is None else describe_layer(layer_type))
+            _console().print(list_layers(framework.value) if layer_type is None
+                             else describe_layer(layer_type, framework.value))
 
 
 def _interrupted(signum, frame) -> None:  # pragma: no cover - exercised by hand

@@ -23,9 +23,16 @@ class Counts:
     trainable_params: Dim
     non_trainable_params: Dim
     macs: Dim
+    buffers: Dim = 0  # elements of PyTorch buffers (not parameters); 0 in a Keras model
 
-    def as_dict(self) -> Dict[str, Any]:
-        return {column: number(getattr(self, column)) for column in COLUMNS}
+    def as_dict(self, buffers: bool = False) -> Dict[str, Any]:
+        """The JSON counts; `buffers` for a framework that has them (torch), after the parameters."""
+        data = {column: number(getattr(self, column)) for column in COLUMNS}
+        return {**data, "buffers": number(self.buffers)} if buffers else data
+
+    @staticmethod
+    def summed(counts: List["Counts"]) -> "Counts":
+        return Counts(*(dim_sum(getattr(item, column) for item in counts) for column in (*COLUMNS, "buffers")))
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,12 @@ class Report:
     costs: Optional["ModelCosts"] = None  # conventions, cost totals and memory, when the analysis computed them
     columns: Optional[Tuple[str, ...]] = None  # the summary's columns when chosen (None: each format's defaults)
     shown: Tuple[str, ...] = ()  # optional figures asked for in the summary's text: "flops", "memory"
+    framework: str = "keras"  # whose semantics: torch models report their buffers beside the parameters
+
+    @property
+    def has_buffers(self) -> bool:
+        """Whether the framework keeps buffers apart from parameters (PyTorch's register_buffer)."""
+        return self.framework == "torch"
 
     def to_dict(self) -> Dict[str, Any]:
         """The JSON report (README, "Commands": the JSON report)."""
@@ -88,7 +101,7 @@ class Report:
                     "type": row.type,
                     "inputs": list(row.inputs),
                     "output_shape": shape(row.output_shape),
-                    **row.counts.as_dict(),
+                    **row.counts.as_dict(self.has_buffers),
                     **(row.costs.as_dict() if row.costs else {}),
                     **({"scope": list(row.scope)} if row.scope else {}),
                     **({"shared_with": row.shared_with, "call": row.call} if row.shared_with else {}),
@@ -96,7 +109,7 @@ class Report:
                 for row in self.layers
             ],
             "outputs": list(self.outputs),
-            "totals": {**self.totals.as_dict(), **(costs.totals.as_dict() if costs else {}),
+            "totals": {**self.totals.as_dict(self.has_buffers), **(costs.totals.as_dict() if costs else {}),
                        **(costs.training.as_dict() if costs and costs.training else {})},
             **({"valid_when": list(self.valid_when)} if self.valid_when else {}),
             **({"memory": costs.memory.as_dict(),

@@ -1,0 +1,50 @@
+"""The torch reference specs (specs/torch/) against torchvision 0.29.1 (torch 2.14.1), module by module.
+
+tools/torch_reference.py built each model with `torchvision.models.<name>(weights=None)`, ran one forward
+pass of a (1, 3, 224, 224) input and recorded every leaf module's output shape (its last call), parameters
+and buffer elements in tests/data/torch/models/<name>.json.  The spec's layer names are torchvision's
+module names with '.' written '/'; the layers that are not modules are the functional operations of the
+models' forward() (add, mul, flatten, adaptive_avg_pool2d) and a module's later calls ({call: relu}).
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS = sorted((ROOT / "tests" / "data" / "torch" / "models").glob("*.json"))
+FUNCTIONS = {"add", "mul", "cat", "flatten", "adaptive_avg_pool2d"}
+# Modules that are not torch.nn's, which the specs leave out: torchvision.ops.StochasticDepth is the identity
+# in eval mode, without parameters or buffers (checked below).
+LEFT_OUT = {"StochasticDepth"}
+
+
+def summary(cli, spec: Path) -> dict:
+    result = cli(["summary", spec, "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("reference", MODELS, ids=lambda path: path.stem)
+def test_reference_spec_matches_torchvision(cli, reference):
+    expected = json.loads(reference.read_text())
+    report = summary(cli, ROOT / "specs" / "torch" / f"{reference.stem}.yaml")
+    layers = {row["name"]: row for row in report["layers"] if "shared_with" not in row}
+    last_call = {row.get("shared_with", row["name"]): row["output_shape"] for row in report["layers"]}
+    for module in expected["modules"]:
+        name = module["name"].replace(".", "/")
+        if module["type"] in LEFT_OUT:
+            assert module["params"] == module["buffers"] == 0, name
+            continue
+        assert name in layers, f"{module['name']} ({module['type']}) has no layer in the spec"
+        row = layers.pop(name)
+        assert row["type"] == module["type"], name
+        assert last_call[name][1:] == module["output_shape"][1:], (name, expected["torchvision_version"])
+        for column in ("params", "trainable_params", "non_trainable_params", "buffers"):
+            assert row[column] == module[column], (name, column)
+    # every other layer is a functional operation of forward(), with nothing to count
+    assert {row["type"] for row in layers.values()} <= FUNCTIONS, sorted(layers)
+    assert report["layers"][-1]["output_shape"][1:] == expected["output_shape"][1:]
+    for column in ("params", "trainable_params", "non_trainable_params", "buffers"):
+        assert report["totals"][column] == expected["totals"][column], column
