@@ -26,7 +26,7 @@ class Counts:
     buffers: Dim = 0  # elements of PyTorch buffers (not parameters); 0 in a Keras model
 
     def as_dict(self, buffers: bool = False) -> Dict[str, Any]:
-        """The JSON counts; `buffers` for a framework that has them (torch), after the parameters."""
+        """The JSON counts; `buffers` for a framework that has them (torch), after the others."""
         data = {column: number(getattr(self, column)) for column in COLUMNS}
         return {**data, "buffers": number(self.buffers)} if buffers else data
 

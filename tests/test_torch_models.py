@@ -48,3 +48,15 @@ def test_reference_spec_matches_torchvision(cli, reference):
     assert report["layers"][-1]["output_shape"][1:] == expected["output_shape"][1:]
     for column in ("params", "trainable_params", "non_trainable_params", "buffers"):
         assert report["totals"][column] == expected["totals"][column], column
+
+
+def test_readme_quotes_the_resnet18_spec_and_its_summary(cli):
+    """README's "PyTorch models" section quotes specs/torch/resnet18.yaml and `summary --depth 2` as they are."""
+    import re
+
+    section = (ROOT / "README.md").read_text().split("## PyTorch models", 1)[1].split("\n## ", 1)[0]
+    excerpt, output = re.findall(r"```(?:yaml)?\n(.*?)```", section, re.S)
+    spec = (ROOT / "specs" / "torch" / "resnet18.yaml").read_text()
+    assert all(line in spec.splitlines() for line in excerpt.splitlines())
+    printed = cli(["summary", ROOT / "specs" / "torch" / "resnet18.yaml", "--depth", "2"]).stdout
+    assert output.splitlines() == [line.rstrip() for line in printed.splitlines()]

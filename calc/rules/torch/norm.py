@@ -55,6 +55,9 @@ class BatchNormNd(Module):
     def elementwise(self, x: Shape, y: Shape) -> Dim:
         return prod([2, elements(y)])  # x·a + b, a and b folded per channel, as Keras' BatchNormalization
 
+    def bias_adds(self, x: Shape, y: Shape) -> Dim:
+        return 0  # the shift is in elementwise(), as Keras' normalizations count their beta
+
     def window(self, x: Shape) -> Any:
         return PASS_THROUGH
 
@@ -162,6 +165,9 @@ class LayerNorm(Module):
         affine = self.elementwise_affine
         return prod([statistics_ops(affine, affine and self.bias), elements(y)])
 
+    def bias_adds(self, x: Shape, y: Shape) -> Dim:
+        return 0  # the shift is in elementwise(), as Keras' normalizations count their beta
+
     def window(self, x: Shape) -> Tuple[Optional[Tap], ...]:
         return reading(x, range(len(x) - len(normalized(self.normalized_shape)), len(x)))
 
@@ -224,6 +230,9 @@ class GroupNorm(Module):
 
     def elementwise(self, x: Shape, y: Shape) -> Dim:
         return prod([statistics_ops(self.affine, self.affine), elements(y)])
+
+    def bias_adds(self, x: Shape, y: Shape) -> Dim:
+        return 0  # the shift is in elementwise(), as Keras' normalizations count their beta
 
     def window(self, x: Shape) -> Tuple[Optional[Tap], ...]:
         return reading(x, range(1, len(x)))
