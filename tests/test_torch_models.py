@@ -50,6 +50,15 @@ def test_reference_spec_matches_torchvision(cli, reference):
         assert report["totals"][column] == expected["totals"][column], column
 
 
+@pytest.mark.parametrize("reference", MODELS, ids=lambda path: path.stem)
+def test_reference_spec_macs_match_torchvision_published_ops(cli, reference):
+    """torchvision publishes each model's multiply-accumulates in G, three decimals (the weights' meta["_ops"]:
+    1.814 for ResNet-18, 15.47 for VGG-16); layercalc's MACs under its conventions round to the same."""
+    published = json.loads(reference.read_text())["torchvision_gmacs"]["_ops"]
+    macs = summary(cli, ROOT / "specs" / "torch" / f"{reference.stem}.yaml")["totals"]["macs"]
+    assert round(macs / 1e9, 3) == published
+
+
 def test_readme_quotes_the_resnet18_spec_and_its_summary(cli):
     """README's "PyTorch models" section quotes specs/torch/resnet18.yaml and `summary --depth 2` as they are."""
     import re

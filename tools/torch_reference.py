@@ -14,11 +14,12 @@ It does two things (both by default):
     (``batch``, default 2; ``dtype: int64`` for index inputs), in eval mode, and records the output
     shape (a list of shapes for a tuple of outputs), the parameters (trainable: requires_grad) and the
     buffer elements, or the error torch raised, constructing or running.  An argument the input
-    determines and the case leaves out (in_channels, in_features, num_features) is given to torch as
+    determines and the case leaves out (in_channels, in_features, num_features, input_size, embed_dim) is given to torch as
     the input's size, as layercalc infers it;
 (b) torchvision's models (``weights=None``) -> ``tests/data/torch/models/<name>.json``: one forward pass
     of a (1, 3, 224, 224) input in eval mode, every leaf module's type, output shape (its last call, from
-    a forward hook), parameters and buffer elements, and the totals.
+    a forward hook), parameters and buffer elements, and the totals; and the multiply-accumulates torchvision
+    publishes for the model (its default weights' ``meta["_ops"]``, in G, three decimals).
 
 Options:  --no-cases, --no-models, --family NAME (repeatable), --model NAME (repeatable).
 The JSON records the torch and torchvision versions.  The tests only ever read the JSON.
@@ -43,14 +44,20 @@ OUT = os.path.join(ROOT, "tests", "data", "torch")
 MODELS = ("resnet18", "resnet50", "vgg16", "mobilenet_v2", "efficientnet_b0")
 # Constructor arguments the input determines, which a case (like a spec) may leave out.
 INFERRED = {"in_channels": lambda x: x.shape[1], "num_features": lambda x: x.shape[1],
-            "in_features": lambda x: x.shape[-1]}
+            "in_features": lambda x: x.shape[-1], "input_size": lambda x: x.shape[-1],
+            "embed_dim": lambda x: x.shape[-1]}
 
 
 def shape_of(value):
+    """A tensor's shape; a tuple of outputs as a flat list of shapes (LSTM's (output, (h_n, c_n)) as three)."""
     if isinstance(value, torch.Tensor):
         return list(value.shape)
     if isinstance(value, (tuple, list)):
-        return [shape_of(item) for item in value]
+        shapes = []
+        for item in value:
+            shape = shape_of(item)
+            shapes += shape if shape and isinstance(shape[0], list) else [shape]
+        return shapes
     return None
 
 
@@ -78,7 +85,9 @@ def run_case(case: dict) -> dict:
         else:
             module_class = getattr(torch.nn, case["type"])
             args = dict(case["args"])
-            parameters = inspect.signature(module_class).parameters
+            parameters = set(inspect.signature(module_class).parameters)
+            if issubclass(module_class, torch.nn.RNNBase):  # RNN(*args, **kwargs)
+                parameters.add("input_size")
             for name, size in INFERRED.items():
                 if name in parameters and name not in args:
                     args[name] = size(inputs[0])
@@ -129,8 +138,10 @@ def write_model(name: str) -> None:
     modules = [{"name": module_name, "type": type(module).__name__, "output_shape": shapes.get(module_name),
                 **counts(module)} for module_name, module in leaves]
     out = os.path.join(OUT, "models", f"{name}.json")
+    weights = torchvision.models.get_model_weights(name).DEFAULT  # its metadata only; nothing is downloaded
     write_json(out, {"torch_version": torch.__version__, "torchvision_version": torchvision.__version__,
                      "model": f"torchvision.models.{name}(weights=None)", "input": [1, 3, 224, 224],
+                     "torchvision_gmacs": {"weights": str(weights), "_ops": weights.meta["_ops"]},
                      "output_shape": shape_of(output), "totals": counts(model), "modules": modules})
     print(f"{rel(out)}: {len(modules)} modules, {counts(model)}")
 

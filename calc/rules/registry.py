@@ -21,7 +21,8 @@ FAMILIES = (
 )
 
 TORCH_FAMILIES = (
-    "conv", "linear", "norm", "activation", "pooling", "dropout", "sparse", "reshaping", "functional",
+    "conv", "linear", "norm", "activation", "pooling", "dropout", "sparse", "reshaping", "recurrent", "transformer",
+    "functional",
 )
 
 REGISTRY: Dict[str, type] = {}  # canonical Keras class name -> rule class
