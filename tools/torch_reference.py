@@ -70,6 +70,13 @@ def counts(module) -> dict:
             "buffers": sum(b.numel() for b in buffers)}
 
 
+def built(value):
+    """An argument that is a module ({type: TransformerEncoderLayer, d_model: 32, ...}) as that module."""
+    if isinstance(value, dict) and "type" in value:
+        return getattr(torch.nn, value["type"])(**{key: built(item) for key, item in value.items() if key != "type"})
+    return value
+
+
 def run_case(case: dict) -> dict:
     batch = case.get("batch", 2)
     shapes = case["inputs"] if "inputs" in case else [case["input"]]
@@ -84,7 +91,7 @@ def run_case(case: dict) -> dict:
             module = None
         else:
             module_class = getattr(torch.nn, case["type"])
-            args = dict(case["args"])
+            args = {key: built(value) for key, value in case["args"].items()}
             parameters = set(inspect.signature(module_class).parameters)
             if issubclass(module_class, torch.nn.RNNBase):  # RNN(*args, **kwargs)
                 parameters.add("input_size")

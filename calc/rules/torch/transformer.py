@@ -1,16 +1,18 @@
 """torch.nn's attention and transformer layers: MultiheadAttention (kdim, vdim, bias, add_bias_kv,
 add_zero_attn, batch_first), TransformerEncoderLayer and TransformerDecoderLayer (norm_first, bias,
-dim_feedforward), composed from the MultiheadAttention, Linear and LayerNorm rules."""
+dim_feedforward), composed from the MultiheadAttention, Linear and LayerNorm rules, and TransformerEncoder
+(num_layers copies of a layer given as an argument, and a norm)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 from typing import Any, ClassVar, List, Tuple
 
 from ...dims import Dim, Shape, dim_sum, format_shape, prod
 from ...errors import ShapeError, SpecError
-from ..arguments import PositiveInt, choices
+from ..arguments import LayerConfig, PositiveInt, choices
 from ..base import SOFTMAX_OPS, Weight, elements
 from ..registry import register
 from .base import Module, inferred
@@ -250,3 +252,63 @@ class TransformerDecoderLayer(TransformerLayer):
             raise ShapeError(f"expected a 2D (unbatched) or 3D (batched) input, found {format_shape(target)}")
         return [("self_attn", self.attention(), (target, target, target)),
                 ("multihead_attn", self.attention(), (target, memory, memory)), *self.feed_forward(target)]
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class TransformerEncoder(Module):
+    """num_layers copies of encoder_layer (`{type: TransformerEncoderLayer, d_model: 512, nhead: 8}`), then
+    the optional norm (`{type: LayerNorm, normalized_shape: 512}`).
+
+    output: x
+    params: num_layers · encoder_layer's (layers.0., layers.1., ...) + norm's
+    MACs:   num_layers · encoder_layer's + norm's
+    """
+
+    encoder_layer: LayerConfig
+    num_layers: PositiveInt
+    norm: LayerConfig | None = None
+    enable_nested_tensor: Any = True
+    mask_check: Any = True
+
+    @cached_property
+    def parts(self) -> List[Any]:
+        from ..rnn import Wrapped
+
+        layers = [Wrapped.build(self.encoder_layer, "encoder_layer", "torch")]
+        return layers + ([Wrapped.build(self.norm, "norm", "torch")] if self.norm is not None else [])
+
+    def validate(self) -> None:
+        self.parts  # noqa: B018 - built now, so errors point at the argument
+
+    def output_shape(self, x: Shape) -> Shape:
+        for part in self.parts:
+            part.output_shape(x)
+        return x
+
+    def weights(self, x: Shape) -> List[Weight]:
+        layer, *norm = self.parts
+        weights = [weight for index in range(self.num_layers) for weight in layer.weights(x, f"layers.{index}.")]
+        return weights + [weight for part in norm for weight in part.weights(x, "norm.")]
+
+    def _sum(self, method: str, x: Shape) -> Dim:
+        layer, *norm = self.parts
+        return dim_sum([prod([self.num_layers, getattr(layer, method)(x)]), *(getattr(part, method)(x)
+                                                                                for part in norm)])
+
+    def macs(self, x: Shape, y: Shape) -> Dim:
+        return self._sum("macs", x)
+
+    def bias_adds(self, x: Shape, y: Shape) -> Dim:
+        return self._sum("bias_adds", x)
+
+    def elementwise(self, x: Shape, y: Shape) -> Dim:
+        return self._sum("elementwise", x)
+
+    def saved_tensors(self, x: Shape, y: Shape) -> Dim:
+        layer, *_ = self.parts
+        return prod([self.num_layers, layer.rule.saved_tensors(x, x)])
+
+    def kv_cache(self, x: Shape, y: Shape) -> Dim:
+        layer, *_ = self.parts
+        return prod([self.num_layers, layer.rule.kv_cache(x, x)])
