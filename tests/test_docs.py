@@ -40,6 +40,7 @@ def test_torch_family_index_matches_the_registry():
     """The torch family index, read from calc/rules/torch/'s source, names every type once."""
     rule_set = rules.FRAMEWORKS["torch"]
     expected = {name: cls.family for name, cls in rules.load_all("torch").items()}
+    expected.update({alias: rule_set.registry[canonical].family for alias, canonical in rule_set.aliases.items()})
     found = [(name, family) for family in rule_set.families for name in types_defined_in(family, "torch")]
     assert sorted(found) == sorted(expected.items())
 

@@ -41,7 +41,8 @@ def test_torch_specs_validate_against_the_torch_types(schema):
     for spec in sorted((ROOT / "specs" / "torch").glob("*.yaml")):
         schema.validate(yaml.safe_load(spec.read_text()))
     layer = schema.schema["then"]["properties"]["layers"]["items"]["else"]
-    assert set(layer["properties"]["type"]["anyOf"][0]["enum"]) == set(rules.load_all("torch"))
+    torch_types = set(rules.load_all("torch")) | set(rules.FRAMEWORKS["torch"].aliases)
+    assert set(layer["properties"]["type"]["anyOf"][0]["enum"]) == torch_types
     with pytest.raises(jsonschema.ValidationError, match="Additional properties"):
         schema.validate({"framework": "torch", "input": [4], "layers": [{"type": "Dropout", "rate": 0.5}]})
 
