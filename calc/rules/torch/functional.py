@@ -92,6 +92,14 @@ class adaptive_avg_pool2d(AdaptiveAvgPool2d):  # noqa: N801 - torch.nn.functiona
     """
 
 
+def with_an_axis(shape: Shape) -> Shape:
+    """A function's result, which must keep an axis: a scalar (torch.mean of every axis, a vector's dot
+    product) is refused, since every later rule reads axes."""
+    if not shape:
+        raise ShapeError("the result would be a scalar, without an axis; layercalc keeps at least one axis")
+    return shape
+
+
 @register
 @dataclass(frozen=True, kw_only=True)
 class stack(Module):  # noqa: N801 - torch.stack
@@ -134,7 +142,7 @@ class reshape(Module):  # noqa: N801 - torch.reshape, Tensor.view
             raise ShapeError(f"shape {target} is invalid for an input of size {total} {format_shape(x)}",
                              argument="shape")
         inferred_size = None if total is None else total // known
-        return tuple(inferred_size if size == -1 else size for size in target)
+        return with_an_axis(tuple(inferred_size if size == -1 else size for size in target))
 
     def window(self, x: Shape) -> Any:
         return rearranging(x)
@@ -208,7 +216,7 @@ class matmul(Module):  # noqa: N801 - torch.matmul, `a @ b`
             raise ShapeError(f"shapes {format_shape(first)} and {format_shape(second)} cannot be multiplied "
                              f"({left[-1]} and {right[-2]})")
         leading = broadcast_all(left[:-2], right[:-2])
-        return (*leading, *left[-2:-1] * (len(first) > 1), *right[-1:] * (len(second) > 1))
+        return with_an_axis((*leading, *left[-2:-1] * (len(first) > 1), *right[-1:] * (len(second) > 1)))
 
     def macs(self, x: Tuple[Shape, Shape], y: Shape) -> Dim:
         inner = x[0][-1]
@@ -243,7 +251,7 @@ class Reduction(Module):
         positions = {dim_position(x, dim) for dim in dims}
         if self.keepdim:
             return tuple(1 if index in positions else size for index, size in enumerate(x))
-        return tuple(size for index, size in enumerate(x) if index not in positions)
+        return with_an_axis(tuple(size for index, size in enumerate(x) if index not in positions))
 
     def elementwise(self, x: Shape, y: Shape) -> Dim:
         return elements(x)
