@@ -9,26 +9,18 @@ from typing import Any, List, Optional, Tuple
 from ...dims import Dim, Shape, format_shape, prod
 from ...errors import ShapeError
 from ..arguments import PositiveInt, choices
-from ..base import PASS_THROUGH, SOFTMAX_OPS, WHOLE, Tap, Weight, elements
+from ..base import SOFTMAX_OPS, WHOLE, Tap, Weight, elements
+from .. import activation
 from ..registry import register
 from .base import Module
 
 
 @dataclass(frozen=True, kw_only=True)
-class Elementwise(Module):
+class Elementwise(activation.Elementwise, Module):
     """Applies a function to each element.
 
     output: x;  params: 0;  MACs: 0 (elementwise, no multiply-accumulate)
     """
-
-    def output_shape(self, x: Shape) -> Shape:
-        return x
-
-    def elementwise(self, x: Shape, y: Shape) -> Dim:
-        return elements(y)  # one function evaluation per element
-
-    def window(self, x: Shape) -> Any:
-        return PASS_THROUGH
 
 
 def dim_position(x: Shape, dim: int) -> int:

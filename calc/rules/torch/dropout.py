@@ -6,15 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ...dims import Shape
 from ...errors import SpecError
-from ..base import PASS_THROUGH
 from ..registry import register
-from .base import Module
+from .linear import Identity
 
 
 @dataclass(frozen=True, kw_only=True)
-class DropoutNd(Module):
+class DropoutNd(Identity):
     """Zeroes elements (or whole channels) with probability p while training.
 
     output: x;  params: 0;  MACs: 0
@@ -26,12 +24,6 @@ class DropoutNd(Module):
     def validate(self) -> None:
         if not 0 <= self.p <= 1:
             raise SpecError(f"dropout probability p has to be between 0 and 1, found {self.p}", argument="p")
-
-    def output_shape(self, x: Shape) -> Shape:
-        return x
-
-    def window(self, x: Shape) -> Any:
-        return PASS_THROUGH
 
 
 @register

@@ -19,7 +19,7 @@ from ..registry import register
 from .activation import dim_position
 from .base import Module
 from .pooling import AdaptiveAvgPool2d
-from .reshaping import flattened
+from .reshaping import Flatten
 
 
 @register
@@ -65,7 +65,7 @@ class cat(Module):  # noqa: N801 - torch.cat
 
 @register
 @dataclass(frozen=True, kw_only=True)
-class flatten(Module):  # noqa: N801 - torch.flatten
+class flatten(Flatten):  # noqa: N801 - torch.flatten
     """Flattens the axes start_dim..end_dim into one (torch.flatten: the batch is axis 0, and start_dim is 0
     unless given: models write torch.flatten(x, 1)).
 
@@ -73,13 +73,6 @@ class flatten(Module):  # noqa: N801 - torch.flatten
     """
 
     start_dim: int = 0
-    end_dim: int = -1
-
-    def output_shape(self, x: Shape) -> Shape:
-        return flattened(x, self.start_dim, self.end_dim)
-
-    def window(self, x: Shape) -> Any:
-        return rearranging(x)
 
 
 @register

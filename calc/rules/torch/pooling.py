@@ -77,16 +77,20 @@ class PoolNd(Module):
         return (None, None, *taps)
 
 
-@dataclass(frozen=True, kw_only=True)
-class MaxPoolNd(PoolNd):
-    __doc__ = PoolNd.__doc__ + "    return_indices: a second output, the indices, of the same shape\n"
-    padding: NonNegativeSize = 0
-    dilation: Size = 1
-    return_indices: bool = False
+class ReturnsIndices:
+    """A max pooling's return_indices: a second output, the indices of the maxima, of the output's shape."""
 
     def output_shape(self, x: Shape) -> Any:
         y = super().output_shape(x)
         return [y, y] if self.return_indices else y
+
+
+@dataclass(frozen=True, kw_only=True)
+class MaxPoolNd(ReturnsIndices, PoolNd):
+    __doc__ = PoolNd.__doc__ + "    return_indices: a second output, the indices, of the same shape\n"
+    padding: NonNegativeSize = 0
+    dilation: Size = 1
+    return_indices: bool = False
 
 
 @register
@@ -203,13 +207,9 @@ class AdaptiveAvgPool3d(AdaptivePoolNd):
 
 
 @dataclass(frozen=True, kw_only=True)
-class AdaptiveMaxPoolNd(AdaptivePoolNd):
+class AdaptiveMaxPoolNd(ReturnsIndices, AdaptivePoolNd):
     __doc__ = AdaptivePoolNd.__doc__ + "    return_indices: a second output, the indices, of the same shape\n"
     return_indices: bool = False
-
-    def output_shape(self, x: Shape) -> Any:
-        y = super().output_shape(x)
-        return [y, y] if self.return_indices else y
 
 
 @register

@@ -4,7 +4,7 @@ LSTM's proj_size; their outputs (output, h_n) and LSTM's (output, (h_n, c_n)) as
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, List, Tuple
+from typing import Any, ClassVar, List
 
 from ...dims import Dim, Shape, dim_sum, format_shape, prod
 from ...errors import ShapeError, SpecError
