@@ -69,3 +69,21 @@ def test_readme_quotes_the_resnet18_spec_and_its_summary(cli):
     assert all(line in spec.splitlines() for line in excerpt.splitlines())
     printed = cli(["summary", ROOT / "specs" / "torch" / "resnet18.yaml", "--depth", "2"]).stdout
     assert output.splitlines() == [line.rstrip() for line in printed.splitlines()]
+
+
+def test_layers_lists_the_torch_modules(cli):
+    """`layercalc layers --framework torch` lists torch.nn's modules; `layers Conv2d --framework torch` gives
+    one's formulas; without the flag the Keras types are listed, as before."""
+    listing = cli(["layers", "--framework", "torch"])
+    assert listing.exit_code == 0 and "Supported torch module types" in listing.stdout
+    assert "BatchNorm2d" in listing.stdout and "BatchNormalization" not in listing.stdout
+    one = cli(["layers", "conv2d", "--framework", "torch"])
+    assert one.exit_code == 0 and one.stdout.startswith("Conv2d (conv)") and "in_channels" in one.stdout
+    assert "BatchNormalization" in cli(["layers"]).stdout
+
+
+def test_graph_shows_a_modules_buffers(cli):
+    """The graph's node of a BatchNorm2d gives its buffers beside its parameters."""
+    result = cli(["graph", ROOT / "specs" / "torch" / "resnet18.yaml"])
+    assert result.exit_code == 0
+    assert 'n_bn1["bn1 (BatchNorm2d)<br>(None, 64, 112, 112)<br>128 params, 129 buffers"]' in result.stdout

@@ -28,7 +28,8 @@ def shape_arguments(rule_class: type) -> list:
 
 def list_layers(framework: str = rules.DEFAULT_FRAMEWORK) -> Table:
     registry = rules.load_all(framework)
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="Supported layer types", title_justify="left")
+    title = "Supported layer types" if framework == rules.DEFAULT_FRAMEWORK else f"Supported {framework} module types"
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=title, title_justify="left")
     table.add_column("Family")
     table.add_column("Type (aliases)")
     table.add_column("Arguments that change shapes or counts (default)", overflow="fold")
