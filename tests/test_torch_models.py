@@ -87,3 +87,44 @@ def test_graph_shows_a_modules_buffers(cli):
     result = cli(["graph", ROOT / "specs" / "torch" / "resnet18.yaml"])
     assert result.exit_code == 0
     assert 'n_bn1["bn1 (BatchNorm2d)<br>(None, 64, 112, 112)<br>128 params, 129 buffers"]' in result.stdout
+
+
+COMPARISON = json.loads((ROOT / "tests" / "data" / "torch" / "macs_comparison.json").read_text())
+
+
+def elements(shape) -> int:
+    total = 1
+    for size in shape[1:]:
+        total *= size
+    return total
+
+
+@pytest.mark.parametrize("name", sorted(COMPARISON["models"]))
+def test_other_tools_macs_are_layercalcs_plus_what_they_add(cli, name):
+    """The MACs of torchinfo 1.8.0, fvcore 0.1.5 and ptflops 0.7.5 (tools/torch_macs_comparison.py) are
+    layercalc's plus what each adds, from layercalc's own rows: torchinfo the biases of Conv2d and Linear and
+    a BatchNorm's parameters (once, not per element); fvcore a BatchNorm's two operations per element (x·a + b,
+    layercalc's elementwise operations) and one per adaptive average pooling input element; ptflops the
+    biases and the BatchNorms' two per element in its module hooks (README, "PyTorch models")."""
+    tools = COMPARISON["models"][name]
+    report = summary(cli, ROOT / "specs" / "torch" / f"{name}.yaml")
+    rows = report["layers"]
+    macs = report["totals"]["macs"]
+    biases = sum(row["bias_adds"] for row in rows if row["type"] in ("Conv2d", "Linear"))
+    norm_params = sum(row["params"] for row in rows if row["type"] == "BatchNorm2d")
+    norm_ops = sum(row["elementwise_ops"] for row in rows if row["type"] == "BatchNorm2d")  # 2 per element
+    pooled = {row["name"]: row for row in rows}
+    pool_inputs = sum(elements(pooled[row["inputs"][0]]["output_shape"]) for row in rows
+                      if row["type"] in ("AdaptiveAvgPool2d", "adaptive_avg_pool2d"))
+    assert tools["torchinfo"] == macs + biases + norm_params
+    assert tools["fvcore"] == macs + norm_ops + pool_inputs
+    hooks = tools["ptflops_module_hooks"]
+    assert hooks["Conv2d"] + hooks["Linear"] == macs + biases
+    assert hooks.get("BatchNorm2d", 0) == norm_ops
+    # ptflops also patches torch.nn.functional and counts F.relu, F.silu, F.max_pool2d and
+    # F.adaptive_avg_pool2d once more when a module calls them (nn.ReLU's forward calls F.relu); nn.ReLU6 calls
+    # F.hardtanh, which it does not patch
+    through_functions = sum(row["elementwise_ops"] for row in rows if row["type"] in ("ReLU", "SiLU"))
+    max_pool_inputs = sum(elements(pooled[row["inputs"][0]]["output_shape"]) for row in rows
+                          if row["type"] == "MaxPool2d")
+    assert tools["ptflops_functional"] == through_functions + max_pool_inputs + pool_inputs
