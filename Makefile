@@ -29,7 +29,7 @@ run: install
 test: dev
 	$(BIN)/python -m pytest
 
-# Property-based fuzzing (tests/test_fuzz.py): 27,500 random inputs instead of the 440 fixed ones of `make test`.
+# Property-based fuzzing (tests/test_fuzz.py): 30,000 random inputs instead of the 480 fixed ones of `make test`.
 fuzz: dev
 	LAYERCALC_FUZZ=fuzz $(BIN)/python -m pytest tests/test_fuzz.py --hypothesis-show-statistics
 

@@ -13,7 +13,7 @@ Hostile inputs that could take unbounded time or memory if a limit failed
 under CPU and memory limits (conftest.forked_cli).
 
 The default run is small and derandomized (the same examples every time);
-`make fuzz` runs the same 11 properties on 27,500 random inputs
+`make fuzz` runs the same 12 properties on 30,000 random inputs
 (LAYERCALC_FUZZ=fuzz: hypothesis profile layercalc-fuzz).
 """
 from __future__ import annotations
@@ -42,7 +42,7 @@ _QUIET = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck
 settings.register_profile("layercalc-quick", max_examples=40, deadline=None, derandomize=True, database=None,
                           suppress_health_check=_QUIET)
 settings.register_profile("layercalc-fuzz", max_examples=2500, deadline=None, database=None, print_blob=True,
-                          suppress_health_check=_QUIET)  # 11 properties: 27,500 inputs
+                          suppress_health_check=_QUIET)  # 12 properties: 30,000 inputs
 PROFILE = settings.get_profile(f"layercalc-{os.environ.get('LAYERCALC_FUZZ', 'quick')}")
 
 REGISTRY = rules.load_all()
