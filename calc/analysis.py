@@ -16,7 +16,7 @@ from . import costs as cost_algebra
 from .dims import Dim, Shape, check_size, dim_sum, format_shape, prod
 from .errors import LayercalcError, Param, ShapeError, UsageError
 from .graph import Graph, Node, build_graph, is_chain, parse_reference
-from .report import (COLUMNS, COST_COLUMNS, Conventions, Counts, InputRow, LayerCosts, LayerRow, ModelCosts, Report,
+from .report import (COST_COLUMNS, Conventions, Counts, InputRow, LayerCosts, LayerRow, ModelCosts, Report,
                      TrainingFlops, TypeTotals)
 from .spec import Spec
 
@@ -65,12 +65,12 @@ def analyze(model: "Spec | Graph", conventions: Optional[Conventions] = None, pe
         raise UsageError((Param("per_batch"), f" needs a batch size, but {source} leaves it unknown: give one with ",
                           Param("batch"), " (such as 64), or in the spec ('batch: 64', or a symbol, 'batch: N')"))
 
-    counts = [dim_sum(getattr(row.counts, column) for row in rows) for column in COLUMNS[:-1]]
-    totals = Counts(*counts, prod([dim_sum(example_macs), scale]) if per_batch else dim_sum(example_macs))
+    totals = replace(Counts.summed(rows),
+                     macs=prod([dim_sum(example_macs), scale]) if per_batch else dim_sum(example_macs))
     dtype = conventions.dtype if conventions else dtype or getattr(model, "dtype", None) or "float32"
     report = Report(graph.name, batch, tuple(input_rows), tuple(rows), graph.outputs, totals, graph.is_chain,
                     graph.blocks, () if assumptions is None else assumptions.close(),
-                    bytes_per_parameter=cost_algebra.DTYPE_BYTES[dtype])
+                    bytes_per_parameter=cost_algebra.DTYPE_BYTES[dtype], framework=graph.framework)
     if conventions is None:
         return report
     return replace(report, costs=_model_costs(report, replace(conventions, per_batch=per_batch, batch=batch)))
@@ -151,16 +151,19 @@ def _figures(node: Node, x: Any, conventions: Optional[Conventions], scale: Opti
     _check_shared_weights(node, x, weights, built)
     trainable: Dim = 0
     frozen: Dim = 0
+    buffers: Dim = 0
     for weight in weights if node.shares is None else ():
         check_size(weight.shape, f"weight '{weight.name}'")
         size = prod(weight.shape)
-        if weight.trainable and node.trainable:
+        if weight.buffer:
+            buffers = dim_sum([buffers, size])
+        elif weight.trainable and node.trainable:
             trainable = dim_sum([trainable, size])
         else:
             frozen = dim_sum([frozen, size])
     example_macs = rule.macs(x, result)
     macs = example_macs if scale is None else prod([example_macs, scale])
-    counts = Counts(dim_sum([trainable, frozen]), trainable, frozen, macs)
+    counts = Counts(dim_sum([trainable, frozen]), trainable, frozen, macs, buffers)
     if conventions is None:
         return outputs, weights, counts, example_macs, None, None
     bias, ops = rule.bias_adds(x, result), rule.elementwise(x, result)

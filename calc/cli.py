@@ -572,10 +572,16 @@ def convert(
         write_output(converted(model), output, (model,))
 
 
+class Framework(str, Enum):
+    keras = "keras"
+    torch = "torch"
+
+
 @app.command()
 def layers(
     layer_type: Optional[str] = typer.Argument(None, metavar="TYPE", help="Show one layer type in detail.",
                                                show_default=False, autocompletion=complete_layer_type),
+    framework: Framework = typer.Option(Framework.keras, "--framework", help="Whose layers: Keras' or torch.nn's."),
     debug: bool = DEBUG_OPTION,
 ) -> None:
     """List the supported layer types and their arguments, or describe one."""
@@ -584,12 +590,12 @@ def layers(
         from .render.layers import describe_layer, list_layers
 
         with standard_output() as stream:
-            layers_table = list_layers() if layer_type is None else describe_layer(layer_type)
+            layers_table = (list_layers(framework.value) if layer_type is None
+                            else describe_layer(layer_type, framework.value))
             if _is_terminal(stream):
                 _console().print(layers_table)
             else:
                 stream.writelines(_plain(lambda: layers_table))
-
 
 
 class ExplainFormat(str, Enum):

@@ -58,6 +58,7 @@ class Graph:
     source: str
     outputs_location: Optional[Location] = None
     blocks: Dict[str, Tuple[str, str]] = field(default_factory=dict)  # instance -> (block type, output reference)
+    framework: str = "keras"  # whose rules the nodes are (Spec.framework)
 
     @property
     def is_chain(self) -> bool:
@@ -109,7 +110,7 @@ def build_graph(spec: Spec) -> Graph:
     blocks = {name: (block.type, _written(block.output, names))
               for name, block in spec.blocks.items()}
     return Graph(spec.name, spec.batch, spec.inputs, tuple(ordered), outputs, spec.source, spec.outputs_location,
-                 blocks)
+                 blocks, spec.framework)
 
 
 def _assign_names(spec: Spec) -> List[str]:
@@ -138,7 +139,7 @@ def _assign_names(spec: Spec) -> List[str]:
             prefix = _written(layer.call, names) + "@"
             first = 1
         else:
-            rule_class = rules.lookup(layer.type)
+            rule_class = rules.lookup(layer.type, framework=spec.framework)
             prefix = layer.prefix + rules.snake_case((rule_class.keras_class or rule_class.__name__) if rule_class
                                                      else layer.type)
             first = 0
@@ -155,11 +156,12 @@ def _assign_names(spec: Spec) -> List[str]:
 
 def _resolve(spec: Spec, layer: LayerSpec, name: str, names: List[str], known: set, index: int,
              built: Dict[tuple, rules.Layer]) -> Node:
-    rule_class = rules.lookup(layer.type)
+    rule_class = rules.lookup(layer.type, framework=spec.framework)
     if rule_class is None:
+        listing = "layercalc layers" + ("" if spec.framework == "keras" else f" --framework {spec.framework}")
         raise SpecError(
-            f"unknown layer type '{layer.type}'{rules.unknown_type_hint(layer.type)}; "
-            "`layercalc layers` lists the supported types",
+            f"unknown layer type '{layer.type}'{rules.unknown_type_hint(layer.type, spec.framework)}; "
+            f"`{listing}` lists the supported types",
             location=layer.type_location, layer=name,
         )
     context = dict(layer=name, layer_type=rule_class.__name__)

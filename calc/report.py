@@ -23,14 +23,17 @@ class Counts:
     trainable_params: Dim
     non_trainable_params: Dim
     macs: Dim
+    buffers: Dim = 0  # elements of PyTorch buffers (not parameters); 0 in a Keras model
 
-    def as_dict(self) -> Dict[str, Any]:
-        return {column: number(getattr(self, column)) for column in COLUMNS}
+    def as_dict(self, buffers: bool = False) -> Dict[str, Any]:
+        """The JSON counts; `buffers` for a framework that has them (torch), after the others."""
+        data = {column: number(getattr(self, column)) for column in COLUMNS}
+        return {**data, "buffers": number(self.buffers)} if buffers else data
 
     @staticmethod
     def summed(rows: List["LayerRow"]) -> "Counts":
-        """The rows' counts, column by column."""
-        return Counts(*(dim_sum(getattr(row.counts, column) for row in rows) for column in COLUMNS))
+        """The rows' counts, column by column (buffers too)."""
+        return Counts(*(dim_sum(getattr(row.counts, column) for row in rows) for column in (*COLUMNS, "buffers")))
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,12 @@ class Report:
     tree: bool = False  # the rows are the tree view: blocks' rows with their children under them (analysis.tree)
     by_type: Tuple["TypeTotals", ...] = ()  # the totals per layer type, when asked for (analysis.totals_by_type)
     bytes_per_parameter: int = 4  # each weight's bytes in the report's dtype (float32 unless the spec or --dtype says)
+    framework: str = "keras"  # whose semantics: torch models report their buffers beside the parameters
+
+    @property
+    def has_buffers(self) -> bool:
+        """Whether the framework keeps buffers apart from parameters (PyTorch's register_buffer)."""
+        return self.framework == "torch"
 
     def parameter_bytes(self, column: str) -> Dim:
         """The bytes of the parameters a column of the totals counts ("params", "trainable_params",
@@ -97,10 +106,10 @@ class Report:
         # each is written out once; a copy goes into each row.
         written: Dict[int, Dict[str, Any]] = {}
 
-        def figures(value) -> Dict[str, Any]:
+        def figures(value, *options) -> Dict[str, Any]:
             data = written.get(id(value))
             if data is None:
-                data = written[id(value)] = value.as_dict()
+                data = written[id(value)] = value.as_dict(*options)
             return data
 
         return {
@@ -114,7 +123,7 @@ class Report:
                     "type": row.type,
                     "inputs": list(row.inputs),
                     "output_shape": shape(row.output_shape),
-                    **figures(row.counts),
+                    **figures(row.counts, self.has_buffers),
                     **(figures(row.costs) if row.costs else {}),
                     **({"scope": list(row.scope)} if row.scope else {}),
                     **({"shared_with": row.shared_with, "call": row.call} if row.shared_with else {}),
@@ -123,7 +132,7 @@ class Report:
             ),
             "outputs": list(self.outputs),
             **({"by_type": [item.as_dict() for item in self.by_type]} if self.by_type else {}),
-            "totals": {**self.totals.as_dict(), **(costs.totals.as_dict() if costs else {}),
+            "totals": {**self.totals.as_dict(self.has_buffers), **(costs.totals.as_dict() if costs else {}),
                        **(costs.training.as_dict() if costs and costs.training else {})},
             **({"valid_when": list(self.valid_when)} if self.valid_when else {}),
             **({"memory": costs.memory.as_dict(),

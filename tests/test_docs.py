@@ -23,6 +23,28 @@ def test_layer_reference_is_up_to_date():
     assert (ROOT / "docs" / "layers.md").read_text() == layer_reference(), "run `make docs` and commit docs/layers.md"
 
 
+def test_torch_layer_reference_is_up_to_date():
+    """docs/torch_layers.md documents every torch module type, from the torch registry."""
+    assert (ROOT / "docs" / "torch_layers.md").read_text() == layer_reference("torch"), \
+        "run `make docs` and commit docs/torch_layers.md"
+
+
+@pytest.mark.parametrize("name", sorted(rules.load_all("torch")))
+def test_torch_type_has_formulas(name):
+    doc = rules.FRAMEWORKS["torch"].registry[name].__doc__ or ""
+    for part in ("output:", "MACs:"):
+        assert part in doc, f"{name}'s docstring lacks '{part}' (shown by `layercalc layers {name} --framework torch`)"
+
+
+def test_torch_family_index_matches_the_registry():
+    """The torch family index, read from calc/rules/torch/'s source, names every type once."""
+    rule_set = rules.FRAMEWORKS["torch"]
+    expected = {name: cls.family for name, cls in rules.load_all("torch").items()}
+    expected.update({alias: rule_set.registry[canonical].family for alias, canonical in rule_set.aliases.items()})
+    found = [(name, family) for family in rule_set.families for name in types_defined_in(family, "torch")]
+    assert sorted(found) == sorted(expected.items())
+
+
 def test_readme_summarizes_every_family():
     table = README.split("## Supported layers", 1)[1].split("\n## ", 1)[0]
     assert re.findall(r"^\| (\w+) \|", table, re.M)[1:] == list(rules.FAMILIES)

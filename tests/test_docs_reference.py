@@ -48,6 +48,7 @@ SUMMARY_RUNS = [
     ["summary", ROOT / "specs" / "resnet50.yaml", "-f", "json"],  # scope
     ["summary", ROOT / "specs" / "resnet50.yaml", "-f", "json", "--depth", "1"],
     ["summary", ROOT / "specs" / "efficientnet_b0.yaml", "-f", "json"],  # receptive_field.includes_global
+    ["summary", ROOT / "specs" / "torch" / "resnet18.yaml", "-f", "json"],  # buffers
     ["summary", ROOT / "tests" / "data" / "keras_models" / "siamese.keras", "-f", "json"],  # shared_with, call
     ["summary", ROOT / "tests" / "data" / "keras_models" / "lstm_state.json", "-f", "json"],  # several outputs
     ["summary", ROOT / "specs" / "gpt2.yaml", "-f", "json", "--set", "T=32", "--set", "B=2", "--training-flops",

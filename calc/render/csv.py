@@ -31,9 +31,10 @@ def render_summary_csv(report: Report, columns=None, flops: bool = False, memory
     flops, memory = flops or "flops" in report.shown, memory or "memory" in report.shown
     columns = columns or report.columns
     if columns is None:
-        counts = ("params", "trainable_params", "non_trainable_params", "macs")
+        counts = ("params", "trainable_params", "non_trainable_params", *("buffers",) * report.has_buffers, "macs")
         extra = ("flops",) * flops + ("activation_bytes",) * memory
-        rows = [[_text(row.name), "InputLayer", "", shapes(row.shape), 0, 0, 0, 0, *_input_costs(report, index, extra)]
+        rows = [[_text(row.name), "InputLayer", "", shapes(row.shape), *(0 for _ in counts),
+                 *_input_costs(report, index, extra)]
                 for index, row in enumerate(report.inputs)]
         rows += [[_text(row.name), _text(row.type), _text(" ".join(row.inputs)), shapes(row.output_shape),
                   *(number(getattr(row.counts, column)) for column in counts),
@@ -73,7 +74,7 @@ def _cell(report: Report, row, column: str, index: int = 0, outputs=None):
         item = report.inputs[index]
         values = {"name": _text(item.name), "type": "InputLayer", "output_shape": shapes(item.shape),
                   "memory": number(report.costs.input_bytes[index]) if report.costs else ""}
-        return values.get(column, 0 if column in ("params", "trainable", "macs", "flops") else "")
+        return values.get(column, 0 if column in ("params", "trainable", "buffers", "macs", "flops") else "")
     costs = row.costs
     if column in ("flops", "memory"):
         return number(getattr(costs, "flops" if column == "flops" else "activation_bytes")) if costs else ""
@@ -87,6 +88,7 @@ def _cell(report: Report, row, column: str, index: int = 0, outputs=None):
     values = {"name": _text(row.name), "type": _text(row.type), "inputs": _text(" ".join(row.inputs)),
               "output_shape": shapes(row.output_shape), "params": number(row.counts.params),
               "trainable": number(row.counts.trainable_params), "macs": number(row.counts.macs),
+              "buffers": number(row.counts.buffers),
               "receptive_field": receptive_field(costs.receptive_field) if costs else ""}
     if column == "input_shape":
         return " ".join(input_shape(outputs, reference) for reference in row.inputs)
@@ -96,6 +98,7 @@ def _cell(report: Report, row, column: str, index: int = 0, outputs=None):
 def _total(report: Report, column: str):
     totals, costs = report.totals, report.costs
     values = {"name": "TOTAL", "params": number(totals.params), "trainable": number(totals.trainable_params),
+              "buffers": number(totals.buffers),
               "macs": number(totals.macs), "flops": number(costs.totals.flops) if costs else "",
               "memory": number(costs.memory.activations) if costs else "",  # the inputs' rows included
               "attention_saved": number(costs.memory.attention_saved) if costs else "",

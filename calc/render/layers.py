@@ -26,13 +26,14 @@ def shape_arguments(rule_class: type) -> list:
     return [f for f in dataclasses.fields(rule_class) if rules.affects_shapes(f)]
 
 
-def list_layers() -> Table:
-    registry = rules.load_all()
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="Supported layer types", title_justify="left")
+def list_layers(framework: str = rules.DEFAULT_FRAMEWORK) -> Table:
+    registry = rules.load_all(framework)
+    title = "Supported layer types" if framework == rules.DEFAULT_FRAMEWORK else f"Supported {framework} module types"
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=title, title_justify="left")
     table.add_column("Family")
     table.add_column("Type (aliases)")
     table.add_column("Arguments that change shapes or counts (default)", overflow="fold")
-    for family in rules.FAMILIES:
+    for family in rules.FRAMEWORKS[framework].families:
         for name, rule_class in registry.items():
             if rule_class.family != family:
                 continue
@@ -42,10 +43,10 @@ def list_layers() -> Table:
     return table
 
 
-def describe_layer(type_name: str) -> Group:
-    rule_class = rules.lookup(type_name, ignore_case=True)
+def describe_layer(type_name: str, framework: str = rules.DEFAULT_FRAMEWORK) -> Group:
+    rule_class = rules.lookup(type_name, ignore_case=True, framework=framework)
     if rule_class is None:
-        raise SpecError(f"unknown layer type '{type_name}'{closest(type_name, rules.all_type_names())}")
+        raise SpecError(f"unknown layer type '{type_name}'{closest(type_name, rules.all_type_names(framework))}")
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("Argument")
     table.add_column("Type")
@@ -64,14 +65,19 @@ def _argument_rows(rule_class: type) -> list:
             for f in dataclasses.fields(rule_class)]
 
 
-def layer_reference() -> str:
-    """docs/layers.md: every registered type by family, with its aliases, formulas and arguments
-    (what `layercalc layers TYPE` prints), so the docs follow from the registry (`make docs`)."""
-    registry = rules.load_all()
-    parts = ["# Supported layer types\n\n"
-             "Generated from the layer registry by `make docs` (a test fails when it is out of date); "
-             "`layercalc layers TYPE` prints one type's entry.\n"]
-    for family in rules.FAMILIES:
+def layer_reference(framework: str = rules.DEFAULT_FRAMEWORK) -> str:
+    """docs/layers.md (docs/torch_layers.md): every registered type by family, with its aliases, formulas and
+    arguments (what `layercalc layers TYPE` prints), so the docs follow from the registry (`make docs`)."""
+    registry = rules.load_all(framework)
+    if framework == rules.DEFAULT_FRAMEWORK:
+        parts = ["# Supported layer types\n\n"
+                 "Generated from the layer registry by `make docs` (a test fails when it is out of date); "
+                 "`layercalc layers TYPE` prints one type's entry.\n"]
+    else:
+        parts = [f"# Supported {framework} module types (`framework: {framework}`)\n\n"
+                 "Generated from the torch registry by `make docs` (a test fails when it is out of date); "
+                 f"`layercalc layers TYPE --framework {framework}` prints one type's entry.\n"]
+    for family in rules.FRAMEWORKS[framework].families:
         parts.append(f"\n## {family}\n")
         for name, rule_class in registry.items():
             if rule_class.family != family:

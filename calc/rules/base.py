@@ -25,6 +25,7 @@ class Weight(NamedTuple):
     name: str
     shape: Shape
     trainable: bool = True
+    buffer: bool = False  # a PyTorch buffer (BatchNorm's running_mean): state that is not a parameter
 
 
 class Tap(NamedTuple):
@@ -117,6 +118,8 @@ class Layer:
     # Arguments of the layer's Keras call() that change its figures, which a later call may give
     # ({call: wte, reverse: true}); for_call() gives the rule for such a call.
     call_arguments: ClassVar[Tuple[str, ...]] = ()
+    # Arguments every layer of the framework takes that never change shapes or counts (Keras' base Layer's).
+    ignored_arguments: ClassVar[Tuple[str, ...]] = COMMON_IGNORED
 
     # -- the three rules --------------------------------------------------------------
     def output_shape(self, x: Any) -> Any:
@@ -177,7 +180,7 @@ class Layer:
     def from_args(cls, args: Dict[str, Any]) -> "Layer":
         fields = cls.arguments()
         for key in args:
-            if key not in fields and key not in COMMON_IGNORED:
+            if key not in fields and key not in cls.ignored_arguments:
                 raise SpecError(
                     f"unknown argument '{key}'{closest(str(key), fields)}; "
                     f"{cls.keras_name()} takes: {', '.join(fields) or 'no arguments'}",

@@ -337,12 +337,13 @@ class Wrapped:
     label: str  # how messages name it: "layer (LSTM)"
 
     @classmethod
-    def build(cls, config: LayerConfig, argument: str) -> "Wrapped":
+    def build(cls, config: LayerConfig, argument: str, framework: str = "keras") -> "Wrapped":
+        """The rule of a layer given as an argument (`layer: {type: LSTM, units: 64}`), a type of the framework."""
         type_name = config["type"]
-        rule_class = lookup(type_name)
+        rule_class = lookup(type_name, framework=framework)
         if rule_class is None:
-            raise SpecError(f"unknown layer type '{type_name}' in '{argument}'{closest(type_name, all_type_names())}",
-                            argument=argument)
+            raise SpecError(f"unknown layer type '{type_name}' in '{argument}'"
+                            f"{closest(type_name, all_type_names(framework))}", argument=argument)
         label = f"{argument} ({type_name})"
         with inside(argument, label):
             trainable = config.get("trainable", True)
@@ -365,7 +366,7 @@ class Wrapped:
     def weights(self, x: Shape, prefix: str = "") -> List[Weight]:
         with inside(self.argument, self.label):
             weights = self.rule.weights(x)
-        return [Weight(prefix + w.name, w.shape, w.trainable and self.trainable) for w in weights]
+        return [Weight(prefix + w.name, w.shape, w.trainable and self.trainable, w.buffer) for w in weights]
 
     def macs(self, x: Shape) -> Dim:
         with inside(self.argument, self.label):
