@@ -131,7 +131,7 @@ def check(source: Source, *, limits: Optional[Mapping[str, Union[int, str]]] = N
     if not budgets:
         raise UsageError((f"{name} has no budget to check: add one to the spec (such as 'budget: {{max_params: "
                           "2M}') or give ", Param("limits")))
-    return check_budgets(report, budgets, _path(source), per_batch)
+    return check_budgets(report, budgets, _path(source), per_batch, name)
 
 
 def compare(before: Source, after: Source, *, bindings: Optional[Mapping[str, int]] = None,
