@@ -598,13 +598,14 @@ class ExplainFormat(str, Enum):
 
 
 def _complete_layer(ctx: typer.Context, incomplete: str) -> List[str]:
-    """Shell completion of explain's LAYER: the names of the spec's layers (none while it is invalid)."""
+    """Shell completion of explain's LAYER: the names of the spec's layers and block instances (none while it is
+    invalid)."""
     try:
         from .graph import build_graph
         from .readers import read_spec
 
-        spec = read_spec(ctx.params.get("spec") or "")
-        return [node.name for node in build_graph(spec).nodes if node.name.startswith(incomplete)]
+        graph = build_graph(read_spec(ctx.params.get("spec") or ""))
+        return [name for name in (*(node.name for node in graph.nodes), *graph.blocks) if name.startswith(incomplete)]
     except Exception:  # a spec being written, a path not yet typed: nothing to offer, never a traceback
         return []
 
@@ -612,10 +613,11 @@ def _complete_layer(ctx: typer.Context, incomplete: str) -> List[str]:
 @app.command()
 def explain(
     spec: str = SPEC_ARGUMENT,
-    layer: Optional[str] = typer.Argument(None, help="The layer, by the name summary shows.", show_default=False,
-                                          autocompletion=_complete_layer),
+    layer: Optional[str] = typer.Argument(None, help="The layer, by the name summary shows (a block instance: "
+                                          "each of its layers).", show_default=False, autocompletion=_complete_layer),
     every_layer: bool = typer.Option(False, "--all", help="Explain every layer."),
     output_format: ExplainFormat = typer.Option(ExplainFormat.text, "--format", "-f", help="Output format."),
+    batch: Optional[int] = BATCH_OPTION,
     bindings: List[str] = SET_OPTION,
     output: Optional[Path] = OUTPUT_OPTION,
     max_layers: int = MAX_LAYERS_OPTION,
@@ -631,7 +633,7 @@ def explain(
             raise UsageError("give a layer's name, or --all for every layer" if layer is None else
                              f"give a layer's name or --all, not both (found '{layer}' and --all)")
         explanation = explained(spec, () if every_layer else (layer,), bindings=parse_bindings(bindings),
-                                max_layers=max_layers)
+                                max_layers=max_layers, batch=batch)
         render = render_explanation_json if output_format is ExplainFormat.json else render_explanation_text
         write_output(render(explanation), output, (spec,))
 

@@ -111,6 +111,32 @@ def test_completion_of_layer_names(cli):
     assert result.stdout.split() == ["max_pooling2d"]
 
 
+def test_a_block_instance_stands_for_its_layers(cli):
+    """`summary --depth 1` shows `conv2_block1 (conv_block)` as a row: explain that name derives each of its
+    layers, in the summary's order; their figures sum to the block's row (76,928 params, 231,211,008 MACs)."""
+    block = json.loads(cli(["explain", "specs/resnet50.yaml", "conv2_block1", "-f", "json"]).stdout)["layers"]
+    every = json.loads(cli(["explain", "specs/resnet50.yaml", "--all", "-f", "json"]).stdout)["layers"]
+    assert block == [layer for layer in every if layer["name"].startswith("conv2_block1/")]
+    assert len(block) == 12 and block[-1]["name"] == "conv2_block1/out"
+    assert (sum(layer["params"] for layer in block), sum(layer["macs"] for layer in block)) == (76_928, 231_211_008)
+    nested = json.loads(cli(["explain", "specs/resnet50.yaml", "conv2_block1/2", "-f", "json"]).stdout)["layers"]
+    assert [layer["name"] for layer in nested] == ["conv2_block1/2/conv", "conv2_block1/2/bn", "conv2_block1/2/relu"]
+    typo = cli(["explain", "specs/resnet50.yaml", "conv2_blok1"])
+    assert (typo.exit_code, typo.stderr) == (2, "layercalc: specs/resnet50.yaml has no layer 'conv2_blok1' (did you "
+                                                "mean 'conv2_block1'?); `layercalc summary` lists its layers\n")
+    completed = cli([], env={"_LAYERCALC_COMPLETE": "complete_bash", "COMP_CWORD": "3",
+                             "COMP_WORDS": "layercalc explain specs/resnet50.yaml conv5_block3/3"})
+    assert completed.stdout.split() == ["conv5_block3/3_conv", "conv5_block3/3_bn"]
+
+
+def test_batch_flag(cli):
+    """--batch replaces the spec's batch: 64 in the shapes; the MACs are per example either way."""
+    result = cli(["explain", SEED, "conv2d", "--batch", "2"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("conv2d (Conv2D): input (2, 300, 300, 3) -> output (2, 296, 296, 16)\n")
+    assert "    296·296·16 · 5·5·3 = 105,139,200\n" in result.stdout
+
+
 # -- every layer type: the derivations give the summary's figures -----------------------------------------------
 
 CASES = [case for path in sorted((KERAS_DATA / "rule_cases").glob("*.json"))
