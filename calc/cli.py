@@ -360,7 +360,7 @@ def summary(
         from . import render
         from .pipeline import summarize
 
-        refuse_views(tree, by_type, output_format)
+        refuse_views(tree, by_type, output_format, depth)
         report = summarize(spec, bindings=parse_bindings(bindings), max_layers=max_layers, per_batch=per_batch,
                            depth=depth, columns=columns, flops=flops, memory=memory,
                            costs=True if output_format is Format.json else None, dtype=dtype and dtype.value,
@@ -380,11 +380,13 @@ def summary(
              text=lambda: render.load("plain_table").render_summary_text(report, title))
 
 
-def refuse_views(tree: bool, by_type: bool, output_format: Format) -> None:
+def refuse_views(tree: bool, by_type: bool, output_format: Format, depth: Optional[int] = None) -> None:
     from .errors import UsageError
 
     if tree and by_type:
         raise UsageError("--tree and --by-type are two views of the summary: give one")
+    if by_type and depth is not None and output_format is not Format.json:
+        raise UsageError("--by-type totals every layer under its own type, whatever --depth: give one")
     if tree and output_format is Format.json:
         raise UsageError("--tree is a view of the table, markdown and csv formats; the JSON report gives each "
                          "layer's blocks as its 'scope'")
