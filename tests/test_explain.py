@@ -129,6 +129,19 @@ def test_a_block_instance_stands_for_its_layers(cli):
     assert completed.stdout.split() == ["conv5_block3/3_conv", "conv5_block3/3_bn"]
 
 
+def test_axes_of_several_outputs_on_one_line_say_which(cli, tmp_path):
+    """ConvLSTM2D with return_state: three outputs (None, 6, 6, 2) whose spatial axes are derived alike; the line
+    names each output once (it read 'output 0 axes 1, 2, 1, 2, 1, 2')."""
+    spec = tmp_path / "convlstm.yaml"
+    spec.write_text("input: [4, 8, 8, 3]\nlayers:\n  - {type: ConvLSTM2D, filters: 2, kernel_size: 3, return_state: true}\n")
+    result = cli(["explain", spec, "conv_lstm2d"])
+    assert result.exit_code == 0, result.output
+    assert "\n    outputs 0, 1, 2 axes 1, 2: O = floor((8 − 3) / 1) + 1 = 6\n" in result.stdout
+    steps = json.loads(cli(["explain", spec, "conv_lstm2d", "-f", "json"]).stdout)["layers"][0]["steps"]
+    assert [(step["output"], step["axis"]) for step in steps if step["figure"] == "output_shape"] == [
+        (0, 1), (0, 2), (1, 1), (1, 2), (2, 1), (2, 2)]
+
+
 def test_batch_flag(cli):
     """--batch replaces the spec's batch: 64 in the shapes; the MACs are per example either way."""
     result = cli(["explain", SEED, "conv2d", "--batch", "2"])

@@ -137,9 +137,20 @@ def _grouped(steps: List[Step]) -> List[Tuple[str, str, Any]]:
 
 
 def _axes(labels: List[str]) -> str:
-    """'axis 1', 'axis 2' -> 'axes 1, 2' (labels of one output)."""
-    prefix = labels[0].rpartition("axis ")[0]
-    return f"{prefix}axes " + ", ".join(label.rpartition("axis ")[2] for label in labels)
+    """'axis 1', 'axis 2' -> 'axes 1, 2'; of several outputs, 'output 0 axis 1', 'output 1 axis 1', ... ->
+    'outputs 0, 1 axes 1, 2' (the same axes of each), else 'output 0 axes 1, 2; output 1 axis 1'."""
+    by_output: Dict[str, List[str]] = {}
+    for label in labels:
+        prefix, _, axis = label.rpartition("axis ")
+        by_output.setdefault(prefix, []).append(axis)
+
+    def axes(numbers: List[str]) -> str:
+        return ("axis " if len(numbers) == 1 else "axes ") + ", ".join(numbers)
+
+    if len(by_output) > 1 and len({tuple(numbers) for numbers in by_output.values()}) == 1:
+        outputs = ", ".join(prefix.split()[-1] for prefix in by_output)
+        return f"outputs {outputs} {axes(next(iter(by_output.values())))}"
+    return "; ".join(prefix + axes(numbers) for prefix, numbers in by_output.items())
 
 
 # -- JSON ----------------------------------------------------------------------------------------------
