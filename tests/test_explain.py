@@ -102,6 +102,13 @@ def test_shared_layer_call(cli, tmp_path):
     text = cli(["explain", spec, "hidden@1"]).stdout
     assert "  Parameters 0\n    the weights of 'hidden', counted on its row\n" in text
     assert "    10·16 = 160\n" in text
+    # The layer's own row in summary's table sums its calls' MACs (320): explain says so rather than differ.
+    assert own["calls"] == ["hidden@1"] and "calls" not in call
+    own_text = cli(["explain", spec, "hidden"]).stdout
+    assert own_text.endswith("  MACs 160\n    10·16 = 160\n    with its calls hidden@1: 160 + 160 = 320, the summary "
+                             "table's row\n")
+    row = next(line for line in cli(["summary", spec]).stdout.split("\n") if line.startswith(" hidden (Dense)"))
+    assert row.split()[-3:] == ["176", "320", "left"]
 
 
 def test_completion_of_layer_names(cli):

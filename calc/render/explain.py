@@ -12,6 +12,7 @@ from typing import Any, Dict, List, Tuple
 
 from ..errors import escaped_beyond_c0, visible
 from ..derivation import Derivation, Explanation, LayerExplanation, Step
+from ..dims import dim_sum
 from ..report import number
 from . import count, shapes
 
@@ -115,6 +116,11 @@ def _layer_text(layer: LayerExplanation) -> str:
     lines.append(f"  MACs {count(layer.macs)}")
     if macs.derived:
         lines.append(f"    {_equation(macs)}")
+    if layer.calls:  # the summary table's row of a shared layer sums its calls' MACs
+        names = ", ".join(visible(name) for name, _ in layer.calls)
+        every = [layer.macs, *(call_macs for _, call_macs in layer.calls)]
+        lines.append(f"    with its calls {names}: {' + '.join(map(count, every))} = {count(dim_sum(every))}, "
+                     "the summary table's row")
     return "\n".join(lines) + "\n"
 
 
@@ -183,6 +189,8 @@ def _layer_data(layer: LayerExplanation) -> Dict[str, Any]:
     }
     if layer.shared_with is not None:
         data["shared_with"] = layer.shared_with
+    if layer.calls:
+        data["calls"] = [name for name, _ in layer.calls]
     return data
 
 
