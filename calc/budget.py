@@ -14,7 +14,7 @@ BUDGETS = {
     "max_params": ("total parameters", "params"),
     "max_trainable_params": ("trainable parameters", "trainable_params"),
     "max_non_trainable_params": ("non-trainable parameters", "non_trainable_params"),
-    "max_macs": ("MACs per example", "macs"),
+    "max_macs": ("MACs", "macs"),
     "max_layer_params": ("parameters of any one layer", "params"),
     "max_flops": ("FLOPs", "flops"),
     "max_activation_memory": ("activation bytes", "activations"),
@@ -68,12 +68,17 @@ class CheckResult:
         return {"spec": self.spec, "ok": self.ok, "budgets": [result.as_dict() for result in self.results]}
 
 
-def check_budgets(report: Report, limits: Dict[str, int], spec: str, per_batch: bool = False) -> CheckResult:
+def check_budgets(report: Report, limits: Dict[str, int], spec: str, per_batch: bool = False,
+                  source: str = "") -> CheckResult:
     """Compare the report with each limit; a figure that is unknown or symbolic cannot be checked.  The report
-    has costs when a FLOPs or memory budget is among the limits; per_batch: its MACs are the whole batch's."""
+    has costs when a FLOPs or memory budget is among the limits; per_batch: its MACs are the whole batch's.
+    source: what messages call the spec (default: `spec`, its path)."""
     results: List[BudgetResult] = []
+    per = "per batch" if per_batch else "per example"
     for name, limit in limits.items():
         what, column = BUDGETS[name]
+        what += f" {per}" * (name in ("max_macs", "max_flops"))
+        which = f"cannot check {name} of {source or spec}"
         layer = None
         if name == "max_layer_params":
             # The largest layer; or the first whose count is not a number, which cannot be checked.
@@ -88,12 +93,12 @@ def check_budgets(report: Report, limits: Dict[str, int], spec: str, per_batch: 
         known = name == "max_inference_memory" and None not in (report.costs.memory.activations,
                                                                 report.costs.memory.parameters)
         if actual is None and known:
-            raise ShapeError(("cannot check max_inference_memory: the symbols decide which moment is the inference "
+            raise ShapeError((f"{which}: the symbols decide which moment is the inference "
                               "peak (bind them with ", Param("bindings"), ")"))
         if actual is None:
-            raise ShapeError(f"cannot check {name}: the {what} are unknown (it depends on a dimension given as null)")
+            raise ShapeError(f"{which}: the {what} are unknown (it depends on a dimension given as null)")
         if not isinstance(actual, int):
-            raise ShapeError((f"cannot check {name}: the {what} are the symbolic expression '{actual}' (bind its "
+            raise ShapeError((f"{which}: the {what} are the symbolic expression '{actual}' (bind its "
                               "symbols with ", Param("bindings"), ")"))
         results.append(BudgetResult(name, limit, actual, layer, convention(name, report, per_batch)))
     return CheckResult(spec, tuple(results))

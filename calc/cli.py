@@ -360,7 +360,7 @@ def summary(
         from . import render
         from .pipeline import summarize
 
-        refuse_views(tree, by_type, output_format)
+        refuse_views(tree, by_type, output_format, depth)
         report = summarize(spec, bindings=parse_bindings(bindings), max_layers=max_layers, per_batch=per_batch,
                            depth=depth, columns=columns, flops=flops, memory=memory,
                            costs=True if output_format is Format.json else None, dtype=dtype and dtype.value,
@@ -380,11 +380,13 @@ def summary(
              text=lambda: render.load("plain_table").render_summary_text(report, title))
 
 
-def refuse_views(tree: bool, by_type: bool, output_format: Format) -> None:
+def refuse_views(tree: bool, by_type: bool, output_format: Format, depth: Optional[int] = None) -> None:
     from .errors import UsageError
 
     if tree and by_type:
         raise UsageError("--tree and --by-type are two views of the summary: give one")
+    if by_type and depth is not None and output_format is not Format.json:
+        raise UsageError("--by-type totals every layer under its own type, whatever --depth: give one")
     if tree and output_format is Format.json:
         raise UsageError("--tree is a view of the table, markdown and csv formats; the JSON report gives each "
                          "layer's blocks as its 'scope'")
@@ -604,13 +606,14 @@ class ExplainFormat(str, Enum):
 
 
 def _complete_layer(ctx: typer.Context, incomplete: str) -> List[str]:
-    """Shell completion of explain's LAYER: the names of the spec's layers (none while it is invalid)."""
+    """Shell completion of explain's LAYER: the names of the spec's layers and block instances (none while it is
+    invalid)."""
     try:
         from .graph import build_graph
         from .readers import read_spec
 
-        spec = read_spec(ctx.params.get("spec") or "")
-        return [node.name for node in build_graph(spec).nodes if node.name.startswith(incomplete)]
+        graph = build_graph(read_spec(ctx.params.get("spec") or ""))
+        return [name for name in (*(node.name for node in graph.nodes), *graph.blocks) if name.startswith(incomplete)]
     except Exception:  # a spec being written, a path not yet typed: nothing to offer, never a traceback
         return []
 
@@ -618,10 +621,11 @@ def _complete_layer(ctx: typer.Context, incomplete: str) -> List[str]:
 @app.command()
 def explain(
     spec: str = SPEC_ARGUMENT,
-    layer: Optional[str] = typer.Argument(None, help="The layer, by the name summary shows.", show_default=False,
-                                          autocompletion=_complete_layer),
+    layer: Optional[str] = typer.Argument(None, help="The layer, by the name summary shows (a block instance: "
+                                          "each of its layers).", show_default=False, autocompletion=_complete_layer),
     every_layer: bool = typer.Option(False, "--all", help="Explain every layer."),
     output_format: ExplainFormat = typer.Option(ExplainFormat.text, "--format", "-f", help="Output format."),
+    batch: Optional[int] = BATCH_OPTION,
     bindings: List[str] = SET_OPTION,
     output: Optional[Path] = OUTPUT_OPTION,
     max_layers: int = MAX_LAYERS_OPTION,
@@ -637,7 +641,7 @@ def explain(
             raise UsageError("give a layer's name, or --all for every layer" if layer is None else
                              f"give a layer's name or --all, not both (found '{layer}' and --all)")
         explanation = explained(spec, () if every_layer else (layer,), bindings=parse_bindings(bindings),
-                                max_layers=max_layers)
+                                max_layers=max_layers, batch=batch)
         render = render_explanation_json if output_format is ExplainFormat.json else render_explanation_text
         write_output(render(explanation), output, (spec,))
 

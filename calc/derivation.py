@@ -54,6 +54,7 @@ class LayerExplanation:
     non_trainable_params: Dim
     macs: Dim
     shared_with: Optional[str] = None  # a call of a shared layer: whose weights it uses (counted there)
+    calls: Tuple[Tuple[str, Dim], ...] = ()  # a shared layer's own row: its other calls and their MACs
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,14 @@ def explain_layers(graph: Graph, report: Report, names: Tuple[str, ...]) -> Expl
     produced.update((row.name, row.output_shapes) for row in report.layers)
     nodes = [node for node in graph.nodes if not names or node.name in names]
     assumptions = _fresh_assumptions(report)
-    return Explanation(graph.name, tuple(_explain(node, produced, assumptions) for node in nodes))
+    macs = {row.name: row.counts.macs for row in report.layers}
+    calls: Dict[str, List[Tuple[str, Dim]]] = {}
+    for node in graph.nodes:
+        if node.shares is not None:
+            calls.setdefault(node.shares, []).append((node.name, macs[node.name]))
+    return Explanation(graph.name, tuple(dataclasses.replace(_explain(node, produced, assumptions),
+                                                             calls=tuple(calls.get(node.name, ())))
+                                         for node in nodes))
 
 
 def _explain(node: Node, produced: Dict[str, Tuple[Shape, ...]], assumptions: Any) -> LayerExplanation:

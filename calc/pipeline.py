@@ -131,7 +131,7 @@ def check(source: Source, *, limits: Optional[Mapping[str, Union[int, str]]] = N
     if not budgets:
         raise UsageError((f"{name} has no budget to check: add one to the spec (such as 'budget: {{max_params: "
                           "2M}') or give ", Param("limits")))
-    return check_budgets(report, budgets, _path(source), per_batch)
+    return check_budgets(report, budgets, _path(source), per_batch, name)
 
 
 def compare(before: Source, after: Source, *, bindings: Optional[Mapping[str, int]] = None,
@@ -169,10 +169,11 @@ def convert(model: str) -> str:
 
 
 def explain(source: Source, layers: Sequence[str] = (), *, bindings: Optional[Mapping[str, int]] = None,
-            max_layers: int = MAX_LAYERS) -> Explanation:
+            max_layers: int = MAX_LAYERS, batch: Optional[int] = None) -> Explanation:
     """Each figure of the named layers (every layer when none is named) derived step by step with the layer's
     own numbers, as `layercalc explain` shows it: the analysis gives each layer its input shapes, then the
-    layer's rule is traced (calc/derivation.py).  `layers`: names, or one name.
+    layer's rule is traced (calc/derivation.py).  `layers`: names, or one name; a block instance's name
+    stands for each of its layers.  batch as for `summarize`.
 
     >>> from calc import explain, parse_spec
     >>> spec = parse_spec("input: [300, 300, 3]\\nlayers: [{type: Conv2D, filters: 16, kernel_size: 5}]")
@@ -184,14 +185,19 @@ def explain(source: Source, layers: Sequence[str] = (), *, bindings: Optional[Ma
     from .graph import build_graph
 
     layers = (layers,) if isinstance(layers, str) else tuple(layers)
-    spec, name = _read(source, bindings, max_layers)
+    spec, name = _read(source, bindings, max_layers, batch)
     graph = build_graph(spec)
     known = [node.name for node in graph.nodes]
+    names = []
     for layer in layers:
-        if layer not in known:
-            raise UsageError(f"{name} has no layer {describe(layer)}{closest(str(layer), known)}; "
+        # A block instance (`conv2_block1`, a row of `summary --depth 1`) stands for every layer in it.
+        inner = [known_name for known_name in known if known_name.startswith(f"{layer}/")] \
+            if layer in graph.blocks else []
+        if layer not in known and not inner:
+            raise UsageError(f"{name} has no layer {describe(layer)}{closest(str(layer), [*known, *graph.blocks])}; "
                              "`layercalc summary` lists its layers")
-    return explain_layers(graph, analyze(graph, source=name), layers)
+        names += inner or [layer]
+    return explain_layers(graph, analyze(graph, source=name), tuple(names))
 
 
 def _read(source: Source, bindings: Optional[Mapping[str, int]], max_layers: int, batch: Optional[int] = None):

@@ -80,9 +80,21 @@ def test_symbolic_figures_cannot_be_checked(cli, write_spec, budget, figure, wit
     path = write_spec("input: [H]\nlayers: [{type: Dense, units: 2}]\nbudget: {" + budget + "}\n")
     result = cli(["check", path])
     assert result.exit_code == 2
-    assert result.stderr == f"layercalc: cannot check {figure} (bind its symbols with --set)\n"
+    assert result.stderr == f"layercalc: cannot check {figure.replace(':', f' of {path}:', 1)} (bind its symbols with --set)\n"
     assert cli(["check", path, "--set", f"H={within}"]).exit_code == 0
     assert cli(["check", path, "--set", f"H={over}"]).exit_code == 1
+
+
+def test_a_symbolic_batch_is_named_per_batch_and_bound_by_set(cli, write_spec):
+    """With --per-batch the MACs are the batch's: the message says so, and names the spec among several."""
+    path = write_spec("batch: B\ninput: [4]\nlayers: [{type: Dense, units: 2}]\nbudget: {max_macs: 100}\n")
+    other = write_spec("batch: 2\n" + SEED + "budget: {max_params: 1K}\n", "other.yaml")
+    result = cli(["check", other, path, "--per-batch"])
+    assert (result.exit_code, result.stderr) == (2, f"layercalc: cannot check max_macs of {path}: the MACs per batch "
+                                                    "are the symbolic expression '8*B' (bind its symbols with --set)\n")
+    result = cli(["check", path, "--per-batch", "--set", "B=13"])  # 4·2 MACs an example, 13 examples: 104
+    assert result.exit_code == 1 and "multiply-accumulates per batch of 13" in result.stdout
+    assert cli(["check", path, "--per-batch", "--batch", "12"]).exit_code == 0  # 96 MACs
 
 
 @pytest.mark.parametrize("output_format", ["markdown", "csv"])

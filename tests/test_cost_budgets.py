@@ -222,7 +222,7 @@ def test_an_inference_peak_the_symbols_decide_cannot_be_checked(cli, write_spec)
                       "  - {type: Dense, units: 2, inputs: b, name: db}\n  - {type: Concatenate, inputs: [da, db]}\n"
                       "budget: {max_inference_memory: 1 KiB}\n")
     result = cli(["check", path])
-    assert (result.exit_code, result.stderr) == (2, "layercalc: cannot check max_inference_memory: the symbols "
+    assert (result.exit_code, result.stderr) == (2, f"layercalc: cannot check max_inference_memory of {path}: the symbols "
                                                     "decide which moment is the inference peak (bind them with --set)\n")
     # H=3, W=5: parameters (3·2 + 2 + 5·2 + 2) · 4 = 80 B; the inputs (12 + 20 B) are alive from the start, so
     # the peak is at da: 12 + 20 + 8 = 40 B (then a is freed: at db 20 + 8 + 8 = 36, at concatenate 8 + 8 + 16).

@@ -102,6 +102,13 @@ def test_shared_layer_call(cli, tmp_path):
     text = cli(["explain", spec, "hidden@1"]).stdout
     assert "  Parameters 0\n    the weights of 'hidden', counted on its row\n" in text
     assert "    10·16 = 160\n" in text
+    # The layer's own row in summary's table sums its calls' MACs (320): explain says so rather than differ.
+    assert own["calls"] == ["hidden@1"] and "calls" not in call
+    own_text = cli(["explain", spec, "hidden"]).stdout
+    assert own_text.endswith("  MACs 160\n    10·16 = 160\n    with its calls hidden@1: 160 + 160 = 320, the summary "
+                             "table's row\n")
+    row = next(line for line in cli(["summary", spec]).stdout.split("\n") if line.startswith(" hidden (Dense)"))
+    assert row.split()[-3:] == ["176", "320", "left"]
 
 
 def test_completion_of_layer_names(cli):
@@ -109,6 +116,45 @@ def test_completion_of_layer_names(cli):
     result = cli([], env={"_LAYERCALC_COMPLETE": "complete_bash", "COMP_WORDS": f"layercalc explain {SEED} ma",
                           "COMP_CWORD": "3"})
     assert result.stdout.split() == ["max_pooling2d"]
+
+
+def test_a_block_instance_stands_for_its_layers(cli):
+    """`summary --depth 1` shows `conv2_block1 (conv_block)` as a row: explain that name derives each of its
+    layers, in the summary's order; their figures sum to the block's row (76,928 params, 231,211,008 MACs)."""
+    block = json.loads(cli(["explain", "specs/resnet50.yaml", "conv2_block1", "-f", "json"]).stdout)["layers"]
+    every = json.loads(cli(["explain", "specs/resnet50.yaml", "--all", "-f", "json"]).stdout)["layers"]
+    assert block == [layer for layer in every if layer["name"].startswith("conv2_block1/")]
+    assert len(block) == 12 and block[-1]["name"] == "conv2_block1/out"
+    assert (sum(layer["params"] for layer in block), sum(layer["macs"] for layer in block)) == (76_928, 231_211_008)
+    nested = json.loads(cli(["explain", "specs/resnet50.yaml", "conv2_block1/2", "-f", "json"]).stdout)["layers"]
+    assert [layer["name"] for layer in nested] == ["conv2_block1/2/conv", "conv2_block1/2/bn", "conv2_block1/2/relu"]
+    typo = cli(["explain", "specs/resnet50.yaml", "conv2_blok1"])
+    assert (typo.exit_code, typo.stderr) == (2, "layercalc: specs/resnet50.yaml has no layer 'conv2_blok1' (did you "
+                                                "mean 'conv2_block1'?); `layercalc summary` lists its layers\n")
+    completed = cli([], env={"_LAYERCALC_COMPLETE": "complete_bash", "COMP_CWORD": "3",
+                             "COMP_WORDS": "layercalc explain specs/resnet50.yaml conv5_block3/3"})
+    assert completed.stdout.split() == ["conv5_block3/3_conv", "conv5_block3/3_bn"]
+
+
+def test_axes_of_several_outputs_on_one_line_say_which(cli, tmp_path):
+    """ConvLSTM2D with return_state: three outputs (None, 6, 6, 2) whose spatial axes are derived alike; the line
+    names each output once (it read 'output 0 axes 1, 2, 1, 2, 1, 2')."""
+    spec = tmp_path / "convlstm.yaml"
+    spec.write_text("input: [4, 8, 8, 3]\nlayers:\n  - {type: ConvLSTM2D, filters: 2, kernel_size: 3, return_state: true}\n")
+    result = cli(["explain", spec, "conv_lstm2d"])
+    assert result.exit_code == 0, result.output
+    assert "\n    outputs 0, 1, 2 axes 1, 2: O = floor((8 − 3) / 1) + 1 = 6\n" in result.stdout
+    steps = json.loads(cli(["explain", spec, "conv_lstm2d", "-f", "json"]).stdout)["layers"][0]["steps"]
+    assert [(step["output"], step["axis"]) for step in steps if step["figure"] == "output_shape"] == [
+        (0, 1), (0, 2), (1, 1), (1, 2), (2, 1), (2, 2)]
+
+
+def test_batch_flag(cli):
+    """--batch replaces the spec's batch: 64 in the shapes; the MACs are per example either way."""
+    result = cli(["explain", SEED, "conv2d", "--batch", "2"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("conv2d (Conv2D): input (2, 300, 300, 3) -> output (2, 296, 296, 16)\n")
+    assert "    296·296·16 · 5·5·3 = 105,139,200\n" in result.stdout
 
 
 # -- every layer type: the derivations give the summary's figures -----------------------------------------------

@@ -56,6 +56,7 @@ def test_columns_completion_offers_every_column(cli):
     ("summary", "Usage: layercalc summary [OPTIONS] SPEC"),
     ("check", "Usage: layercalc check [OPTIONS] SPECS..."),
     ("diff", "Usage: layercalc diff [OPTIONS] BEFORE AFTER"),
+    ("explain", "Usage: layercalc explain [OPTIONS] SPEC [LAYER]"),
     ("graph", "Usage: layercalc graph [OPTIONS] SPEC"),
     ("convert", "Usage: layercalc convert [OPTIONS] MODEL"),
     ("layers", "Usage: layercalc layers [OPTIONS] [TYPE]"),

@@ -34,6 +34,7 @@ COMMANDS = {
     "summary --by-type": ["summary", SPECS / "resnet50.yaml", "--by-type", "--flops"],
     "check": ["check", SPECS / "seed_conv.yaml", SPECS / "resnet50.yaml", "--max-params", "1M"],
     "diff": ["diff", SPECS / "residual_small.yaml", SPECS / "resnet50.yaml"],
+    "explain": ["explain", SPECS / "resnet50.yaml", "conv2_block1"],
 }
 
 

@@ -102,6 +102,11 @@ def test_tree_in_csv_and_markdown(cli):
     (["--tree", "-f", "json"], "layercalc: --tree is a view of the table, markdown and csv formats; the JSON report "
                                "gives each layer's blocks as its 'scope'\n"),
     (["--tree", "--by-type"], "layercalc: --tree and --by-type are two views of the summary: give one\n"),
+    # --depth would be ignored (the JSON report takes both: its layers at that depth, by_type per layer type)
+    (["--by-type", "--depth", "1"], "layercalc: --by-type totals every layer under its own type, whatever --depth: "
+                                    "give one\n"),
+    (["--by-type", "--depth", "1", "-f", "csv"], "layercalc: --by-type totals every layer under its own type, "
+                                                 "whatever --depth: give one\n"),
 ])
 def test_tree_refusals(cli, args, message):
     result = cli(["summary", RESNET, *args])

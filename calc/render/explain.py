@@ -12,6 +12,7 @@ from typing import Any, Dict, List, Tuple
 
 from ..errors import escaped_beyond_c0, visible
 from ..derivation import Derivation, Explanation, LayerExplanation, Step
+from ..dims import dim_sum
 from ..report import number
 from . import count, shapes
 
@@ -115,6 +116,11 @@ def _layer_text(layer: LayerExplanation) -> str:
     lines.append(f"  MACs {count(layer.macs)}")
     if macs.derived:
         lines.append(f"    {_equation(macs)}")
+    if layer.calls:  # the summary table's row of a shared layer sums its calls' MACs
+        names = ", ".join(visible(name) for name, _ in layer.calls)
+        every = [layer.macs, *(call_macs for _, call_macs in layer.calls)]
+        lines.append(f"    with its calls {names}: {' + '.join(map(count, every))} = {count(dim_sum(every))}, "
+                     "the summary table's row")
     return "\n".join(lines) + "\n"
 
 
@@ -137,9 +143,20 @@ def _grouped(steps: List[Step]) -> List[Tuple[str, str, Any]]:
 
 
 def _axes(labels: List[str]) -> str:
-    """'axis 1', 'axis 2' -> 'axes 1, 2' (labels of one output)."""
-    prefix = labels[0].rpartition("axis ")[0]
-    return f"{prefix}axes " + ", ".join(label.rpartition("axis ")[2] for label in labels)
+    """'axis 1', 'axis 2' -> 'axes 1, 2'; of several outputs, 'output 0 axis 1', 'output 1 axis 1', ... ->
+    'outputs 0, 1 axes 1, 2' (the same axes of each), else 'output 0 axes 1, 2; output 1 axis 1'."""
+    by_output: Dict[str, List[str]] = {}
+    for label in labels:
+        prefix, _, axis = label.rpartition("axis ")
+        by_output.setdefault(prefix, []).append(axis)
+
+    def axes(numbers: List[str]) -> str:
+        return ("axis " if len(numbers) == 1 else "axes ") + ", ".join(numbers)
+
+    if len(by_output) > 1 and len({tuple(numbers) for numbers in by_output.values()}) == 1:
+        outputs = ", ".join(prefix.split()[-1] for prefix in by_output)
+        return f"outputs {outputs} {axes(next(iter(by_output.values())))}"
+    return "; ".join(prefix + axes(numbers) for prefix, numbers in by_output.items())
 
 
 # -- JSON ----------------------------------------------------------------------------------------------
@@ -172,6 +189,8 @@ def _layer_data(layer: LayerExplanation) -> Dict[str, Any]:
     }
     if layer.shared_with is not None:
         data["shared_with"] = layer.shared_with
+    if layer.calls:
+        data["calls"] = [name for name, _ in layer.calls]
     return data
 
 
