@@ -125,17 +125,19 @@ def compare(before: Source, after: Source, *, bindings: Optional[Mapping[str, in
 
 
 def convert(model: str) -> str:
-    """The spec (YAML text) of a Keras model file (.keras or .json), as `layercalc convert` writes it: a
-    header with the origin and totals, then the layers; refused where `summarize` would refuse it."""
+    """The spec (YAML text) of a Keras model file (.keras or .json) or a Hugging Face config.json, as
+    `layercalc convert` writes it: a header with the origin and totals, then the layers; refused where
+    `summarize` would refuse it."""
     from . import __version__
-    from .readers.keras_file import read_model  # the Keras reader and the YAML writer: only convert needs both
-    from .spec.dumping import dump_spec
+    from .readers import read_import
+    from .spec.dumping import dump_spec  # the YAML writer: only convert needs it
 
     if not is_keras_path(model):
-        raise UsageError(f"convert reads a Keras model (a .keras or .json file), found '{model}'")
-    imported = read_model(model, MAX_FILE_BYTES)
+        raise UsageError(f"convert reads a Keras model (a .keras or .json file) or a Hugging Face config.json, "
+                         f"found '{model}'")
+    imported = read_import(model)
     if imported is None:
-        raise UsageError(f"{model} is a layercalc spec already, not a Keras model")
+        raise UsageError(f"{model} is a layercalc spec already, not a Keras model or a Hugging Face config.json")
     totals = analyze(imported_spec(imported.spec, model)).totals
     header = (f"Converted by layercalc {__version__} from {imported.origin}.",
               f"{count(totals.params)} params ({count(totals.trainable_params)} trainable, "

@@ -1,0 +1,336 @@
+"""Hugging Face model configurations (the config.json every model on the hub ships) -> spec data.
+
+A configuration fixes an architecture without its weights: `model_type` names the family, the one
+class in `architectures` the model built from it (LlamaForCausalLM has an LM head, LlamaModel none),
+and the family's keys its sizes. Each supported family becomes the spec a person would write for
+it: named blocks repeated `num_hidden_layers` times, layers named as transformers names its modules
+(`layers_1/self_attn` is model.layers.0.self_attn), every layer one of layercalc's rules: the Keras
+ones where a Keras layer has the module's figures, the hugging_face family (calc/rules/hugging_face.py)
+where none has. No figure is computed here.
+
+Keys that change no parameter count (dropouts, token ids, rope_theta, rope_scaling of any type,
+sliding windows, soft-capping) are read by no one; an unsupported model_type, architecture class or
+a value of a key that would change the counts in a way no rule models is refused, naming it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from ..errors import Location, SpecError, closest, describe
+
+# Hugging Face's activation names (transformers.activations.ACT2FN) -> the Keras activation with the
+# same figures (gelu_new and gelu_pytorch_tanh are GELU's tanh approximation: one op per element too).
+ACTIVATIONS = {"silu": "silu", "swish": "silu", "gelu": "gelu", "gelu_new": "gelu", "gelu_pytorch_tanh": "gelu",
+               "gelu_fast": "gelu", "quick_gelu": "gelu", "relu": "relu", "tanh": "tanh"}
+
+
+@dataclass(frozen=True)
+class HFModel:
+    spec: Dict[str, Any]  # plain spec data: what a YAML spec parses to
+    origin: str  # where it came from, for the header of a converted spec
+
+
+def is_hf_config(data: Any) -> bool:
+    """A Hugging Face configuration rather than a layercalc spec written as JSON or a Keras model."""
+    return (isinstance(data, dict) and ("model_type" in data or "architectures" in data)
+            and "layers" not in data and "class_name" not in data)
+
+
+class Config:
+    """A config.json's values, read with the checks and the messages (at the key's line:col) a user needs."""
+
+    def __init__(self, data: Dict[str, Any], text: str, path: str):
+        self.data, self.text, self.path = data, text, path
+
+    def where(self, key: Optional[str] = None) -> Location:
+        """The line and column of `"key":` in the file (its first occurrence), else of the file's start."""
+        offset = self.text.find(f'"{key}"') if key else -1
+        if offset < 0:
+            return Location(self.path, 1, 1)
+        line = self.text.count("\n", 0, offset) + 1
+        return Location(self.path, line, offset - (self.text.rfind("\n", 0, offset) + 1) + 1)
+
+    def refuse(self, key: Optional[str], message: str) -> SpecError:
+        return SpecError(message, location=self.where(key))
+
+    def size(self, key: str, default: Any = None) -> int:
+        """A positive integer; `default` when the key is absent (or null) and a default exists."""
+        value = self.data.get(key)
+        if value is None:
+            if default is None:
+                raise self.refuse(None, f"'{key}' is missing: the {self.data.get('model_type')} configuration needs "
+                                        "it to size the model")
+            return default
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise self.refuse(key, f"'{key}' must be a positive integer, found {describe(value)}")
+        return value
+
+    def flag(self, key: str, default: bool) -> bool:
+        value = self.data.get(key, default)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise self.refuse(key, f"'{key}' must be true or false, found {describe(value)}")
+        return value
+
+    def number(self, key: str, default: float) -> float:
+        value = self.data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.refuse(key, f"'{key}' must be a number, found {describe(value)}")
+        return value
+
+    def activation(self, *keys: str) -> str:
+        """The Keras activation of the first of `keys` the configuration gives."""
+        key = next((key for key in keys if self.data.get(key) is not None), keys[0])
+        name = self.data.get(key, "gelu")
+        if name not in ACTIVATIONS:
+            raise self.refuse(key, f"'{key}' {describe(name)} is not an activation layercalc knows; known: "
+                                   f"{', '.join(ACTIVATIONS)}{closest(str(name), list(ACTIVATIONS))}")
+        return ACTIVATIONS[name]
+
+    def only(self, key: str, allowed: Tuple[Any, ...], why: str) -> None:
+        """Refuse a value of `key` that changes the counts in a way no rule models."""
+        value = self.data.get(key, allowed[0])
+        if value not in allowed:
+            raise self.refuse(key, f"'{key}' {describe(value)} is not supported: {why}")
+
+    def heads(self) -> Tuple[int, int, int]:
+        """(query heads, key/value heads, head size) of a grouped-query decoder."""
+        heads = self.size("num_attention_heads")
+        kv_heads = self.size("num_key_value_heads", heads)
+        hidden = self.size("hidden_size")
+        head_dim = self.size("head_dim", hidden // heads)
+        if heads % kv_heads:
+            raise self.refuse("num_key_value_heads", f"num_attention_heads {heads} must be divisible by "
+                                                     f"num_key_value_heads {kv_heads}")
+        return heads, kv_heads, head_dim
+
+
+# -- the families -------------------------------------------------------------------------------
+
+
+def rms_norm(name: str, epsilon: float) -> dict:
+    return {"type": "RMSNormalization", "name": name, "epsilon": epsilon}
+
+
+def gated_mlp(config: Config, act: str, bias: bool, fused: bool = False) -> dict:
+    """The block `mlp`: act(gate_proj(x)) · up_proj(x), then down_proj (SwiGLU, GeGLU). Phi-3 fuses gate and
+    up in one module, gate_up_proj: written as the nested block gate_up_proj (gate and up, the same figures)."""
+    units = config.size("intermediate_size")
+    gate_up = [{"type": "Dense", "name": "gate" if fused else "gate_proj", "units": units, "use_bias": bias,
+                "activation": act},
+               {"type": "Dense", "name": "up" if fused else "up_proj", "units": units, "use_bias": bias,
+                "inputs": ["input"]},
+               {"type": "Multiply", "name": "act", "inputs": ["gate", "up"] if fused else ["gate_proj", "up_proj"]}]
+    blocks = {"gate_up_proj": {"layers": gate_up}} if fused else {}
+    layers = [{"type": "gate_up_proj", "name": "gate_up_proj"}] if fused else gate_up
+    down = {"type": "Dense", "name": "down_proj", "units": config.size("hidden_size"), "use_bias": bias}
+    return {**blocks, "mlp": {"layers": [*layers, down]}}
+
+
+def decoder_spec(config: Config, head: bool, attention: dict, blocks: Dict[str, dict], post_norms: bool = False,
+                 epsilon_key: str = "rms_norm_eps", tied_default: bool = False) -> dict:
+    """Llama's layout, which Mistral, Qwen2, Gemma, Gemma 2 and Phi-3 share: embed_tokens, the decoder layers
+    (input_layernorm, self_attn, post_attention_layernorm, mlp; Gemma 2 also normalizes each sublayer's output,
+    post_norms), norm, and with a head lm_head, tied to embed_tokens when tie_word_embeddings."""
+    epsilon = config.number(epsilon_key, 1e-06)
+    hidden, vocab = config.size("hidden_size"), config.size("vocab_size")
+    layers = config.size("num_hidden_layers")
+    tied = head and config.flag("tie_word_embeddings", tied_default)
+    if post_norms:  # Gemma 2: x + post_attention_layernorm(attn(input_layernorm(x))), then the same around mlp
+        body = [rms_norm("input_layernorm", epsilon), attention,
+                rms_norm("post_attention_layernorm", epsilon),
+                {"type": "Add", "name": "attention_residual", "inputs": ["input", "post_attention_layernorm"]},
+                rms_norm("pre_feedforward_layernorm", epsilon), {"type": "mlp", "name": "mlp"},
+                rms_norm("post_feedforward_layernorm", epsilon),
+                {"type": "Add", "name": "mlp_residual", "inputs": ["attention_residual", "post_feedforward_layernorm"]}]
+    else:  # x + attn(input_layernorm(x)), then + mlp(post_attention_layernorm(.))
+        body = [rms_norm("input_layernorm", epsilon), attention,
+                {"type": "Add", "name": "attention_residual", "inputs": ["input", "self_attn"]},
+                rms_norm("post_attention_layernorm", epsilon), {"type": "mlp", "name": "mlp"},
+                {"type": "Add", "name": "mlp_residual", "inputs": ["attention_residual", "mlp"]}]
+    spec = {"name": config.data.get("_name_or_path") or config.data["model_type"], "batch": "B",
+            "input": {"shape": ["T"], "dtype": "int32"},
+            "blocks": {**blocks, "decoder": {"layers": body}},
+            "layers": [{"type": "ReversibleEmbedding" if tied else "Embedding", "name": "embed_tokens",
+                        "input_dim": vocab, "output_dim": hidden},
+                       {"type": "decoder", "name": "layers", "repeat": layers},
+                       rms_norm("norm", epsilon)]}
+    if head:
+        spec["layers"].append({"call": "embed_tokens", "name": "lm_head", "reverse": True} if tied else
+                              {"type": "Dense", "name": "lm_head", "units": vocab, "use_bias": False})
+    return spec
+
+
+def grouped_attention(config: Config, bias: bool) -> dict:
+    heads, kv_heads, head_dim = config.heads()
+    return {"type": "GroupQueryAttention", "name": "self_attn", "inputs": ["input_layernorm", "input_layernorm"],
+            "num_query_heads": heads,
+            "num_key_value_heads": kv_heads, "head_dim": head_dim, "use_bias": bias}
+
+
+def llama(config: Config, head: bool) -> dict:
+    """Llama (and Mistral, which has no bias options): attention_bias on q, k, v and o; mlp_bias on the MLP."""
+    act = config.activation("hidden_act")
+    attention = grouped_attention(config, config.flag("attention_bias", False))
+    return decoder_spec(config, head, attention, gated_mlp(config, act, config.flag("mlp_bias", False)))
+
+
+def mistral(config: Config, head: bool) -> dict:
+    attention = grouped_attention(config, False)
+    return decoder_spec(config, head, attention, gated_mlp(config, config.activation("hidden_act"), False))
+
+
+def qwen2(config: Config, head: bool) -> dict:
+    """Qwen2: biases on q, k and v, none on o (Qwen2Attention), whatever the configuration says."""
+    heads, kv_heads, head_dim = config.heads()
+    attention = {"type": "Qwen2Attention", "name": "self_attn", "inputs": ["input_layernorm"], "num_attention_heads": heads,
+                 "num_key_value_heads": kv_heads, "head_dim": head_dim}
+    return decoder_spec(config, head, attention, gated_mlp(config, config.activation("hidden_act"), False))
+
+
+def gemma(config: Config, head: bool, post_norms: bool = False) -> dict:
+    """Gemma: its embeddings scaled by √hidden_size (no weights), head_dim 256 by default, the head tied."""
+    act = config.activation("hidden_activation", "hidden_act")
+    attention = grouped_attention(config, config.flag("attention_bias", False))
+    return decoder_spec(config, head, attention, gated_mlp(config, act, False), post_norms=post_norms,
+                        tied_default=True)
+
+
+def gemma2(config: Config, head: bool) -> dict:
+    return gemma(config, head, post_norms=True)
+
+
+def phi3(config: Config, head: bool) -> dict:
+    """Phi-3: q, k and v fused in qkv_proj ((Hq + 2·Hkv)·h outputs: GroupQueryAttention's three projections),
+    gate and up fused in gate_up_proj; no biases."""
+    attention = grouped_attention(config, False)
+    return decoder_spec(config, head, attention, gated_mlp(config, config.activation("hidden_act"), False,
+                                                           fused=True))
+
+
+def gpt2(config: Config, head: bool) -> dict:
+    """GPT-2: learned positions (an input of position ids, 0 .. T-1, looked up by wpe), pre-norm blocks with
+    LayerNorm, c_attn (q, k and v fused: MultiHeadAttention's projections) and c_proj, an MLP of n_inner
+    (default 4·n_embd), all with biases; the LM head is tied to wte."""
+    config.only("add_cross_attention", (False,), "GPT-2's cross-attention layers need an encoder's sequence")
+    width, heads = config.size("n_embd"), config.size("n_head")
+    if width % heads:
+        raise config.refuse("n_head", f"n_embd {width} must be divisible by n_head {heads}")
+    epsilon = config.number("layer_norm_epsilon", 1e-05)
+    norm = {"type": "LayerNormalization", "epsilon": epsilon}
+    block = [{**norm, "name": "ln_1"},
+             {"type": "MultiHeadAttention", "name": "attn", "inputs": ["ln_1", "ln_1"], "num_heads": heads,
+              "key_dim": width // heads},
+             {"type": "Add", "name": "attention_residual", "inputs": ["input", "attn"]},
+             {**norm, "name": "ln_2"}, {"type": "mlp", "name": "mlp"},
+             {"type": "Add", "name": "mlp_residual", "inputs": ["attention_residual", "mlp"]}]
+    mlp = [{"type": "Dense", "name": "c_fc", "units": config.size("n_inner", 4 * width),
+            "activation": config.activation("activation_function")},
+           {"type": "Dense", "name": "c_proj", "units": width}]
+    layers = [{"type": "ReversibleEmbedding" if head else "Embedding", "name": "wte",
+               "input_dim": config.size("vocab_size"), "output_dim": width, "inputs": ["tokens"]},
+              {"type": "Embedding", "name": "wpe", "input_dim": config.size("n_positions"), "output_dim": width,
+               "inputs": ["positions"]},
+              {"type": "Add", "name": "embeddings", "inputs": ["wte", "wpe"]},
+              {"type": "block", "name": "h", "repeat": config.size("n_layer")},
+              {**norm, "name": "ln_f"}]
+    if head:
+        layers.append({"call": "wte", "name": "lm_head", "reverse": True})
+    return {"name": config.data.get("_name_or_path") or "gpt2", "batch": "B",
+            "inputs": {"tokens": {"shape": ["T"], "dtype": "int32"}, "positions": {"shape": ["T"], "dtype": "int32"}},
+            "blocks": {"mlp": {"layers": mlp}, "block": {"layers": block}}, "layers": layers}
+
+
+def bert(config: Config, head: bool) -> dict:
+    """BERT (BertModel with its pooler): word, position and token-type embeddings summed and normalized,
+    post-norm encoder layers with biases everywhere, and the pooler, Dense(hidden, tanh) on the first token.
+    Position and token-type ids are inputs (as GPT-2's positions); the first token is taken by
+    GlobalMaxPooling1D, a stand-in with the slice's shape, no weights and no MACs."""
+    config.only("position_embedding_type", ("absolute",), "relative position embeddings add a distance embedding "
+                                                          "no rule models")
+    config.only("is_decoder", (False,), "BERT as a decoder is not modelled")
+    config.only("add_cross_attention", (False,), "BERT's cross-attention layers need an encoder's sequence")
+    width, heads = config.size("hidden_size"), config.size("num_attention_heads")
+    if width % heads:
+        raise config.refuse("num_attention_heads", f"hidden_size {width} must be divisible by num_attention_heads "
+                                                   f"{heads}")
+    norm = {"type": "LayerNormalization", "epsilon": config.number("layer_norm_eps", 1e-12)}
+    layer = [{"type": "MultiHeadAttention", "name": "attention", "inputs": ["input", "input"], "num_heads": heads,
+              "key_dim": width // heads},
+             {"type": "Add", "name": "attention_residual", "inputs": ["input", "attention"]},
+             {**norm, "name": "attention_norm"},
+             {"type": "Dense", "name": "intermediate", "units": config.size("intermediate_size"),
+              "activation": config.activation("hidden_act")},
+             {"type": "Dense", "name": "output", "units": width},
+             {"type": "Add", "name": "output_residual", "inputs": ["attention_norm", "output"]},
+             {**norm, "name": "output_norm"}]
+    embeddings = [{"type": "Embedding", "name": "word_embeddings", "input_dim": config.size("vocab_size"),
+                   "output_dim": width, "inputs": ["tokens"]},
+                  {"type": "Embedding", "name": "position_embeddings",
+                   "input_dim": config.size("max_position_embeddings"), "output_dim": width, "inputs": ["positions"]},
+                  {"type": "Embedding", "name": "token_type_embeddings", "input_dim": config.size("type_vocab_size"),
+                   "output_dim": width, "inputs": ["token_types"]},
+                  {"type": "Add", "name": "sum", "inputs": ["word_embeddings", "position_embeddings",
+                                                           "token_type_embeddings"]},
+                  {**norm, "name": "LayerNorm"}]
+    ids = {"shape": ["T"], "dtype": "int32"}
+    return {"name": config.data.get("_name_or_path") or "bert", "batch": "B",
+            "inputs": {"tokens": ids, "positions": ids, "token_types": ids},
+            "blocks": {"embeddings": {"inputs": ["tokens", "positions", "token_types"], "layers": embeddings},
+                       "layer": {"layers": layer}},
+            "layers": [{"type": "embeddings", "name": "embeddings", "inputs": ["tokens", "positions", "token_types"]},
+                       {"type": "layer", "name": "layer", "repeat": config.size("num_hidden_layers")},
+                       {"type": "GlobalMaxPooling1D", "name": "first_token"},
+                       {"type": "Dense", "name": "pooler", "units": width, "activation": "tanh"}],
+            "outputs": [f"layer_{config.size('num_hidden_layers')}", "pooler"]}
+
+
+Builder = Callable[[Config, bool], dict]
+
+# model_type -> (its builder, {architecture class: whether it has the LM head})
+FAMILIES: Dict[str, Tuple[Builder, Dict[str, bool]]] = {
+    "llama": (llama, {"LlamaForCausalLM": True, "LlamaModel": False}),
+    "mistral": (mistral, {"MistralForCausalLM": True, "MistralModel": False}),
+    "qwen2": (qwen2, {"Qwen2ForCausalLM": True, "Qwen2Model": False}),
+    "gemma": (gemma, {"GemmaForCausalLM": True, "GemmaModel": False}),
+    "gemma2": (gemma2, {"Gemma2ForCausalLM": True, "Gemma2Model": False}),
+    "phi3": (phi3, {"Phi3ForCausalLM": True, "Phi3Model": False}),
+    "gpt2": (gpt2, {"GPT2LMHeadModel": True, "GPT2Model": False}),
+    "bert": (bert, {"BertModel": False}),
+}
+
+
+def model_spec(data: Dict[str, Any], text: str, path: str) -> HFModel:
+    """The spec data of a Hugging Face configuration, or a SpecError naming what is not supported."""
+    config = Config(data, text, path)
+    model_type = data.get("model_type")
+    if model_type not in FAMILIES:
+        raise config.refuse("model_type" if "model_type" in data else None,
+                            f"model_type {describe(model_type)} is not supported; supported: "
+                            f"{', '.join(FAMILIES)}{closest(str(model_type), list(FAMILIES))}")
+    builder, classes = FAMILIES[model_type]
+    architectures = data.get("architectures")
+    if not (isinstance(architectures, list) and len(architectures) == 1 and isinstance(architectures[0], str)):
+        raise config.refuse("architectures" if "architectures" in data else None,
+                            f"'architectures' must name the one model class to count, one of {', '.join(classes)}, "
+                            f"found {describe(architectures)}")
+    architecture = architectures[0]
+    if architecture not in classes:
+        raise config.refuse("architectures", f"architecture {architecture} is not supported for model_type "
+                                             f"{model_type}; supported: {', '.join(classes)}"
+                                             f"{closest(architecture, list(classes))}")
+    spec = builder(config, classes[architecture])
+    return HFModel(spec, f"{path} (Hugging Face {architecture}, model_type {model_type})")
+
+
+def read_config(path: str, text: str) -> Optional[HFModel]:
+    """The model a config.json describes; None when the JSON is not a Hugging Face configuration."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    return model_spec(data, text, path) if is_hf_config(data) else None

@@ -1,0 +1,160 @@
+"""Hugging Face config.json files read as the specs of their architectures (calc/readers/hf_config.py),
+against transformers' own figures.
+
+tests/data/hf/configs/*.json are configurations: the published hyperparameters of real checkpoints (named
+in `_name_or_path`) and small varied ones. tools/hf_reference.py --configs built each with Hugging Face
+transformers 5.24.0 (torch 2.13.0+cpu) on PyTorch's meta device, the class its "architectures" names, and
+recorded the total and every named parameter (a tied tensor once) in tests/data/hf/figures/<name>.json.
+Every layer's parameters are compared with the transformers modules it stands for, and the total with
+transformers' total.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from calc import convert, summarize
+from tests.hf_figures import numel
+
+DATA = Path(__file__).resolve().parent / "data" / "hf"
+CONFIGS = sorted(path.stem for path in (DATA / "configs").glob("*.json"))
+
+# The totals the issue states for published checkpoints (pinned here, independent of the JSON).
+PUBLISHED = {
+    "llama2_7b": 6_738_415_616, "llama3_8b": 8_030_261_248, "llama3_2_1b": 1_235_814_400,
+    "mistral_7b": 7_241_732_096, "qwen2_0_5b": 494_032_768, "gemma_2b": 2_506_172_416,
+    "gemma2_2b": 2_614_341_888, "phi3_mini_4k": 3_821_079_552, "gpt2": 124_439_808,
+    "gpt2_xl": 1_557_611_200, "bert_base": 109_482_240,
+}
+# Where a spec layer's name (blocks numbered from 1, as repeat names them; '/' between block and layer)
+# differs from the transformers module it stands for, once its numbers and slashes are written as
+# transformers writes them (layers_3/mlp/up_proj -> layers.2.mlp.up_proj): (pattern, replacement).
+RENAMES = {
+    "bert": [(r"^layer\.", "encoder.layer."), (r"\.attention_norm$", ".attention.output.LayerNorm"),
+             (r"\.intermediate$", ".intermediate.dense"), (r"\.output$", ".output.dense"),
+             (r"\.output_norm$", ".output.LayerNorm"), (r"^pooler$", "pooler.dense")],
+}
+# The prefix transformers puts before the body's modules, by architecture class (the head, lm_head, has none).
+PREFIXES = {"ForCausalLM": "model.", "GPT2LMHeadModel": "transformer."}
+
+
+def figures(name):
+    return json.loads((DATA / "figures" / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def module_of(layer_name, architecture, model_type):
+    """The transformers module path a spec layer stands for."""
+    path = re.sub(r"_(\d+)/", lambda match: f".{int(match.group(1)) - 1}.", layer_name).replace("/", ".")
+    for pattern, replacement in RENAMES.get(model_type, []):
+        path = re.sub(pattern, replacement, path)
+    prefix = next((prefix for suffix, prefix in PREFIXES.items() if architecture.endswith(suffix)), "")
+    return path if path == "lm_head" else prefix + path
+
+
+def per_module(report, hf, model_type):
+    """({module: the spec layers' parameters}, {module: transformers' parameters}): each transformers parameter
+    goes to the longest spec module holding it; a spec layer inside a fused module (Phi-3's gate_up_proj/gate)
+    to that module."""
+    parameter_names = list(hf["parameters"])
+    hf_modules = {name.rsplit(".", 1)[0] for name in parameter_names}
+    spec: dict = {}
+    for row in report.layers:
+        if not row.counts.params:
+            continue
+        module = module_of(row.name, hf["architecture"], model_type)
+        if not any(name.startswith(module + ".") for name in parameter_names):
+            module = max((held for held in hf_modules if module.startswith(held + ".")), key=len, default=module)
+        spec[module] = spec.get(module, 0) + row.counts.params
+    counted: dict = {}
+    for name, shape in hf["parameters"].items():
+        module = max((module for module in spec if name.startswith(module + ".")), key=len, default=name)
+        counted[module] = counted.get(module, 0) + numel(shape)
+    return spec, counted
+
+
+def config_path(name):
+    return DATA / "configs" / f"{name}.json"
+
+
+def test_every_family_has_two_configurations():
+    families = {}
+    for name in CONFIGS:
+        model_type = json.loads(config_path(name).read_text())["model_type"]
+        families[model_type] = families.get(model_type, 0) + 1
+    assert families == {"bert": 2, "gemma": 2, "gemma2": 2, "gpt2": 3, "llama": 5, "mistral": 2, "phi3": 2,
+                        "qwen2": 3}
+    assert set(PUBLISHED) <= set(CONFIGS)
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_config_matches_transformers_module_by_module(name):
+    hf = figures(name)
+    config = json.loads(config_path(name).read_text())
+    report = summarize(config_path(name))
+    assert report.totals.params == hf["params"] == PUBLISHED.get(name, hf["params"])
+    spec, counted = per_module(report, hf, config["model_type"])
+    assert spec == counted
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_convert_round_trips(name, tmp_path):
+    """The spec `convert` writes gives the same report as the config.json: every row and the totals."""
+    written = tmp_path / f"{name}.yaml"
+    written.write_text(convert(str(config_path(name))), encoding="utf-8")
+    bindings = {"T": 64, "B": 2}
+    direct, converted = summarize(config_path(name), bindings=bindings), summarize(written, bindings=bindings)
+    assert converted.totals == direct.totals
+    assert [(row.name, row.output_shape, row.counts) for row in converted.layers] == \
+           [(row.name, row.output_shape, row.counts) for row in direct.layers]
+
+
+def test_convert_writes_blocks_and_repeat(cli):
+    result = cli(["convert", config_path("llama3_8b")])
+    assert result.exit_code == 0, result.stderr
+    text = result.stdout
+    assert text.startswith("# Converted by layercalc")
+    assert "8,030,261,248 params" in text.splitlines()[1]
+    assert "  decoder:\n" in text and "repeat: 32" in text and "type: GroupQueryAttention" in text
+
+
+def edited(tmp_path, name, **changes):
+    config = json.loads(config_path(name).read_text())
+    config.update(changes)
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config, indent=2), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("name, changes, message", [
+    ("llama3_8b", {"model_type": "llamma"},
+     "config.json:5:3: model_type 'llamma' is not supported; supported: llama, mistral, qwen2, gemma, gemma2, "
+     "phi3, gpt2, bert (did you mean 'llama'?)"),
+    ("llama3_8b", {"architectures": ["LlamaForSequenceClassification"]},
+     "config.json:2:3: architecture LlamaForSequenceClassification is not supported for model_type llama; "
+     "supported: LlamaForCausalLM, LlamaModel"),
+    ("llama3_8b", {"architectures": None},
+     "'architectures' must name the one model class to count, one of LlamaForCausalLM, LlamaModel, found null"),
+    ("bert_base", {"position_embedding_type": "relative_key"},
+     "'position_embedding_type' 'relative_key' is not supported: relative position embeddings add a distance "
+     "embedding no rule models"),
+    ("gpt2", {"add_cross_attention": True},
+     "'add_cross_attention' true is not supported: GPT-2's cross-attention layers need an encoder's sequence"),
+    ("llama3_8b", {"hidden_act": "mish"}, "'hidden_act' 'mish' is not an activation layercalc knows"),
+    ("llama3_8b", {"num_key_value_heads": 5}, "num_attention_heads 32 must be divisible by num_key_value_heads 5"),
+    ("llama3_8b", {"hidden_size": 0}, "'hidden_size' must be a positive integer, found 0"),
+    ("llama3_8b", {"intermediate_size": None},
+     "'intermediate_size' is missing: the llama configuration needs it to size the model"),
+])
+def test_unsupported_configurations_are_refused(cli, tmp_path, name, changes, message):
+    result = cli(["summary", edited(tmp_path, name, **changes)])
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_rope_scaling_changes_no_count(tmp_path):
+    """rope_scaling of any type rotates positions differently: no weights, the same figures."""
+    scaled = edited(tmp_path, "llama3_8b", rope_scaling={"rope_type": "yarn", "factor": 4.0})
+    assert summarize(scaled).totals == summarize(config_path("llama3_8b")).totals
