@@ -63,13 +63,25 @@ def analyze(model: "Spec | Graph", conventions: Optional[Conventions] = None, pe
         raise UsageError((Param("per_batch"), f" needs a batch size, but {source} leaves it unknown: give one with "
                           "'batch: 64' (or a symbol, 'batch: N')"))
 
+    rows = _with_active_params(rows)
     counts = [dim_sum(getattr(row.counts, column) for row in rows) for column in COLUMNS[:-1]]
-    totals = Counts(*counts, prod([dim_sum(example_macs), scale]) if per_batch else dim_sum(example_macs))
+    active = None if not rows or rows[0].counts.active_params is None else \
+        dim_sum(row.counts.active_params for row in rows)
+    totals = Counts(*counts, prod([dim_sum(example_macs), scale]) if per_batch else dim_sum(example_macs), active)
     report = Report(graph.name, batch, tuple(input_rows), tuple(rows), graph.outputs, totals, graph.is_chain,
                     graph.blocks, () if assumptions is None else assumptions.close())
     if conventions is None:
         return report
     return replace(report, costs=_model_costs(report, replace(conventions, per_batch=per_batch, batch=batch)))
+
+
+def _with_active_params(rows: List[LayerRow]) -> List[LayerRow]:
+    """In a model with a mixture of experts, every row's active parameters: the rule's where it routes
+    tokens to some of its weights, all of its parameters elsewhere; in any other model, the rows as they are."""
+    if all(row.counts.active_params is None for row in rows):
+        return rows
+    return [row if row.counts.active_params is not None else
+            replace(row, counts=replace(row.counts, active_params=row.counts.params)) for row in rows]
 
 
 def _bound_inputs(graph: Graph) -> Tuple[Dim, List[Shape], Any]:
@@ -126,7 +138,8 @@ def _evaluate(node: Node, x: Any, conventions: Optional[Conventions], scale: Opt
             frozen = dim_sum([frozen, size])
     example_macs = rule.macs(x, result)
     macs = example_macs if scale is None else prod([example_macs, scale])
-    counts = Counts(dim_sum([trainable, frozen]), trainable, frozen, macs)
+    active = rule.active_params(x) if node.shares is None else None
+    counts = Counts(dim_sum([trainable, frozen]), trainable, frozen, macs, active)
     layer_costs = None
     if conventions is not None:
         bias, ops = rule.bias_adds(x, result), rule.elementwise(x, result)
@@ -226,7 +239,7 @@ def collapse(report: Report, depth: int) -> Report:
         block_type, output = report.blocks[name]
         source, colon, index = output.rpartition(":")
         output_row = by_name[source] if colon else by_name[output]
-        counts = Counts(*(dim_sum(getattr(row.counts, column) for row in group) for column in COLUMNS))
+        counts = Counts.summed([row.counts for row in group])
         costs = LayerCosts.combined(group, output_row.costs) if report.costs else None
         # A block instance's call: every layer a call of a layer of one other instance.
         called = {owner.get(row.shared_with) for row in group}
@@ -269,7 +282,7 @@ def merge_calls(report: Report) -> Report:
             rows.append(group[0])
             continue
         layer, last = next((row for row in group if row.name == name), group[0]), group[-1]
-        counts = Counts(*(dim_sum(getattr(row.counts, column) for row in group) for column in COLUMNS))
+        counts = Counts.summed([row.counts for row in group])
         costs = LayerCosts.combined(group, last.costs) if report.costs else None
         rows.append(LayerRow(name, layer.type, tuple(ref for row in group for ref in row.inputs), last.output_shapes,
                              counts, layer.scope, costs))

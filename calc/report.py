@@ -23,9 +23,20 @@ class Counts:
     trainable_params: Dim
     non_trainable_params: Dim
     macs: Dim
+    # The parameters that run for one token, in a model with a mixture of experts (None in any other:
+    # all of them run); the MACs are then the active path's.
+    active_params: Dim = None
 
     def as_dict(self) -> Dict[str, Any]:
-        return {column: number(getattr(self, column)) for column in COLUMNS}
+        active = {} if self.active_params is None else {"active_params": number(self.active_params)}
+        return {**{column: number(getattr(self, column)) for column in COLUMNS}, **active}
+
+    @staticmethod
+    def summed(counts: List["Counts"]) -> "Counts":
+        """The counts of several rows added up (a collapsed block's, a shared layer's calls')."""
+        active = None if all(item.active_params is None for item in counts) else \
+            dim_sum(item.active_params for item in counts)
+        return Counts(*(dim_sum(getattr(item, column) for item in counts) for column in COLUMNS), active)
 
 
 @dataclass(frozen=True)

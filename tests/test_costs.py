@@ -382,7 +382,7 @@ def test_unknown_column_is_a_usage_error(cli):
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == (
         "layercalc: --columns: unknown column 'flop' (did you mean 'flops'?); choose from name, type, input_shape, "
-        "output_shape, params, trainable, macs, flops, memory, receptive_field, attention_saved, kv_cache, share, "
+        "output_shape, params, trainable, active, macs, flops, memory, receptive_field, attention_saved, kv_cache, share, "
         "params_share, inputs\n")
 
 

@@ -26,7 +26,7 @@ PUBLISHED = {
     "llama2_7b": 6_738_415_616, "llama3_8b": 8_030_261_248, "llama3_2_1b": 1_235_814_400,
     "mistral_7b": 7_241_732_096, "qwen2_0_5b": 494_032_768, "gemma_2b": 2_506_172_416,
     "gemma2_2b": 2_614_341_888, "phi3_mini_4k": 3_821_079_552, "gpt2": 124_439_808,
-    "gpt2_xl": 1_557_611_200, "bert_base": 109_482_240,
+    "gpt2_xl": 1_557_611_200, "bert_base": 109_482_240, "mixtral_8x7b": 46_702_792_704,
 }
 # Where a spec layer's name (blocks numbered from 1, as repeat names them; '/' between block and layer)
 # differs from the transformers module it stands for, once its numbers and slashes are written as
@@ -84,7 +84,7 @@ def test_every_family_has_two_configurations():
         model_type = json.loads(config_path(name).read_text())["model_type"]
         families[model_type] = families.get(model_type, 0) + 1
     assert families == {"bert": 2, "gemma": 2, "gemma2": 2, "gpt2": 3, "llama": 5, "mistral": 2, "phi3": 2,
-                        "qwen2": 3}
+                        "qwen2": 3, "mixtral": 2, "qwen2_moe": 2}
     assert set(PUBLISHED) <= set(CONFIGS)
 
 
@@ -129,8 +129,8 @@ def edited(tmp_path, name, **changes):
 
 @pytest.mark.parametrize("name, changes, message", [
     ("llama3_8b", {"model_type": "llamma"},
-     "config.json:5:3: model_type 'llamma' is not supported; supported: llama, mistral, qwen2, gemma, gemma2, "
-     "phi3, gpt2, bert (did you mean 'llama'?)"),
+     "config.json:5:3: model_type 'llamma' is not supported; supported: llama, mistral, qwen2, mixtral, "
+     "qwen2_moe, gemma, gemma2, phi3, gpt2, bert (did you mean 'llama'?)"),
     ("llama3_8b", {"architectures": ["LlamaForSequenceClassification"]},
      "config.json:2:3: architecture LlamaForSequenceClassification is not supported for model_type llama; "
      "supported: LlamaForCausalLM, LlamaModel"),
@@ -143,6 +143,11 @@ def edited(tmp_path, name, **changes):
      "'add_cross_attention' true is not supported: GPT-2's cross-attention layers need an encoder's sequence"),
     ("llama3_8b", {"hidden_act": "mish"}, "'hidden_act' 'mish' is not an activation layercalc knows"),
     ("llama3_8b", {"num_key_value_heads": 5}, "num_attention_heads 32 must be divisible by num_key_value_heads 5"),
+    ("qwen1_5_moe_a2_7b", {"decoder_sparse_step": 2},
+     "'decoder_sparse_step' 2 is not supported: layers without experts (every n-th layer sparse) are not modelled"),
+    ("qwen1_5_moe_a2_7b", {"mlp_only_layers": [0]},
+     "'mlp_only_layers' a list is not supported: layers without experts (those it lists) are not modelled"),
+    ("mixtral_8x7b", {"num_experts_per_tok": 9}, "num_experts_per_tok 9 cannot exceed the number of experts 8"),
     ("llama3_8b", {"hidden_size": 0}, "'hidden_size' must be a positive integer, found 0"),
     ("llama3_8b", {"intermediate_size": None},
      "'intermediate_size' is missing: the llama configuration needs it to size the model"),
@@ -158,3 +163,46 @@ def test_rope_scaling_changes_no_count(tmp_path):
     """rope_scaling of any type rotates positions differently: no weights, the same figures."""
     scaled = edited(tmp_path, "llama3_8b", rope_scaling={"rope_type": "yarn", "factor": 4.0})
     assert summarize(scaled).totals == summarize(config_path("llama3_8b")).totals
+
+
+def mixtral_active(d, layers, heads, kv_heads, intermediate, experts, chosen, vocab):
+    """Mixtral's parameters that run for one token, by hand: per layer the attention (q and o d·d, k and v
+    d·(kv_heads·head)), two RMSNorms (d each), the router (d·experts) and `chosen` of the SwiGLU experts
+    (3·d·intermediate each); the embedding, the final norm and the untied head once."""
+    head = d // heads
+    attention = 2 * d * d + 2 * d * kv_heads * head
+    per_layer = attention + 2 * d + d * experts + chosen * 3 * d * intermediate
+    return layers * per_layer + vocab * d + d + d * vocab
+
+
+def qwen2_moe_active(d, layers, heads, intermediate, shared, experts, chosen, vocab):
+    """Qwen2-MoE's, by hand: the attention with q, k and v biases (16 heads of d / heads, as many key/value
+    heads), two norms, the router, `chosen` experts of 3·d·intermediate, the shared expert (3·d·shared) and
+    its gate (d); the embedding, the final norm and the untied head."""
+    attention = 4 * d * d + 3 * d
+    per_layer = attention + 2 * d + d * experts + chosen * 3 * d * intermediate + 3 * d * shared + d
+    return layers * per_layer + vocab * d + d + d * vocab
+
+
+@pytest.mark.parametrize("name, active", [
+    ("mixtral_8x7b", mixtral_active(4096, 32, 32, 8, 14336, 8, 2, 32000)),  # the issue's 12,879,925,248
+    ("qwen1_5_moe_a2_7b", qwen2_moe_active(2048, 24, 16, 1408, 5632, 60, 4, 151936)),
+])
+def test_mixture_of_experts_active_params(cli, name, active):
+    result = cli(["summary", config_path(name), "-f", "json"])
+    report = json.loads(result.stdout)
+    assert report["totals"]["active_params"] == active
+    assert report["totals"]["params"] == figures(name)["params"]
+    assert sum(row["active_params"] for row in report["layers"]) == active
+    table = cli(["summary", config_path(name), "--depth", "1"]).stdout
+    assert "Active #" in table and f"Active params per token: {active:,}" in table
+
+
+def test_mixtral_8x7b_active_params_as_published():
+    assert mixtral_active(4096, 32, 32, 8, 14336, 8, 2, 32000) == 12_879_925_248
+
+
+def test_dense_models_have_no_active_params_column(cli):
+    report = json.loads(cli(["summary", config_path("llama3_8b"), "-f", "json"]).stdout)
+    assert "active_params" not in report["totals"] and "active_params" not in report["layers"][0]
+    assert "Active" not in cli(["summary", config_path("llama3_8b"), "--depth", "1"]).stdout

@@ -132,10 +132,12 @@ def gated_mlp(config: Config, act: str, bias: bool, fused: bool = False) -> dict
 
 
 def decoder_spec(config: Config, head: bool, attention: dict, blocks: Dict[str, dict], post_norms: bool = False,
-                 epsilon_key: str = "rms_norm_eps", tied_default: bool = False) -> dict:
+                 epsilon_key: str = "rms_norm_eps", tied_default: bool = False, mlp: Optional[dict] = None) -> dict:
     """Llama's layout, which Mistral, Qwen2, Gemma, Gemma 2 and Phi-3 share: embed_tokens, the decoder layers
     (input_layernorm, self_attn, post_attention_layernorm, mlp; Gemma 2 also normalizes each sublayer's output,
-    post_norms), norm, and with a head lm_head, tied to embed_tokens when tie_word_embeddings."""
+    post_norms), norm, and with a head lm_head, tied to embed_tokens when tie_word_embeddings. The mlp is the
+    block `mlp`, or the one layer `mlp` given (a mixture of experts)."""
+    mlp = mlp or {"type": "mlp", "name": "mlp"}
     epsilon = config.number(epsilon_key, 1e-06)
     hidden, vocab = config.size("hidden_size"), config.size("vocab_size")
     layers = config.size("num_hidden_layers")
@@ -144,13 +146,13 @@ def decoder_spec(config: Config, head: bool, attention: dict, blocks: Dict[str, 
         body = [rms_norm("input_layernorm", epsilon), attention,
                 rms_norm("post_attention_layernorm", epsilon),
                 {"type": "Add", "name": "attention_residual", "inputs": ["input", "post_attention_layernorm"]},
-                rms_norm("pre_feedforward_layernorm", epsilon), {"type": "mlp", "name": "mlp"},
+                rms_norm("pre_feedforward_layernorm", epsilon), mlp,
                 rms_norm("post_feedforward_layernorm", epsilon),
                 {"type": "Add", "name": "mlp_residual", "inputs": ["attention_residual", "post_feedforward_layernorm"]}]
     else:  # x + attn(input_layernorm(x)), then + mlp(post_attention_layernorm(.))
         body = [rms_norm("input_layernorm", epsilon), attention,
                 {"type": "Add", "name": "attention_residual", "inputs": ["input", "self_attn"]},
-                rms_norm("post_attention_layernorm", epsilon), {"type": "mlp", "name": "mlp"},
+                rms_norm("post_attention_layernorm", epsilon), mlp,
                 {"type": "Add", "name": "mlp_residual", "inputs": ["attention_residual", "mlp"]}]
     spec = {"name": config.data.get("_name_or_path") or config.data["model_type"], "batch": "B",
             "input": {"shape": ["T"], "dtype": "int32"},
@@ -190,6 +192,33 @@ def qwen2(config: Config, head: bool) -> dict:
     attention = {"type": "Qwen2Attention", "name": "self_attn", "inputs": ["input_layernorm"], "num_attention_heads": heads,
                  "num_key_value_heads": kv_heads, "head_dim": head_dim}
     return decoder_spec(config, head, attention, gated_mlp(config, config.activation("hidden_act"), False))
+
+
+def mixtral(config: Config, head: bool) -> dict:
+    """Mixtral: Mistral's layout with a mixture of experts for the MLP (MixtralSparseMoeBlock)."""
+    config.activation("hidden_act")
+    moe = {"type": "MixtralSparseMoeBlock", "name": "mlp", "num_local_experts": config.size("num_local_experts"),
+           "num_experts_per_tok": config.size("num_experts_per_tok"),
+           "intermediate_size": config.size("intermediate_size")}
+    return decoder_spec(config, head, grouped_attention(config, False), {}, mlp=moe)
+
+
+def qwen2_moe(config: Config, head: bool) -> dict:
+    """Qwen2-MoE: Qwen2's attention (q, k and v biases unless qkv_bias is false) and in every layer a mixture
+    of experts with a shared expert (Qwen2MoeSparseMoeBlock); layers with a dense MLP instead
+    (decoder_sparse_step above 1, mlp_only_layers) are refused."""
+    config.activation("hidden_act")
+    config.only("decoder_sparse_step", (1,), "layers without experts (every n-th layer sparse) are not modelled")
+    config.only("mlp_only_layers", ([],), "layers without experts (those it lists) are not modelled")
+    heads, kv_heads, head_dim = config.heads()
+    attention = ({"type": "Qwen2Attention", "name": "self_attn", "inputs": ["input_layernorm"],
+                  "num_attention_heads": heads, "num_key_value_heads": kv_heads, "head_dim": head_dim}
+                 if config.flag("qkv_bias", True) else grouped_attention(config, False))
+    moe = {"type": "Qwen2MoeSparseMoeBlock", "name": "mlp", "num_experts": config.size("num_experts"),
+           "num_experts_per_tok": config.size("num_experts_per_tok"),
+           "moe_intermediate_size": config.size("moe_intermediate_size"),
+           "shared_expert_intermediate_size": config.size("shared_expert_intermediate_size")}
+    return decoder_spec(config, head, attention, {}, mlp=moe)
 
 
 def gemma(config: Config, head: bool, post_norms: bool = False) -> dict:
@@ -296,6 +325,8 @@ FAMILIES: Dict[str, Tuple[Builder, Dict[str, bool]]] = {
     "llama": (llama, {"LlamaForCausalLM": True, "LlamaModel": False}),
     "mistral": (mistral, {"MistralForCausalLM": True, "MistralModel": False}),
     "qwen2": (qwen2, {"Qwen2ForCausalLM": True, "Qwen2Model": False}),
+    "mixtral": (mixtral, {"MixtralForCausalLM": True, "MixtralModel": False}),
+    "qwen2_moe": (qwen2_moe, {"Qwen2MoeForCausalLM": True, "Qwen2MoeModel": False}),
     "gemma": (gemma, {"GemmaForCausalLM": True, "GemmaModel": False}),
     "gemma2": (gemma2, {"Gemma2ForCausalLM": True, "Gemma2Model": False}),
     "phi3": (phi3, {"Phi3ForCausalLM": True, "Phi3Model": False}),

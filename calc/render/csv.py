@@ -32,8 +32,10 @@ def render_summary_csv(report: Report, columns=None, flops: bool = False, memory
     columns = columns or report.columns
     if columns is None:
         counts = ("params", "trainable_params", "non_trainable_params", "macs")
+        counts += ("active_params",) if report.totals.active_params is not None else ()  # a mixture of experts
         extra = ("flops",) * flops + ("activation_bytes",) * memory
-        rows = [[_text(row.name), "InputLayer", "", shapes(row.shape), 0, 0, 0, 0, *_input_costs(report, index, extra)]
+        rows = [[_text(row.name), "InputLayer", "", shapes(row.shape), *(0 for _ in counts),
+                 *_input_costs(report, index, extra)]
                 for index, row in enumerate(report.inputs)]
         rows += [[_text(row.name), _text(row.type), _text(" ".join(row.inputs)), shapes(row.output_shape),
                   *(number(getattr(row.counts, column)) for column in counts),
@@ -48,7 +50,7 @@ def render_summary_csv(report: Report, columns=None, flops: bool = False, memory
     return _write([CSV_NAMES.get(column, column) for column in columns], rows)
 
 
-CSV_NAMES = {"trainable": "trainable_params", "memory": "activation_bytes", "attention_saved": "saved_bytes",
+CSV_NAMES = {"trainable": "trainable_params", "active": "active_params", "memory": "activation_bytes", "attention_saved": "saved_bytes",
              "kv_cache": "kv_cache_bytes", "share": "macs_percent",
              "params_share": "params_percent"}
 
@@ -63,7 +65,7 @@ def _cell(report: Report, row, column: str, index: int = 0, outputs=None):
         item = report.inputs[index]
         values = {"name": _text(item.name), "type": "InputLayer", "output_shape": shapes(item.shape),
                   "memory": number(report.costs.input_bytes[index]) if report.costs else ""}
-        return values.get(column, 0 if column in ("params", "trainable", "macs", "flops") else "")
+        return values.get(column, 0 if column in ("params", "trainable", "active", "macs", "flops") else "")
     costs = row.costs
     if column in ("flops", "memory"):
         return number(getattr(costs, "flops" if column == "flops" else "activation_bytes")) if costs else ""
@@ -77,6 +79,7 @@ def _cell(report: Report, row, column: str, index: int = 0, outputs=None):
     values = {"name": _text(row.name), "type": _text(row.type), "inputs": _text(" ".join(row.inputs)),
               "output_shape": shapes(row.output_shape), "params": number(row.counts.params),
               "trainable": number(row.counts.trainable_params), "macs": number(row.counts.macs),
+              "active": number(row.counts.active_params),
               "receptive_field": receptive_field(costs.receptive_field) if costs else ""}
     if column == "input_shape":
         return " ".join(input_shape(outputs, reference) for reference in row.inputs)
@@ -86,7 +89,7 @@ def _cell(report: Report, row, column: str, index: int = 0, outputs=None):
 def _total(report: Report, column: str):
     totals, costs = report.totals, report.costs
     values = {"name": "TOTAL", "params": number(totals.params), "trainable": number(totals.trainable_params),
-              "macs": number(totals.macs), "flops": number(costs.totals.flops) if costs else "",
+              "active": number(totals.active_params), "macs": number(totals.macs), "flops": number(costs.totals.flops) if costs else "",
               "memory": number(costs.memory.activations) if costs else "",  # the inputs' rows included
               "attention_saved": number(costs.memory.attention_saved) if costs else "",
               "kv_cache": number(costs.memory.kv_cache) if costs else ""}

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, List, Tuple
 
-from ..dims import Dim, Shape, prod
-from ..errors import SpecError
+from ..dims import Dim, Shape, format_shape, prod
+from ..errors import ShapeError, SpecError
 from .arguments import PositiveInt
 from .attention import GroupQueryAttention
-from .base import Layer, Weight
+from .base import SOFTMAX_OPS, Layer, Weight
 from .core import known_last_axis
 from .registry import register
 
@@ -83,3 +83,111 @@ class Qwen2Attention(Layer):
 
     def kv_cache(self, x: Shape, y: Any) -> Dim:
         return self.attention().kv_cache(self.pair(x), y)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SparseMoeBlock(Layer):
+    """A mixture of experts: a router scores E experts for each token, the top k run on it (each
+    act(x·gate)·(x·up), then ·down), their outputs summed weighted by the router's normalized scores.
+
+    Input (batch, T, d); E = num_experts, k = num_experts_per_tok, I = the expert size,
+    output: x
+    params: gate (d, E) (the router), experts/gate_up_proj (E, d, 2·I), experts/down_proj (E, I, d)
+    active params per token: d·E + k·3·d·I
+    MACs:   T·(d·E + k·3·d·I): the active path, each token through k experts
+    """
+
+    def sizes(self) -> Tuple[int, int, int]:
+        """(E, k, I)."""
+        raise NotImplementedError
+
+    def shared(self) -> int:
+        """The shared expert's size (run on every token beside the routed ones); 0 for none."""
+        return 0
+
+    def validate(self) -> None:
+        experts, chosen, _ = self.sizes()
+        if chosen > experts:
+            raise SpecError(f"num_experts_per_tok {chosen} cannot exceed the number of experts {experts}",
+                            argument="num_experts_per_tok")
+
+    def output_shape(self, x: Shape) -> Shape:
+        if len(x) != 3:
+            raise ShapeError(f"{type(self).__name__} needs an input of rank 3 (batch, sequence, features), "
+                             f"found {format_shape(x)}")
+        known_last_axis(x, type(self).__name__)
+        return x
+
+    def weights(self, x: Shape) -> List[Weight]:
+        d = known_last_axis(x, type(self).__name__)
+        experts, _, size = self.sizes()
+        weights = [Weight("gate/kernel", (d, experts)), Weight("experts/gate_up_proj", (experts, d, 2 * size)),
+                   Weight("experts/down_proj", (experts, size, d))]
+        if self.shared():
+            shared = self.shared()
+            weights += [Weight("shared_expert/gate_proj/kernel", (d, shared)),
+                        Weight("shared_expert/up_proj/kernel", (d, shared)),
+                        Weight("shared_expert/down_proj/kernel", (shared, d)),
+                        Weight("shared_expert_gate/kernel", (d, 1))]
+        return weights
+
+    def active_params(self, x: Shape) -> Dim:
+        """The router, the k experts a token runs through, and the shared expert with its gate."""
+        d = known_last_axis(x, type(self).__name__)
+        experts, chosen, size = self.sizes()
+        shared = 3 * d * self.shared() + d if self.shared() else 0
+        return d * experts + chosen * 3 * d * size + shared
+
+    def macs(self, x: Shape, y: Any) -> Dim:
+        """One multiply-accumulate per active weight per token (every active weight is a matrix entry)."""
+        self.output_shape(x)
+        return prod([x[1], self.active_params(x)])
+
+    def bias_adds(self, x: Shape, y: Any) -> Dim:
+        return 0
+
+    def elementwise(self, x: Shape, y: Any) -> Dim:
+        """Per token: the router's softmax over E (5 each), in each chosen expert the activation and the
+        product of I elements and the weighting and sum of d; the shared expert's activation and product,
+        its gate's sigmoid, weighting and sum."""
+        d = known_last_axis(x, type(self).__name__)
+        experts, chosen, size = self.sizes()
+        shared = 2 * self.shared() + 1 + 2 * d if self.shared() else 0
+        return prod([x[1], SOFTMAX_OPS * experts + chosen * (2 * size + 2 * d) + shared])
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class MixtralSparseMoeBlock(SparseMoeBlock):
+    __doc__ = SparseMoeBlock.__doc__.replace("E = num_experts", "E = num_local_experts").replace(
+        "the expert size,", "the expert size (intermediate_size); Mixtral's MoE block.")
+
+    num_local_experts: PositiveInt
+    num_experts_per_tok: PositiveInt
+    intermediate_size: PositiveInt
+
+    def sizes(self) -> Tuple[int, int, int]:
+        return self.num_local_experts, self.num_experts_per_tok, self.intermediate_size
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class Qwen2MoeSparseMoeBlock(SparseMoeBlock):
+    __doc__ = SparseMoeBlock.__doc__.replace("the expert size,", "the expert size (moe_intermediate_size), "
+                                             "S = shared_expert_intermediate_size; Qwen2-MoE's MoE block, "
+                                             "with a shared expert run on every token, gated by "
+                                             "sigmoid(x·shared_expert_gate).").replace(
+        "experts/down_proj (E, I, d)", "experts/down_proj (E, I, d), shared_expert gate_proj\n"
+        "            and up_proj (d, S), down_proj (S, d), shared_expert_gate (d, 1)").replace(
+        "d·E + k·3·d·I", "d·E + k·3·d·I + 3·d·S + d")
+
+    num_experts: PositiveInt
+    num_experts_per_tok: PositiveInt
+    moe_intermediate_size: PositiveInt
+    shared_expert_intermediate_size: PositiveInt
+
+    def sizes(self) -> Tuple[int, int, int]:
+        return self.num_experts, self.num_experts_per_tok, self.moe_intermediate_size
+
+    def shared(self) -> int:
+        return self.shared_expert_intermediate_size
