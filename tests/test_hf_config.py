@@ -27,17 +27,30 @@ PUBLISHED = {
     "mistral_7b": 7_241_732_096, "qwen2_0_5b": 494_032_768, "gemma_2b": 2_506_172_416,
     "gemma2_2b": 2_614_341_888, "phi3_mini_4k": 3_821_079_552, "gpt2": 124_439_808,
     "gpt2_xl": 1_557_611_200, "bert_base": 109_482_240, "mixtral_8x7b": 46_702_792_704,
+    "pythia_160m": 162_322_944, "opt_125m": 125_239_296, "opt_350m": 331_196_416,
+    "roberta_base": 124_697_433,  # RobertaForMaskedLM: RobertaModel's 124,645,632 less the pooler, plus the head
 }
 # Where a spec layer's name (blocks numbered from 1, as repeat names them; '/' between block and layer)
 # differs from the transformers module it stands for, once its numbers and slashes are written as
 # transformers writes them (layers_3/mlp/up_proj -> layers.2.mlp.up_proj): (pattern, replacement).
+BERT_LAYER = [(r"\.attention_norm$", ".attention.output.LayerNorm"), (r"\.intermediate$", ".intermediate.dense"),
+              (r"\.output$", ".output.dense"), (r"\.output_norm$", ".output.LayerNorm"), (r"^pooler$", "pooler.dense"),
+              (r"^layer\.", "encoder.layer.")]
 RENAMES = {
-    "bert": [(r"^layer\.", "encoder.layer."), (r"\.attention_norm$", ".attention.output.LayerNorm"),
-             (r"\.intermediate$", ".intermediate.dense"), (r"\.output$", ".output.dense"),
-             (r"\.output_norm$", ".output.LayerNorm"), (r"^pooler$", "pooler.dense")],
+    "bert": BERT_LAYER + [(r"^transform$", "cls.predictions.transform.dense"),
+                          (r"^transform_norm$", "cls.predictions.transform.LayerNorm"), (r"^bias$", "cls.predictions.bias")],
+    "roberta": BERT_LAYER + [(r"^transform$", "lm_head.dense"), (r"^transform_norm$", "lm_head.layer_norm"),
+                             (r"^bias$", "lm_head.bias")],
+    "distilbert": [(r"^layer\.", "transformer.layer."), (r"\.attention_norm$", ".sa_layer_norm"),
+                   (r"\.intermediate$", ".ffn.lin1"), (r"\.output$", ".ffn.lin2"),
+                   (r"\.output_norm$", ".output_layer_norm"), (r"^transform$", "vocab_transform"),
+                   (r"^transform_norm$", "vocab_layer_norm"), (r"^bias$", "vocab_projector")],
 }
-# The prefix transformers puts before the body's modules, by architecture class (the head, lm_head, has none).
-PREFIXES = {"ForCausalLM": "model.", "GPT2LMHeadModel": "transformer."}
+# The prefix transformers puts before the body's modules, by architecture class (not before the head's).
+PREFIXES = {"ForCausalLM": "model.", "GPT2LMHeadModel": "transformer.", "BertForMaskedLM": "bert.",
+            "RobertaForMaskedLM": "roberta.", "DistilBertForMaskedLM": "distilbert.", "GPTNeoXForCausalLM": "gpt_neox.",
+            "OPTForCausalLM": "model.decoder.", "OPTModel": "decoder."}
+HEADS = re.compile(r"^(lm_head|cls\.|vocab_)")
 
 
 def figures(name):
@@ -49,8 +62,9 @@ def module_of(layer_name, architecture, model_type):
     path = re.sub(r"_(\d+)/", lambda match: f".{int(match.group(1)) - 1}.", layer_name).replace("/", ".")
     for pattern, replacement in RENAMES.get(model_type, []):
         path = re.sub(pattern, replacement, path)
-    prefix = next((prefix for suffix, prefix in PREFIXES.items() if architecture.endswith(suffix)), "")
-    return path if path == "lm_head" else prefix + path
+    prefix = next((PREFIXES[suffix] for suffix in sorted(PREFIXES, key=len, reverse=True)
+                   if architecture.endswith(suffix)), "")
+    return path if HEADS.match(path) else prefix + path
 
 
 def per_module(report, hf, model_type):
@@ -83,8 +97,8 @@ def test_every_family_has_two_configurations():
     for name in CONFIGS:
         model_type = json.loads(config_path(name).read_text())["model_type"]
         families[model_type] = families.get(model_type, 0) + 1
-    assert families == {"bert": 2, "gemma": 2, "gemma2": 2, "gpt2": 3, "llama": 5, "mistral": 2, "phi3": 2,
-                        "qwen2": 3, "mixtral": 2, "qwen2_moe": 2}
+    assert families == {"bert": 3, "roberta": 2, "distilbert": 2, "gemma": 2, "gemma2": 2, "gpt2": 3, "llama": 5, "mistral": 2, "phi3": 2,
+                        "qwen2": 3, "mixtral": 2, "qwen2_moe": 2, "gpt_neox": 2, "opt": 2}
     assert set(PUBLISHED) <= set(CONFIGS)
 
 
@@ -130,7 +144,7 @@ def edited(tmp_path, name, **changes):
 @pytest.mark.parametrize("name, changes, message", [
     ("llama3_8b", {"model_type": "llamma"},
      "config.json:5:3: model_type 'llamma' is not supported; supported: llama, mistral, qwen2, mixtral, "
-     "qwen2_moe, gemma, gemma2, phi3, gpt2, bert (did you mean 'llama'?)"),
+     "qwen2_moe, gemma, gemma2, phi3, gpt2, gpt_neox, opt, bert, roberta, distilbert (did you mean 'llama'?)"),
     ("llama3_8b", {"architectures": ["LlamaForSequenceClassification"]},
      "config.json:2:3: architecture LlamaForSequenceClassification is not supported for model_type llama; "
      "supported: LlamaForCausalLM, LlamaModel"),
@@ -139,6 +153,8 @@ def edited(tmp_path, name, **changes):
     ("bert_base", {"position_embedding_type": "relative_key"},
      "'position_embedding_type' 'relative_key' is not supported: relative position embeddings add a distance "
      "embedding no rule models"),
+    ("distilbert_small_model", {"sinusoidal_pos_embds": True},
+     "'sinusoidal_pos_embds' true is not supported: frozen sinusoidal position embeddings are not modelled"),
     ("gpt2", {"add_cross_attention": True},
      "'add_cross_attention' true is not supported: GPT-2's cross-attention layers need an encoder's sequence"),
     ("llama3_8b", {"hidden_act": "mish"}, "'hidden_act' 'mish' is not an activation layercalc knows"),

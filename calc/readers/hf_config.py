@@ -274,48 +274,172 @@ def gpt2(config: Config, head: bool) -> dict:
             "blocks": {"mlp": {"layers": mlp}, "block": {"layers": block}}, "layers": layers}
 
 
-def bert(config: Config, head: bool) -> dict:
-    """BERT (BertModel with its pooler): word, position and token-type embeddings summed and normalized,
-    post-norm encoder layers with biases everywhere, and the pooler, Dense(hidden, tanh) on the first token.
-    Position and token-type ids are inputs (as GPT-2's positions); the first token is taken by
-    GlobalMaxPooling1D, a stand-in with the slice's shape, no weights and no MACs."""
-    config.only("position_embedding_type", ("absolute",), "relative position embeddings add a distance embedding "
-                                                          "no rule models")
-    config.only("is_decoder", (False,), "BERT as a decoder is not modelled")
-    config.only("add_cross_attention", (False,), "BERT's cross-attention layers need an encoder's sequence")
+def gpt_neox(config: Config, head: bool) -> dict:
+    """GPT-NeoX (Pythia): LayerNorm, q, k and v fused in query_key_value (MultiHeadAttention's projections) and
+    dense, biased unless attention_bias is false, an MLP of intermediate_size, the attention and the MLP both
+    reading the layer's input with use_parallel_residual (x + attention(ln1(x)) + mlp(ln2(x))); rotary
+    embeddings on rotary_pct of each head have no weights; the head untied unless tie_word_embeddings."""
     width, heads = config.size("hidden_size"), config.size("num_attention_heads")
     if width % heads:
         raise config.refuse("num_attention_heads", f"hidden_size {width} must be divisible by num_attention_heads "
                                                    f"{heads}")
-    norm = {"type": "LayerNormalization", "epsilon": config.number("layer_norm_eps", 1e-12)}
+    norm = {"type": "LayerNormalization", "epsilon": config.number("layer_norm_eps", 1e-05)}
+    attention = {"type": "MultiHeadAttention", "name": "attention", "inputs": ["input_layernorm", "input_layernorm"],
+                 "num_heads": heads, "key_dim": width // heads, "use_bias": config.flag("attention_bias", True)}
+    if config.flag("use_parallel_residual", True):
+        body = [{**norm, "name": "input_layernorm"}, attention,
+                {**norm, "name": "post_attention_layernorm", "inputs": ["input"]}, {"type": "mlp", "name": "mlp"},
+                {"type": "Add", "name": "residual", "inputs": ["input", "attention", "mlp"]}]
+    else:
+        body = [{**norm, "name": "input_layernorm"}, attention,
+                {"type": "Add", "name": "attention_residual", "inputs": ["input", "attention"]},
+                {**norm, "name": "post_attention_layernorm"}, {"type": "mlp", "name": "mlp"},
+                {"type": "Add", "name": "mlp_residual", "inputs": ["attention_residual", "mlp"]}]
+    mlp = [{"type": "Dense", "name": "dense_h_to_4h", "units": config.size("intermediate_size"),
+            "activation": config.activation("hidden_act")},
+           {"type": "Dense", "name": "dense_4h_to_h", "units": width}]
+    tied = head and config.flag("tie_word_embeddings", False)
+    vocab = config.size("vocab_size")
+    layers = [{"type": "ReversibleEmbedding" if tied else "Embedding", "name": "embed_in", "input_dim": vocab,
+               "output_dim": width},
+              {"type": "layer", "name": "layers", "repeat": config.size("num_hidden_layers")},
+              {**norm, "name": "final_layer_norm"}]
+    if head:
+        layers.append({"call": "embed_in", "name": "lm_head", "reverse": True} if tied else
+                      {"type": "Dense", "name": "lm_head", "units": vocab, "use_bias": False})
+    return {"name": config.data.get("_name_or_path") or "gpt_neox", "batch": "B",
+            "input": {"shape": ["T"], "dtype": "int32"},
+            "blocks": {"mlp": {"layers": mlp}, "layer": {"layers": body}}, "layers": layers}
+
+
+def opt(config: Config, head: bool) -> dict:
+    """OPT: token embeddings of word_embed_proj_dim (projected to hidden_size by project_in and back by
+    project_out when they differ), learned positions (max_position_embeddings + 2 rows, OPT's offset; an
+    input of position ids, as GPT-2's), LayerNorm before each sublayer (after, with do_layer_norm_before
+    false, which also drops the final norm), attention with biases (enable_bias), fc1 (ffn_dim, ReLU) and
+    fc2; the head tied to embed_tokens."""
+    width, heads = config.size("hidden_size"), config.size("num_attention_heads")
+    if width % heads:
+        raise config.refuse("num_attention_heads", f"hidden_size {width} must be divisible by num_attention_heads "
+                                                   f"{heads}")
+    config.only("tie_word_embeddings", (True,), "OPT's untied head is not modelled")
+    affine = config.flag("layer_norm_elementwise_affine", True)
+    norm = {"type": "LayerNormalization", "epsilon": 1e-05, "center": affine, "scale": affine}
+    bias = config.flag("enable_bias", True)
+    before = config.flag("do_layer_norm_before", True)
+    attention = {"type": "MultiHeadAttention", "name": "self_attn", "num_heads": heads, "key_dim": width // heads,
+                 "use_bias": bias}
+    fc = [{"type": "Dense", "name": "fc1", "units": config.size("ffn_dim"), "use_bias": bias,
+           "activation": config.activation("activation_function")},
+          {"type": "Dense", "name": "fc2", "units": width, "use_bias": bias}]
+    if before:
+        body = [{**norm, "name": "self_attn_layer_norm"}, {**attention, "inputs": ["self_attn_layer_norm"] * 2},
+                {"type": "Add", "name": "attention_residual", "inputs": ["input", "self_attn"]},
+                {**norm, "name": "final_layer_norm"}, *fc,
+                {"type": "Add", "name": "mlp_residual", "inputs": ["attention_residual", "fc2"]}]
+    else:
+        body = [{**attention, "inputs": ["input", "input"]},
+                {"type": "Add", "name": "attention_residual", "inputs": ["input", "self_attn"]},
+                {**norm, "name": "self_attn_layer_norm"}, *fc,
+                {"type": "Add", "name": "mlp_residual", "inputs": ["self_attn_layer_norm", "fc2"]},
+                {**norm, "name": "final_layer_norm"}]
+    projected = config.size("word_embed_proj_dim", width)
+    layers = [{"type": "ReversibleEmbedding" if head else "Embedding", "name": "embed_tokens",
+               "input_dim": config.size("vocab_size"), "output_dim": projected, "inputs": ["tokens"]}]
+    if projected != width:
+        layers.append({"type": "Dense", "name": "project_in", "units": width, "use_bias": False})
+    layers += [{"type": "Embedding", "name": "embed_positions", "input_dim": config.size("max_position_embeddings") + 2,
+                "output_dim": width, "inputs": ["positions"]},
+               {"type": "Add", "name": "embeddings", "inputs": [layers[-1]["name"], "embed_positions"]},
+               {"type": "layer", "name": "layers", "repeat": config.size("num_hidden_layers")}]
+    if before and not config.flag("_remove_final_layer_norm", False):
+        layers.append({**norm, "name": "final_layer_norm"})
+    if projected != width:
+        layers.append({"type": "Dense", "name": "project_out", "units": projected, "use_bias": False})
+    if head:
+        layers.append({"call": "embed_tokens", "name": "lm_head", "reverse": True})
+    ids = {"shape": ["T"], "dtype": "int32"}
+    return {"name": config.data.get("_name_or_path") or "opt", "batch": "B",
+            "inputs": {"tokens": ids, "positions": ids}, "blocks": {"layer": {"layers": body}}, "layers": layers}
+
+
+def encoder_spec(config: Config, head: bool, *, width: int, heads: int, intermediate: int, layers: int, act: str,
+                 epsilon: float, token_types: bool, pooler: bool, head_act: str) -> dict:
+    """BERT's layout, which RoBERTa and DistilBERT share: word and position embeddings (and with token_types
+    token-type ones) summed and normalized, post-norm encoder layers with biases everywhere; without a head
+    the pooler (when the model has one), Dense(width, tanh) on the first token; with the masked-LM head a
+    Dense(width, head_act) transform, a LayerNorm, the decoder tied to word_embeddings (its reverse call)
+    and the decoder's bias. Position (and token-type) ids are inputs, as GPT-2's positions; the first token
+    is taken by GlobalMaxPooling1D, a stand-in with the slice's shape, no weights and no MACs."""
+    if width % heads:
+        raise config.refuse(None, f"the width {width} must be divisible by the number of heads {heads}")
+    norm = {"type": "LayerNormalization", "epsilon": epsilon}
     layer = [{"type": "MultiHeadAttention", "name": "attention", "inputs": ["input", "input"], "num_heads": heads,
               "key_dim": width // heads},
              {"type": "Add", "name": "attention_residual", "inputs": ["input", "attention"]},
              {**norm, "name": "attention_norm"},
-             {"type": "Dense", "name": "intermediate", "units": config.size("intermediate_size"),
-              "activation": config.activation("hidden_act")},
+             {"type": "Dense", "name": "intermediate", "units": intermediate, "activation": act},
              {"type": "Dense", "name": "output", "units": width},
              {"type": "Add", "name": "output_residual", "inputs": ["attention_norm", "output"]},
              {**norm, "name": "output_norm"}]
-    embeddings = [{"type": "Embedding", "name": "word_embeddings", "input_dim": config.size("vocab_size"),
-                   "output_dim": width, "inputs": ["tokens"]},
-                  {"type": "Embedding", "name": "position_embeddings",
-                   "input_dim": config.size("max_position_embeddings"), "output_dim": width, "inputs": ["positions"]},
-                  {"type": "Embedding", "name": "token_type_embeddings", "input_dim": config.size("type_vocab_size"),
-                   "output_dim": width, "inputs": ["token_types"]},
-                  {"type": "Add", "name": "sum", "inputs": ["word_embeddings", "position_embeddings",
-                                                           "token_type_embeddings"]},
-                  {**norm, "name": "LayerNorm"}]
     ids = {"shape": ["T"], "dtype": "int32"}
-    return {"name": config.data.get("_name_or_path") or "bert", "batch": "B",
-            "inputs": {"tokens": ids, "positions": ids, "token_types": ids},
-            "blocks": {"embeddings": {"inputs": ["tokens", "positions", "token_types"], "layers": embeddings},
-                       "layer": {"layers": layer}},
-            "layers": [{"type": "embeddings", "name": "embeddings", "inputs": ["tokens", "positions", "token_types"]},
-                       {"type": "layer", "name": "layer", "repeat": config.size("num_hidden_layers")},
-                       {"type": "GlobalMaxPooling1D", "name": "first_token"},
-                       {"type": "Dense", "name": "pooler", "units": width, "activation": "tanh"}],
-            "outputs": [f"layer_{config.size('num_hidden_layers')}", "pooler"]}
+    inputs = ["tokens", "positions", *(["token_types"] if token_types else [])]
+    embeddings = [{"type": "ReversibleEmbedding" if head else "Embedding", "name": "word_embeddings",
+                   "input_dim": config.size("vocab_size"), "output_dim": width, "inputs": ["tokens"]},
+                  {"type": "Embedding", "name": "position_embeddings",
+                   "input_dim": config.size("max_position_embeddings"), "output_dim": width, "inputs": ["positions"]}]
+    if token_types:
+        embeddings.append({"type": "Embedding", "name": "token_type_embeddings",
+                           "input_dim": config.size("type_vocab_size"), "output_dim": width, "inputs": ["token_types"]})
+    embeddings += [{"type": "Add", "name": "sum", "inputs": [entry["name"] for entry in embeddings]},
+                   {**norm, "name": "LayerNorm"}]
+    last = f"layer_{layers}"
+    spec_layers = [{"type": "embeddings", "name": "embeddings", "inputs": inputs},
+                   {"type": "layer", "name": "layer", "repeat": layers}]
+    if head:
+        spec_layers += [{"type": "Dense", "name": "transform", "units": width, "activation": head_act},
+                        {**norm, "name": "transform_norm"},
+                        {"call": "embeddings/word_embeddings", "name": "decoder", "reverse": True},
+                        {"type": "OutputBias", "name": "bias"}]
+        outputs = ["bias"]
+    elif pooler:
+        spec_layers += [{"type": "GlobalMaxPooling1D", "name": "first_token", "inputs": [last]},
+                        {"type": "Dense", "name": "pooler", "units": width, "activation": "tanh"}]
+        outputs = [last, "pooler"]
+    else:
+        outputs = [last]
+    return {"name": config.data.get("_name_or_path") or config.data["model_type"], "batch": "B",
+            "inputs": {name: ids for name in inputs},
+            "blocks": {"embeddings": {"inputs": inputs, "layers": embeddings}, "layer": {"layers": layer}},
+            "layers": spec_layers, "outputs": outputs}
+
+
+def bert(config: Config, head: bool, head_act: Optional[str] = None) -> dict:
+    """BERT (BertModel with its pooler, BertForMaskedLM) and RoBERTa (the same layout and keys)."""
+    config.only("position_embedding_type", ("absolute",), "relative position embeddings add a distance embedding "
+                                                          "no rule models")
+    config.only("is_decoder", (False,), "an encoder used as a decoder is not modelled")
+    config.only("add_cross_attention", (False,), "cross-attention layers need an encoder's sequence")
+    act = config.activation("hidden_act")
+    return encoder_spec(config, head, width=config.size("hidden_size"), heads=config.size("num_attention_heads"),
+                        intermediate=config.size("intermediate_size"), layers=config.size("num_hidden_layers"),
+                        act=act, epsilon=config.number("layer_norm_eps", 1e-12), token_types=True, pooler=True,
+                        head_act=head_act or act)
+
+
+def roberta(config: Config, head: bool) -> dict:
+    """RoBERTa: BERT's layout; its masked-LM head's transform uses GELU whatever hidden_act says."""
+    return bert(config, head, head_act="gelu")
+
+
+def distilbert(config: Config, head: bool) -> dict:
+    """DistilBERT: BERT's layout without token types or pooler (keys dim, hidden_dim, n_heads, n_layers);
+    learned position embeddings only (sinusoidal_pos_embds makes them frozen: refused)."""
+    config.only("sinusoidal_pos_embds", (False,), "frozen sinusoidal position embeddings are not modelled")
+    act = config.activation("activation")
+    return encoder_spec(config, head, width=config.size("dim"), heads=config.size("n_heads"),
+                        intermediate=config.size("hidden_dim"), layers=config.size("n_layers"), act=act,
+                        epsilon=1e-12, token_types=False, pooler=False, head_act=act)
 
 
 Builder = Callable[[Config, bool], dict]
@@ -331,7 +455,11 @@ FAMILIES: Dict[str, Tuple[Builder, Dict[str, bool]]] = {
     "gemma2": (gemma2, {"Gemma2ForCausalLM": True, "Gemma2Model": False}),
     "phi3": (phi3, {"Phi3ForCausalLM": True, "Phi3Model": False}),
     "gpt2": (gpt2, {"GPT2LMHeadModel": True, "GPT2Model": False}),
-    "bert": (bert, {"BertModel": False}),
+    "gpt_neox": (gpt_neox, {"GPTNeoXForCausalLM": True, "GPTNeoXModel": False}),
+    "opt": (opt, {"OPTForCausalLM": True, "OPTModel": False}),
+    "bert": (bert, {"BertModel": False, "BertForMaskedLM": True}),
+    "roberta": (roberta, {"RobertaModel": False, "RobertaForMaskedLM": True}),
+    "distilbert": (distilbert, {"DistilBertModel": False, "DistilBertForMaskedLM": True}),
 }
 
 

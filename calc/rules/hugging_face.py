@@ -85,6 +85,28 @@ class Qwen2Attention(Layer):
         return self.attention().kv_cache(self.pair(x), y)
 
 
+@register
+@dataclass(frozen=True, kw_only=True)
+class OutputBias(Layer):
+    """A learned bias added along the last axis: the bias of a masked-LM
+    head whose decoder is tied to the token embedding (BERT's
+    cls.predictions.bias, RoBERTa's lm_head.bias, DistilBERT's
+    vocab_projector.bias), the decoder itself being the embedding's
+    reverse call.
+
+    output: x
+    params: bias (x[-1],)
+    MACs:   0; one bias addition per element
+    """
+
+    def output_shape(self, x: Shape) -> Shape:
+        known_last_axis(x, "OutputBias")
+        return x
+
+    def weights(self, x: Shape) -> List[Weight]:
+        return [Weight("bias", (known_last_axis(x, "OutputBias"),))]
+
+
 @dataclass(frozen=True, kw_only=True)
 class SparseMoeBlock(Layer):
     """A mixture of experts: a router scores E experts for each token, the top k run on it (each
