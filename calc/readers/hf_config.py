@@ -363,6 +363,45 @@ def opt(config: Config, head: bool) -> dict:
             "inputs": {"tokens": ids, "positions": ids}, "blocks": {"layer": {"layers": body}}, "layers": layers}
 
 
+def vit(config: Config, head: bool) -> dict:
+    """ViT: ViTEmbeddings (patches, class token, positions) on pixel values (num_channels, image_size,
+    image_size), pre-norm encoder layers (layernorm_before, attention with biases, layernorm_after, fc1 with
+    hidden_act, fc2), layernorm; ViTModel's pooler Dense(hidden_size, tanh) on the class token, or
+    ViTForImageClassification's classifier Dense(num_labels) on it (the first token taken by
+    GlobalMaxPooling1D, a stand-in with the slice's shape, no weights and no MACs)."""
+    config.only("qkv_bias", (True,), "attention without query, key and value biases is not modelled")
+    width, heads = config.size("hidden_size"), config.size("num_attention_heads")
+    if width % heads:
+        raise config.refuse("num_attention_heads", f"hidden_size {width} must be divisible by num_attention_heads "
+                                                   f"{heads}")
+    norm = {"type": "LayerNormalization", "epsilon": config.number("layer_norm_eps", 1e-12)}
+    body = [{**norm, "name": "layernorm_before"},
+            {"type": "MultiHeadAttention", "name": "attention", "inputs": ["layernorm_before", "layernorm_before"],
+             "num_heads": heads, "key_dim": width // heads},
+            {"type": "Add", "name": "attention_residual", "inputs": ["input", "attention"]},
+            {**norm, "name": "layernorm_after"}, {"type": "mlp", "name": "mlp"},
+            {"type": "Add", "name": "mlp_residual", "inputs": ["attention_residual", "mlp"]}]
+    mlp = [{"type": "Dense", "name": "fc1", "units": config.size("intermediate_size"),
+            "activation": config.activation("hidden_act")}, {"type": "Dense", "name": "fc2", "units": width}]
+    size = config.size("image_size")
+    layers = [{"type": "ViTEmbeddings", "name": "embeddings", "image_size": size,
+               "patch_size": config.size("patch_size"), "hidden_size": width},
+              {"type": "layer", "name": "layers", "repeat": config.size("num_hidden_layers")},
+              {**norm, "name": "layernorm"}, {"type": "GlobalMaxPooling1D", "name": "first_token"}]
+    if head:
+        labels = config.data.get("id2label")
+        count = len(labels) if isinstance(labels, dict) and labels else config.size("num_labels", 2)
+        layers.append({"type": "Dense", "name": "classifier", "units": count})
+    else:
+        config.only("pooler_act", ("tanh",), "another pooler activation is not modelled")
+        layers.append({"type": "Dense", "name": "pooler", "units": config.size("pooler_output_size", width),
+                       "activation": "tanh"})
+    return {"name": config.data.get("_name_or_path") or "vit", "batch": "B",
+            "input": {"shape": [config.size("num_channels", 3), size, size]},
+            "blocks": {"mlp": {"layers": mlp}, "layer": {"layers": body}}, "layers": layers,
+            "outputs": ["layernorm", layers[-1]["name"]]}
+
+
 def encoder_spec(config: Config, head: bool, *, width: int, heads: int, intermediate: int, layers: int, act: str,
                  epsilon: float, token_types: bool, pooler: bool, head_act: str) -> dict:
     """BERT's layout, which RoBERTa and DistilBERT share: word and position embeddings (and with token_types
@@ -457,6 +496,7 @@ FAMILIES: Dict[str, Tuple[Builder, Dict[str, bool]]] = {
     "gpt2": (gpt2, {"GPT2LMHeadModel": True, "GPT2Model": False}),
     "gpt_neox": (gpt_neox, {"GPTNeoXForCausalLM": True, "GPTNeoXModel": False}),
     "opt": (opt, {"OPTForCausalLM": True, "OPTModel": False}),
+    "vit": (vit, {"ViTModel": False, "ViTForImageClassification": True}),
     "bert": (bert, {"BertModel": False, "BertForMaskedLM": True}),
     "roberta": (roberta, {"RobertaModel": False, "RobertaForMaskedLM": True}),
     "distilbert": (distilbert, {"DistilBertModel": False, "DistilBertForMaskedLM": True}),

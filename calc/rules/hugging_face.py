@@ -16,6 +16,7 @@ from ..errors import ShapeError, SpecError
 from .arguments import PositiveInt
 from .attention import GroupQueryAttention
 from .base import SOFTMAX_OPS, Layer, Weight
+from .conv import Conv2D
 from .core import known_last_axis
 from .registry import register
 
@@ -105,6 +106,62 @@ class OutputBias(Layer):
 
     def weights(self, x: Shape) -> List[Weight]:
         return [Weight("bias", (known_last_axis(x, "OutputBias"),))]
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class ViTEmbeddings(Layer):
+    """ViT's embeddings (transformers' ViTEmbeddings): the image cut into
+    patches by a convolution (patch_embeddings.projection), a learned class
+    token prepended, learned position embeddings added.
+
+    Input pixel values (batch, C, image_size, image_size), channels first as
+    transformers takes them (another size needs interpolate_pos_encoding,
+    not modelled); p = patch_size, d = hidden_size, N = (image_size // p)².
+    output: (batch, N + 1, d)
+    params: cls_token (1, 1, d), position_embeddings (1, N + 1, d),
+            patch_embeddings/projection kernel (p, p, C, d) + bias d
+    MACs:   the projection's, N·p·p·C·d; elementwise the position sum,
+            (N + 1)·d
+    """
+
+    image_size: PositiveInt
+    patch_size: PositiveInt
+    hidden_size: PositiveInt
+
+    def projection(self) -> Conv2D:
+        return Conv2D(filters=self.hidden_size, kernel_size=self.patch_size, strides=self.patch_size,
+                      data_format="channels_first")
+
+    def patches(self, x: Shape) -> int:
+        if len(x) != 4:
+            raise ShapeError(f"ViTEmbeddings needs pixel values of rank 4 (batch, channels, height, width), found "
+                             f"{format_shape(x)}")
+        if x[2] != self.image_size or x[3] != self.image_size:
+            raise ShapeError(f"the image {format_shape(x)} must be image_size {self.image_size} high and wide "
+                             "(transformers refuses another size without interpolate_pos_encoding)")
+        known_last_axis(x[:2], "ViTEmbeddings' channels (axis 1)")
+        return (self.image_size // self.patch_size) ** 2
+
+    def output_shape(self, x: Shape) -> Shape:
+        return (x[0], self.patches(x) + 1, self.hidden_size)
+
+    def weights(self, x: Shape) -> List[Weight]:
+        tokens = self.patches(x) + 1
+        return [Weight("cls_token", (1, 1, self.hidden_size)),
+                Weight("position_embeddings", (1, tokens, self.hidden_size)),
+                *(Weight(f"patch_embeddings/projection/{weight.name}", weight.shape)
+                  for weight in self.projection().weights(x))]
+
+    def macs(self, x: Shape, y: Any) -> Dim:
+        self.patches(x)
+        return self.projection().macs(x, self.projection().output_shape(x))
+
+    def bias_adds(self, x: Shape, y: Any) -> Dim:
+        return self.patches(x) * self.hidden_size
+
+    def elementwise(self, x: Shape, y: Any) -> Dim:
+        return (self.patches(x) + 1) * self.hidden_size
 
 
 @dataclass(frozen=True, kw_only=True)
