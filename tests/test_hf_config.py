@@ -28,7 +28,7 @@ PUBLISHED = {
     "gemma2_2b": 2_614_341_888, "phi3_mini_4k": 3_821_079_552, "gpt2": 124_439_808,
     "gpt2_xl": 1_557_611_200, "bert_base": 109_482_240, "mixtral_8x7b": 46_702_792_704,
     "pythia_160m": 162_322_944, "opt_125m": 125_239_296, "opt_350m": 331_196_416,
-    "vit_base_patch16_224_in21k": 86_389_248, "roberta_base": 124_697_433,  # RobertaForMaskedLM: RobertaModel's 124,645,632 less the pooler, plus the head
+    "vit_base_patch16_224_in21k": 86_389_248, "t5_small": 60_506_624, "t5_base": 222_903_552, "roberta_base": 124_697_433,  # RobertaForMaskedLM: RobertaModel's 124,645,632 less the pooler, plus the head
 }
 # Where a spec layer's name (blocks numbered from 1, as repeat names them; '/' between block and layer)
 # differs from the transformers module it stands for, once its numbers and slashes are written as
@@ -42,6 +42,10 @@ RENAMES = {
     "roberta": BERT_LAYER + [(r"^transform$", "lm_head.dense"), (r"^transform_norm$", "lm_head.layer_norm"),
                              (r"^bias$", "lm_head.bias")],
     "vit": [(r"^pooler$", "pooler.dense")],
+    "t5": [(r"^(encoder\.block\.\d+)\.(ff_norm|DenseReluDense)", r"\1.layer.1.\2"),
+           (r"^(decoder\.block\.\d+)\.(ff_norm|DenseReluDense)", r"\1.layer.2.\2"), (r"\.ff_norm", ".layer_norm"),
+           (r"\.self_attention_norm$", ".layer.0.layer_norm"), (r"\.SelfAttention$", ".layer.0.SelfAttention"),
+           (r"\.cross_attention_norm$", ".layer.1.layer_norm"), (r"\.EncDecAttention$", ".layer.1.EncDecAttention")],
     "distilbert": [(r"^layer\.", "transformer.layer."), (r"\.attention_norm$", ".sa_layer_norm"),
                    (r"\.intermediate$", ".ffn.lin1"), (r"\.output$", ".ffn.lin2"),
                    (r"\.output_norm$", ".output_layer_norm"), (r"^transform$", "vocab_transform"),
@@ -99,7 +103,7 @@ def test_every_family_has_two_configurations():
         model_type = json.loads(config_path(name).read_text())["model_type"]
         families[model_type] = families.get(model_type, 0) + 1
     assert families == {"bert": 3, "roberta": 2, "distilbert": 2, "gemma": 2, "gemma2": 2, "gpt2": 3, "llama": 5, "mistral": 2, "phi3": 2,
-                        "qwen2": 3, "mixtral": 2, "qwen2_moe": 2, "gpt_neox": 2, "opt": 2, "vit": 2}
+                        "qwen2": 3, "mixtral": 2, "qwen2_moe": 2, "gpt_neox": 2, "opt": 2, "vit": 2, "t5": 4}
     assert set(PUBLISHED) <= set(CONFIGS)
 
 
@@ -146,8 +150,8 @@ def edited(tmp_path, name, **changes):
 @pytest.mark.parametrize("name, changes, message", [
     ("llama3_8b", {"model_type": "llamma"},
      "config.json:5:3: model_type 'llamma' is not supported; supported: llama, mistral, qwen2, mixtral, "
-     "qwen2_moe, gemma, gemma2, phi3, gpt2, gpt_neox, opt, vit, bert, roberta, distilbert (did you mean "
-     "'llama'?)"),
+     "qwen2_moe, gemma, gemma2, phi3, gpt2, gpt_neox, opt, vit, t5, bert, roberta, distilbert (did you "
+     "mean 'llama'?)"),
     ("llama3_8b", {"architectures": ["LlamaForSequenceClassification"]},
      "config.json:2:3: architecture LlamaForSequenceClassification is not supported for model_type llama; "
      "supported: LlamaForCausalLM, LlamaModel"),
@@ -156,6 +160,10 @@ def edited(tmp_path, name, **changes):
     ("bert_base", {"position_embedding_type": "relative_key"},
      "'position_embedding_type' 'relative_key' is not supported: relative position embeddings add a distance "
      "embedding no rule models"),
+    ("t5_small", {"tie_word_embeddings": False},
+     "'tie_word_embeddings' false is not supported: transformers 5 ties T5's LM head to the shared embedding whatever "
+     "this key says, transformers 4 did not"),
+    ("t5_small", {"feed_forward_proj": "gated-mish"}, "'feed_forward_proj' 'gated-mish' is not supported"),
     ("distilbert_small_model", {"sinusoidal_pos_embds": True},
      "'sinusoidal_pos_embds' true is not supported: frozen sinusoidal position embeddings are not modelled"),
     ("gpt2", {"add_cross_attention": True},

@@ -402,6 +402,79 @@ def vit(config: Config, head: bool) -> dict:
             "outputs": ["layernorm", layers[-1]["name"]]}
 
 
+def t5(config: Config, head: bool) -> dict:
+    """T5: a shared token embedding read by the encoder and (a second call, decoder_tokens) the decoder;
+    pre-norm layers with RMS norms (T5LayerNorm) and T5Attention (relative position buckets in each stack's
+    first layer); a feed-forward DenseReluDense of d_ff, wi then wo, or with feed_forward_proj gated-ACT wi_0
+    (ACT) times wi_1, then wo; no biases anywhere; each stack's final_layer_norm; the LM head tied to shared
+    (tie_word_embeddings false is refused: transformers' versions count it differently). The decoder's layers take the encoder's output, so they are listed one
+    by one (repeat chains one input). S is the encoder's length, T the decoder's."""
+    width, heads, d_kv = config.size("d_model"), config.size("num_heads"), config.size("d_kv")
+    projection = config.data.get("feed_forward_proj", "relu")
+    gated = isinstance(projection, str) and projection.startswith("gated-")
+    act_name = projection[len("gated-"):] if gated else projection
+    if act_name not in ACTIVATIONS:
+        raise config.refuse("feed_forward_proj", f"'feed_forward_proj' {describe(projection)} is not supported: "
+                                                 f"expected ACT or gated-ACT, ACT one of {', '.join(ACTIVATIONS)}")
+    act, ff = ACTIVATIONS[act_name], config.size("d_ff")
+    epsilon = config.number("layer_norm_epsilon", 1e-06)
+    buckets = config.size("relative_attention_num_buckets", 32)
+    wi = ([{"type": "Dense", "name": "wi_0", "units": ff, "use_bias": False, "activation": act},
+           {"type": "Dense", "name": "wi_1", "units": ff, "use_bias": False, "inputs": ["input"]},
+           {"type": "Multiply", "name": "gated", "inputs": ["wi_0", "wi_1"]}] if gated else
+          [{"type": "Dense", "name": "wi", "units": ff, "use_bias": False, "activation": act}])
+    feed_forward = [*wi, {"type": "Dense", "name": "wo", "units": width, "use_bias": False}]
+
+    def attention(name: str, inputs: List[str]) -> dict:
+        return {"type": "T5Attention", "name": name, "inputs": inputs, "num_heads": heads, "d_kv": d_kv,
+                "has_relative_attention_bias": "$relative", "relative_attention_num_buckets": buckets}
+
+    encoder_layer = [rms_norm("self_attention_norm", epsilon),
+                     attention("SelfAttention", ["self_attention_norm", "self_attention_norm"]),
+                     {"type": "Add", "name": "attention_residual", "inputs": ["input", "SelfAttention"]},
+                     rms_norm("ff_norm", epsilon), {"type": "feed_forward", "name": "DenseReluDense"},
+                     {"type": "Add", "name": "ff_residual", "inputs": ["attention_residual", "DenseReluDense"]}]
+    decoder_layer = [rms_norm("self_attention_norm", epsilon),
+                     attention("SelfAttention", ["self_attention_norm", "self_attention_norm"]),
+                     {"type": "Add", "name": "attention_residual", "inputs": ["x", "SelfAttention"]},
+                     rms_norm("cross_attention_norm", epsilon),
+                     {**attention("EncDecAttention", ["cross_attention_norm", "encoded"]),
+                      "has_relative_attention_bias": False},
+                     {"type": "Add", "name": "cross_attention_residual",
+                      "inputs": ["attention_residual", "EncDecAttention"]},
+                     rms_norm("ff_norm", epsilon), {"type": "feed_forward", "name": "DenseReluDense"},
+                     {"type": "Add", "name": "ff_residual", "inputs": ["cross_attention_residual", "DenseReluDense"]}]
+    encoder_layers = config.size("num_layers")
+    encoder = [{"type": "encoder_layer", "name": f"block_{index}", **({"relative": True} if index == 1 else {})}
+               for index in range(1, encoder_layers + 1)]
+    blocks = {"feed_forward": {"layers": feed_forward},
+              "encoder_layer": {"args": [{"relative": False}], "layers": encoder_layer},
+              "encoder": {"layers": [*encoder, rms_norm("final_layer_norm", epsilon)]}}
+    config.only("tie_word_embeddings", (True,), "transformers 5 ties T5's LM head to the shared embedding whatever "
+                "this key says, transformers 4 did not (google/t5-v1_1-small: 60,511,616 parameters in one, "
+                "76,961,152 in the other): the count depends on the version")
+    layers = [{"type": "ReversibleEmbedding" if head else "Embedding", "name": "shared",
+               "input_dim": config.size("vocab_size"), "output_dim": width, "inputs": ["tokens"]},
+              {"type": "encoder", "name": "encoder"}]
+    inputs = {"tokens": {"shape": ["S"], "dtype": "int32"}}
+    decoder_layers = config.size("num_decoder_layers", encoder_layers)
+    stack = [{"type": "decoder_layer", "name": f"block_{index}",
+              "inputs": ["input" if index == 1 else f"block_{index - 1}", "encoded"],
+              **({"relative": True} if index == 1 else {})} for index in range(1, decoder_layers + 1)]
+    blocks["decoder_layer"] = {"inputs": ["x", "encoded"], "args": [{"relative": False}], "layers": decoder_layer}
+    blocks["decoder"] = {"inputs": ["input", "encoded"],
+                         "layers": [*stack, rms_norm("final_layer_norm", epsilon)]}
+    inputs["decoder_tokens"] = {"shape": ["T"], "dtype": "int32"}
+    layers += [{"call": "shared", "name": "decoder_embed_tokens", "inputs": ["decoder_tokens"]},
+               {"type": "decoder", "name": "decoder", "inputs": ["decoder_embed_tokens", "encoder"]}]
+    outputs = ["decoder"]
+    if head:
+        layers.append({"call": "shared", "name": "lm_head", "reverse": True})
+        outputs = ["lm_head"]
+    return {"name": config.data.get("_name_or_path") or "t5", "batch": "B", "inputs": inputs, "blocks": blocks,
+            "layers": layers, "outputs": outputs}
+
+
 def encoder_spec(config: Config, head: bool, *, width: int, heads: int, intermediate: int, layers: int, act: str,
                  epsilon: float, token_types: bool, pooler: bool, head_act: str) -> dict:
     """BERT's layout, which RoBERTa and DistilBERT share: word and position embeddings (and with token_types
@@ -497,6 +570,7 @@ FAMILIES: Dict[str, Tuple[Builder, Dict[str, bool]]] = {
     "gpt_neox": (gpt_neox, {"GPTNeoXForCausalLM": True, "GPTNeoXModel": False}),
     "opt": (opt, {"OPTForCausalLM": True, "OPTModel": False}),
     "vit": (vit, {"ViTModel": False, "ViTForImageClassification": True}),
+    "t5": (t5, {"T5ForConditionalGeneration": True, "T5Model": False}),
     "bert": (bert, {"BertModel": False, "BertForMaskedLM": True}),
     "roberta": (roberta, {"RobertaModel": False, "RobertaForMaskedLM": True}),
     "distilbert": (distilbert, {"DistilBertModel": False, "DistilBertForMaskedLM": True}),

@@ -14,7 +14,7 @@ from typing import Any, List, Tuple
 from ..dims import Dim, Shape, format_shape, prod
 from ..errors import ShapeError, SpecError
 from .arguments import PositiveInt
-from .attention import GroupQueryAttention
+from .attention import GroupQueryAttention, MultiHeadAttention
 from .base import SOFTMAX_OPS, Layer, Weight
 from .conv import Conv2D
 from .core import known_last_axis
@@ -84,6 +84,62 @@ class Qwen2Attention(Layer):
 
     def kv_cache(self, x: Shape, y: Any) -> Dim:
         return self.attention().kv_cache(self.pair(x), y)
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class T5Attention(Layer):
+    """T5's attention (transformers' T5Attention): multi-head attention of
+    query over value without biases, heads of d_kv whatever the width, no
+    scaling of the scores; the first layer of the encoder and of the decoder
+    (has_relative_attention_bias) also learns a bias per head for each of
+    relative_attention_num_buckets relative-position buckets, added to the
+    scores of every layer.
+
+    Inputs [query, value] (self-attention: [x, x]; cross-attention:
+    [x, the encoder's output]), each (batch, length, d); H = num_heads,
+    Tq, Tk: the query's and value's lengths.
+    output: query's shape
+    params: q, k, v (d, H, d_kv) and o (H, d_kv, d), as MultiHeadAttention's
+            without biases; + relative_attention_bias (buckets, H)
+    MACs:   MultiHeadAttention's (the bias is a lookup); elementwise its
+            softmax, and the position bias added to each of H·Tq·Tk scores
+            instead of the query's scaling
+    """
+
+    min_inputs = 2
+    max_inputs = 2
+
+    num_heads: PositiveInt
+    d_kv: PositiveInt
+    has_relative_attention_bias: bool = False
+    relative_attention_num_buckets: PositiveInt = 32
+
+    def attention(self) -> MultiHeadAttention:
+        return MultiHeadAttention(num_heads=self.num_heads, key_dim=self.d_kv, use_bias=False)
+
+    def output_shape(self, x: Tuple[Shape, ...]) -> Shape:
+        if len(x[0]) != 3:
+            raise ShapeError(f"T5Attention needs inputs of rank 3 (batch, length, features), found "
+                             f"{format_shape(x[0])}")
+        return self.attention().output_shape(x)
+
+    def weights(self, x: Tuple[Shape, ...]) -> List[Weight]:
+        bias = [Weight("relative_attention_bias/embeddings", (self.relative_attention_num_buckets, self.num_heads))]
+        return [*self.attention().weights(x), *(bias if self.has_relative_attention_bias else [])]
+
+    def macs(self, x: Tuple[Shape, ...], y: Any) -> Dim:
+        return self.attention().macs(x, y)
+
+    def elementwise(self, x: Tuple[Shape, ...], y: Any) -> Dim:
+        rows, keys = x[0][1], x[1][1]
+        return prod([rows, keys, self.num_heads, SOFTMAX_OPS + 1])
+
+    def saved_tensors(self, x: Tuple[Shape, ...], y: Any) -> Dim:
+        return self.attention().saved_tensors(x, y)
+
+    def kv_cache(self, x: Tuple[Shape, ...], y: Any) -> Dim:
+        return self.attention().kv_cache(x, y)
 
 
 @register
