@@ -233,3 +233,49 @@ def test_dense_models_have_no_active_params_column(cli):
     report = json.loads(cli(["summary", config_path("llama3_8b"), "-f", "json"]).stdout)
     assert "active_params" not in report["totals"] and "active_params" not in report["layers"][0]
     assert "Active" not in cli(["summary", config_path("llama3_8b"), "--depth", "1"]).stdout
+
+
+# -- serving and training figures from a config.json --------------------------------------------------
+
+
+def kv_cache_bytes(layers, kv_heads, head_dim, tokens, batch, dtype_bytes):
+    """2 (keys, values) × layers × key/value heads × head size × tokens × batch × bytes."""
+    return 2 * layers * kv_heads * head_dim * tokens * batch * dtype_bytes
+
+
+@pytest.mark.parametrize("name, expected", [
+    # Llama-3-8B: 32 layers, 8 key/value heads of 128, 8,192 tokens, batch 1, bfloat16: exactly 1 GiB (the issue;
+    # also what transformers' StaticCache allocates, tests/data/hf/llama3_8b.json "kv_cache")
+    ("llama3_8b", kv_cache_bytes(32, 8, 128, 8192, 1, 2)),
+    ("qwen2_0_5b", kv_cache_bytes(24, 2, 64, 8192, 1, 2)),  # Qwen2Attention's shared heads
+    ("gemma_2b", kv_cache_bytes(18, 1, 256, 8192, 1, 2)),  # multi-query: one key/value head of 256
+    ("mixtral_8x7b", kv_cache_bytes(32, 8, 128, 8192, 1, 2)),
+])
+def test_kv_cache_from_config(cli, name, expected):
+    result = cli(["summary", config_path(name), "--set", "T=8192", "--set", "B=1", "--dtype", "bfloat16",
+                  "-f", "json"])
+    assert result.exit_code == 0, result.stderr
+    memory = json.loads(result.stdout)["memory"]
+    assert memory["kv_cache"] == expected
+    assert memory["parameters"] == 2 * figures(name)["params"]  # bfloat16 weights
+    assert memory["inference"] == memory["parameters"] + memory["inference_peak_activations"]
+
+
+def test_llama3_8b_kv_cache_is_one_gib():
+    assert kv_cache_bytes(32, 8, 128, 8192, 1, 2) == 2**30
+
+
+def test_llama3_8b_training_memory_under_mixed_precision(cli):
+    """AdamW under mixed precision: parameters, gradients and two optimizer slots in float32 (16 B a parameter),
+    activations and attention's saved tensors in bfloat16."""
+    result = cli(["summary", config_path("llama3_8b"), "--set", "T=8192", "--set", "B=1", "--mixed-precision",
+                  "bfloat16", "--optimizer", "adamw", "-f", "json"])
+    report = json.loads(result.stdout)
+    memory, params = report["memory"], 8_030_261_248
+    assert memory["parameters"] == memory["gradients"] == 4 * params
+    assert memory["optimizer_state"] == 8 * params
+    # scores and probabilities: 2 × 32 heads × 8,192² per layer, 32 layers, 2 B each
+    assert memory["attention_saved"] == 2 * 32 * 8192 * 8192 * 32 * 2
+    assert memory["training"] == 16 * params + memory["activations"] + memory["attention_saved"]
+    assert memory["kv_cache"] == 2**30
+    assert report["conventions"]["mixed_precision"] == "bfloat16"
