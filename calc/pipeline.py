@@ -132,6 +132,7 @@ def convert(model: str) -> str:
     from .readers import read_import
     from .spec.dumping import dump_spec  # the YAML writer: only convert needs it
 
+    model = os.fspath(model)
     if not is_keras_path(model):
         raise UsageError(f"convert reads a Keras model (a .keras or .json file) or a Hugging Face config.json, "
                          f"found '{model}'")

@@ -121,7 +121,7 @@ def test_config_matches_transformers_module_by_module(name):
 def test_convert_round_trips(name, tmp_path):
     """The spec `convert` writes gives the same report as the config.json: every row and the totals."""
     written = tmp_path / f"{name}.yaml"
-    text = convert(str(config_path(name)))
+    text = convert(config_path(name))
     written.write_text(text, encoding="utf-8")
     bindings = {"T": 64, "B": 2} if "[T]" in text else {"B": 2}  # a ViT's images have no sequence length
     direct, converted = summarize(config_path(name), bindings=bindings), summarize(written, bindings=bindings)
@@ -163,6 +163,7 @@ def edited(tmp_path, name, **changes):
     ("t5_small", {"tie_word_embeddings": False},
      "'tie_word_embeddings' false is not supported: transformers 5 ties T5's LM head to the shared embedding whatever "
      "this key says, transformers 4 did not"),
+    ("t5_small", {"num_layers": 10**9}, "'num_layers' 1,000,000,000 is more layers than a spec may expand to"),
     ("t5_small", {"feed_forward_proj": "gated-mish"}, "'feed_forward_proj' 'gated-mish' is not supported"),
     ("distilbert_small_model", {"sinusoidal_pos_embds": True},
      "'sinusoidal_pos_embds' true is not supported: frozen sinusoidal position embeddings are not modelled"),
@@ -279,3 +280,15 @@ def test_llama3_8b_training_memory_under_mixed_precision(cli):
     assert memory["training"] == 16 * params + memory["activations"] + memory["attention_saved"]
     assert memory["kv_cache"] == 2**30
     assert report["conventions"]["mixed_precision"] == "bfloat16"
+
+
+def test_check_diff_and_graph_read_config_json(cli, tmp_path):
+    llama2, llama3 = config_path("llama2_7b"), config_path("llama3_8b")
+    check = cli(["check", llama3, "--max-params", "8G"])
+    assert check.exit_code == 1 and "8,030,261,248" in check.stdout  # over 8,000,000,000
+    assert cli(["check", llama3, "--max-params", "8.1G"]).exit_code == 0
+    diff = cli(["diff", llama2, llama3, "-f", "json"])
+    assert diff.exit_code == 0, diff.stderr
+    assert json.loads(diff.stdout)["totals"]["delta"]["params"] == 8_030_261_248 - 6_738_415_616
+    graph = cli(["graph", config_path("gpt2_small_model"), "--depth", "1"])
+    assert graph.exit_code == 0 and "h_3" in graph.stdout

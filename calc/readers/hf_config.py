@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ..errors import Location, SpecError, closest, describe
+from ..spec.build import MAX_LAYERS
 
 # Hugging Face's activation names (transformers.activations.ACT2FN) -> the Keras activation with the
 # same figures (gelu_new and gelu_pytorch_tanh are GELU's tanh approximation: one op per element too).
@@ -445,6 +446,10 @@ def t5(config: Config, head: bool) -> dict:
                      rms_norm("ff_norm", epsilon), {"type": "feed_forward", "name": "DenseReluDense"},
                      {"type": "Add", "name": "ff_residual", "inputs": ["cross_attention_residual", "DenseReluDense"]}]
     encoder_layers = config.size("num_layers")
+    for key in ("num_layers", "num_decoder_layers"):  # listed one by one: bounded before the lists are made
+        if config.size(key, encoder_layers) > MAX_LAYERS:
+            raise config.refuse(key, f"'{key}' {config.data[key]:,} is more layers than a spec may expand to "
+                                     f"({MAX_LAYERS:,})")
     encoder = [{"type": "encoder_layer", "name": f"block_{index}", **({"relative": True} if index == 1 else {})}
                for index in range(1, encoder_layers + 1)]
     blocks = {"feed_forward": {"layers": feed_forward},
