@@ -16,7 +16,8 @@ from ..errors import Location, SpecError, closest, describe
 
 
 def _size(config: Dict[str, Any], key: str, where: Location, default: Any = None) -> int:
-    value = config.get(key, default)
+    value = config.get(key)
+    value = default if value is None else value  # Keras Hub writes null for "the default"
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise SpecError(f"the backbone's '{key}' must be a positive integer, found {describe(value)}", location=where)
     return value
@@ -68,6 +69,45 @@ def bert(config: Dict[str, Any], where: Location) -> dict:
             "outputs": [last, "pooled_dense"]}
 
 
+def llama(config: Dict[str, Any], where: Location, decoder: str = "LlamaTransformerDecoder") -> dict:
+    """LlamaBackbone (and MistralBackbone): an untied ReversibleEmbedding (its reverse_embeddings counted on
+    its row, as Keras Hub does), pre-norm decoder layers, each a block of Keras Hub's sublayers (RMS norms,
+    grouped-query attention without biases, a SwiGLU feed-forward without biases), named after Keras Hub's
+    class so that `--depth 1` shows the rows model.summary() does; sequence_output_layernorm."""
+    width, heads = _size(config, "hidden_dim", where), _size(config, "num_query_heads", where)
+    epsilon = config.get("layer_norm_epsilon", 1e-06)
+    norm = {"type": "RMSNormalization", "epsilon": epsilon}
+    units = _size(config, "intermediate_dim", where)
+    block = [{**norm, "name": "self_attention_layernorm"},
+             {"type": "GroupQueryAttention", "name": "self_attention", "num_query_heads": heads,
+              "num_key_value_heads": _size(config, "num_key_value_heads", where, heads),
+              "head_dim": _size(config, "head_dim", where, width // heads), "use_bias": False,
+              "inputs": ["self_attention_layernorm", "self_attention_layernorm"]},
+             {"type": "Add", "name": "self_attention_residual", "inputs": ["input", "self_attention"]},
+             {**norm, "name": "feedforward_layernorm"},
+             {"type": "Dense", "name": "feedforward_gate_dense", "units": units, "use_bias": False,
+              "activation": "silu"},
+             {"type": "Dense", "name": "feedforward_intermediate_dense", "units": units, "use_bias": False,
+              "inputs": ["feedforward_layernorm"]},
+             {"type": "Multiply", "name": "feedforward_gated",
+              "inputs": ["feedforward_gate_dense", "feedforward_intermediate_dense"]},
+             {"type": "Dense", "name": "feedforward_output_dense", "units": width, "use_bias": False},
+             {"type": "Add", "name": "feedforward_residual", "inputs": ["self_attention_residual",
+                                                                       "feedforward_output_dense"]}]
+    layers = [{"type": "ReversibleEmbedding", "name": "token_embedding",
+               "input_dim": _size(config, "vocabulary_size", where), "output_dim": width,
+               "tie_weights": bool(config.get("tie_word_embeddings", False))},
+              *({"type": decoder, "name": f"transformer_layer_{index}"} for index in range(_layers(config, where))),
+              {**norm, "name": "sequence_output_layernorm"}]
+    return {"name": config.get("name") or "llama_backbone", "batch": "B",
+            "inputs": {"token_ids": {"shape": ["T"], "dtype": "int32"}}, "blocks": {decoder: {"layers": block}},
+            "layers": layers}
+
+
+def mistral(config: Dict[str, Any], where: Location) -> dict:
+    return {**llama(config, where, "MistralTransformerDecoder"), "name": config.get("name") or "mistral_backbone"}
+
+
 MAX_BACKBONE_LAYERS = 10_000  # each layer is listed (Keras Hub names them transformer_layer_0, 1, ...)
 
 
@@ -79,7 +119,8 @@ def _layers(config: Dict[str, Any], where: Location) -> int:
     return layers
 
 
-BACKBONES: Dict[str, Callable[[Dict[str, Any], Location], dict]] = {"GPT2Backbone": gpt2, "BertBackbone": bert}
+BACKBONES: Dict[str, Callable[[Dict[str, Any], Location], dict]] = {
+    "GPT2Backbone": gpt2, "BertBackbone": bert, "LlamaBackbone": llama, "MistralBackbone": mistral}
 
 
 def is_backbone(entry: Any) -> bool:
