@@ -279,6 +279,10 @@ def _outputs(spec: Spec, nodes: List[Node], input_names) -> Tuple[str, ...]:
     outputs = tuple(_written(ref, [node.name for node in nodes]) for ref in spec.outputs)
     for reference in outputs:
         name = parse_reference(reference)[0]
+        if name in input_names and name not in known:
+            raise SpecError(f"output '{name}' is a model input, not a layer: outputs must name layers (to output "
+                            f"the input unchanged, add a layer {{type: Identity, inputs: {name}}} and name it)",
+                            location=spec.outputs_location)
         if name not in known:
             raise SpecError(
                 f"unknown output '{name}'{closest(name, known | input_names)}; outputs must name layers",

@@ -69,7 +69,12 @@ def _make_loader(source: str):
         loader.flatten_mapping(node)
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
-            if not isinstance(key, (str, int, float, bool)) and key is not None:
+            if key is None:
+                written = key_node.value
+                raise SpecError(f"key {describe(written)} is null in YAML, not a name: write the name meant, or "
+                                f"quote it (\"{written}\") to use the word" if written else
+                                "a key is empty (null in YAML): write a name", location=where(key_node))
+            if not isinstance(key, (str, int, float, bool)):
                 raise SpecError("mapping keys must be plain scalars", location=where(key_node))
             if key in data:
                 raise SpecError(

@@ -1,4 +1,4 @@
-"""The JSON report (README, "Commands": the JSON report)."""
+"""The JSON report (docs/report.md lists every field)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,16 @@ from ..report import Report
 def render_json(report: Report) -> str:
     """One JSON object; each layer on a line of its own, so it reads (and diffs) well and encodes fast
     (an indented dump takes Python's slow encoder)."""
-    data = report.to_dict()
+    return layer_a_line(report.to_dict())
+
+
+def render_diff_json(diff) -> str:
+    """The comparison as one JSON object, each layer's change on a line of its own, as the summary's."""
+    return layer_a_line(diff.as_dict())
+
+
+def layer_a_line(data) -> str:
+    """A JSON object: each key on a line, and each item of its "layers" on a line of its own."""
     parts = []
     for key, value in data.items():
         if key == "layers":
@@ -24,5 +33,5 @@ def render_json(report: Report) -> str:
 
 
 def dumps(data) -> str:
-    """Any other JSON document (check, diff): indented, ending with a newline."""
+    """Any other JSON document (check): indented, ending with a newline."""
     return json.dumps(data, indent=2) + "\n"

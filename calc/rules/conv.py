@@ -135,19 +135,24 @@ class Conv(Window):
             )
         return channels
 
+    def group_channels(self, x: Shape) -> int:
+        """Input channels each filter reads: C / groups (C itself when ungrouped)."""
+        channels = self.in_channels(x)
+        return channels if self.groups == 1 else channels // self.groups
+
     def output_shape(self, x: Shape) -> Shape:
         self.in_channels(x)
         return join_channels(x[0], self.window_out(x), self.filters, self.data_format)
 
     def weights(self, x: Shape) -> List[Weight]:
-        weights = [Weight("kernel", (*self.kernel, self.in_channels(x) // self.groups, self.filters))]
+        weights = [Weight("kernel", (*self.kernel, self.group_channels(x), self.filters))]
         if self.use_bias:
             weights.append(Weight("bias", (self.filters,)))
         return weights
 
     def macs(self, x: Shape, y: Shape) -> Dim:
         _, out_spatial, _ = split_channels(y, self.data_format, self.rank)
-        per_output = prod(self.kernel) * (self.in_channels(x) // self.groups)
+        per_output = prod(self.kernel) * self.group_channels(x)
         return prod([*out_spatial, self.filters, per_output])
 
 

@@ -17,6 +17,11 @@ MAX_EXPRESSION_CHARS = 200  # of a '${...}' block-argument expression
 CYCLE_SHOWN = 10  # blocks a cycle's message names; a longer cycle is shortened in the middle
 RESERVED_LAYER_KEYS = ("type", "name", "inputs", "repeat", "trainable")
 CALL_KEYS = ("call", "name", "inputs")  # a call's own keys; any other is a call argument the graph checks
+# Keras 2's way to give a model's input on a layer, and where a spec gives it: the top-level key for each.
+MODEL_ARGUMENTS = {"input_shape": "the model's input shape is the top-level 'input:' (without the batch axis)",
+                   "batch_input_shape": "the model's input shape is the top-level 'input:' (without the batch "
+                                        "axis) and its batch the top-level 'batch:'",
+                   "batch_size": "the batch is the top-level 'batch:'"}
 
 
 def parse_names(value: Any, location: Location, what: str) -> Tuple[str, ...]:
@@ -413,6 +418,9 @@ class Expansion:
         for key, value in entry.items():
             if key in RESERVED_LAYER_KEYS:
                 continue
+            if key in MODEL_ARGUMENTS:
+                raise SpecError(f"'{key}' does not belong on a layer: {MODEL_ARGUMENTS[key]}; remove '{key}'",
+                                location=entry.key_locations[key], layer=full_name, layer_type=entry["type"])
             try:
                 args[key], arg_locations[key] = _substitute(value, entry.value_locations[key], scope.env)
             except SpecError as error:
