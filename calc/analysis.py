@@ -65,6 +65,7 @@ def analyze(model: "Spec | Graph", conventions: Optional[Conventions] = None, pe
         raise UsageError((Param("per_batch"), f" needs a batch size, but {source} leaves it unknown: give one with ",
                           Param("batch"), " (such as 64), or in the spec ('batch: 64', or a symbol, 'batch: N')"))
 
+    rows = _with_active_params(rows)
     totals = replace(Counts.summed(rows),
                      macs=prod([dim_sum(example_macs), scale]) if per_batch else dim_sum(example_macs))
     dtype = conventions.dtype if conventions else dtype or getattr(model, "dtype", None) or "float32"
@@ -74,6 +75,15 @@ def analyze(model: "Spec | Graph", conventions: Optional[Conventions] = None, pe
     if conventions is None:
         return report
     return replace(report, costs=_model_costs(report, replace(conventions, per_batch=per_batch, batch=batch)))
+
+
+def _with_active_params(rows: List[LayerRow]) -> List[LayerRow]:
+    """In a model with a mixture of experts, every row's active parameters: the rule's where it routes
+    tokens to some of its weights, all of its parameters elsewhere; in any other model, the rows as they are."""
+    if all(row.counts.active_params is None for row in rows):
+        return rows
+    return [row if row.counts.active_params is not None else
+            replace(row, counts=replace(row.counts, active_params=row.counts.params)) for row in rows]
 
 
 def _bound_inputs(graph: Graph) -> Tuple[Dim, List[Shape], Any]:
@@ -163,7 +173,8 @@ def _figures(node: Node, x: Any, conventions: Optional[Conventions], scale: Opti
             frozen = dim_sum([frozen, size])
     example_macs = rule.macs(x, result)
     macs = example_macs if scale is None else prod([example_macs, scale])
-    counts = Counts(dim_sum([trainable, frozen]), trainable, frozen, macs, buffers)
+    active = rule.active_params(x) if node.shares is None else None
+    counts = Counts(dim_sum([trainable, frozen]), trainable, frozen, macs, buffers, active)
     if conventions is None:
         return outputs, weights, counts, example_macs, None, None
     bias, ops = rule.bias_adds(x, result), rule.elementwise(x, result)

@@ -25,7 +25,7 @@ from .analysis import tree as tree_view
 from .costs import conventions
 from .dims import MAX_DIM
 from .errors import Param, UsageError, closest, describe
-from .readers import MAX_FILE_BYTES, imported_spec, is_keras_path, read_spec
+from .readers import imported_spec, is_keras_path, read_spec
 from .render import COST_NAMES, choose_columns, count, parse_columns
 from .report import Report
 from .spec import Spec
@@ -150,17 +150,20 @@ def compare(before: Source, after: Source, *, bindings: Optional[Mapping[str, in
 
 
 def convert(model: str) -> str:
-    """The spec (YAML text) of a Keras model file (.keras or .json), as `layercalc convert` writes it: a
-    header with the origin and totals, then the layers; refused where `summarize` would refuse it."""
+    """The spec (YAML text) of a Keras model file (.keras or .json) or a Hugging Face config.json, as
+    `layercalc convert` writes it: a header with the origin and totals, then the layers; refused where
+    `summarize` would refuse it."""
     from . import __version__
-    from .readers.keras_file import read_model  # the Keras reader and the YAML writer: only convert needs both
-    from .spec.dumping import dump_spec
+    from .readers import read_import
+    from .spec.dumping import dump_spec  # the YAML writer: only convert needs it
 
+    model = os.fspath(model)
     if not is_keras_path(model):
-        raise UsageError(f"convert reads a Keras model (a .keras or .json file), found '{model}'")
-    imported = read_model(model, MAX_FILE_BYTES)
+        raise UsageError(f"convert reads a Keras model (a .keras or .json file) or a Hugging Face config.json, "
+                         f"found '{model}'")
+    imported = read_import(model)
     if imported is None:
-        raise UsageError(f"{model} is a layercalc spec already, not a Keras model")
+        raise UsageError(f"{model} is a layercalc spec already, not a Keras model or a Hugging Face config.json")
     totals = analyze(imported_spec(imported.spec, model)).totals
     header = (f"Converted by layercalc {__version__} from {imported.origin}.",
               f"{count(totals.params)} params ({count(totals.trainable_params)} trainable, "

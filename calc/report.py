@@ -24,16 +24,28 @@ class Counts:
     non_trainable_params: Dim
     macs: Dim
     buffers: Dim = 0  # elements of PyTorch buffers (not parameters); 0 in a Keras model
+    # The parameters that run for one token, in a model with a mixture of experts (None in any other:
+    # all of them run); the MACs are then the active path's.
+    active_params: Dim = None
 
     def as_dict(self, buffers: bool = False) -> Dict[str, Any]:
-        """The JSON counts; `buffers` for a framework that has them (torch), after the others."""
+        """The JSON counts; `buffers` for a framework that has them (torch), `active_params` for a mixture of
+        experts, after the others."""
         data = {column: number(getattr(self, column)) for column in COLUMNS}
-        return {**data, "buffers": number(self.buffers)} if buffers else data
+        if buffers:
+            data["buffers"] = number(self.buffers)
+        if self.active_params is not None:
+            data["active_params"] = number(self.active_params)
+        return data
 
     @staticmethod
     def summed(rows: List["LayerRow"]) -> "Counts":
-        """The rows' counts, column by column (buffers too)."""
-        return Counts(*(dim_sum(getattr(row.counts, column) for row in rows) for column in (*COLUMNS, "buffers")))
+        """The rows' counts, column by column (buffers too, and the active parameters of a mixture of experts)."""
+        counts = [row.counts for row in rows]
+        active = None if all(item.active_params is None for item in counts) else \
+            dim_sum(item.active_params for item in counts)
+        return Counts(*(dim_sum(getattr(item, column) for item in counts) for column in (*COLUMNS, "buffers")),
+                      active)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import yaml
 from calc import collapse, load_spec, parse_spec, summarize
 from calc import rules
 from tests.conftest import KERAS_DATA, ROOT, SPECS, single_layer_spec
+from tests.test_rules import keras_types
 
 CASES = yaml.safe_load((ROOT / "tests" / "data" / "costs" / "layers.yaml").read_text())
 FIELD_CASES = yaml.safe_load((ROOT / "tests" / "data" / "receptive_fields" / "cases.yaml").read_text())
@@ -45,7 +46,7 @@ def test_every_keras_rule_case_has_costs():
     """Every registered type, on every input Keras accepted: the cost rules run and give counts."""
     cases = [case for path in sorted((KERAS_DATA / "rule_cases").glob("*.json"))
              for case in json.loads(path.read_text())["cases"] if "error" not in case]
-    assert {rules.ALIASES.get(case["type"], case["type"]) for case in cases} == set(rules.load_all())
+    assert {rules.ALIASES.get(case["type"], case["type"]) for case in cases} == keras_types()
     for case in cases:
         row = costed(single_layer_spec(case)).layers[0]
         for value in (row.costs.flops, row.costs.bias_adds, row.costs.elementwise_ops):
@@ -382,8 +383,8 @@ def test_unknown_column_is_a_usage_error(cli):
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == (
         "layercalc: --columns: unknown column 'flop' (did you mean 'flops'?); choose from name, type, input_shape, "
-        "output_shape, params, trainable, buffers, macs, flops, memory, receptive_field, attention_saved, kv_cache, "
-        "share, params_share, inputs\n")
+        "output_shape, params, trainable, buffers, active, macs, flops, memory, receptive_field, attention_saved, "
+        "kv_cache, share, params_share, inputs\n")
 
 
 def test_default_table_is_unchanged_by_the_cost_options_it_does_not_use(cli):

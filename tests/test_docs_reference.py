@@ -55,6 +55,7 @@ SUMMARY_RUNS = [
      "--mixed-precision", "bfloat16", "--attention", "fused"],  # attention, precision, training_tokens
     ["summary", "JUMPS_DIFFER", "-f", "json"],
     ["summary", MNIST, "-f", "json", "--by-type"],  # by_type
+    ["summary", ROOT / "tests" / "data" / "hf" / "configs" / "mixtral_small_model.json", "-f", "json"],  # active_params
 ]
 CHECK_RUNS = [
     ["check", ROOT / "specs" / "residual_small.yaml", MNIST, "-f", "json", "--max-layer-params", "60K",

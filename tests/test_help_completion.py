@@ -39,9 +39,9 @@ def test_layers_completes_layer_types_and_aliases(cli):
     ("+rec", ["+receptive_field"]),
     ("+receptive_field,sh", ["+receptive_field,share"]),
     ("name,type,output_shape,params,macs,flops,memory,receptive_field,attention_saved,kv_cache,share,"
-     "params_share,inputs,trainable,buffers,", ["name,type,output_shape,params,macs,flops,memory,receptive_field,"
-                                                "attention_saved,kv_cache,share,params_share,inputs,trainable,"
-                                                "buffers,input_shape"]),
+     "params_share,inputs,trainable,buffers,active,", ["name,type,output_shape,params,macs,flops,memory,"
+                                                       "receptive_field,attention_saved,kv_cache,share,params_share,"
+                                                       "inputs,trainable,buffers,active,input_shape"]),
     ("x", []),
 ])
 def test_columns_completes_column_names(cli, typed, offered):

@@ -269,14 +269,16 @@ def test_json_spec_is_still_a_spec(cli, write_spec):
                                     "'units'?)")
     result = cli(["convert", "model.json"])
     assert result.exit_code == 2
-    assert result.stderr == "layercalc: model.json is a layercalc spec already, not a Keras model\n"
+    assert result.stderr == ("layercalc: model.json is a layercalc spec already, not a Keras model or a Hugging "
+                             "Face config.json\n")
 
 
 def test_convert_needs_a_keras_file(cli, write_spec):
     write_spec("input: [4]\nlayers: [{type: Dense, units: 2}]\n")
     result = cli(["convert", "model.yaml"])
     assert result.exit_code == 2
-    assert result.stderr == "layercalc: convert reads a Keras model (a .keras or .json file), found 'model.yaml'\n"
+    assert result.stderr == ("layercalc: convert reads a Keras model (a .keras or .json file) or a Hugging Face "
+                             "config.json, found 'model.yaml'\n")
 
 
 def test_keras_2_files_are_refused(cli, keras_dir):

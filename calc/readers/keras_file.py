@@ -353,6 +353,10 @@ def model_spec(config: Any, where: Location) -> Dict[str, Any]:
     """A Keras model config (to_json() or config.json) -> plain spec data."""
     if isinstance(config, dict) and "class_name" not in config and "layers" in config:
         config = {"class_name": "Functional" if "input_layers" in config else "Sequential", "config": config}
+    from .keras_hub_backbones import backbone_spec, is_backbone
+
+    if is_backbone(config):  # a Keras Hub backbone saves its constructor's arguments, not its layers
+        return backbone_spec(config, where)
     return _Converter(where).top(config)
 
 

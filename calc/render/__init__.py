@@ -78,6 +78,8 @@ def totals_lines(report, flops: bool = False, memory: bool = False, text=visible
     if report.has_buffers:
         yield "Buffers", with_human(totals.buffers)
     yield macs_label(report), with_human(totals.macs)
+    if totals.active_params is not None:  # a mixture of experts: its MACs are the active path's
+        yield "Active params per token", with_human(totals.active_params)
     yield from cost_lines(report, flops, memory, text)
 
 
@@ -295,7 +297,7 @@ def signed(value) -> str:
 COLUMNS = {
     "name": ("Layer", False), "type": ("Type", False), "input_shape": ("Input Shape", False),
     "output_shape": ("Output Shape", False), "params": ("Param #", True), "trainable": ("Trainable #", True),
-    "buffers": ("Buffers", True),
+    "buffers": ("Buffers", True), "active": ("Active #", True),
     "macs": ("MACs", True), "flops": ("FLOPs", True), "memory": ("Memory", True),
     "receptive_field": ("Receptive Field (jump)", False), "attention_saved": ("Attn Saved", True),
     "kv_cache": ("KV Cache", True), "share": ("% MACs", True),
@@ -332,7 +334,8 @@ def choose_columns(choice: Optional[ColumnChoice], report, flops: bool = False, 
     """The summary's columns: those chosen, or the defaults followed by those added; the defaults are
     Keras' (name and type, output shape, params, MACs), FLOPs and memory when asked for, and the
     connections of a model that is not a chain."""
-    defaults = ["name", "type", "output_shape", "params", *["buffers"] * report.has_buffers, "macs"]
+    active = ["active"] if report.totals.active_params is not None else []  # a mixture of experts
+    defaults = ["name", "type", "output_shape", "params", *["buffers"] * report.has_buffers, *active, "macs"]
     defaults += ["flops"] * flops + ["memory"] * memory
     defaults += [] if report.is_chain else ["inputs"]
     if choice is None:
@@ -365,8 +368,8 @@ def column_rows(report, columns: Sequence[str], joiner: str = "\n", text=visible
         input_bytes = report.costs.input_bytes[index] if report.costs else None
         name = text(row.name)
         cells = {"name": name, "type": "InputLayer", "name+type": f"{name} (InputLayer)",
-                 "output_shape": shapes(row.shape), "input_shape": "", "params": "0", "trainable": "0", "macs": "0",
-                 "buffers": "0",
+                 "output_shape": shapes(row.shape), "input_shape": "", "params": "0", "trainable": "0", "active": "0",
+                 "macs": "0", "buffers": "0",
                  "flops": "0", "memory": size(input_bytes), "receptive_field": "", "attention_saved": "",
                  "kv_cache": "", "share": "", "params_share": "",
                  "inputs": "-"}
@@ -379,6 +382,7 @@ def column_rows(report, columns: Sequence[str], joiner: str = "\n", text=visible
             "output_shape": shapes(row.output_shape), "params": count(row.counts.params),
             "trainable": count(row.counts.trainable_params), "macs": count(row.counts.macs),
             "buffers": count(row.counts.buffers),
+            "active": "" if row.counts.active_params is None else count(row.counts.active_params),
             "flops": count(costs.flops) if costs else "?", "memory": size(costs.activation_bytes) if costs else "?",
             "receptive_field": receptive_field(costs.receptive_field) if costs else "",
             "attention_saved": size(costs.saved_bytes) if costs and costs.attention else "",

@@ -32,6 +32,7 @@ def render_summary_csv(report: Report, columns=None, flops: bool = False, memory
     columns = columns or report.columns
     if columns is None:
         counts = ("params", "trainable_params", "non_trainable_params", *("buffers",) * report.has_buffers, "macs")
+        counts += ("active_params",) if report.totals.active_params is not None else ()  # a mixture of experts
         extra = ("flops",) * flops + ("activation_bytes",) * memory
         rows = [[_text(row.name), "InputLayer", "", shapes(row.shape), *(0 for _ in counts),
                  *_input_costs(report, index, extra)]
@@ -59,7 +60,7 @@ def _with_levels(report: Report, header, rows):
     return [*header, "level", "expanded"], [[*row, *level] for row, level in zip(rows, levels)]
 
 
-CSV_NAMES = {"trainable": "trainable_params", "memory": "activation_bytes", "attention_saved": "saved_bytes",
+CSV_NAMES = {"trainable": "trainable_params", "active": "active_params", "memory": "activation_bytes", "attention_saved": "saved_bytes",
              "kv_cache": "kv_cache_bytes", "share": "macs_percent",
              "params_share": "params_percent"}
 
@@ -74,7 +75,7 @@ def _cell(report: Report, row, column: str, index: int = 0, outputs=None):
         item = report.inputs[index]
         values = {"name": _text(item.name), "type": "InputLayer", "output_shape": shapes(item.shape),
                   "memory": number(report.costs.input_bytes[index]) if report.costs else ""}
-        return values.get(column, 0 if column in ("params", "trainable", "buffers", "macs", "flops") else "")
+        return values.get(column, 0 if column in ("params", "trainable", "buffers", "active", "macs", "flops") else "")
     costs = row.costs
     if column in ("flops", "memory"):
         return number(getattr(costs, "flops" if column == "flops" else "activation_bytes")) if costs else ""
@@ -88,7 +89,7 @@ def _cell(report: Report, row, column: str, index: int = 0, outputs=None):
     values = {"name": _text(row.name), "type": _text(row.type), "inputs": _text(" ".join(row.inputs)),
               "output_shape": shapes(row.output_shape), "params": number(row.counts.params),
               "trainable": number(row.counts.trainable_params), "macs": number(row.counts.macs),
-              "buffers": number(row.counts.buffers),
+              "buffers": number(row.counts.buffers), "active": number(row.counts.active_params),
               "receptive_field": receptive_field(costs.receptive_field) if costs else ""}
     if column == "input_shape":
         return " ".join(input_shape(outputs, reference) for reference in row.inputs)
@@ -98,7 +99,7 @@ def _cell(report: Report, row, column: str, index: int = 0, outputs=None):
 def _total(report: Report, column: str):
     totals, costs = report.totals, report.costs
     values = {"name": "TOTAL", "params": number(totals.params), "trainable": number(totals.trainable_params),
-              "buffers": number(totals.buffers),
+              "buffers": number(totals.buffers), "active": number(totals.active_params),
               "macs": number(totals.macs), "flops": number(costs.totals.flops) if costs else "",
               "memory": number(costs.memory.activations) if costs else "",  # the inputs' rows included
               "attention_saved": number(costs.memory.attention_saved) if costs else "",

@@ -155,6 +155,11 @@ class Layer:
         keys and values of every key position (attention layers).  None by default."""
         return 0
 
+    def active_params(self, x: Any) -> Dim:
+        """Parameters that run for one token, for a layer that routes each token through some of its weights
+        (a mixture of experts); None (the default) where every weight runs."""
+        return None
+
     def window(self, x: Any) -> Optional[Tuple[Optional[Tap], ...]]:
         """How the layer changes the receptive field: one Tap, WHOLE or None (kept as it is) for each axis
         of x, batch included; PASS_THROUGH for a layer that keeps the field as it is (elementwise layers,

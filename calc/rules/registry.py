@@ -17,7 +17,7 @@ from ..errors import closest
 
 FAMILIES = (
     "core", "conv", "pooling", "reshaping", "preprocessing", "norm", "regularization", "activation", "rnn",
-    "attention", "merge", "keras_hub",
+    "attention", "merge", "keras_hub", "hugging_face",
 )
 
 TORCH_FAMILIES = (
