@@ -160,13 +160,13 @@ def _resolve(spec: Spec, layer: LayerSpec, name: str, names: List[str], known: s
             "`layercalc layers` lists the supported types",
             location=layer.type_location, layer=name,
         )
-    context = dict(layer=name, layer_type=rule_class.__name__)
+    context = dict(layer=name, layer_type=rule_class.keras_name())
     try:
         rule = rule_class.from_args(layer.args)
     except LayercalcError as error:
         raise error.add_context(location=layer.arg_location(error.argument), **context)
     inputs = _inputs(spec, layer, index, names, known, rule_class, context)
-    return Node(name, rule_class.__name__, rule, inputs, layer.trainable, layer,
+    return Node(name, rule_class.keras_name(), rule, inputs, layer.trainable, layer,
                 tuple(parse_reference(ref)[0] for ref in inputs))
 
 

@@ -27,6 +27,11 @@ It does two things (both by default):
     A family in LAYER_MODULES takes its layer classes from that module instead of
     ``keras.layers`` (``keras_hub`` -> ``keras_hub.layers``; install keras-hub in the
     scratch environment), and its JSON records that package's version too.
+    A case of the ops family (``type: ops.add``) calls the keras.ops function of that
+    name (``keras.ops.add``) on its input tensors, with the case's arguments: a
+    constant operand (``x2: 3.0``) and constructor arguments (``axis``) by name, the
+    tensors in the function's other tensor parameters (layercalc's rule says which:
+    ``call_parameters``); ``ops.get_item`` indexes with its ``key`` (``":, 1:3"``).
 
 A spec argument in CALL_ARGUMENTS is one Keras takes when the layer is called, not
 when it is made (``return_attention_scores``); the tool passes it to the call.
@@ -144,6 +149,38 @@ def make_layer(layer_type: str, args: dict, name=None, package=keras):
 def call_arguments(args: dict) -> dict:
     """The spec arguments Keras takes when the layer is called."""
     return {key: to_keras_arg(value) for key, value in args.items() if key in CALL_ARGUMENTS}
+
+
+OPS_PREFIX = "ops."
+
+
+def call_operation(op_type: str, args: dict, tensors):
+    """keras.ops.<name>(...) on the tensors: the case's arguments by name, the tensors in the parameters of
+    the function that layercalc's rule says take tensors (call_parameters), a list for a variadic one."""
+    from calc import rules
+
+    name = op_type[len(OPS_PREFIX):]
+    rule = rules.lookup(op_type)
+    if rule is None:
+        raise ValueError(f"layercalc has no rule {op_type}")
+    kwargs = {key: to_keras_arg(value) for key, value in args.items()}
+    if name == "get_item":
+        return tensors[0][eval(f"np.index_exp[{kwargs.pop('key')}]", {"np": np})]  # noqa: S307 - the repo's cases
+    function = getattr(keras.ops, name)
+    parameters = inspect.signature(function).parameters
+    remaining, positional = list(tensors), []
+    for parameter in rule.call_parameters:
+        if parameter in kwargs:
+            positional.append(kwargs.pop(parameter))
+        elif parameter == rule.variadic and parameters[parameter].kind == inspect.Parameter.VAR_POSITIONAL:
+            positional += remaining
+            remaining = []
+        elif parameter == rule.variadic:
+            positional.append(remaining)
+            remaining = []
+        elif remaining:
+            positional.append(remaining.pop(0))
+    return function(*positional, *remaining, **kwargs)
 
 
 def call_layer(layer, tensors, kwargs=None):
@@ -476,6 +513,10 @@ def run_case(case: dict, package=keras) -> dict:
     keras.backend.clear_session()  # fresh auto-names (they can appear in error messages)
     try:
         tensors = [keras.Input(shape=tuple(shape), batch_size=batch) for shape in shapes]
+        if layer_type.startswith(OPS_PREFIX):  # an operation: no layer, no weights
+            record["output_shape"] = shape_of(call_operation(layer_type, args, tensors))
+            record.update(trainable_params=0, non_trainable_params=0)
+            return record
         layer = make_layer(layer_type, args, package=package)
         if not trainable:
             layer.trainable = False

@@ -88,6 +88,7 @@ class Layer:
     family: ClassVar[str] = ""
     aliases: ClassVar[Tuple[str, ...]] = ()
     keras_class: ClassVar[str] = ""  # Keras' class name, where it differs from the name Keras exports (auto names)
+    type_name: ClassVar[str] = ""  # the name a spec gives as its type (set by register: Dense, ops.add)
     min_inputs: ClassVar[int] = 1
     max_inputs: ClassVar[Optional[int]] = 1  # None: any number; >1: x is a tuple of shapes
     # Arguments of the layer's Keras call() that change its figures, which a later call may give
@@ -140,7 +141,7 @@ class Layer:
 
     @classmethod
     def keras_name(cls) -> str:
-        return cls.__name__
+        return cls.type_name or cls.__name__
 
     @classmethod
     def arguments(cls) -> Dict[str, dataclasses.Field]:

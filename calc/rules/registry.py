@@ -13,19 +13,33 @@ from ..errors import closest
 
 FAMILIES = (
     "core", "conv", "pooling", "reshaping", "preprocessing", "norm", "regularization", "activation", "rnn",
-    "attention", "merge", "keras_hub",
+    "attention", "merge", "keras_hub", "ops",
 )
+# Families whose types are named in a namespace of their own: keras.ops' Add is `ops.add`, beside the Add layer.
+TYPE_PREFIXES = {"ops": "ops."}
 
 REGISTRY: Dict[str, type] = {}  # canonical Keras class name -> rule class
 ALIASES: Dict[str, str] = {}  # alias -> canonical name
 
 
+def registered_name(family: str, class_name: str) -> str:
+    """The type name of a family's rule class: its class name, or in a namespaced family the prefix and the
+    snake-cased class name, as keras.ops names its functions (a trailing _ dropped: Any_ is ops.any).
+
+    >>> registered_name("core", "Dense"), registered_name("ops", "TrueDivide"), registered_name("ops", "Any_")
+    ('Dense', 'ops.true_divide', 'ops.any')
+    """
+    prefix = TYPE_PREFIXES.get(family)
+    return prefix + snake_case(class_name.rstrip("_")) if prefix else class_name
+
+
 def register(cls: type) -> type:
     """Class decorator: make a rule available under its Keras name and aliases."""
     cls.family = cls.__module__.rsplit(".", 1)[-1]
-    REGISTRY[cls.__name__] = cls
+    cls.type_name = registered_name(cls.family, cls.__name__)
+    REGISTRY[cls.type_name] = cls
     for alias in cls.aliases:
-        ALIASES[alias] = cls.__name__
+        ALIASES[alias] = cls.type_name
     return cls
 
 
@@ -51,7 +65,7 @@ def types_defined_in(family: str) -> Tuple[str, ...]:
         header = _CLASS_AFTER_REGISTER.match(text)
         body_end = _TOP_LEVEL_LINE.search(text, header.end())
         aliases = _ALIASES.search(text, header.end(), body_end.start() if body_end else len(text))
-        names += [header.group(1), *re.findall(r"\w+", aliases.group(1) if aliases else "")]
+        names += [registered_name(family, header.group(1)), *re.findall(r"[\w.]+", aliases.group(1) if aliases else "")]
     return tuple(names)
 
 
@@ -102,7 +116,7 @@ def unknown_type_hint(type_name: str) -> str:
     """
     from .arguments import ACTIVATIONS
 
-    names = all_type_names()
+    names = [name for name in all_type_names() if "." not in name or "." in type_name]  # ops.* when asked
     functions = [name for name in (type_name.lower(), snake_case(type_name)) if name in ACTIVATIONS]
     if functions and type_name.lower() not in {name.lower() for name in names}:  # relu: the ReLU layer is meant
         return f" (an activation function: write {{type: Activation, activation: {functions[0]}}})"
