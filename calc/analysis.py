@@ -135,7 +135,7 @@ def _evaluate(node: Node, x: Any, conventions: Optional[Conventions], scale: Opt
         sources = [fields[name] for name in node.sources]
         fields[node.name] = cost_algebra.propagate(rule.window(x), sources, x, outputs[0])
         saved, cached = rule.saved_tensors(x, result), rule.kv_cache(x, result)
-        batch = outputs[0][0] if outputs[0] else None  # an operation may reduce every axis away
+        batch = outputs[0][0]
         layer_costs = LayerCosts(cost_algebra.flops(macs, bias, ops, conventions), bias, ops,
                                  cost_algebra.tensor_bytes(outputs, conventions.bytes_per_activation),
                                  cost_algebra.receptive_field(fields[node.name]), attention=saved != 0,

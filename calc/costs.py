@@ -92,7 +92,7 @@ def tensor_bytes(shapes: Sequence[Shape], bytes_per_element: int) -> Dim:
         size = prod(shape[1:])
         if size is None:
             return None
-        total = total + size * bytes_per_element * (1 if not shape or shape[0] is None else shape[0])  # () a scalar
+        total = total + size * bytes_per_element * (1 if shape[0] is None else shape[0])
     return total
 
 

@@ -111,6 +111,9 @@ CALL_ARGUMENTS = ("return_attention_scores",)
 MAX_PARAMS = 1_000_000_000  # a spec larger than this is refused (its float32 weights would be 4 GB or more)
 # Rule-case families whose layer classes come from another package's layers module than keras.layers.
 LAYER_MODULES = {"keras_hub": "keras_hub"}
+# The layers keras.applications defines for its models (the applications family): not in keras.layers.
+APPLICATION_LAYERS = {"LayerScale": "keras.src.applications.convnext", "StochasticDepth": "keras.src.applications.convnext",
+                      "CustomScaleLayer": "keras.src.applications.inception_resnet_v2"}
 REAL_CALL_BATCHES = (2, 3)  # a real call with an unknown batch runs on both: an axis that differs is unknown
 
 
@@ -132,6 +135,8 @@ def to_keras_arg(value):
 
 def make_layer(layer_type: str, args: dict, name=None, package=keras):
     cls = getattr(package.layers, layer_type, None)
+    if cls is None and layer_type in APPLICATION_LAYERS:
+        cls = getattr(importlib.import_module(APPLICATION_LAYERS[layer_type]), layer_type)
     if cls is None or not isinstance(cls, type):
         raise ValueError(f"{package.__name__}.layers has no layer class '{layer_type}'")
     kwargs = {

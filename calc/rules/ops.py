@@ -90,6 +90,17 @@ class Operation(Layer):
     # The parameter that takes a list of tensors (concatenate's xs), or takes all the rest (einsum's operands).
     variadic: ClassVar[Optional[str]] = None
 
+    def output_shape(self, x: Any) -> Any:
+        result = self.operation_shape(x)
+        if any(len(shape) == 0 for shape in (result if isinstance(result, list) else [result])):
+            raise ShapeError("the result is a scalar, without even the batch axis, which layercalc's figures are "
+                             "counted along (keep an axis: keepdims: true, or reduce other axes than 0)")
+        return result
+
+    def operation_shape(self, x: Any) -> Any:
+        """The output shape(s), as keras.ops computes them."""
+        raise NotImplementedError
+
     def window(self, x: Any) -> Optional[Tuple[Optional[Tap], ...]]:
         return None
 
@@ -105,7 +116,7 @@ class Unary(Operation):
     params: 0;  MACs: 0;  elementwise: one per element
     """
 
-    def output_shape(self, x: Shape) -> Shape:
+    def operation_shape(self, x: Shape) -> Shape:
         return x
 
     def elementwise(self, x: Shape, y: Shape) -> Dim:
@@ -331,7 +342,7 @@ class Softmax(Unary):
 
     axis: Axis = -1
 
-    def output_shape(self, x: Shape) -> Shape:
+    def operation_shape(self, x: Shape) -> Shape:
         for axis in axis_list(self.axis):
             canonical_axis(axis, len(x))
         return x
@@ -374,7 +385,7 @@ class Binary(Operation):
                              argument="x2" if constants else None)
         return [constants[0], x[0]] if self.x1 is not None else [*x, *constants]
 
-    def output_shape(self, x: Tuple[Shape, ...]) -> Shape:
+    def operation_shape(self, x: Tuple[Shape, ...]) -> Shape:
         first, second = self.operands(x)
         return broadcast_shapes(first, second)
 
@@ -521,7 +532,7 @@ class Reduction(Operation):
     axis: Axis | None = None
     keepdims: bool = False
 
-    def output_shape(self, x: Shape) -> Shape:
+    def operation_shape(self, x: Shape) -> Shape:
         return reduced(x, self.axis, self.keepdims)
 
     def elementwise(self, x: Shape, y: Shape) -> Dim:
@@ -625,7 +636,7 @@ class Reshape(Operation):
             raise SpecError(f"newshape {list(self.newshape)} has more than one -1; at most one axis can be "
                             "inferred", argument="newshape")
 
-    def output_shape(self, x: Shape) -> Shape:
+    def operation_shape(self, x: Shape) -> Shape:
         target = list(self.newshape)
         size = prod(x)
         if size is None:
@@ -656,7 +667,7 @@ class Transpose(Operation):
 
     axes: Axis | None = None
 
-    def output_shape(self, x: Shape) -> Shape:
+    def operation_shape(self, x: Shape) -> Shape:
         if self.axes is None:
             return tuple(reversed(x))
         axes = axis_list(self.axes)
@@ -684,7 +695,7 @@ class ExpandDims(Operation):
 
     axis: Axis
 
-    def output_shape(self, x: Shape) -> Shape:
+    def operation_shape(self, x: Shape) -> Shape:
         axes = axis_list(self.axis)
         rank = len(x) + len(axes)
         positions = {canonical_axis(axis, rank) for axis in axes}
@@ -703,7 +714,7 @@ class Squeeze(Operation):
 
     axis: Axis | None = None
 
-    def output_shape(self, x: Shape) -> Shape:
+    def operation_shape(self, x: Shape) -> Shape:
         if self.axis is None:
             return tuple(dim for dim in x if not is_one(dim))
         positions = set()
@@ -732,7 +743,7 @@ class Concatenate(Operation):
     variadic = "xs"
     axis: int = 0
 
-    def output_shape(self, x: Tuple[Shape, ...]) -> Shape:
+    def operation_shape(self, x: Tuple[Shape, ...]) -> Shape:
         position = canonical_axis(self.axis, len(x[0]))
         same_shape_but(x, position, f"every input must have the shape of the first but on axis {self.axis}")
         result = list(x[0])
@@ -754,7 +765,7 @@ class Stack(Operation):
     variadic = "x"
     axis: int = 0
 
-    def output_shape(self, x: Tuple[Shape, ...]) -> Shape:
+    def operation_shape(self, x: Tuple[Shape, ...]) -> Shape:
         position = canonical_axis(self.axis, len(x[0]) + 1)
         same_shape_but(x, None, "every input must have the shape of the first")
         result = list(x[0])
@@ -775,7 +786,7 @@ class Split(Operation):
     indices_or_sections: Axis
     axis: int = 0
 
-    def output_shape(self, x: Shape) -> List[Shape]:
+    def operation_shape(self, x: Shape) -> List[Shape]:
         position = canonical_axis(self.axis, len(x))
         size = x[position]
         if isinstance(self.indices_or_sections, int):
@@ -839,7 +850,7 @@ class GetItem(Operation):
     def validate(self) -> None:
         parse_key(self.key)
 
-    def output_shape(self, x: Shape) -> Shape:
+    def operation_shape(self, x: Shape) -> Shape:
         key = parse_key(self.key)
         if Ellipsis not in key:
             key.append(Ellipsis)
@@ -897,7 +908,7 @@ class Matmul(Operation):
                              f"{format_dim(right)} (of {format_shape(second)})")
         return left if left is not None else right
 
-    def output_shape(self, x: Tuple[Shape, Shape]) -> Shape:
+    def operation_shape(self, x: Tuple[Shape, Shape]) -> Shape:
         first, second = x
         if not first or not second:
             raise ShapeError("matmul needs operands of rank 1 or more")
@@ -970,7 +981,7 @@ class Einsum(Operation):
         contracted = "".join(sorted(set(used) - set(before + after)))
         return output, sizes, contracted
 
-    def output_shape(self, x: Tuple[Shape, ...]) -> Shape:
+    def operation_shape(self, x: Tuple[Shape, ...]) -> Shape:
         return self.parse(x)[0]
 
     def macs(self, x: Tuple[Shape, ...], y: Shape) -> Dim:

@@ -13,7 +13,7 @@ from ..errors import closest
 
 FAMILIES = (
     "core", "conv", "pooling", "reshaping", "preprocessing", "norm", "regularization", "activation", "rnn",
-    "attention", "merge", "keras_hub", "ops",
+    "attention", "merge", "keras_hub", "ops", "applications",
 )
 # Families whose types are named in a namespace of their own: keras.ops' Add is `ops.add`, beside the Add layer.
 TYPE_PREFIXES = {"ops": "ops."}
