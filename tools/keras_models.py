@@ -279,6 +279,15 @@ def mobilenet_v3_small():
     return keras.applications.MobileNetV3Small(input_shape=(224, 224, 3), weights=None)
 
 
+def seq2seq():
+    """The Keras seq2seq example's shape: an LSTM encoder whose final states start the decoder LSTM
+    (initial_state=[h, c])."""
+    source, target = keras.Input((10, 12), name="source"), keras.Input((8, 9), name="target")
+    _, h, c = layers.LSTM(16, return_state=True, name="encoder")(source)
+    decoded = layers.LSTM(16, return_sequences=True, name="decoder")(target, initial_state=[h, c])
+    return keras.Model([source, target], layers.Dense(9, activation="softmax", name="out")(decoded), name="seq2seq")
+
+
 def convnext_tiny():
     """keras.applications.ConvNeXtTiny(weights=None): its own LayerScale layers, Add operations, a nested Sequential."""
     return keras.applications.ConvNeXtTiny(weights=None)
@@ -337,6 +346,7 @@ MODELS = {
     "text_classifier": (text_classifier, ("keras", "json")),
     "masked_sequence": (masked_sequence, ("json",)),
     "mobilenet_v3_small": (mobilenet_v3_small, ("keras",)),
+    "seq2seq": (seq2seq, ("keras", "json")),
     "convnext_tiny": (convnext_tiny, ("keras",)),
     "inception_resnet_v2": (inception_resnet_v2, ("keras",)),
 }

@@ -190,8 +190,11 @@ def call_operation(op_type: str, args: dict, tensors):
 
 def call_layer(layer, tensors, kwargs=None):
     """One input: layer(x); several: layer([x1, x2, ...]), or layer(x1, x2, ...) when
-    call() takes them as separate arguments (MultiHeadAttention's query, value, key)."""
+    call() takes them as separate arguments (MultiHeadAttention's query, value, key), or
+    layer(x, initial_state=[...]) for a recurrent layer (its other inputs are its initial states)."""
     kwargs = kwargs or {}
+    if len(tensors) > 1 and "initial_state" in inspect.signature(layer.call).parameters:  # a recurrent layer
+        return layer(tensors[0], initial_state=list(tensors[1:]), **kwargs)
     if len(tensors) > 1 and next(iter(inspect.signature(layer.call).parameters)) != "inputs":
         return layer(*tensors, **kwargs)
     return layer(tensors[0] if len(tensors) == 1 else list(tensors), **kwargs)

@@ -42,12 +42,12 @@ DEFAULT_ONLY = {"renorm": False, "quantization_config": None}
 EMPTY_MEANS_NONE = {("Normalization", "axis")}
 # Keyword arguments of a layer call that change no shape or count; tensors given as
 # query/value/key (MultiHeadAttention, Attention) or decoder_sequence/encoder_sequence (Keras Hub's
-# TransformerDecoder) are inputs, in that order.
+# TransformerDecoder) are inputs, in that order; so are a recurrent layer's initial_state tensors, after its sequence.
 IGNORED_CALL_ARGUMENTS = {"training", "mask", "use_causal_mask"}
 # The masks Keras passes from layer to layer (mask=, query_mask=, ...): computed by operations it adds itself
 # (Embedding(mask_zero=True) and Masking: NotEqual, Any), they change no shape or count, so those operations
 # are left out of the spec.
-TENSOR_CALL_ARGUMENTS = ("query", "value", "key", "decoder_sequence", "encoder_sequence")
+TENSOR_CALL_ARGUMENTS = ("query", "value", "key", "decoder_sequence", "encoder_sequence", "initial_state")
 # Call arguments that a spec gives as the layer's own arguments (attention's second output, the scores):
 # every call of a layer must give the same value.
 LAYER_CALL_ARGUMENTS = {"return_attention_scores"}

@@ -95,6 +95,11 @@ class Layer:
     # ({call: wte, reverse: true}); for_call() gives the rule for such a call.
     call_arguments: ClassVar[Tuple[str, ...]] = ()
 
+    def rule_input(self, shapes: Sequence[Shape]) -> Any:
+        """What the other methods take from the input shapes: one shape, or a tuple of them for a layer of
+        several inputs (a recurrent layer's initial states are checked here, and its methods take the sequence)."""
+        return shapes[0] if self.max_inputs == 1 else tuple(shapes)
+
     # -- the three rules --------------------------------------------------------------
     def output_shape(self, x: Any) -> Any:
         raise NotImplementedError
