@@ -47,7 +47,7 @@ def test_every_saved_model_is_tested():
                                                "keras_hub_transformer", "attention_scores", "with_operation",
                                                "hard_swish", "operations", "text_classifier", "masked_sequence",
                                                "mobilenet_v3_small", "convnext_tiny", "inception_resnet_v2",
-                                               "seq2seq"}
+                                               "seq2seq", "augmented"}
     assert sorted(path.name for path in DATA.iterdir() if path.name != "figures.json") == sorted(
         file for model in FIGURES.values() for file in model["files"])
 
@@ -464,3 +464,18 @@ def test_mask_operations_are_left_out(cli, keras_dir):
     saved = json.loads(Path("text_classifier.json").read_text())["config"]["layers"]
     assert [layer["class_name"] for layer in saved if layer.get("module", "").startswith("keras.src.ops")] == [
         "NotEqual"]
+
+
+@pytest.mark.parametrize("name", ["mnist_convnet", "operations", "text_classifier"])
+def test_keras_json_on_standard_input(cli, keras_dir, name):
+    """model.to_json() piped in (`summary -`) reads as the .json file does; a JSON spec still reads as a spec."""
+    text = Path(f"{name}.json").read_text()
+    piped = cli(["summary", "-", "--format", "json"], input=text)
+    assert piped.exit_code == 0, piped.stderr
+    assert json.loads(piped.stdout) == summary_json(cli, f"{name}.json")
+
+
+def test_a_json_spec_on_standard_input_is_still_a_spec(cli):
+    result = cli(["summary", "-", "--format", "json"], input='{"input": [4], "layers": [{"type": "Dense", "units": 2}]}')
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["totals"]["params"] == 10

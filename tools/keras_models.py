@@ -288,6 +288,16 @@ def seq2seq():
     return keras.Model([source, target], layers.Dense(9, activation="softmax", name="out")(decoded), name="seq2seq")
 
 
+def augmented():
+    """The Keras image tutorials' classifier with its augmentation layers inside the model (a nested Sequential)."""
+    augmentation = keras.Sequential([layers.RandomFlip("horizontal"), layers.RandomRotation(0.1),
+                                     layers.RandomZoom(0.1), layers.RandomContrast(0.2)], name="augmentation")
+    image = keras.Input((32, 32, 3), name="image")
+    x = layers.RandomCrop(28, 28)(augmentation(image))
+    x = layers.GlobalAveragePooling2D()(layers.Conv2D(8, 3)(layers.Rescaling(1.0 / 255)(x)))
+    return keras.Model(image, layers.Dense(10, name="out")(x), name="augmented")
+
+
 def convnext_tiny():
     """keras.applications.ConvNeXtTiny(weights=None): its own LayerScale layers, Add operations, a nested Sequential."""
     return keras.applications.ConvNeXtTiny(weights=None)
@@ -347,6 +357,7 @@ MODELS = {
     "masked_sequence": (masked_sequence, ("json",)),
     "mobilenet_v3_small": (mobilenet_v3_small, ("keras",)),
     "seq2seq": (seq2seq, ("keras", "json")),
+    "augmented": (augmented, ("keras",)),
     "convnext_tiny": (convnext_tiny, ("keras",)),
     "inception_resnet_v2": (inception_resnet_v2, ("keras",)),
 }

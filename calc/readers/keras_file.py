@@ -102,6 +102,22 @@ def read_model(path: str, max_bytes: int) -> Optional[KerasModel]:
     return KerasModel(model_spec(config, where), origin)
 
 
+def model_from_text(text: str, source: str) -> Optional[KerasModel]:
+    """The Keras model in JSON text read from standard input (model.to_json() piped in), or None for anything
+    else: a layercalc spec, in YAML or in JSON."""
+    if not text.lstrip().startswith("{"):
+        return None
+    try:
+        config = json.loads(text)
+    except (ValueError, RecursionError):
+        return None  # the YAML reader says what is wrong with it
+    if not _is_keras_config(config):
+        return None
+    config = _parse_json(text, Location(source, 1, 1), None)  # its limits and checks, as for a file
+    _check_version(config.get("keras_version"), file_location(source))
+    return KerasModel(model_spec(config, file_location(source)), f"{source} (model.to_json())")
+
+
 def _read_file(path: str, max_bytes: int) -> bytes:
     try:
         with open(path, "rb") as handle:
