@@ -9,6 +9,7 @@ from typing import Any, List, Optional, Tuple
 from ..dims import Dim, Shape, prod
 from .arguments import PositiveInt
 from .base import PASS_THROUGH, Layer, Tap, Weight, elements
+from .core import Identity
 from .ops import broadcast_shapes
 from .registry import register
 
@@ -41,7 +42,7 @@ class LayerScale(Layer):
 
 @register
 @dataclass(frozen=True, kw_only=True)
-class StochasticDepth(Layer):
+class StochasticDepth(Identity):
     """ConvNeXt's stochastic depth (keras.src.applications.convnext): drops whole residual branches in training,
     the identity at inference.
 
@@ -50,12 +51,6 @@ class StochasticDepth(Layer):
     """
 
     drop_path_rate: Any = None
-
-    def output_shape(self, x: Shape) -> Shape:
-        return x
-
-    def window(self, x: Shape) -> Tuple[Optional[Tap], ...]:
-        return PASS_THROUGH
 
 
 @register

@@ -11,6 +11,7 @@ from ..errors import ShapeError, SpecError
 from .arguments import NonNegativeInt, PositiveInt, choices
 from .base import PASS_THROUGH, Layer, Tap, elements, join_channels, rearranging, split_channels
 from .conv import DATA_FORMATS
+from .core import Identity
 from .registry import register
 from .reshaping import INTERPOLATIONS
 
@@ -130,19 +131,13 @@ class RandomCrop(ImageSize):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Augmentation(Layer):
+class Augmentation(Identity):
     """An image augmentation layer (keras.layers.preprocessing.image_preprocessing): it changes pixels, never the
     shape, and holds no weights (its seed generator is no weight Keras counts). Its arguments change no figure.
 
     output: the input's shape
     params: 0;  MACs: 0;  elementwise: not counted (most apply only in training)
     """
-
-    def output_shape(self, x: Shape) -> Shape:
-        return x
-
-    def window(self, x: Shape) -> Tuple[Optional[Tap], ...]:
-        return PASS_THROUGH
 
 
 
