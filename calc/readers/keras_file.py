@@ -816,13 +816,13 @@ class _Converter:
             raise SpecError(f"the nested model's first output is '{outputs[0]}', not one of its layers' outputs",
                             location=self.where, layer=name, layer_type=class_name)
         block["layers"] = entries
-        if first != entries[-1]["name"]:
-            block["output"] = first
+        if outputs[0] != entries[-1]["name"]:
+            block["output"] = outputs[0]  # a layer, or its n-th output ('lstm:1')
         block_name = self._block_name(class_name)
         self.blocks[block_name] = block
         # Layers outside refer to its outputs by their global names (the instance name stands for the
-        # block's output, the first output's layer).
-        outer.nested[name] = ([self._global(output, scope) for output in outputs], self._global(first, scope))
+        # block's output, its first output).
+        outer.nested[name] = ([self._global(output, scope) for output in outputs], self._global(outputs[0], scope))
         return block_name
 
     def _global(self, reference: str, scope: _Scope) -> str:
