@@ -41,9 +41,10 @@ snapshots: dev
 docs: install
 	$(BIN)/python -c 'from calc.render.layers import layer_reference; print(layer_reference(), end="")' > docs/layers.md
 
-# Speed and memory, measured on whole processes (see bench/run.py).
+# Speed and memory, measured on whole processes, with issue 17's targets (see bench/run.py); BIG=1 adds the
+# 1,000,000-layer chain.
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(if $(BIG),--big)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

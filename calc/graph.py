@@ -90,7 +90,8 @@ def build_graph(spec: Spec) -> Graph:
     positions = {name: index for index, name in enumerate(names)}
     called_layers = {index: _called_layer(spec, index, names, positions)
                      for index, layer in enumerate(spec.layers) if layer.call is not None}
-    nodes: List[Node] = [_resolve(spec, layer, name, names, known, index) if layer.call is None else None
+    built: Dict[tuple, rules.Layer] = {}  # layers of the same type and arguments share one (immutable) rule
+    nodes: List[Node] = [_resolve(spec, layer, name, names, known, index, built) if layer.call is None else None
                          for index, (layer, name) in enumerate(zip(spec.layers, names))]
     for index, called_index in called_layers.items():  # a call is its layer's rule, on other inputs
         layer, name, called = spec.layers[index], names[index], nodes[called_index]
@@ -152,7 +153,8 @@ def _assign_names(spec: Spec) -> List[str]:
     return names
 
 
-def _resolve(spec: Spec, layer: LayerSpec, name: str, names: List[str], known: set, index: int) -> Node:
+def _resolve(spec: Spec, layer: LayerSpec, name: str, names: List[str], known: set, index: int,
+             built: Dict[tuple, rules.Layer]) -> Node:
     rule_class = rules.lookup(layer.type)
     if rule_class is None:
         raise SpecError(
@@ -161,13 +163,36 @@ def _resolve(spec: Spec, layer: LayerSpec, name: str, names: List[str], known: s
             location=layer.type_location, layer=name,
         )
     context = dict(layer=name, layer_type=rule_class.keras_name())
-    try:
-        rule = rule_class.from_args(layer.args)
-    except LayercalcError as error:
-        raise error.add_context(location=layer.arg_location(error.argument), **context)
+    key = _arguments_key(rule_class, layer.args)
+    rule = built.get(key) if key is not None else None
+    if rule is None:
+        try:
+            rule = rule_class.from_args(layer.args)
+        except LayercalcError as error:
+            raise error.add_context(location=layer.arg_location(error.argument), **context)
+        if key is not None:
+            built[key] = rule
     inputs = _inputs(spec, layer, index, names, known, rule_class, context)
     return Node(name, rule_class.keras_name(), rule, inputs, layer.trainable, layer,
                 tuple(parse_reference(ref)[0] for ref in inputs))
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _arguments_key(rule_class: type, args: Dict[str, object]) -> Optional[tuple]:
+    """The rule class and its arguments, each value with its type (1, 1.0 and True are different
+    arguments), as a key: None when a value is not a scalar or a flat list of them."""
+    key: list = [rule_class]
+    for argument, value in args.items():
+        kind = type(value)
+        if kind in _SCALARS:
+            key.append((argument, kind, value))
+        elif isinstance(value, (list, tuple)) and all(type(item) in _SCALARS for item in value):
+            key.append((argument, kind, tuple((type(item), item) for item in value)))
+        else:
+            return None
+    return tuple(key)
 
 
 def _called_layer(spec: Spec, index: int, names: List[str], positions: Dict[str, int]) -> int:
@@ -230,8 +255,16 @@ def _inputs(spec: Spec, layer: LayerSpec, index: int, names: List[str], known: s
 
 
 def _topological_order(nodes: List[Node]) -> List[Node]:
-    """Kahn's algorithm; among ready layers the one listed first goes first."""
+    """Kahn's algorithm; among ready layers the one listed first goes first (so layers listed after all
+    the layers they read keep their order, checked first in one pass)."""
     index = {node.name: position for position, node in enumerate(nodes)}
+    listed: set = set()
+    for node in nodes:
+        if any(ref in index and ref not in listed for ref in node.sources):
+            break
+        listed.add(node.name)
+    else:
+        return list(nodes)
     waiting = {node.name: sum(1 for ref in set(node.sources) if ref in index) for node in nodes}
     consumers: Dict[str, List[str]] = {}
     for node in nodes:
@@ -279,6 +312,10 @@ def _outputs(spec: Spec, nodes: List[Node], input_names) -> Tuple[str, ...]:
     outputs = tuple(_written(ref, [node.name for node in nodes]) for ref in spec.outputs)
     for reference in outputs:
         name = parse_reference(reference)[0]
+        if name in input_names and name not in known:
+            raise SpecError(f"output '{name}' is a model input, not a layer: outputs must name layers (to output "
+                            f"the input unchanged, add a layer {{type: Identity, inputs: {name}}} and name it)",
+                            location=spec.outputs_location)
         if name not in known:
             raise SpecError(
                 f"unknown output '{name}'{closest(name, known | input_names)}; outputs must name layers",

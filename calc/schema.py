@@ -8,12 +8,15 @@ from typing import Any, Dict
 
 from . import rules
 from .spec.build import DTYPES
-from .spec.counts import BUDGET_KEYS
+from .spec.counts import BUDGET_KEYS, MEMORY_BUDGETS
+from .spec.expansion import MODEL_ARGUMENTS
 
 _INT = {"type": "integer"}
 _POSITIVE = {"type": "integer", "minimum": 1}
 _SYMBOL = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}
 _COUNT = {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": r"^\s*[0-9_.,]+\s*[KkMmGgTt]?\s*$"}]}
+_BYTES = {"anyOf": [{"type": "integer", "minimum": 0},
+                    {"type": "string", "pattern": r"^\s*[0-9_.,]+\s*([KkMmGgTt][Ii])?[Bb]?\s*$"}]}
 _BLOCK_ARGUMENT = {"type": "string", "pattern": r"^\$([A-Za-z_][A-Za-z0-9_]*|\{.*\})$"}
 
 # Argument type name (see rules.ARGUMENT_TYPES) -> JSON Schema.
@@ -53,7 +56,7 @@ def _argument_schema(f: dataclasses.Field) -> Dict[str, Any]:
 def _layer_rule(name: str, rule_class: type) -> Dict[str, Any]:
     fields = dataclasses.fields(rule_class)
     properties = {rules.argument_name(f): _argument_schema(f) for f in fields}
-    properties.update({key: {} for key in rules.COMMON_IGNORED})
+    properties.update({key: {} for key in rules.COMMON_IGNORED if key not in MODEL_ARGUMENTS})
     required = [rules.argument_name(f) for f in fields
                 if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
     return {
@@ -118,7 +121,7 @@ def spec_schema() -> Dict[str, Any]:
                        "items": {"if": {"required": ["call"]}, "then": call, "else": layer}},
             "outputs": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
             "budget": {"type": "object", "additionalProperties": False,
-                       "properties": {key: _COUNT for key in BUDGET_KEYS}},
+                       "properties": {key: _BYTES if key in MEMORY_BUDGETS else _COUNT for key in BUDGET_KEYS}},
         },
         "oneOf": [{"required": ["input"]}, {"required": ["inputs"]}],
     }

@@ -47,7 +47,7 @@ def test_summary_table(cli):
     assert result.exit_code == 0
     assert 'Model: "mnist-convnet"' in result.stdout
     assert "dense (Dense)" in result.stdout and "(None, 10)" in result.stdout
-    assert "Total params: 34,826 (34.8 K)" in result.stdout
+    assert "Total params: 34,826 (136.04 KB)" in result.stdout  # Keras 3.15.1 prints the same (tests/test_views.py)
     assert "Connected to" not in result.stdout  # a chain needs no such column
 
 
@@ -168,6 +168,18 @@ ERRORS = [
                  "model.yaml:2:29: spec has no 'input': move the first layer's 'input_shape' to the top level, as "
                  "'input: [10]' (the shape without the batch axis; 'batch:' gives the batch)\n",
                  id="input-shape-on-a-layer"),
+    pytest.param("input: [10]\nlayers:\n  - {type: Dense, units: 4, input_shape: [10]}\n",
+                 "model.yaml:3:29: Dense layer: 'input_shape' does not belong on a layer: the model's input shape is "
+                 "the top-level 'input:' (without the batch axis); remove 'input_shape'\n",
+                 id="input-shape-beside-input"),
+    pytest.param("input: [10]\nlayers:\n  - {type: Dense, units: 4}\n  - {type: Dense, units: 2, "
+                 "batch_input_shape: [8, 4]}\n",
+                 "model.yaml:4:29: Dense layer: 'batch_input_shape' does not belong on a layer: the model's input "
+                 "shape is the top-level 'input:' (without the batch axis) and its batch the top-level 'batch:'; "
+                 "remove 'batch_input_shape'\n", id="batch-input-shape-on-a-layer"),
+    pytest.param("input: [10]\nlayers:\n  - {type: Dense, units: 4, name: hidden, batch_size: 8}\n",
+                 "model.yaml:3:43: layer 'hidden' (Dense): 'batch_size' does not belong on a layer: the batch is the "
+                 "top-level 'batch:'; remove 'batch_size'\n", id="batch-size-on-a-layer"),
     pytest.param("input: [28, 28, 1]\nlayers:\n  - type: Conv2D\n    filter: 8\n    kernel_size: 3\n",
                  "model.yaml:4:13: layer 'conv2d' (Conv2D): unknown argument 'filter' (did you mean 'filters'?); "
                  "Conv2D takes: filters, kernel_size, strides, padding, data_format, dilation_rate, groups, "
@@ -212,6 +224,18 @@ ERRORS = [
     pytest.param("input: [4]\nlayers:\n  - {type: Dense, units: 3, name: a}\n  - {type: Dense, units: 4, name: b}\n"
                  "outputs: [c]\n",
                  "model.yaml:5:10: unknown output 'c'; outputs must name layers\n", id="unknown-output"),
+    pytest.param("input: [4]\nlayers:\n  - {type: Dense, units: 3}\noutputs: [dense, input]\n",
+                 "model.yaml:4:10: output 'input' is a model input, not a layer: outputs must name layers (to output "
+                 "the input unchanged, add a layer {type: Identity, inputs: input} and name it)\n",
+                 id="output-is-an-input"),
+    pytest.param("input: [4]\nnull: 3\nlayers: [{type: Dense, units: 2}]\n",
+                 "model.yaml:2:1: key 'null' is null in YAML, not a name: write the name meant, or quote it "
+                 "(\"null\") to use the word\n", id="null-key"),
+    pytest.param("input: [4]\nlayers: [{type: Dense, units: 2, ~: 3}]\n",
+                 "model.yaml:2:34: key '~' is null in YAML, not a name: write the name meant, or quote it (\"~\") "
+                 "to use the word\n", id="tilde-key"),
+    pytest.param("input: [4]\n? \n: 3\nlayers: [{type: Dense, units: 2}]\n",
+                 "model.yaml:2:2: a key is empty (null in YAML): write a name\n", id="empty-key"),
     pytest.param("input: [4]\nlayers:\n  - {type: Dense, units: 3, name: a}\n"
                  "  - {type: Dense, units: 4, name: b, inputs: input}\n",
                  "model.yaml:3:5: layer 'a' (Dense): the layer leads to no output of the model; use it as an "

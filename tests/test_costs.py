@@ -335,7 +335,8 @@ def test_per_batch_needs_a_batch(cli, write_spec):
         result = cli(command)
         assert (result.exit_code, result.stdout) == (2, "")
         assert result.stderr == ("layercalc: --per-batch needs a batch size, but model.yaml leaves it unknown: give "
-                                 "one with 'batch: 64' (or a symbol, 'batch: N')\n")
+                                 "one with --batch (such as 64), or in the spec ('batch: 64', or a symbol, "
+                                 "'batch: N')\n")
 
 
 def test_per_batch_with_a_symbolic_batch_is_symbolic(cli, write_spec):

@@ -25,10 +25,12 @@ ALLOWED = {
     "diff": {"report", "dims"},
     "costs": {"report", "graph", "rules", "dims", "errors", "symbolic"},
     "schema": {"rules", "spec"},
-    "render": {"render", "report", "budget", "diff", "dims", "errors", "rules"},
+    "trace": {"symbolic"},
+    "derivation": {"analysis", "graph", "report", "dims", "errors", "symbolic", "trace"},
+    "render": {"render", "report", "budget", "diff", "dims", "errors", "rules", "derivation"},
     "output": {"errors"},
     "pipeline": {"analysis", "budget", "costs", "diff", "dims", "errors", "readers", "render", "report", "spec",
-                 "__version__"},
+                 "derivation", "graph", "__version__"},
 }
 THIRD_PARTY_OWNERS = {"yaml": {"readers", "spec"}, "rich": {"render", "cli"}, "typer": {"cli"}}
 

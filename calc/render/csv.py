@@ -7,7 +7,7 @@ import io
 
 from ..errors import visible
 from ..report import Report, number
-from . import input_shape, receptive_field, shapes
+from . import input_shape, receptive_field, shapes, summary_columns
 
 
 def _text(value: str) -> str:
@@ -40,12 +40,22 @@ def render_summary_csv(report: Report, columns=None, flops: bool = False, memory
                   *(number(getattr(row.costs, column)) for column in extra)] for row in report.layers]
         rows.append(["TOTAL", "", "", "", *(number(getattr(report.totals, column)) for column in counts),
                      *(_total(report, "memory" if column == "activation_bytes" else column) for column in extra)])
-        return _write(["name", "type", "inputs", "output_shape", *counts, *extra], rows)
+        return _write(*_with_levels(report, ["name", "type", "inputs", "output_shape", *counts, *extra], rows))
     rows = [[_cell(report, None, column, index) for column in columns] for index in range(len(report.inputs))]
     outputs = {item.name: item for item in (*report.inputs, *report.layers)}  # for input_shape
     rows += [[_cell(report, row, column, outputs=outputs) for column in columns] for row in report.layers]
     rows.append([_total(report, column) for column in columns])
-    return _write([CSV_NAMES.get(column, column) for column in columns], rows)
+    return _write(*_with_levels(report, [CSV_NAMES.get(column, column) for column in columns], rows))
+
+
+def _with_levels(report: Report, header, rows):
+    """The tree view (--tree) in columns: each row's `level` (the blocks it is nested in; the TOTAL row's
+    empty) and whether it is a block `expanded` into the rows under it (whose counts it repeats)."""
+    if not report.tree:
+        return header, rows
+    inputs = len(report.inputs)
+    levels = [[0, ""]] * inputs + [[row.level, "yes" if row.expanded else ""] for row in report.layers] + [["", ""]]
+    return [*header, "level", "expanded"], [[*row, *level] for row, level in zip(rows, levels)]
 
 
 CSV_NAMES = {"trainable": "trainable_params", "memory": "activation_bytes", "attention_saved": "saved_bytes",
@@ -93,16 +103,31 @@ def _total(report: Report, column: str):
     return values.get(column, "")
 
 
+def render_by_type_csv(report: Report) -> str:
+    """The totals per layer type (--by-type), exact, and a TOTAL row: each column sums to it."""
+    _, flops, memory = summary_columns(report)
+    extra = ("flops",) * flops + ("activation_bytes",) * memory
+    counts = ("params", "trainable_params", "non_trainable_params", "macs")
+    rows = [[_text(item.type), item.layers, *(number(getattr(item.counts, column)) for column in counts),
+             *(number(getattr(item.costs, column)) if item.costs else "" for column in extra)]
+            for item in report.by_type]
+    rows.append(["TOTAL", sum(item.layers for item in report.by_type),
+                 *(number(getattr(report.totals, column)) for column in counts),
+                 *(_total(report, "memory" if column == "activation_bytes" else column) for column in extra)])
+    return _write(["type", "layers", *counts, *extra], rows)
+
+
 def render_check_csv(results) -> str:
     rows = [[_text(result.spec), budget.name, _text(budget.layer or ""), budget.limit, budget.actual, budget.margin,
-             "" if budget.margin_percent is None else budget.margin_percent, "ok" if budget.ok else "exceeded"]
-            for result in results for budget in result.results]
-    return _write(["spec", "budget", "layer", "limit", "actual", "margin", "margin_percent", "verdict"], rows)
+             "" if budget.margin_percent is None else budget.margin_percent, "ok" if budget.ok else "exceeded",
+             _text(budget.convention)] for result in results for budget in result.results]
+    return _write(["spec", "budget", "layer", "limit", "actual", "margin", "margin_percent", "verdict", "convention"],
+                  rows)
 
 
 def render_diff_csv(diff) -> str:
     rows = []
-    for change in diff.changes:
+    for change in diff.listed:
         before, after = change.before, change.after
         rows.append([_text(change.name), change.status, _text(before.type) if before else "",
                      _text(after.type) if after else "",

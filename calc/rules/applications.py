@@ -3,19 +3,18 @@ and StochasticDepth, InceptionResNetV2's CustomScaleLayer."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, List, Optional, Tuple
 
 from ..dims import Dim, Shape, prod
 from .arguments import PositiveInt
-from .base import PASS_THROUGH, Layer, Tap, Weight, elements
+from .base import PASS_THROUGH, Layer, Tap, Weight, elements, rule
 from .core import Identity
 from .ops import broadcast_shapes
 from .registry import register
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class LayerScale(Layer):
     """ConvNeXt's learned per-channel scale (keras.src.applications.convnext): x * gamma, gamma of shape
     (projection_dim,), broadcast against the input as keras.ops does.
@@ -41,7 +40,7 @@ class LayerScale(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class StochasticDepth(Identity):
     """ConvNeXt's stochastic depth (keras.src.applications.convnext): drops whole residual branches in training,
     the identity at inference.
@@ -54,7 +53,7 @@ class StochasticDepth(Identity):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class CustomScaleLayer(Layer):
     """InceptionResNetV2's scaled residual sum (keras.src.applications.inception_resnet_v2): `inputs: [shortcut,
     residual]`, shortcut + residual * scale, broadcast as keras.ops does.

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import operator
 import re
-from dataclasses import dataclass
 from typing import Any, ClassVar, Dict, List, Optional, Sequence, Tuple
 
 from ..dims import Dim, Shape, dim_sum, format_dim, format_shape, prod
 from ..errors import ShapeError, SpecError
 from .arguments import Axis, TargetShape
-from .base import PASS_THROUGH, Layer, Tap, elements, rearranging
+from .base import PASS_THROUGH, Layer, Tap, elements, rearranging, rule
 from .registry import register
 
 
@@ -80,7 +79,7 @@ def same_shape_but(shapes: Sequence[Shape], axis: Optional[int], what: str) -> N
             raise ShapeError(f"{what}: found {format_shape(shape)} besides {format_shape(first)}")
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Operation(Layer):
     """A keras.ops function applied to tensors (no weights)."""
 
@@ -108,7 +107,7 @@ class Operation(Layer):
 # -- elementwise: one tensor -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Unary(Operation):
     """An elementwise function of one tensor.
 
@@ -127,174 +126,174 @@ class Unary(Operation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Absolute(Unary):
     __doc__ = Unary.__doc__
     aliases = ("ops.abs",)
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Negative(Unary):
     __doc__ = Unary.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Exp(Unary):
     __doc__ = Unary.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Log(Unary):
     __doc__ = Unary.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Sqrt(Unary):
     __doc__ = Unary.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Rsqrt(Unary):
     __doc__ = Unary.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Square(Unary):
     __doc__ = Unary.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Reciprocal(Unary):
     __doc__ = Unary.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Sign(Unary):
     __doc__ = Unary.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Floor(Unary):
     __doc__ = Unary.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Ceil(Unary):
     __doc__ = Unary.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Round(Unary):
     __doc__ = Unary.__doc__
     decimals: int = 0
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Sin(Unary):
     __doc__ = Unary.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Cos(Unary):
     __doc__ = Unary.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Tanh(Unary):
     __doc__ = Unary.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Erf(Unary):
     __doc__ = Unary.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Log1p(Unary):
     __doc__ = Unary.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Expm1(Unary):
     __doc__ = Unary.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class LogicalNot(Unary):
     __doc__ = Unary.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Sigmoid(Unary):
     __doc__ = Unary.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Relu(Unary):
     __doc__ = Unary.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Relu6(Unary):
     __doc__ = Unary.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Silu(Unary):
     __doc__ = Unary.__doc__
     aliases = ("ops.swish",)
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Gelu(Unary):
     __doc__ = Unary.__doc__
     approximate: Any = True
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class HardSigmoid(Unary):
     __doc__ = Unary.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class HardSilu(Unary):
     __doc__ = Unary.__doc__
     aliases = ("ops.hard_swish",)
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Softplus(Unary):
     __doc__ = Unary.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Clip(Unary):
     """Limits every element to [x_min, x_max].
 
@@ -307,7 +306,7 @@ class Clip(Unary):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Cast(Unary):
     """Converts to another dtype (`dtype:`, which changes no shape or count).
 
@@ -320,7 +319,7 @@ class Cast(Unary):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class StopGradient(Cast):
     """The tensor as it is, without gradients.
 
@@ -332,7 +331,7 @@ class StopGradient(Cast):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Softmax(Unary):
     """softmax along `axis` (an int or a list).
 
@@ -357,7 +356,7 @@ class Softmax(Unary):
 # -- elementwise: two tensors, or a tensor and a constant ---------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Binary(Operation):
     """An elementwise function of two operands, x1 and x2: two tensors (`inputs: [a, b]`), or one tensor
     and a number given as x1 (the first operand, `3.0 - x`: `x1: 3.0`) or x2 (`x + 3.0`: `x2: 3.0`).
@@ -397,109 +396,109 @@ class Binary(Operation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Add(Binary):
     __doc__ = Binary.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Subtract(Binary):
     __doc__ = Binary.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Multiply(Binary):
     __doc__ = Binary.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Divide(Binary):
     __doc__ = Binary.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class TrueDivide(Binary):
     __doc__ = Binary.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class FloorDivide(Binary):
     __doc__ = Binary.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Mod(Binary):
     __doc__ = Binary.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Power(Binary):
     __doc__ = Binary.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Maximum(Binary):
     __doc__ = Binary.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Minimum(Binary):
     __doc__ = Binary.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Equal(Binary):
     __doc__ = Binary.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class NotEqual(Binary):
     __doc__ = Binary.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Less(Binary):
     __doc__ = Binary.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class LessEqual(Binary):
     __doc__ = Binary.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Greater(Binary):
     __doc__ = Binary.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class GreaterEqual(Binary):
     __doc__ = Binary.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class LogicalAnd(Binary):
     __doc__ = Binary.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class LogicalOr(Binary):
     __doc__ = Binary.__doc__
 
@@ -521,7 +520,7 @@ def reduced(x: Shape, axis: Any, keepdims: bool) -> Shape:
     return tuple(dim for index, dim in enumerate(x) if index not in axes)
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Reduction(Operation):
     """A reduction over `axis` (an int, a list, or null for every axis, batch included), `keepdims`.
 
@@ -540,19 +539,19 @@ class Reduction(Operation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Mean(Reduction):
     __doc__ = Reduction.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Sum(Reduction):
     __doc__ = Reduction.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Max(Reduction):
     __doc__ = Reduction.__doc__
     aliases = ("ops.amax",)
@@ -560,7 +559,7 @@ class Max(Reduction):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Min(Reduction):
     __doc__ = Reduction.__doc__
     aliases = ("ops.amin",)
@@ -568,38 +567,38 @@ class Min(Reduction):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Prod(Reduction):
     __doc__ = Reduction.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Any_(Reduction):
     __doc__ = Reduction.__doc__
     keras_class = "Any"  # ops.any: the class name without the underscore that keeps typing's Any
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class All(Reduction):
     __doc__ = Reduction.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Var(Reduction):
     __doc__ = Reduction.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Std(Reduction):
     __doc__ = Reduction.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Argmax(Reduction):
     """The index of the largest element along `axis` (an int, or null: of the flattened tensor), `keepdims`.
 
@@ -611,7 +610,7 @@ class Argmax(Reduction):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Argmin(Argmax):
     __doc__ = Argmax.__doc__
 
@@ -620,7 +619,7 @@ class Argmin(Argmax):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Reshape(Operation):
     """Reshapes the whole tensor, batch axis included, to `newshape` (one -1 inferred: [-1, 6, 4] keeps
     the batch as the first axis).
@@ -657,7 +656,7 @@ class Reshape(Operation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Transpose(Operation):
     """Permutes the axes, batch axis included: `axes` lists every axis once (null: reversed).
 
@@ -685,7 +684,7 @@ class Transpose(Operation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ExpandDims(Operation):
     """Inserts axes of size 1 at `axis` (an int or a list; positions in the output).
 
@@ -704,7 +703,7 @@ class ExpandDims(Operation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Squeeze(Operation):
     """Removes axes of size 1: those of `axis` (an int or a list), or every one (null).
 
@@ -728,7 +727,7 @@ class Squeeze(Operation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Concatenate(Operation):
     """Joins tensors along `axis` (default 0, the batch axis, as keras.ops.concatenate); every other axis
     must match.
@@ -752,7 +751,7 @@ class Concatenate(Operation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Stack(Operation):
     """Stacks tensors of one shape along a new axis `axis` (default 0).
 
@@ -774,7 +773,7 @@ class Stack(Operation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Split(Operation):
     """Splits along `axis` (default 0) into `indices_or_sections` equal parts (an int), or at the indices it
     lists; several outputs, referenced as `split:1`, `split:2`, ...
@@ -834,7 +833,7 @@ def parse_key(key: str) -> List[Any]:
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class GetItem(Operation):
     """Indexing and slicing, `x[key]`, the key written as between Python's brackets: `key: ":, 1:3, ::2"`,
     `key: "..., None"` (ints index an axis away, slices keep it, None adds an axis of 1, ... stands for the
@@ -886,7 +885,7 @@ class GetItem(Operation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Matmul(Operation):
     """Matrix product of two tensors, as numpy.matmul: (..., n, k) · (..., k, m), leading axes broadcast, a
     rank-1 operand a vector.
@@ -927,7 +926,7 @@ class Matmul(Operation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Einsum(Operation):
     """Einstein summation of its inputs by `subscripts` (letters, and ... for the axes between): "bij,bjk->bik".
 

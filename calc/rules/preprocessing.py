@@ -3,13 +3,13 @@ RandomRotation, ..., AugMix, MixUp, RandAugment), which keep the shape and hold 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Optional, Tuple
 
 from ..dims import Dim, Shape, format_shape, prod
 from ..errors import ShapeError, SpecError
 from .arguments import NonNegativeInt, PositiveInt, choices
-from .base import PASS_THROUGH, Layer, Tap, elements, join_channels, rearranging, split_channels
+from .base import PASS_THROUGH, Layer, Tap, elements, join_channels, rearranging, rule, split_channels
 from .conv import DATA_FORMATS
 from .core import Identity
 from .registry import register
@@ -17,7 +17,7 @@ from .reshaping import INTERPOLATIONS
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Rescaling(Layer):
     """Multiplies by scale and adds offset, elementwise.
 
@@ -37,7 +37,7 @@ class Rescaling(Layer):
         return PASS_THROUGH
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ImageSize(Layer):
     """Base of the layers that set an image's height and width (fields: height, width, data_format)."""
 
@@ -55,7 +55,7 @@ class ImageSize(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Resizing(ImageSize):
     """Resizes images to height × width (optionally cropping or padding to keep the aspect ratio).
 
@@ -86,7 +86,7 @@ class Resizing(ImageSize):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class CenterCrop(ImageSize):
     """Crops the center height × width of images (resizing first if an image is smaller).
 
@@ -115,7 +115,7 @@ class CenterCrop(ImageSize):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class RandomCrop(ImageSize):
     """Crops a random height × width window of images in training, the center one at inference (resizing first if
     an image is smaller), as CenterCrop.
@@ -130,7 +130,7 @@ class RandomCrop(ImageSize):
     data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Augmentation(Identity):
     """An image augmentation layer (keras.layers.preprocessing.image_preprocessing): it changes pixels, never the
     shape, and holds no weights (its seed generator is no weight Keras counts). Its arguments change no figure.
@@ -142,7 +142,7 @@ class Augmentation(Identity):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class AugMix(Augmentation):
     __doc__ = Augmentation.__doc__
     value_range: Any = (0, 255)
@@ -157,7 +157,7 @@ class AugMix(Augmentation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class AutoContrast(Augmentation):
     __doc__ = Augmentation.__doc__
     value_range: Any = (0, 255)
@@ -165,7 +165,7 @@ class AutoContrast(Augmentation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class CutMix(Augmentation):
     __doc__ = Augmentation.__doc__
     factor: Any = 1.0
@@ -174,7 +174,7 @@ class CutMix(Augmentation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Equalization(Augmentation):
     __doc__ = Augmentation.__doc__
     value_range: Any = (0, 255)
@@ -183,7 +183,7 @@ class Equalization(Augmentation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class MixUp(Augmentation):
     __doc__ = Augmentation.__doc__
     alpha: Any = 0.2
@@ -192,7 +192,7 @@ class MixUp(Augmentation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class RandAugment(Augmentation):
     __doc__ = Augmentation.__doc__
     value_range: Any = (0, 255)
@@ -204,7 +204,7 @@ class RandAugment(Augmentation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class RandomBrightness(Augmentation):
     __doc__ = Augmentation.__doc__
     factor: Any
@@ -214,7 +214,7 @@ class RandomBrightness(Augmentation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class RandomColorDegeneration(Augmentation):
     __doc__ = Augmentation.__doc__
     factor: Any
@@ -224,7 +224,7 @@ class RandomColorDegeneration(Augmentation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class RandomColorJitter(Augmentation):
     __doc__ = Augmentation.__doc__
     value_range: Any = (0, 255)
@@ -237,7 +237,7 @@ class RandomColorJitter(Augmentation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class RandomContrast(Augmentation):
     __doc__ = Augmentation.__doc__
     factor: Any
@@ -247,7 +247,7 @@ class RandomContrast(Augmentation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class RandomElasticTransform(Augmentation):
     __doc__ = Augmentation.__doc__
     factor: Any = 1.0
@@ -261,7 +261,7 @@ class RandomElasticTransform(Augmentation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class RandomErasing(Augmentation):
     __doc__ = Augmentation.__doc__
     factor: Any = 1.0
@@ -273,7 +273,7 @@ class RandomErasing(Augmentation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class RandomFlip(Augmentation):
     __doc__ = Augmentation.__doc__
     mode: Any = 'horizontal_and_vertical'
@@ -282,7 +282,7 @@ class RandomFlip(Augmentation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class RandomGaussianBlur(Augmentation):
     __doc__ = Augmentation.__doc__
     factor: Any = 1.0
@@ -294,7 +294,7 @@ class RandomGaussianBlur(Augmentation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class RandomGrayscale(Augmentation):
     __doc__ = Augmentation.__doc__
     factor: Any = 0.5
@@ -303,7 +303,7 @@ class RandomGrayscale(Augmentation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class RandomHue(Augmentation):
     __doc__ = Augmentation.__doc__
     factor: Any
@@ -313,7 +313,7 @@ class RandomHue(Augmentation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class RandomInvert(Augmentation):
     __doc__ = Augmentation.__doc__
     factor: Any = 1.0
@@ -323,7 +323,7 @@ class RandomInvert(Augmentation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class RandomPerspective(Augmentation):
     __doc__ = Augmentation.__doc__
     factor: Any = 1.0
@@ -335,7 +335,7 @@ class RandomPerspective(Augmentation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class RandomPosterization(Augmentation):
     __doc__ = Augmentation.__doc__
     factor: Any
@@ -345,7 +345,7 @@ class RandomPosterization(Augmentation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class RandomRotation(Augmentation):
     __doc__ = Augmentation.__doc__
     factor: Any
@@ -357,7 +357,7 @@ class RandomRotation(Augmentation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class RandomSaturation(Augmentation):
     __doc__ = Augmentation.__doc__
     factor: Any
@@ -367,7 +367,7 @@ class RandomSaturation(Augmentation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class RandomSharpness(Augmentation):
     __doc__ = Augmentation.__doc__
     factor: Any
@@ -377,7 +377,7 @@ class RandomSharpness(Augmentation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class RandomShear(Augmentation):
     __doc__ = Augmentation.__doc__
     x_factor: Any = 0.0
@@ -390,7 +390,7 @@ class RandomShear(Augmentation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class RandomTranslation(Augmentation):
     __doc__ = Augmentation.__doc__
     height_factor: Any
@@ -403,7 +403,7 @@ class RandomTranslation(Augmentation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class RandomZoom(Augmentation):
     __doc__ = Augmentation.__doc__
     height_factor: Any
@@ -416,7 +416,7 @@ class RandomZoom(Augmentation):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Solarization(Augmentation):
     __doc__ = Augmentation.__doc__
     addition_factor: Any = 0.0

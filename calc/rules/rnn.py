@@ -13,7 +13,7 @@ from ..dims import Dim, Shape, dim_sum, format_shape, prod
 from ..errors import LayercalcError, ShapeError, SpecError, closest, describe
 from .arguments import ACTIVATIONS, LayerConfig, NonNegativeInt, PositiveInt, Size, choices
 from .base import (
-    SPATIAL_NAMES, Layer, Tap, Weight, activation_ops, elements, expect_rank, join_channels, split_channels,
+    SPATIAL_NAMES, Layer, Tap, Weight, activation_ops, elements, expect_rank, join_channels, rule, split_channels,
 )
 from .conv import DATA_FORMATS, WindowArguments
 from .registry import all_type_names, lookup, register
@@ -42,7 +42,7 @@ def sequence_with_states(shapes: Sequence[Shape], states: int, state: Shape, typ
     return sequence
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Recurrent(Layer):
     """A layer that runs a cell over axis 1 (time); subclasses give the cell's state and cost."""
 
@@ -102,7 +102,7 @@ def lstm_step_ops(activation: Optional[str], recurrent_activation: Optional[str]
     return 4 + 3 * activation_ops(recurrent_activation) + 2 * activation_ops(activation) + 3 + 1
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class RNN(Recurrent):
     """A dense recurrent cell with `gates` blocks of units in its kernels."""
 
@@ -154,7 +154,7 @@ class RNN(Recurrent):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class SimpleRNN(RNN):
     """Fully connected recurrent layer over axis 1 of (batch, timesteps, features).
 
@@ -173,7 +173,7 @@ class SimpleRNN(RNN):
         return 1 + activation_ops(self.activation)  # add the two products, activation
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class GatedRNN(RNN):
     recurrent_activation: str | None = _activation("sigmoid")
     use_cudnn: Any = "auto"
@@ -185,7 +185,7 @@ class GatedRNN(RNN):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class LSTM(GatedRNN):
     """Long short-term memory over axis 1 of (batch, timesteps, features).
 
@@ -205,7 +205,7 @@ class LSTM(GatedRNN):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class GRU(GatedRNN):
     """Gated recurrent unit over axis 1 of (batch, timesteps, features).
 
@@ -231,7 +231,7 @@ class GRU(GatedRNN):
         return 2 * (1 + activation_ops(self.recurrent_activation)) + 2 + activation_ops(self.activation) + 4
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ConvLSTM(WindowArguments, Recurrent):
     """LSTM whose input and recurrent transformations are convolutions.
 
@@ -321,21 +321,21 @@ class ConvLSTM(WindowArguments, Recurrent):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ConvLSTM1D(ConvLSTM):
     __doc__ = ConvLSTM.__doc__
     rank = 1
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ConvLSTM2D(ConvLSTM):
     __doc__ = ConvLSTM.__doc__
     rank = 2
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ConvLSTM3D(ConvLSTM):
     __doc__ = ConvLSTM.__doc__
     rank = 3
@@ -417,7 +417,7 @@ def _recurrent(wrapped: Wrapped) -> Wrapped:
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Bidirectional(Layer):
     """Runs a recurrent layer forwards and a copy of it (or backward_layer) backwards.
 
@@ -495,7 +495,7 @@ class Bidirectional(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class TimeDistributed(Layer):
     """Applies one layer to every step of axis 1, each step seen as (batch, *rest).
 
