@@ -48,7 +48,7 @@ def analyze(model: "Spec | Graph", conventions: Optional[Conventions] = None, pe
     known: Optional[Dict[Any, _Figures]] = {} if assumptions is None else None  # see _evaluate
     for node in graph.nodes:
         try:
-            x = _rule_input(node, [_output(produced, ref, node.spec.inputs_location) for ref in node.inputs])
+            x = node.rule.rule_input([_output(produced, ref, node.spec.inputs_location) for ref in node.inputs])
             row, macs = _evaluate(node, x, conventions, scale, fields, built, known)
         except LayercalcError as error:
             raise error.add_context(location=node.spec.arg_location(error.argument), layer=node.name,
@@ -109,11 +109,6 @@ def _output(produced: Dict[str, Tuple[Shape, ...]], reference: str, location) ->
             location=location,
         )
     return shapes[index]
-
-
-def _rule_input(node: Node, input_shapes: List[Shape]) -> Any:
-    """What the rule's methods take: one shape, or a tuple of them for a layer of several inputs."""
-    return input_shapes[0] if node.rule.max_inputs == 1 else tuple(input_shapes)
 
 
 def _evaluate(node: Node, x: Any, conventions: Optional[Conventions], scale: Optional[Dim],

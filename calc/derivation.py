@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Set, Tuple
 
 from .analysis import _output as output_of
-from .analysis import _rule_input as rule_input
 from .dims import Dim, Shape, dim_sum, prod
 from .errors import LayercalcError
 from .graph import Graph, Node
@@ -82,7 +81,7 @@ def explain_layers(graph: Graph, report: Report, names: Tuple[str, ...]) -> Expl
 
 def _explain(node: Node, produced: Dict[str, Tuple[Shape, ...]], assumptions: Any) -> LayerExplanation:
     shapes = tuple(_given_shape(output_of(produced, ref, None), assumptions) for ref in node.inputs)
-    x = rule_input(node, list(shapes))
+    x = node.rule.rule_input(list(shapes))
     rule = _traced_rule(node.rule)
     try:
         result = rule.output_shape(x)

@@ -164,7 +164,7 @@ def _resolve(spec: Spec, layer: LayerSpec, name: str, names: List[str], known: s
             f"`{listing}` lists the supported types",
             location=layer.type_location, layer=name,
         )
-    context = dict(layer=name, layer_type=rule_class.__name__)
+    context = dict(layer=name, layer_type=rule_class.keras_name())
     key = _arguments_key(rule_class, layer.args)
     rule = built.get(key) if key is not None else None
     if rule is None:
@@ -175,7 +175,7 @@ def _resolve(spec: Spec, layer: LayerSpec, name: str, names: List[str], known: s
         if key is not None:
             built[key] = rule
     inputs = _inputs(spec, layer, index, names, known, rule_class, context)
-    return Node(name, rule_class.__name__, rule, inputs, layer.trainable, layer,
+    return Node(name, rule_class.keras_name(), rule, inputs, layer.trainable, layer,
                 tuple(parse_reference(ref)[0] for ref in inputs))
 
 

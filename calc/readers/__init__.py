@@ -35,6 +35,12 @@ def read_spec(path: str, *, max_layers: int = MAX_LAYERS, bindings: Optional[Dic
     from .yaml_spec import read_text
 
     text, source = read_text(path)
+    if path == "-" and text.lstrip().startswith("{"):  # model.to_json() piped in: a Keras model, or a JSON spec
+        from .keras_file import model_from_text
+
+        model = model_from_text(text, source)
+        if model is not None:
+            return imported_spec(model.spec, source, max_layers, bindings)
     return parse_spec(text, source, max_layers=max_layers, bindings=bindings)
 
 

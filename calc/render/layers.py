@@ -54,7 +54,7 @@ def describe_layer(type_name: str, framework: str = rules.DEFAULT_FRAMEWORK) -> 
     for row in _argument_rows(rule_class):
         table.add_row(*row)
     aliases = f"  aliases: {', '.join(rule_class.aliases)}" if rule_class.aliases else ""
-    header = Text(f"{rule_class.__name__} ({rule_class.family}){aliases}\n", style="bold")
+    header = Text(f"{rule_class.keras_name()} ({rule_class.family}){aliases}\n", style="bold")
     return Group(header, Text(inspect.cleandoc(rule_class.__doc__ or "") + "\n"), table)
 
 

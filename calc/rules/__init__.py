@@ -9,11 +9,11 @@ re-exported here, as `rules.lookup(...)`, `rules.Layer`.
 from .arguments import COMMON_IGNORED, affects_shapes, argument_name, argument_type, describe_type
 from .base import PASS_THROUGH, Layer, Tap
 from .registry import (ALIASES, DEFAULT_FRAMEWORK, FAMILIES, FRAMEWORKS, REGISTRY, all_type_names, load_all, lookup,
-                       snake_case, unknown_type_hint)
+                       registered_name, snake_case, unknown_type_hint)
 
 __all__ = [
     "ALIASES", "COMMON_IGNORED", "DEFAULT_FRAMEWORK", "FAMILIES", "FRAMEWORKS", "PASS_THROUGH", "REGISTRY", "Layer",
     "Tap",
     "affects_shapes", "all_type_names", "argument_name", "argument_type", "describe_type", "load_all", "lookup",
-    "snake_case", "unknown_type_hint",
+    "registered_name", "snake_case", "unknown_type_hint",
 ]

@@ -113,6 +113,7 @@ class Layer:
     family: ClassVar[str] = ""
     aliases: ClassVar[Tuple[str, ...]] = ()
     keras_class: ClassVar[str] = ""  # Keras' class name, where it differs from the name Keras exports (auto names)
+    type_name: ClassVar[str] = ""  # the name a spec gives as its type (set by register: Dense, ops.add)
     min_inputs: ClassVar[int] = 1
     max_inputs: ClassVar[Optional[int]] = 1  # None: any number; >1: x is a tuple of shapes
     # Arguments of the layer's Keras call() that change its figures, which a later call may give
@@ -120,6 +121,11 @@ class Layer:
     call_arguments: ClassVar[Tuple[str, ...]] = ()
     # Arguments every layer of the framework takes that never change shapes or counts (Keras' base Layer's).
     ignored_arguments: ClassVar[Tuple[str, ...]] = COMMON_IGNORED
+
+    def rule_input(self, shapes: Sequence[Shape]) -> Any:
+        """What the other methods take from the input shapes: one shape, or a tuple of them for a layer of
+        several inputs (a recurrent layer's initial states are checked here, and its methods take the sequence)."""
+        return shapes[0] if self.max_inputs == 1 else tuple(shapes)
 
     # -- the three rules --------------------------------------------------------------
     def output_shape(self, x: Any) -> Any:
@@ -172,7 +178,7 @@ class Layer:
 
     @classmethod
     def keras_name(cls) -> str:
-        return cls.__name__
+        return cls.type_name or cls.__name__
 
     @classmethod
     def arguments(cls) -> Dict[str, dataclasses.Field]:

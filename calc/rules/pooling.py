@@ -187,3 +187,84 @@ class GlobalAveragePooling3D(GlobalPooling):
     __doc__ = GlobalPooling.__doc__
     rank = 3
     aliases = ("GlobalAvgPool3D",)
+
+
+def adaptive_window_total(size: Dim, output: int) -> Dim:
+    """Positions read by the `output` windows adaptive pooling lays over an axis of `size`: window i covers
+    [floor(i·size/output), ceil((i+1)·size/output)), so neighbours may overlap.
+
+    >>> adaptive_window_total(7, 3), adaptive_window_total(6, 3), adaptive_window_total(None, 3) is None
+    (9, 6, True)
+    """
+    if size is None or not isinstance(size, int):
+        return None
+    return sum(-(-(index + 1) * size // output) - index * size // output for index in range(output))
+
+
+@rule
+class AdaptivePooling(Layer):
+    """Max or average pooling to a fixed `output_size` (an int, or one per spatial axis), whatever the input size.
+
+    output: (batch, *output_size, channels) (channels_first: (batch, channels, *output_size))
+    params: 0
+    MACs:   0 (comparisons and additions: one per position of every window)
+    """
+
+    rank: ClassVar[int]
+
+    output_size: Size
+    data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
+
+    @cached_property
+    def size(self) -> Tuple[int, ...]:
+        return standardize_tuple(self.output_size, self.rank, "output_size")
+
+    def output_shape(self, x: Shape) -> Shape:
+        batch, _, channels = split_channels(x, self.data_format, self.rank)
+        return join_channels(batch, self.size, channels, self.data_format)
+
+    def elementwise(self, x: Shape, y: Shape) -> Dim:
+        _, spatial, channels = split_channels(x, self.data_format, self.rank)
+        return prod([channels, *(adaptive_window_total(size, output) for size, output in zip(spatial, self.size))])
+
+
+@register
+@rule
+class AdaptiveAveragePooling1D(AdaptivePooling):
+    __doc__ = AdaptivePooling.__doc__
+    rank = 1
+
+
+@register
+@rule
+class AdaptiveAveragePooling2D(AdaptivePooling):
+    __doc__ = AdaptivePooling.__doc__
+    rank = 2
+
+
+@register
+@rule
+class AdaptiveAveragePooling3D(AdaptivePooling):
+    __doc__ = AdaptivePooling.__doc__
+    rank = 3
+
+
+@register
+@rule
+class AdaptiveMaxPooling1D(AdaptivePooling):
+    __doc__ = AdaptivePooling.__doc__
+    rank = 1
+
+
+@register
+@rule
+class AdaptiveMaxPooling2D(AdaptivePooling):
+    __doc__ = AdaptivePooling.__doc__
+    rank = 2
+
+
+@register
+@rule
+class AdaptiveMaxPooling3D(AdaptivePooling):
+    __doc__ = AdaptivePooling.__doc__
+    rank = 3

@@ -17,13 +17,15 @@ from ..errors import closest
 
 FAMILIES = (
     "core", "conv", "pooling", "reshaping", "preprocessing", "norm", "regularization", "activation", "rnn",
-    "attention", "merge", "keras_hub", "hugging_face",
+    "attention", "merge", "keras_hub", "hugging_face", "ops", "applications",
 )
 
 TORCH_FAMILIES = (
     "conv", "linear", "norm", "activation", "pooling", "dropout", "sparse", "reshaping", "recurrent", "transformer",
     "functional",
 )
+# Families whose types are named in a namespace of their own: keras.ops' Add is `ops.add`, beside the Add layer.
+TYPE_PREFIXES = {"ops": "ops."}
 
 REGISTRY: Dict[str, type] = {}  # canonical Keras class name -> rule class
 ALIASES: Dict[str, str] = {}  # alias -> canonical name
@@ -49,14 +51,26 @@ FRAMEWORKS = {
 DEFAULT_FRAMEWORK = "keras"
 
 
+def registered_name(family: str, class_name: str) -> str:
+    """The type name of a family's rule class: its class name, or in a namespaced family the prefix and the
+    snake-cased class name, as keras.ops names its functions (a trailing _ dropped: Any_ is ops.any).
+
+    >>> registered_name("core", "Dense"), registered_name("ops", "TrueDivide"), registered_name("ops", "Any_")
+    ('Dense', 'ops.true_divide', 'ops.any')
+    """
+    prefix = TYPE_PREFIXES.get(family)
+    return prefix + snake_case(class_name.rstrip("_")) if prefix else class_name
+
+
 def register(cls: type) -> type:
-    """Class decorator: make a rule available under its name and aliases, in the registry of the framework
-    whose package defines it."""
+    """Class decorator: make a rule available under its name (`registered_name`) and aliases, in the registry
+    of the framework whose package defines it."""
     package, _, cls.family = cls.__module__.rpartition(".")
+    cls.type_name = registered_name(cls.family, cls.__name__)
     rule_set = next(rule_set for rule_set in FRAMEWORKS.values() if rule_set.package == package)
-    rule_set.registry[cls.__name__] = cls
+    rule_set.registry[cls.type_name] = cls
     for alias in cls.aliases:
-        rule_set.aliases[alias] = cls.__name__
+        rule_set.aliases[alias] = cls.type_name
     return cls
 
 
@@ -82,7 +96,7 @@ def types_defined_in(family: str, framework: str = DEFAULT_FRAMEWORK) -> Tuple[s
         header = _CLASS_AFTER_REGISTER.match(text)
         body_end = _TOP_LEVEL_LINE.search(text, header.end())
         aliases = _ALIASES.search(text, header.end(), body_end.start() if body_end else len(text))
-        names += [header.group(1), *re.findall(r"\w+", aliases.group(1) if aliases else "")]
+        names += [registered_name(family, header.group(1)), *re.findall(r"[\w.]+", aliases.group(1) if aliases else "")]
     return tuple(names)
 
 
@@ -141,6 +155,7 @@ def unknown_type_hint(type_name: str, framework: str = DEFAULT_FRAMEWORK) -> str
     names = all_type_names(framework)
     if framework != DEFAULT_FRAMEWORK:  # an activation is a module of its own in torch (GELU)
         return closest(type_name, names)
+    names = [name for name in names if "." not in name or "." in type_name]  # ops.* when asked
     functions = [name for name in (type_name.lower(), snake_case(type_name)) if name in ACTIVATIONS]
     if functions and type_name.lower() not in {name.lower() for name in names}:  # relu: the ReLU layer is meant
         return f" (an activation function: write {{type: Activation, activation: {functions[0]}}})"

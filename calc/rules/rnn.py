@@ -7,7 +7,7 @@ import dataclasses
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, ClassVar, Iterator, List, Optional, Tuple
+from typing import Any, ClassVar, Iterator, List, Optional, Sequence, Tuple
 
 from ..dims import Dim, Shape, dim_sum, format_shape, prod
 from ..errors import LayercalcError, ShapeError, SpecError, closest, describe
@@ -27,11 +27,31 @@ def _activation(default: str) -> Any:
 # -- recurrent layers -----------------------------------------------------------------
 
 
+def sequence_with_states(shapes: Sequence[Shape], states: int, state: Shape, type_name: str) -> Shape:
+    """The first input (the sequence), after checking the others, a recurrent layer's initial states: none, or
+    `states` of them, each of the state's shape (an unknown axis matches any)."""
+    sequence, initial = shapes[0], shapes[1:]
+    if initial and len(initial) != states:
+        raise ShapeError(f"{type_name} takes {states} initial state{'s' if states > 1 else ''} after its sequence "
+                         f"(inputs: [sequence, {', '.join(f'state{index}' for index in range(states))}]), found "
+                         f"{len(initial)}")
+    for given in initial:
+        if len(given) != len(state) or any(a is not None and b is not None and a != b for a, b in zip(given, state)):
+            raise ShapeError(f"an initial state of shape {format_shape(given)} where the state is "
+                             f"{format_shape(state)}")
+    return sequence
+
+
 @rule
 class Recurrent(Layer):
     """A layer that runs a cell over axis 1 (time); subclasses give the cell's state and cost."""
 
     states: ClassVar[int]  # state tensors a cell carries (returned with return_state)
+    max_inputs = 3  # the sequence, then its initial states (initial_state= in Keras): states of them
+
+    def rule_input(self, shapes: Sequence[Shape]) -> Shape:
+        """The sequence; initial states, the other inputs, must be one per state, of the state's shape."""
+        return sequence_with_states(shapes, self.states, self.state_shape(shapes[0]), self.keras_name())
 
     def state_shape(self, x: Shape) -> Shape:
         """The shape of one state (batch included), after checking x."""
@@ -138,6 +158,7 @@ class RNN(Recurrent):
 class SimpleRNN(RNN):
     """Fully connected recurrent layer over axis 1 of (batch, timesteps, features).
 
+    inputs: the sequence, then optionally its initial states (initial_state=), each (batch, units)
     output: (batch, units), or (batch, timesteps, units) with return_sequences;
             return_state adds the final state h (batch, units)
     params: kernel in·units + recurrent_kernel units·units + bias units (use_bias)
@@ -146,6 +167,7 @@ class SimpleRNN(RNN):
 
     gates = 1
     states = 1
+    max_inputs = 2
 
     def step_elementwise(self) -> int:
         return 1 + activation_ops(self.activation)  # add the two products, activation
@@ -167,6 +189,7 @@ class GatedRNN(RNN):
 class LSTM(GatedRNN):
     """Long short-term memory over axis 1 of (batch, timesteps, features).
 
+    inputs: the sequence, then optionally its initial states (initial_state=), each (batch, units)
     output: (batch, units), or (batch, timesteps, units) with return_sequences;
             return_state adds the final states h and c, (batch, units) each
     params: kernel in·4·units + recurrent_kernel units·4·units + bias 4·units (use_bias)
@@ -186,6 +209,7 @@ class LSTM(GatedRNN):
 class GRU(GatedRNN):
     """Gated recurrent unit over axis 1 of (batch, timesteps, features).
 
+    inputs: the sequence, then optionally its initial states (initial_state=), each (batch, units)
     output: (batch, units), or (batch, timesteps, units) with return_sequences;
             return_state adds the final state h (batch, units)
     params: kernel in·3·units + recurrent_kernel units·3·units + bias (use_bias):
@@ -195,6 +219,7 @@ class GRU(GatedRNN):
 
     gates = 3
     states = 1
+    max_inputs = 2
     reset_after: bool = True
 
     def bias_shape(self) -> Shape:
@@ -211,6 +236,7 @@ class ConvLSTM(WindowArguments, Recurrent):
     """LSTM whose input and recurrent transformations are convolutions.
 
     x is (batch, time, *spatial, C), or (batch, time, C, *spatial) with channels_first.
+    inputs: the sequence, then optionally its initial states h and c (initial_state=), each of the state's shape
     output: the state (batch, *O, filters) (channels_first: (batch, filters, *O)),
             O = floor((I - D·(F-1) - 1) / S) + 1 (valid), ceil(I / S) (same);
             with return_sequences (batch, time, *state without batch);
@@ -404,9 +430,18 @@ class Bidirectional(Layer):
     MACs:   the forward layer's + the backward layer's
     """
 
+    max_inputs = 5  # the sequence, then initial states: the forward layer's, then the backward layer's
     layer: LayerConfig
     merge_mode: str | None = field(default="concat", metadata=choices("sum", "mul", "ave", "concat"))
     backward_layer: LayerConfig | None = None
+
+    def rule_input(self, shapes: Sequence[Shape]) -> Shape:
+        forward, backward = self.forward.rule, self.backward.rule
+        states = [forward.state_shape(shapes[0])] * forward.states + [backward.state_shape(shapes[0])] * backward.states
+        sequence_with_states(shapes, len(states), states[0], self.keras_name())
+        for given, state in zip(shapes[1:], states):
+            sequence_with_states((shapes[0], given), 1, state, self.keras_name())
+        return shapes[0]
 
     @cached_property
     def forward(self) -> Wrapped:
@@ -475,7 +510,7 @@ class TimeDistributed(Layer):
     @cached_property
     def inner(self) -> Wrapped:
         wrapped = Wrapped.build(self.layer, "layer")
-        if wrapped.rule.max_inputs != 1:
+        if wrapped.rule.min_inputs != 1:
             raise SpecError(f"TimeDistributed wraps a layer with one input, found {wrapped.type_name}",
                             argument="layer")
         return dataclasses.replace(wrapped, label=f"{wrapped.label} on each time step")

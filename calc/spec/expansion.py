@@ -479,11 +479,13 @@ class Expansion:
                        names=dict(zip(block.inputs, inputs)), trainable=trainable, copies=scope.copies * repeat)
         last = self._expand(block.layers, inner, previous=inputs[0])
         output = last
-        if block.output is not None:
-            if block.output not in inner.names:
+        if block.output is not None:  # a layer, or its n-th output: 'lstm:1'
+            base, colon, index = block.output.rpartition(":")
+            base, index = (base, int(index)) if colon and index.isdigit() and base else (block.output, 0)
+            if base not in inner.names:
                 raise SpecError(f"block '{block.name}': output '{block.output}' is not one of its layers"
-                                f"{closest(block.output, inner.names)}", location=block.location)
-            output = inner.names[block.output]
+                                f"{closest(base, inner.names)}", location=block.location)
+            output = with_output(inner.names[base], index)
         if full_name in self.instances:
             raise SpecError(f"duplicate name '{full_name}'", location=location, **context)
         self.instances[full_name] = BlockInstance(full_name, block.name, output, location)
