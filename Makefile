@@ -29,7 +29,7 @@ run: install
 test: dev
 	$(BIN)/python -m pytest
 
-# Property-based fuzzing (tests/test_fuzz.py): 27,500 random inputs instead of the 440 fixed ones of `make test`.
+# Property-based fuzzing (tests/test_fuzz.py): 30,000 random inputs instead of the 480 fixed ones of `make test`.
 fuzz: dev
 	LAYERCALC_FUZZ=fuzz $(BIN)/python -m pytest tests/test_fuzz.py --hypothesis-show-statistics
 
@@ -40,10 +40,12 @@ snapshots: dev
 # Regenerate docs/layers.md, the layer reference, from the registry (after adding or changing a layer type).
 docs: install
 	$(BIN)/python -c 'from calc.render.layers import layer_reference; print(layer_reference(), end="")' > docs/layers.md
+	$(BIN)/python -c 'from calc.render.layers import layer_reference; print(layer_reference("torch"), end="")' > docs/torch_layers.md
 
-# Speed and memory, measured on whole processes (see bench/run.py).
+# Speed and memory, measured on whole processes, with issue 17's targets (see bench/run.py); BIG=1 adds the
+# 1,000,000-layer chain.
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(if $(BIG),--big)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

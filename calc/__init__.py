@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 
 # public name -> the module that defines it (and the name there, when it differs)
 _EXPORTS = {
-    "summarize": "pipeline", "check": "pipeline", "compare": "pipeline", "convert": "pipeline",
+    "summarize": "pipeline", "explain": "pipeline", "check": "pipeline", "compare": "pipeline", "convert": "pipeline",
     "parse_spec": "readers", "read_spec": "readers", "load_spec": ("readers", "read_spec"), "Spec": "spec",
     "build_graph": "graph", "Graph": "graph",
     "analyze": "analysis", "collapse": "analysis",

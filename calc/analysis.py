@@ -16,17 +16,18 @@ from . import costs as cost_algebra
 from .dims import Dim, Shape, check_size, dim_sum, format_shape, prod
 from .errors import LayercalcError, Param, ShapeError, UsageError
 from .graph import Graph, Node, build_graph, is_chain, parse_reference
-from .report import (COLUMNS, COST_COLUMNS, Conventions, Counts, InputRow, LayerCosts, LayerRow, ModelCosts, Report,
-                     TrainingFlops)
+from .report import (COST_COLUMNS, Conventions, Counts, InputRow, LayerCosts, LayerRow, ModelCosts, Report,
+                     TrainingFlops, TypeTotals)
 from .spec import Spec
 
 
 def analyze(model: "Spec | Graph", conventions: Optional[Conventions] = None, per_batch: bool = False,
-            source: Optional[str] = None) -> Report:
+            source: Optional[str] = None, dtype: Optional[str] = None) -> Report:
     """Every layer's output shape, parameters and MACs, and the totals; with `conventions`, also every
     layer's FLOPs, bias additions, elementwise operations, output bytes and receptive field, and the
     model's memory.  per_batch: MACs (and FLOPs) for the whole batch, which must then be known (the
-    report's conventions say so).  `source` names the spec in messages (default: its file)."""
+    report's conventions say so).  `source` names the spec in messages (default: its file).  dtype: the
+    parameters' (default: the conventions', else the spec's, else float32), for their bytes."""
     graph = model if isinstance(model, Graph) else build_graph(model)
     source = source or graph.source
     batch, input_shapes, assumptions = _bound_inputs(graph)
@@ -44,10 +45,11 @@ def analyze(model: "Spec | Graph", conventions: Optional[Conventions] = None, pe
     # a layer called again -> (input, weights) of its first call; only those layers are recorded
     built: Dict[str, Optional[Tuple[Any, Tuple[Any, ...]]]] = {node.shares: None for node in graph.nodes if node.shares}
     calls: Dict[str, int] = {}  # a shared layer -> its calls so far
+    known: Optional[Dict[Any, _Figures]] = {} if assumptions is None else None  # see _evaluate
     for node in graph.nodes:
         try:
-            x = _rule_input(node, [_output(produced, ref, node.spec.inputs_location) for ref in node.inputs])
-            row, macs = _evaluate(node, x, conventions, scale, fields, built)
+            x = node.rule.rule_input([_output(produced, ref, node.spec.inputs_location) for ref in node.inputs])
+            row, macs = _evaluate(node, x, conventions, scale, fields, built, known)
         except LayercalcError as error:
             raise error.add_context(location=node.spec.arg_location(error.argument), layer=node.name,
                                     layer_type=node.type)
@@ -60,16 +62,28 @@ def analyze(model: "Spec | Graph", conventions: Optional[Conventions] = None, pe
     for reference in graph.outputs:
         _output(produced, reference, graph.outputs_location)
     if per_batch and batch is None:
-        raise UsageError((Param("per_batch"), f" needs a batch size, but {source} leaves it unknown: give one with "
-                          "'batch: 64' (or a symbol, 'batch: N')"))
+        raise UsageError((Param("per_batch"), f" needs a batch size, but {source} leaves it unknown: give one with ",
+                          Param("batch"), " (such as 64), or in the spec ('batch: 64', or a symbol, 'batch: N')"))
 
-    counts = [dim_sum(getattr(row.counts, column) for row in rows) for column in COLUMNS[:-1]]
-    totals = Counts(*counts, prod([dim_sum(example_macs), scale]) if per_batch else dim_sum(example_macs))
+    rows = _with_active_params(rows)
+    totals = replace(Counts.summed(rows),
+                     macs=prod([dim_sum(example_macs), scale]) if per_batch else dim_sum(example_macs))
+    dtype = conventions.dtype if conventions else dtype or getattr(model, "dtype", None) or "float32"
     report = Report(graph.name, batch, tuple(input_rows), tuple(rows), graph.outputs, totals, graph.is_chain,
-                    graph.blocks, () if assumptions is None else assumptions.close())
+                    graph.blocks, () if assumptions is None else assumptions.close(),
+                    bytes_per_parameter=cost_algebra.DTYPE_BYTES[dtype], framework=graph.framework)
     if conventions is None:
         return report
     return replace(report, costs=_model_costs(report, replace(conventions, per_batch=per_batch, batch=batch)))
+
+
+def _with_active_params(rows: List[LayerRow]) -> List[LayerRow]:
+    """In a model with a mixture of experts, every row's active parameters: the rule's where it routes
+    tokens to some of its weights, all of its parameters elsewhere; in any other model, the rows as they are."""
+    if all(row.counts.active_params is None for row in rows):
+        return rows
+    return [row if row.counts.active_params is not None else
+            replace(row, counts=replace(row.counts, active_params=row.counts.params)) for row in rows]
 
 
 def _bound_inputs(graph: Graph) -> Tuple[Dim, List[Shape], Any]:
@@ -97,17 +111,42 @@ def _output(produced: Dict[str, Tuple[Shape, ...]], reference: str, location) ->
     return shapes[index]
 
 
-def _rule_input(node: Node, input_shapes: List[Shape]) -> Any:
-    """What the rule's methods take: one shape, or a tuple of them for a layer of several inputs."""
-    return input_shapes[0] if node.rule.max_inputs == 1 else tuple(input_shapes)
-
-
 def _evaluate(node: Node, x: Any, conventions: Optional[Conventions], scale: Optional[Dim],
               fields: Dict[str, cost_algebra.FieldState],
-              built: Dict[str, Optional[Tuple[Any, Tuple[Any, ...]]]]) -> Tuple[LayerRow, Dim]:
+              built: Dict[str, Optional[Tuple[Any, Tuple[Any, ...]]]],
+              known: Optional[Dict[Any, "_Figures"]]) -> Tuple[LayerRow, Dim]:
     """The node's row, and its MACs per example: each figure asked from its rule once.  A layer called
     several times has one set of weights: every call must fit them (`built`), and only the layer's own
-    row counts them."""
+    row counts them.  `known`: the figures of each rule and input met before, when every size is a
+    number (a rule is a pure function of its arguments and input: the same layer on the same input, as
+    in a repeated block, is computed once; its receptive field, which depends on the layers before, not)."""
+    key = (id(node.rule), x, node.trainable, node.shares is None)
+    figures = known.get(key) if known is not None else None
+    if figures is None:
+        figures = _figures(node, x, conventions, scale, fields, built)
+        if known is not None:
+            known[key] = figures
+    else:
+        _check_shared_weights(node, x, figures[1], built)
+        if conventions is not None:
+            fields[node.name] = cost_algebra.propagate(figures[4], [fields[name] for name in node.sources], x,
+                                                       figures[0][0])
+    outputs, _, counts, example_macs, _, layer_costs = figures
+    if conventions is not None:
+        receptive_field = cost_algebra.receptive_field(fields[node.name])
+        if receptive_field is not None:
+            layer_costs = replace(layer_costs, receptive_field=receptive_field)
+    return LayerRow(node.name, node.type, node.inputs, outputs, counts, node.spec.scope, layer_costs), example_macs
+
+
+# (outputs, weights, counts, MACs per example, receptive-field window, costs but the receptive field)
+_Figures = Tuple[Tuple[Shape, ...], Tuple[Any, ...], Counts, Dim, Any, Optional[LayerCosts]]
+
+
+def _figures(node: Node, x: Any, conventions: Optional[Conventions], scale: Optional[Dim],
+             fields: Dict[str, cost_algebra.FieldState],
+             built: Dict[str, Optional[Tuple[Any, Tuple[Any, ...]]]]) -> _Figures:
+    """The node's rule on input x, every figure asked once; its receptive field into `fields`."""
     rule = node.rule
     result = rule.output_shape(x)
     outputs = tuple(result) if isinstance(result, list) else (result,)
@@ -117,31 +156,35 @@ def _evaluate(node: Node, x: Any, conventions: Optional[Conventions], scale: Opt
     _check_shared_weights(node, x, weights, built)
     trainable: Dim = 0
     frozen: Dim = 0
+    buffers: Dim = 0
     for weight in weights if node.shares is None else ():
         check_size(weight.shape, f"weight '{weight.name}'")
         size = prod(weight.shape)
-        if weight.trainable and node.trainable:
+        if weight.buffer:
+            buffers = dim_sum([buffers, size])
+        elif weight.trainable and node.trainable:
             trainable = dim_sum([trainable, size])
         else:
             frozen = dim_sum([frozen, size])
     example_macs = rule.macs(x, result)
     macs = example_macs if scale is None else prod([example_macs, scale])
-    counts = Counts(dim_sum([trainable, frozen]), trainable, frozen, macs)
-    layer_costs = None
-    if conventions is not None:
-        bias, ops = rule.bias_adds(x, result), rule.elementwise(x, result)
-        if scale is not None and scale != 1:
-            bias, ops = prod([bias, scale]), prod([ops, scale])
-        sources = [fields[name] for name in node.sources]
-        fields[node.name] = cost_algebra.propagate(rule.window(x), sources, x, outputs[0])
-        saved, cached = rule.saved_tensors(x, result), rule.kv_cache(x, result)
-        batch = outputs[0][0]
-        layer_costs = LayerCosts(cost_algebra.flops(macs, bias, ops, conventions), bias, ops,
-                                 cost_algebra.tensor_bytes(outputs, conventions.bytes_per_activation),
-                                 cost_algebra.receptive_field(fields[node.name]), attention=saved != 0,
-                                 saved_bytes=cost_algebra.attention_bytes(saved, batch, conventions, saved=True),
-                                 kv_cache_bytes=cost_algebra.attention_bytes(cached, batch, conventions, saved=False))
-    return LayerRow(node.name, node.type, node.inputs, outputs, counts, node.spec.scope, layer_costs), example_macs
+    active = rule.active_params(x) if node.shares is None else None
+    counts = Counts(dim_sum([trainable, frozen]), trainable, frozen, macs, buffers, active)
+    if conventions is None:
+        return outputs, weights, counts, example_macs, None, None
+    bias, ops = rule.bias_adds(x, result), rule.elementwise(x, result)
+    if scale is not None and scale != 1:
+        bias, ops = prod([bias, scale]), prod([ops, scale])
+    window = rule.window(x)
+    fields[node.name] = cost_algebra.propagate(window, [fields[name] for name in node.sources], x, outputs[0])
+    saved, cached = rule.saved_tensors(x, result), rule.kv_cache(x, result)
+    batch = outputs[0][0]
+    layer_costs = LayerCosts(cost_algebra.flops(macs, bias, ops, conventions), bias, ops,
+                             cost_algebra.tensor_bytes(outputs, conventions.bytes_per_activation), None,
+                             attention=saved != 0,
+                             saved_bytes=cost_algebra.attention_bytes(saved, batch, conventions, saved=True),
+                             kv_cache_bytes=cost_algebra.attention_bytes(cached, batch, conventions, saved=False))
+    return outputs, weights, counts, example_macs, window, layer_costs
 
 
 def _check_shared_weights(node: Node, x: Any, weights: Tuple[Any, ...],
@@ -226,7 +269,7 @@ def collapse(report: Report, depth: int) -> Report:
         block_type, output = report.blocks[name]
         source, colon, index = output.rpartition(":")
         output_row = by_name[source] if colon else by_name[output]
-        counts = Counts(*(dim_sum(getattr(row.counts, column) for row in group) for column in COLUMNS))
+        counts = Counts.summed(group)
         costs = LayerCosts.combined(group, output_row.costs) if report.costs else None
         # A block instance's call: every layer a call of a layer of one other instance.
         called = {owner.get(row.shared_with) for row in group}
@@ -269,9 +312,65 @@ def merge_calls(report: Report) -> Report:
             rows.append(group[0])
             continue
         layer, last = next((row for row in group if row.name == name), group[0]), group[-1]
-        counts = Counts(*(dim_sum(getattr(row.counts, column) for row in group) for column in COLUMNS))
+        counts = Counts.summed(group)
         costs = LayerCosts.combined(group, last.costs) if report.costs else None
-        rows.append(LayerRow(name, layer.type, tuple(ref for row in group for ref in row.inputs), last.output_shapes,
-                             counts, layer.scope, costs))
+        rows.append(replace(layer, name=name, inputs=tuple(ref for row in group for ref in row.inputs),
+                            output_shapes=last.output_shapes, counts=counts, costs=costs, shared_with=None, call=0))
     chain = is_chain([row.name for row in report.inputs], ((row.name, row.inputs) for row in rows), report.outputs)
     return replace(report, layers=tuple(rows), is_chain=chain)
+
+
+# -- the tree view and the totals per type --------------------------------------------------------------------------
+
+
+def tree(report: Report, depth: Optional[int] = None) -> Report:
+    """The rows as a tree, like torchinfo's: each block instance nested less than `depth` deep (every one
+    without a depth) as a row of its totals (as `collapse` shows it) with its children's rows under it,
+    one level deeper; blocks nested `depth` deep as one row each. Children follow their block's row in
+    report order; the totals do not change (the blocks' rows repeat their children's counts)."""
+    leaves = collapse(report, depth) if depth is not None else report
+    deepest = (depth - 1) if depth is not None else max((len(row.scope) for row in report.layers), default=0)
+    blocks: Dict[str, LayerRow] = {}  # block instance -> its row, children to follow
+    for level in range(1, deepest + 1):
+        for row in collapse(report, level).layers:
+            if row.name in report.blocks and len(row.scope) == level - 1:
+                blocks[row.name] = replace(row, expanded=True)
+    children: Dict[Optional[str], List[LayerRow]] = {}  # a block instance (None: the model) -> its rows in order
+
+    def attach(row: LayerRow) -> None:
+        parent = row.scope[-1] if row.scope else None
+        if parent is not None and parent not in children:
+            children[parent] = []
+            attach(blocks[parent])
+        children.setdefault(parent, []).append(replace(row, level=len(row.scope)))
+
+    for row in leaves.layers:
+        attach(row)
+    rows: List[LayerRow] = []
+
+    def walk(parent: Optional[str]) -> None:
+        for row in children.get(parent, ()):
+            rows.append(row)
+            if row.expanded:
+                walk(row.name)
+
+    walk(None)
+    return replace(leaves, layers=tuple(rows), tree=True)
+
+
+def totals_by_type(report: Report) -> Tuple[TypeTotals, ...]:
+    """Each layer type's layers, counts and costs summed (fvcore's by_operator), in order of first appearance;
+    the model inputs as InputLayer, with their bytes. Every column sums to the report's total (the memory
+    column to the activation memory)."""
+    groups: Dict[str, List[LayerRow]] = {}
+    for row in report.layers:
+        groups.setdefault(row.type, []).append(row)
+    costs = report.costs
+    result = []
+    if report.inputs:
+        input_costs = LayerCosts(0, 0, 0, dim_sum(costs.input_bytes)) if costs else None
+        result.append(TypeTotals("InputLayer", len(report.inputs), Counts(0, 0, 0, 0), input_costs))
+    for kind, group in groups.items():
+        result.append(TypeTotals(kind, sum(row.shared_with is None for row in group), Counts.summed(group),
+                                 LayerCosts.combined(group, None) if costs else None))
+    return tuple(result)

@@ -33,7 +33,7 @@ EXIT_INTERNAL = 3
 # The library's parameters, as the flags that set them: library errors name the former, we show the latter.
 FLAGS = {"bindings": "--set", "per_batch": "--per-batch", "columns": "--columns", "max_layers": "--max-layers",
          "dtype": "--dtype", "mixed_precision": "--mixed-precision", "attention": "--attention",
-         "optimizer": "--optimizer"}
+         "optimizer": "--optimizer", "batch": "--batch", "limits": "a budget flag such as --max-params 2M"}
 
 class _Commands(TyperGroup):
     """click's own errors in a command's flags and arguments (a value that is not a number, a missing
@@ -242,27 +242,25 @@ def emit(output_format: "Format", output: Optional[Path], inputs: Sequence[str],
 
     if is_standard_output(output):
         with standard_output() as stream:
-            if text is not None and not _is_terminal(stream):
-                stream.writelines(text())
+            if _is_terminal(stream):
+                _console().print(table())
             else:
-                from .render.table import print_unwrapped
-
-                print_unwrapped(table(), _console())
+                stream.writelines(_plain(table, text))
         return
+    write_output("".join(_plain(table, text)), output, inputs)
+
+
+def _plain(table, text=None) -> Iterator[str]:
+    """A table as text for anything but a terminal (a pipe, a file), in pieces: never wrapped, and without
+    the spaces rich pads its lines with, stripped here, once, so piped output and --output files are the
+    same bytes. `text`, if given, lays the table out without rich (calc/render/plain_table.py)."""
+    from .render import unpadded
+
     if text is not None:
-        pieces = text()
-    else:
-        import io
+        return unpadded(text())
+    from .render.table import plain_text
 
-        from rich.console import Console
-
-        from .render.table import print_unwrapped
-
-        # A file is not a terminal, whatever FORCE_COLOR says: laid out unwrapped.
-        console = Console(file=io.StringIO(), color_system=None, force_terminal=False)
-        print_unwrapped(table(), console)
-        pieces = [console.file.getvalue()]
-    write_output("".join(line.rstrip() + "\n" for piece in pieces for line in piece.splitlines()), output, inputs)
+    return unpadded([plain_text(table())])
 
 
 def _is_terminal(stream) -> bool:
@@ -306,7 +304,19 @@ class Optimizer(str, Enum):
 
 
 PER_BATCH_OPTION = typer.Option(False, "--per-batch", help="MACs (and FLOPs) for the spec's whole batch, not one "
-                                "example; the batch must be given (an int, or a symbol for a symbolic count).")
+                                "example; the batch must be given (--batch, or the spec's batch:).")
+BATCH_OPTION = typer.Option(None, "--batch", min=1, help="The batch size, in place of the spec's batch: (or where "
+                            "it has none).", show_default=False)
+
+
+DTYPE_OPTION = typer.Option(None, "--dtype", help="Numbers' type for memory (default: the spec's dtype:, else "
+                            "float32).", show_default=False)
+OPTIMIZER_OPTION = typer.Option(Optimizer.adam, "--optimizer", help="For the training memory estimate: sgd, "
+                                "momentum, rmsprop, adam, adamw keep 0, 1, 1, 2, 2 extra copies of each trainable "
+                                "parameter.")
+ATTENTION_OPTION = typer.Option(AttentionMemory.materialized, "--attention", help="What attention keeps for the "
+                                "backward pass in the training estimate: its scores and probabilities "
+                                "(materialized), or none (fused, as flash attention).")
 
 
 @app.command()
@@ -322,25 +332,25 @@ def summary(
         False, "--count-elementwise", help="FLOPs count elementwise operations: activations, normalization, "
         "pooling windows, merges, softmax (implies --flops)."),
     per_batch: bool = PER_BATCH_OPTION,
+    batch: Optional[int] = BATCH_OPTION,
     memory: bool = typer.Option(False, "--memory", help="Show each layer's output bytes, and the parameter, "
                                 "inference-peak and training memory."),
-    dtype: Optional[Dtype] = typer.Option(None, "--dtype", help="Numbers' type for memory (default: the spec's "
-                                          "dtype:, else float32).", show_default=False),
-    optimizer: Optimizer = typer.Option(Optimizer.adam, "--optimizer", help="For the training memory estimate: "
-                                        "sgd, momentum, rmsprop, adam, adamw keep 0, 1, 1, 2, 2 extra copies of "
-                                        "each trainable parameter."),
+    dtype: Optional[Dtype] = DTYPE_OPTION,
+    optimizer: Optimizer = OPTIMIZER_OPTION,
     mixed_precision: Optional[MixedPrecision] = typer.Option(
         None, "--mixed-precision", help="Activations, attention's saved tensors and the KV cache in this dtype; "
         "parameters, gradients and optimizer states in float32 (implies --memory).", show_default=False),
-    attention: AttentionMemory = typer.Option(
-        AttentionMemory.materialized, "--attention", help="What attention keeps for the backward pass in the "
-        "training estimate: its scores and probabilities (materialized), or none (fused, as flash attention)."),
+    attention: AttentionMemory = ATTENTION_OPTION,
     training_flops: bool = typer.Option(False, "--training-flops", help="Show the FLOPs of one training step "
                                         "(3 × forward) beside the 6·N·tokens estimate."),
     columns: Optional[str] = typer.Option(
         None, "--columns", help="Columns, comma-separated: name, type, input_shape, output_shape, params, "
         "trainable, macs, flops, memory, receptive_field, attention_saved, kv_cache, share, params_share, "
         "inputs; '+a,b' adds to the default ones.", show_default=False, autocompletion=complete_columns),
+    tree: bool = typer.Option(False, "--tree", help="Show each block's row with its children's rows indented "
+                              "under it (down to --depth); table, markdown and csv."),
+    by_type: bool = typer.Option(False, "--by-type", help="Show the totals per layer type (layers, params, MACs; "
+                                 "FLOPs and memory when asked for) instead of a row per layer."),
     output: Optional[Path] = OUTPUT_OPTION,
     max_layers: int = MAX_LAYERS_OPTION,
     debug: bool = DEBUG_OPTION,
@@ -350,14 +360,18 @@ def summary(
         from . import render
         from .pipeline import summarize
 
+        refuse_views(tree, by_type, output_format, depth)
         report = summarize(spec, bindings=parse_bindings(bindings), max_layers=max_layers, per_batch=per_batch,
                            depth=depth, columns=columns, flops=flops, memory=memory,
                            costs=True if output_format is Format.json else None, dtype=dtype and dtype.value,
                            optimizer=optimizer.value, count_bias=count_bias, count_elementwise=count_elementwise,
                            merge_calls=output_format is not Format.json, attention=attention.value,
                            mixed_precision=mixed_precision and mixed_precision.value,
-                           training_flops=training_flops)
+                           training_flops=training_flops, tree=tree, by_type=by_type, batch=batch)
         title = report.name or ("stdin" if spec == "-" else Path(spec).stem)
+        if by_type:
+            emit_by_type(report, title, output_format, output, spec)
+            return
         emit(output_format, output, (spec,),
              json=lambda: render.load("json").render_json(report),
              markdown=lambda: render.load("markdown").render_summary_markdown(report, title),
@@ -366,7 +380,31 @@ def summary(
              text=lambda: render.load("plain_table").render_summary_text(report, title))
 
 
+def refuse_views(tree: bool, by_type: bool, output_format: Format, depth: Optional[int] = None) -> None:
+    from .errors import UsageError
+
+    if tree and by_type:
+        raise UsageError("--tree and --by-type are two views of the summary: give one")
+    if by_type and depth is not None and output_format is not Format.json:
+        raise UsageError("--by-type totals every layer under its own type, whatever --depth: give one")
+    if tree and output_format is Format.json:
+        raise UsageError("--tree is a view of the table, markdown and csv formats; the JSON report gives each "
+                         "layer's blocks as its 'scope'")
+
+
+def emit_by_type(report, title: str, output_format: Format, output: Optional[Path], spec: str) -> None:
+    """The totals per layer type (--by-type) in the chosen format; in JSON, the report with its `by_type`."""
+    from . import render
+
+    emit(output_format, output, (spec,),
+         json=lambda: render.load("json").render_json(report),
+         markdown=lambda: render.load("markdown").render_by_type_markdown(report, title),
+         csv=lambda: render.load("csv").render_by_type_csv(report),
+         table=lambda: render.load("table").build_by_type(report, title))
+
+
 LIMIT_HELP = "Overrides the spec's budget; K/M/G/T suffixes (2M = 2,000,000)."
+BYTES_HELP = "Overrides the spec's budget; bytes, or B, KiB, MiB, GiB, TiB (1 KiB = 1,024 B)."
 
 
 @app.command()
@@ -380,30 +418,54 @@ def check(
     max_macs: Optional[str] = typer.Option(None, "--max-macs", help="MACs per example. " + LIMIT_HELP),
     max_layer_params: Optional[str] = typer.Option(None, "--max-layer-params",
                                                    help="Parameters of any one layer. " + LIMIT_HELP),
-    per_batch: bool = typer.Option(False, "--per-batch", help="max_macs limits the MACs of the spec's whole batch, "
-                                   "not of one example; the batch must be given."),
+    max_flops: Optional[str] = typer.Option(None, "--max-flops", help="FLOPs per example: 2 × MACs, + the terms "
+                                            "--count-bias and --count-elementwise add. " + LIMIT_HELP),
+    max_activation_memory: Optional[str] = typer.Option(
+        None, "--max-activation-memory", help="Bytes of every input and layer output. " + BYTES_HELP),
+    max_inference_memory: Optional[str] = typer.Option(
+        None, "--max-inference-memory", help="Parameters + the inference peak of outputs alive. " + BYTES_HELP),
+    max_training_memory: Optional[str] = typer.Option(
+        None, "--max-training-memory", help="Parameters, gradients, optimizer state and activations. " + BYTES_HELP),
+    per_batch: bool = typer.Option(False, "--per-batch", help="max_macs and max_flops limit the spec's whole "
+                                   "batch, not one example; the batch must be given (--batch, or the spec's batch:)."),
+    batch: Optional[int] = BATCH_OPTION,
+    count_bias: bool = typer.Option(False, "--count-bias", help="max_flops counts bias additions."),
+    count_elementwise: bool = typer.Option(False, "--count-elementwise", help="max_flops counts elementwise "
+                                           "operations: activations, normalization, pooling windows, merges, softmax."),
+    dtype: Optional[Dtype] = DTYPE_OPTION,
+    optimizer: Optimizer = OPTIMIZER_OPTION,
+    mixed_precision: Optional[MixedPrecision] = typer.Option(
+        None, "--mixed-precision", help="Activations in this dtype for the memory budgets; parameters, gradients "
+        "and optimizer states in float32.", show_default=False),
+    attention: AttentionMemory = ATTENTION_OPTION,
     output_format: Format = FORMAT_OPTION,
     bindings: List[str] = SET_OPTION,
     output: Optional[Path] = OUTPUT_OPTION,
     max_layers: int = MAX_LAYERS_OPTION,
     debug: bool = DEBUG_OPTION,
 ) -> None:
-    """Enforce parameter and MAC budgets: exit 0 when all hold, 1 when one is exceeded, 2 for invalid input."""
+    """Enforce parameter, MAC, FLOP and memory budgets: exit 0 when all hold, 1 when one is exceeded, 2 for
+    invalid input (a spec with no budget, from its budget: or a flag, is invalid)."""
     from .pipeline import check as check_spec
-    from .spec.counts import parse_count
+    from .spec.counts import parse_limit
 
     flags = {"max_params": max_params, "max_trainable_params": max_trainable_params,
              "max_non_trainable_params": max_non_trainable_params, "max_macs": max_macs,
-             "max_layer_params": max_layer_params}
+             "max_layer_params": max_layer_params, "max_flops": max_flops,
+             "max_activation_memory": max_activation_memory, "max_inference_memory": max_inference_memory,
+             "max_training_memory": max_training_memory}
     with reported_errors(debug):
-        overrides = {name: parse_count(value, "--" + name.replace("_", "-")) for name, value in flags.items()
+        overrides = {name: parse_limit(name, value, "--" + name.replace("_", "-")) for name, value in flags.items()
                      if value is not None}
+    conventions = dict(dtype=dtype and dtype.value, optimizer=optimizer.value, count_bias=count_bias,
+                       count_elementwise=count_elementwise, mixed_precision=mixed_precision and mixed_precision.value,
+                       attention=attention.value)
     results, worst = [], 0
     for spec in specs:
         try:
             with reported_errors(debug):
                 results.append(check_spec(spec, limits=overrides, bindings=parse_bindings(bindings),
-                                          max_layers=max_layers, per_batch=per_batch))
+                                          max_layers=max_layers, per_batch=per_batch, batch=batch, **conventions))
         except typer.Exit as exit_code:
             worst = max(worst, exit_code.exit_code)
     worst = max(worst, *(0 if result.ok else 1 for result in results)) if results else worst
@@ -424,9 +486,12 @@ def diff(
     before: str = typer.Argument(..., help="The spec before the change.", show_default=False),
     after: str = typer.Argument(..., help="The spec after the change.", show_default=False),
     output_format: Format = FORMAT_OPTION,
-    show_all: bool = typer.Option(False, "--all", help="Also list the layers that did not change."),
+    show_all: bool = typer.Option(False, "--all", help="Also list the layers that did not change (in every format)."),
+    exit_code: bool = typer.Option(False, "--exit-code", help="Exit 1 when the models differ, 0 when they do not "
+                                   "(as git diff --exit-code)."),
     per_batch: bool = typer.Option(False, "--per-batch", help="MACs of each spec's whole batch, not of one example; "
-                                   "both specs must give a batch."),
+                                   "both specs must give a batch (or --batch)."),
+    batch: Optional[int] = BATCH_OPTION,
     bindings: List[str] = SET_OPTION,
     output: Optional[Path] = OUTPUT_OPTION,
     max_layers: int = MAX_LAYERS_OPTION,
@@ -437,14 +502,16 @@ def diff(
         from .pipeline import compare
 
         result = compare(before, after, bindings=parse_bindings(bindings), max_layers=max_layers,
-                         per_batch=per_batch)
+                         per_batch=per_batch, batch=batch, unchanged=show_all)
         from . import render
 
         emit(output_format, output, (before, after),
-             json=lambda: render.load("json").dumps(result.as_dict()),
-             markdown=lambda: render.load("markdown").render_diff_markdown(result, show_all),
+             json=lambda: render.load("json").render_diff_json(result),
+             markdown=lambda: render.load("markdown").render_diff_markdown(result),
              csv=lambda: render.load("csv").render_diff_csv(result),
-             table=lambda: render.load("table").build_diff(result, show_all))
+             table=lambda: render.load("table").build_diff(result))
+    if exit_code and result.differs:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -507,10 +574,16 @@ def convert(
         write_output(converted(model), output, (model,))
 
 
+class Framework(str, Enum):
+    keras = "keras"
+    torch = "torch"
+
+
 @app.command()
 def layers(
     layer_type: Optional[str] = typer.Argument(None, metavar="TYPE", help="Show one layer type in detail.",
                                                show_default=False, autocompletion=complete_layer_type),
+    framework: Framework = typer.Option(Framework.keras, "--framework", help="Whose layers: Keras' or torch.nn's."),
     debug: bool = DEBUG_OPTION,
 ) -> None:
     """List the supported layer types and their arguments, or describe one."""
@@ -518,9 +591,59 @@ def layers(
         from .output import standard_output
         from .render.layers import describe_layer, list_layers
 
-        with standard_output():
-            _console().print(list_layers() if layer_type is None else describe_layer(layer_type))
+        with standard_output() as stream:
+            layers_table = (list_layers(framework.value) if layer_type is None
+                            else describe_layer(layer_type, framework.value))
+            if _is_terminal(stream):
+                _console().print(layers_table)
+            else:
+                stream.writelines(_plain(lambda: layers_table))
 
+
+class ExplainFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def _complete_layer(ctx: typer.Context, incomplete: str) -> List[str]:
+    """Shell completion of explain's LAYER: the names of the spec's layers and block instances (none while it is
+    invalid)."""
+    try:
+        from .graph import build_graph
+        from .readers import read_spec
+
+        graph = build_graph(read_spec(ctx.params.get("spec") or ""))
+        return [name for name in (*(node.name for node in graph.nodes), *graph.blocks) if name.startswith(incomplete)]
+    except Exception:  # a spec being written, a path not yet typed: nothing to offer, never a traceback
+        return []
+
+
+@app.command()
+def explain(
+    spec: str = SPEC_ARGUMENT,
+    layer: Optional[str] = typer.Argument(None, help="The layer, by the name summary shows (a block instance: "
+                                          "each of its layers).", show_default=False, autocompletion=_complete_layer),
+    every_layer: bool = typer.Option(False, "--all", help="Explain every layer."),
+    output_format: ExplainFormat = typer.Option(ExplainFormat.text, "--format", "-f", help="Output format."),
+    batch: Optional[int] = BATCH_OPTION,
+    bindings: List[str] = SET_OPTION,
+    output: Optional[Path] = OUTPUT_OPTION,
+    max_layers: int = MAX_LAYERS_OPTION,
+    debug: bool = DEBUG_OPTION,
+) -> None:
+    """Derive a layer's output shape, parameters and MACs step by step, with its own numbers."""
+    with reported_errors(debug):
+        from .errors import UsageError
+        from .pipeline import explain as explained
+        from .render.explain import render_explanation_json, render_explanation_text
+
+        if (layer is None) == (not every_layer):
+            raise UsageError("give a layer's name, or --all for every layer" if layer is None else
+                             f"give a layer's name or --all, not both (found '{layer}' and --all)")
+        explanation = explained(spec, () if every_layer else (layer,), bindings=parse_bindings(bindings),
+                                max_layers=max_layers, batch=batch)
+        render = render_explanation_json if output_format is ExplainFormat.json else render_explanation_text
+        write_output(render(explanation), output, (spec,))
 
 def _interrupted(signum, frame) -> None:  # pragma: no cover - exercised by hand
     sys.stderr.write("layercalc: interrupted\n")

@@ -143,6 +143,8 @@ def _inference_peak(report: Report, rows: Sequence[LayerRow],
 
 def _at_least(a: Dim, b: Dim) -> Optional[bool]:
     """a >= b, or None when unknown or decided by the symbols' values."""
+    if type(a) is int and type(b) is int:  # the common case, first
+        return a >= b
     if a is None or b is None:
         return None
     if not any(hasattr(value, "terms") for value in (a, b)):  # ints and Fractions (jumps after upsampling)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
+from .dims import Dim
 from .report import COLUMNS, Counts, LayerRow, Report, number
 
 
@@ -40,6 +41,14 @@ class Diff:
     before_totals: Counts
     after_totals: Counts
     per_batch: bool = False  # MACs of each spec's whole batch, not of one example
+    unchanged: bool = False  # the layers that did not change are listed too
+    before_batch: Dim = None
+    after_batch: Dim = None
+
+    @property
+    def listed(self) -> List[LayerChange]:
+        """The layers every format shows: those that changed, and the others when `unchanged` says so."""
+        return [change for change in self.changes if self.unchanged or change.status != "same"]
 
     def total_delta(self, column: str) -> Any:
         old, new = getattr(self.before_totals, column), getattr(self.after_totals, column)
@@ -52,7 +61,10 @@ class Diff:
     def as_dict(self) -> Dict[str, Any]:
         return {
             "before": self.before_name, "after": self.after_name,
-            "layers": [change.as_dict() for change in self.changes],
+            "per": "batch" if self.per_batch else "example",
+            "batch": {"before": number(self.before_batch), "after": number(self.after_batch)},
+            "differs": self.differs,
+            "layers": [change.as_dict() for change in self.listed],
             "totals": {"before": self.before_totals.as_dict(), "after": self.after_totals.as_dict(),
                        "delta": {column: number(self.total_delta(column)) for column in COLUMNS}},
         }
@@ -64,7 +76,8 @@ def _status(before: LayerRow, after: LayerRow) -> str:
     return "same" if same else "changed"
 
 
-def diff_reports(before: Report, after: Report, before_name: str, after_name: str, per_batch: bool = False) -> Diff:
+def diff_reports(before: Report, after: Report, before_name: str, after_name: str, per_batch: bool = False,
+                 unchanged: bool = False) -> Diff:
     old = {row.name: row for row in before.layers}
     new = {row.name: row for row in after.layers}
     # Removed layers go right after the nearest earlier layer of `before` that is still there (one pass).
@@ -85,4 +98,5 @@ def diff_reports(before: Report, after: Report, before_name: str, after_name: st
             changes.append(LayerChange(name, "removed", old[name], None))
         else:
             changes.append(LayerChange(name, _status(old[name], new[name]), old[name], new[name]))
-    return Diff(before_name, after_name, changes, before.totals, after.totals, per_batch)
+    return Diff(before_name, after_name, changes, before.totals, after.totals, per_batch, unchanged, before.batch,
+                after.batch)

@@ -78,7 +78,8 @@ def ceildiv(a: Dim, b: Dim) -> Dim:
 def conv_out(size: Dim, kernel: int, stride: int, dilation: int, padding: str) -> Dim:
     """Output length of a convolution along one axis, as Keras 3 computes it.
 
-    valid: floor((I - D*(F-1) - 1) / S) + 1;  same and causal: ceil(I / S).
+    valid: floor((I - F') / S) + 1, F' = D*(F-1) + 1 the dilated kernel (F itself when D is 1, as
+    `layercalc explain` shows it);  same and causal: ceil(I / S).
 
     >>> conv_out(300, 5, 1, 1, "valid")
     296
@@ -90,7 +91,8 @@ def conv_out(size: Dim, kernel: int, stride: int, dilation: int, padding: str) -
     if size is None:
         return None
     if padding == "valid":
-        return (size - dilation * (kernel - 1) - 1) // stride + 1
+        extent = kernel if dilation == 1 else dilation * (kernel - 1) + 1
+        return (size - extent) // stride + 1
     return ceildiv(size, stride)
 
 
@@ -116,10 +118,11 @@ def conv_transpose_out(
     """
     if size is None:
         return None
-    dilated = dilation * (kernel - 1) + 1
+    dilated = kernel if dilation == 1 else dilation * (kernel - 1) + 1
     if padding == "valid":
-        extra = max(dilated, stride) - dilated if output_padding is None else output_padding
-        return (size - 1) * stride + dilated + extra
+        if output_padding is None:
+            return (size - 1) * stride + max(dilated, stride)
+        return (size - 1) * stride + dilated + output_padding
     if output_padding is None:
         return size * stride
     return (size - 1) * stride + dilated % 2 + output_padding

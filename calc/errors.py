@@ -79,7 +79,9 @@ class LayercalcError(Exception):
         """The message with where and in which layer it happened; parameters spelled as `names` says."""
         prefix = f"{self.location}: " if self.location else ""
         # A type as written may be anything (' Dense', 'a b'): quoted then, so the message still reads.
-        kind = self.layer_type if not self.layer_type or self.layer_type.isidentifier() else f"'{self.layer_type}'"
+        # A dotted name (ops.add) reads as one too.
+        plain = not self.layer_type or all(part.isidentifier() for part in self.layer_type.split("."))
+        kind = self.layer_type if plain else f"'{self.layer_type}'"
         if self.layer:
             prefix += f"layer '{self.layer}'{f' ({kind})' if kind else ''}: "
         elif kind:

@@ -58,6 +58,7 @@ class Graph:
     source: str
     outputs_location: Optional[Location] = None
     blocks: Dict[str, Tuple[str, str]] = field(default_factory=dict)  # instance -> (block type, output reference)
+    framework: str = "keras"  # whose rules the nodes are (Spec.framework)
 
     @property
     def is_chain(self) -> bool:
@@ -90,7 +91,8 @@ def build_graph(spec: Spec) -> Graph:
     positions = {name: index for index, name in enumerate(names)}
     called_layers = {index: _called_layer(spec, index, names, positions)
                      for index, layer in enumerate(spec.layers) if layer.call is not None}
-    nodes: List[Node] = [_resolve(spec, layer, name, names, known, index) if layer.call is None else None
+    built: Dict[tuple, rules.Layer] = {}  # layers of the same type and arguments share one (immutable) rule
+    nodes: List[Node] = [_resolve(spec, layer, name, names, known, index, built) if layer.call is None else None
                          for index, (layer, name) in enumerate(zip(spec.layers, names))]
     for index, called_index in called_layers.items():  # a call is its layer's rule, on other inputs
         layer, name, called = spec.layers[index], names[index], nodes[called_index]
@@ -108,7 +110,7 @@ def build_graph(spec: Spec) -> Graph:
     blocks = {name: (block.type, _written(block.output, names))
               for name, block in spec.blocks.items()}
     return Graph(spec.name, spec.batch, spec.inputs, tuple(ordered), outputs, spec.source, spec.outputs_location,
-                 blocks)
+                 blocks, spec.framework)
 
 
 def _assign_names(spec: Spec) -> List[str]:
@@ -137,7 +139,7 @@ def _assign_names(spec: Spec) -> List[str]:
             prefix = _written(layer.call, names) + "@"
             first = 1
         else:
-            rule_class = rules.lookup(layer.type)
+            rule_class = rules.lookup(layer.type, framework=spec.framework)
             prefix = layer.prefix + rules.snake_case((rule_class.keras_class or rule_class.__name__) if rule_class
                                                      else layer.type)
             first = 0
@@ -152,22 +154,47 @@ def _assign_names(spec: Spec) -> List[str]:
     return names
 
 
-def _resolve(spec: Spec, layer: LayerSpec, name: str, names: List[str], known: set, index: int) -> Node:
-    rule_class = rules.lookup(layer.type)
+def _resolve(spec: Spec, layer: LayerSpec, name: str, names: List[str], known: set, index: int,
+             built: Dict[tuple, rules.Layer]) -> Node:
+    rule_class = rules.lookup(layer.type, framework=spec.framework)
     if rule_class is None:
+        listing = "layercalc layers" + ("" if spec.framework == "keras" else f" --framework {spec.framework}")
         raise SpecError(
-            f"unknown layer type '{layer.type}'{rules.unknown_type_hint(layer.type)}; "
-            "`layercalc layers` lists the supported types",
+            f"unknown layer type '{layer.type}'{rules.unknown_type_hint(layer.type, spec.framework)}; "
+            f"`{listing}` lists the supported types",
             location=layer.type_location, layer=name,
         )
-    context = dict(layer=name, layer_type=rule_class.__name__)
-    try:
-        rule = rule_class.from_args(layer.args)
-    except LayercalcError as error:
-        raise error.add_context(location=layer.arg_location(error.argument), **context)
+    context = dict(layer=name, layer_type=rule_class.keras_name())
+    key = _arguments_key(rule_class, layer.args)
+    rule = built.get(key) if key is not None else None
+    if rule is None:
+        try:
+            rule = rule_class.from_args(layer.args)
+        except LayercalcError as error:
+            raise error.add_context(location=layer.arg_location(error.argument), **context)
+        if key is not None:
+            built[key] = rule
     inputs = _inputs(spec, layer, index, names, known, rule_class, context)
-    return Node(name, rule_class.__name__, rule, inputs, layer.trainable, layer,
+    return Node(name, rule_class.keras_name(), rule, inputs, layer.trainable, layer,
                 tuple(parse_reference(ref)[0] for ref in inputs))
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _arguments_key(rule_class: type, args: Dict[str, object]) -> Optional[tuple]:
+    """The rule class and its arguments, each value with its type (1, 1.0 and True are different
+    arguments), as a key: None when a value is not a scalar or a flat list of them."""
+    key: list = [rule_class]
+    for argument, value in args.items():
+        kind = type(value)
+        if kind in _SCALARS:
+            key.append((argument, kind, value))
+        elif isinstance(value, (list, tuple)) and all(type(item) in _SCALARS for item in value):
+            key.append((argument, kind, tuple((type(item), item) for item in value)))
+        else:
+            return None
+    return tuple(key)
 
 
 def _called_layer(spec: Spec, index: int, names: List[str], positions: Dict[str, int]) -> int:
@@ -230,8 +257,16 @@ def _inputs(spec: Spec, layer: LayerSpec, index: int, names: List[str], known: s
 
 
 def _topological_order(nodes: List[Node]) -> List[Node]:
-    """Kahn's algorithm; among ready layers the one listed first goes first."""
+    """Kahn's algorithm; among ready layers the one listed first goes first (so layers listed after all
+    the layers they read keep their order, checked first in one pass)."""
     index = {node.name: position for position, node in enumerate(nodes)}
+    listed: set = set()
+    for node in nodes:
+        if any(ref in index and ref not in listed for ref in node.sources):
+            break
+        listed.add(node.name)
+    else:
+        return list(nodes)
     waiting = {node.name: sum(1 for ref in set(node.sources) if ref in index) for node in nodes}
     consumers: Dict[str, List[str]] = {}
     for node in nodes:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Dict, List, Optional, Tuple, Union
 
-from .dims import Dim, Shape, dim_sum
+from .dims import Dim, Shape, dim_sum, prod
 
 
 COLUMNS = ("params", "trainable_params", "non_trainable_params", "macs")
@@ -23,9 +23,29 @@ class Counts:
     trainable_params: Dim
     non_trainable_params: Dim
     macs: Dim
+    buffers: Dim = 0  # elements of PyTorch buffers (not parameters); 0 in a Keras model
+    # The parameters that run for one token, in a model with a mixture of experts (None in any other:
+    # all of them run); the MACs are then the active path's.
+    active_params: Dim = None
 
-    def as_dict(self) -> Dict[str, Any]:
-        return {column: number(getattr(self, column)) for column in COLUMNS}
+    def as_dict(self, buffers: bool = False) -> Dict[str, Any]:
+        """The JSON counts; `buffers` for a framework that has them (torch), `active_params` for a mixture of
+        experts, after the others."""
+        data = {column: number(getattr(self, column)) for column in COLUMNS}
+        if buffers:
+            data["buffers"] = number(self.buffers)
+        if self.active_params is not None:
+            data["active_params"] = number(self.active_params)
+        return data
+
+    @staticmethod
+    def summed(rows: List["LayerRow"]) -> "Counts":
+        """The rows' counts, column by column (buffers too, and the active parameters of a mixture of experts)."""
+        counts = [row.counts for row in rows]
+        active = None if all(item.active_params is None for item in counts) else \
+            dim_sum(item.active_params for item in counts)
+        return Counts(*(dim_sum(getattr(item, column) for item in counts) for column in (*COLUMNS, "buffers")),
+                      active)
 
 
 @dataclass(frozen=True)
@@ -46,6 +66,8 @@ class LayerRow:
     costs: Optional["LayerCosts"] = None  # FLOPs, memory and receptive field, when the analysis computed them
     shared_with: Optional[str] = None  # another call of that layer: its weights, counted on that layer's row
     call: int = 0  # which call of that layer (1, 2, ... in report order; the layer's own row is call 0)
+    level: int = 0  # in the tree view (analysis.tree): blocks this row is nested in, as indentation
+    expanded: bool = False  # in the tree view: a block's row with its children's rows under it
 
     @property
     def output_shape(self) -> Union[Shape, List[Shape]]:
@@ -67,9 +89,24 @@ class Report:
     costs: Optional["ModelCosts"] = None  # conventions, cost totals and memory, when the analysis computed them
     columns: Optional[Tuple[str, ...]] = None  # the summary's columns when chosen (None: each format's defaults)
     shown: Tuple[str, ...] = ()  # optional figures asked for in the summary's text: "flops", "memory"
+    tree: bool = False  # the rows are the tree view: blocks' rows with their children under them (analysis.tree)
+    by_type: Tuple["TypeTotals", ...] = ()  # the totals per layer type, when asked for (analysis.totals_by_type)
+    bytes_per_parameter: int = 4  # each weight's bytes in the report's dtype (float32 unless the spec or --dtype says)
+    framework: str = "keras"  # whose semantics: torch models report their buffers beside the parameters
 
-    def to_dict(self) -> Dict[str, Any]:
-        """The JSON report (docs/report.md lists every field)."""
+    @property
+    def has_buffers(self) -> bool:
+        """Whether the framework keeps buffers apart from parameters (PyTorch's register_buffer)."""
+        return self.framework == "torch"
+
+    def parameter_bytes(self, column: str) -> Dim:
+        """The bytes of the parameters a column of the totals counts ("params", "trainable_params",
+        "non_trainable_params"), as Keras' summary weighs them: count × the dtype's bytes."""
+        return prod([getattr(self.totals, column), self.bytes_per_parameter])
+
+    def to_dict(self, layers_as_made: bool = False) -> Dict[str, Any]:
+        """The JSON report (docs/report.md lists every field); layers_as_made: its "layers" as an iterator
+        that makes each layer's mapping when it is reached (a writer need not hold them all)."""
 
         def shape(value):
             if isinstance(value, list):
@@ -77,31 +114,56 @@ class Report:
             return [number(dim) for dim in value]
 
         costs = self.costs
+        # Rows of a repeated layer share their Counts and LayerCosts (the analysis computes them once), so
+        # each is written out once; a copy goes into each row.
+        written: Dict[int, Dict[str, Any]] = {}
+
+        def figures(value, *options) -> Dict[str, Any]:
+            data = written.get(id(value))
+            if data is None:
+                data = written[id(value)] = value.as_dict(*options)
+            return data
+
         return {
             "name": self.name,
             "inputs": [{"name": row.name, "shape": shape(row.shape),
                         **({"activation_bytes": number(costs.input_bytes[index])} if costs else {})}
                        for index, row in enumerate(self.inputs)],
-            "layers": [
+            "layers": (list if not layers_as_made else iter)(
                 {
                     "name": row.name,
                     "type": row.type,
                     "inputs": list(row.inputs),
                     "output_shape": shape(row.output_shape),
-                    **row.counts.as_dict(),
-                    **(row.costs.as_dict() if row.costs else {}),
+                    **figures(row.counts, self.has_buffers),
+                    **(figures(row.costs) if row.costs else {}),
                     **({"scope": list(row.scope)} if row.scope else {}),
                     **({"shared_with": row.shared_with, "call": row.call} if row.shared_with else {}),
                 }
                 for row in self.layers
-            ],
+            ),
             "outputs": list(self.outputs),
-            "totals": {**self.totals.as_dict(), **(costs.totals.as_dict() if costs else {}),
+            **({"by_type": [item.as_dict() for item in self.by_type]} if self.by_type else {}),
+            "totals": {**self.totals.as_dict(self.has_buffers), **(costs.totals.as_dict() if costs else {}),
                        **(costs.training.as_dict() if costs and costs.training else {})},
             **({"valid_when": list(self.valid_when)} if self.valid_when else {}),
             **({"memory": costs.memory.as_dict(),
                 "conventions": costs.conventions.as_dict(costs.memory.attention)} if costs else {}),
         }
+
+
+@dataclass(frozen=True)
+class TypeTotals:
+    """One layer type's layers, their counts and (when computed) costs summed, as fvcore's by_operator."""
+
+    type: str
+    layers: int  # layers of this type (a layer called several times once; model inputs for InputLayer)
+    counts: Counts  # MACs and costs: of every call
+    costs: Optional["LayerCosts"] = None
+
+    def as_dict(self) -> Dict[str, Any]:
+        costs = {column: number(getattr(self.costs, column)) for column in COST_COLUMNS} if self.costs else {}
+        return {"type": self.type, "layers": self.layers, **self.counts.as_dict(), **costs}
 
 
 # -- costs beyond parameters and MACs (filled by the analysis, with calc/costs.py) ---------------------

@@ -7,14 +7,16 @@ import dataclasses
 from typing import Any, Dict
 
 from . import rules
-from .spec.build import DTYPES
-from .spec.counts import BUDGET_KEYS
+from .spec.build import DTYPES, FRAMEWORKS
+from .spec.counts import BUDGET_KEYS, MEMORY_BUDGETS
 from .spec.expansion import MODEL_ARGUMENTS
 
 _INT = {"type": "integer"}
 _POSITIVE = {"type": "integer", "minimum": 1}
 _SYMBOL = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}
 _COUNT = {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": r"^\s*[0-9_.,]+\s*[KkMmGgTt]?\s*$"}]}
+_BYTES = {"anyOf": [{"type": "integer", "minimum": 0},
+                    {"type": "string", "pattern": r"^\s*[0-9_.,]+\s*([KkMmGgTt][Ii])?[Bb]?\s*$"}]}
 _BLOCK_ARGUMENT = {"type": "string", "pattern": r"^\$([A-Za-z_][A-Za-z0-9_]*|\{.*\})$"}
 
 # Argument type name (see rules.ARGUMENT_TYPES) -> JSON Schema.
@@ -54,7 +56,7 @@ def _argument_schema(f: dataclasses.Field) -> Dict[str, Any]:
 def _layer_rule(name: str, rule_class: type) -> Dict[str, Any]:
     fields = dataclasses.fields(rule_class)
     properties = {rules.argument_name(f): _argument_schema(f) for f in fields}
-    properties.update({key: {} for key in rules.COMMON_IGNORED if key not in MODEL_ARGUMENTS})
+    properties.update({key: {} for key in rule_class.ignored_arguments if key not in MODEL_ARGUMENTS})
     required = [rules.argument_name(f) for f in fields
                 if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
     return {
@@ -72,14 +74,16 @@ _RESERVED = {
 }
 
 
-def spec_schema() -> Dict[str, Any]:
-    registry = rules.load_all()
-    type_names = sorted([*registry, *rules.ALIASES])
+def _layer_items(framework: str) -> Dict[str, Any]:
+    """A layer of the `layers:` list of a spec of this framework: a call, or a layer of its registry's types."""
+    registry = rules.load_all(framework)
+    type_names = sorted([*registry, *rules.FRAMEWORKS[framework].aliases])
+    what = "A Keras layer class name" if framework == "keras" else "A torch.nn module name or a torch function"
     layer = {
         "type": "object",
         "required": ["type"],
         "properties": {"type": {"anyOf": [{"enum": type_names}, {"type": "string"}],
-                                "description": "A Keras layer class name (or a block defined under blocks:)"}},
+                                "description": f"{what} (or a block defined under blocks:)"}},
         "allOf": [_layer_rule(name, rule_class) for name, rule_class in registry.items()],
     }
     # Another call of a layer or block instance ({call: encoder, inputs: [b]}): its own keys, and the call
@@ -88,6 +92,10 @@ def spec_schema() -> Dict[str, Any]:
     call = {"type": "object", "required": ["call"], "additionalProperties": False,
             "properties": {"call": {"type": "string"}, "name": _RESERVED["name"], "inputs": _RESERVED["inputs"],
                            **{name: {} for name in call_arguments}}}
+    return {"if": {"required": ["call"]}, "then": call, "else": layer}
+
+
+def spec_schema() -> Dict[str, Any]:
     # Inside a block, any value may be a block argument ($filters, ${filters * 4}): check structure only.
     block_layer = {"if": {"required": ["call"]}, "then": {"type": "object", "required": ["call"]},
                    "else": {"type": "object", "required": ["type"], "properties": {"type": {"type": "string"}}}}
@@ -102,6 +110,7 @@ def spec_schema() -> Dict[str, Any]:
         "required": ["layers"],
         "properties": {
             "name": {"type": ["string", "integer"]},
+            "framework": {"enum": list(FRAMEWORKS), "description": "whose layer types and semantics (default keras)"},
             "batch": _DIM,
             "dtype": {"enum": list(DTYPES), "description": "bytes behind the memory figures (default float32)"},
             "input": input_spec,
@@ -115,11 +124,14 @@ def spec_schema() -> Dict[str, Any]:
                     "output": {"type": "string"},
                     "layers": {"type": "array", "minItems": 1, "items": block_layer},
                 }}},
-            "layers": {"type": "array", "minItems": 1,
-                       "items": {"if": {"required": ["call"]}, "then": call, "else": layer}},
+            "layers": {"type": "array", "minItems": 1},
             "outputs": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
             "budget": {"type": "object", "additionalProperties": False,
-                       "properties": {key: _COUNT for key in BUDGET_KEYS}},
+                       "properties": {key: _BYTES if key in MEMORY_BUDGETS else _COUNT for key in BUDGET_KEYS}},
         },
         "oneOf": [{"required": ["input"]}, {"required": ["inputs"]}],
+        # the layers' types and arguments: torch.nn's in a torch spec, Keras' otherwise
+        "if": {"required": ["framework"], "properties": {"framework": {"const": "torch"}}},
+        "then": {"properties": {"layers": {"items": _layer_items("torch")}}},
+        "else": {"properties": {"layers": {"items": _layer_items("keras")}}},
     }

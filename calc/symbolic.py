@@ -85,6 +85,19 @@ def bind(value, assumptions: Assumptions):
     return bound
 
 
+def rebind(value, assumptions: Assumptions):
+    """`value` carrying `assumptions` through and through: the numerators of its floor divisions too, which
+    arithmetic on them reaches (bind() sets only the value's own, all an analysis binds its inputs with)."""
+    if not isinstance(value, Expr):
+        return value
+    terms = {tuple(Floor(rebind(atom.numerator, assumptions), atom.denominator) if isinstance(atom, Floor) else atom
+                   for atom in monomial): coefficient for monomial, coefficient in value.terms.items()}
+    bound = Expr(terms, assumptions)
+    bound.factors = value.factors and (value.factors[0], tuple(rebind(part, assumptions)
+                                                               for part in value.factors[1]))
+    return bound
+
+
 def _key(atom: object) -> Tuple[int, str]:
     return (0, atom) if isinstance(atom, str) else (1, str(atom))
 

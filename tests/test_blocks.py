@@ -178,3 +178,25 @@ layers:
     assert rows["t/d"].inputs == ("lstm:1",) and rows["h"].inputs == ("e/lstm:2",)
     # LSTM return_state: [output, h, c], each (None, 4) (Keras-verified rnn rule); Dense 4 -> 2 and 4 -> 3.
     assert rows["t/d"].output_shape == (None, 2) and rows["h"].output_shape == (None, 3)
+
+
+def test_a_block_output_may_be_a_layers_nth_output():
+    """`output: lstm:1`: the block stands for the LSTM's final state h, (None, 4), as a Keras model whose first
+    output is that state does (tests/data/keras_models/nested_outputs.json)."""
+    from calc import analyze, parse_spec
+
+    spec = parse_spec("""
+input: [10, 3]
+blocks:
+  encoder:
+    layers:
+      - {type: LSTM, units: 4, return_sequences: true, return_state: true, name: lstm}
+    output: lstm:1
+layers:
+  - {type: encoder, name: e}
+  - {type: Dense, units: 2}
+""")
+    report = analyze(spec)
+    assert [(row.name, row.inputs) for row in report.layers] == [("e/lstm", ("input",)), ("dense", ("e/lstm:1",))]
+    assert report.layers[1].output_shape == (None, 2)
+    assert report.totals.params == 128 + 10  # LSTM 4·4·(3 + 4 + 1); Dense 4·2 + 2

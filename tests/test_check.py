@@ -46,8 +46,9 @@ def test_budget_from_the_spec_and_flags_override_it(cli, write_spec):
 def test_table_line_per_budget(cli, write_spec):
     path = write_spec(SEED + "budget: {max_params: 600, max_macs: 8K}\n")
     lines = [line.split() for line in cli(["check", path]).stdout.splitlines()]
-    assert ["max_params", "600", "630", "-30", "(-5.0%)", "EXCEEDED", "by", "30"] in lines
-    assert ["max_macs", "8,000", "6,000", "2,000", "(+25.0%)", "ok"] in lines
+    assert ["max_params", "600", "630", "-30", "(-5.0%)", "EXCEEDED", "by", "30", "total", "parameters"] in lines
+    assert ["max_macs", "8,000", "6,000", "2,000", "(+25.0%)", "ok", "multiply-accumulates", "per", "example,",
+            "bias", "additions", "excluded"] in lines
 
 
 def test_several_specs_exit_with_the_worst(cli, write_spec):
@@ -69,14 +70,31 @@ def test_invalid_flag_is_exit_2(cli):
                              "or T (such as 2M), found 'lots'\n")
 
 
-def test_symbolic_figures_cannot_be_checked(cli, write_spec):
-    path = write_spec("input: [H]\nlayers: [{type: Dense, units: 2}]\nbudget: {max_macs: 1K}\n")
+@pytest.mark.parametrize("budget, figure, within, over", [
+    ("max_macs: 1K", "max_macs: the MACs per example are the symbolic expression '2*H'", 500, 501),
+    # params 2·H + 2 (4 B each), their gradients and 2 adam slots, the input H·4 B and the output 2·4 B.
+    ("max_training_memory: 1 KiB", "max_training_memory: the training memory bytes are the symbolic expression "
+                                   "'36*H + 40'", 27, 28),  # 1,012 and 1,048 B
+])
+def test_symbolic_figures_cannot_be_checked(cli, write_spec, budget, figure, within, over):
+    path = write_spec("input: [H]\nlayers: [{type: Dense, units: 2}]\nbudget: {" + budget + "}\n")
     result = cli(["check", path])
     assert result.exit_code == 2
-    assert result.stderr == ("layercalc: cannot check max_macs: the MACs per example are the symbolic expression "
-                             "'2*H' (bind its symbols with --set)\n")
-    assert cli(["check", path, "--set", "H=500"]).exit_code == 0
-    assert cli(["check", path, "--set", "H=501"]).exit_code == 1
+    assert result.stderr == f"layercalc: cannot check {figure.replace(':', f' of {path}:', 1)} (bind its symbols with --set)\n"
+    assert cli(["check", path, "--set", f"H={within}"]).exit_code == 0
+    assert cli(["check", path, "--set", f"H={over}"]).exit_code == 1
+
+
+def test_a_symbolic_batch_is_named_per_batch_and_bound_by_set(cli, write_spec):
+    """With --per-batch the MACs are the batch's: the message says so, and names the spec among several."""
+    path = write_spec("batch: B\ninput: [4]\nlayers: [{type: Dense, units: 2}]\nbudget: {max_macs: 100}\n")
+    other = write_spec("batch: 2\n" + SEED + "budget: {max_params: 1K}\n", "other.yaml")
+    result = cli(["check", other, path, "--per-batch"])
+    assert (result.exit_code, result.stderr) == (2, f"layercalc: cannot check max_macs of {path}: the MACs per batch "
+                                                    "are the symbolic expression '8*B' (bind its symbols with --set)\n")
+    result = cli(["check", path, "--per-batch", "--set", "B=13"])  # 4·2 MACs an example, 13 examples: 104
+    assert result.exit_code == 1 and "multiply-accumulates per batch of 13" in result.stdout
+    assert cli(["check", path, "--per-batch", "--batch", "12"]).exit_code == 0  # 96 MACs
 
 
 @pytest.mark.parametrize("output_format", ["markdown", "csv"])
@@ -84,8 +102,8 @@ def test_check_formats(cli, write_spec, output_format):
     path = write_spec(SEED + "budget: {max_params: 600}\n")
     result = cli(["check", path, "-f", output_format])
     assert result.exit_code == 1
-    expected = {"markdown": "| `model.yaml` | max_params | 600 | 630 | -30 (-5.0%) | ❌ exceeded |",
-                "csv": "model.yaml,max_params,,600,630,-30,-5.0,exceeded"}[output_format]
+    expected = {"markdown": "| `model.yaml` | max_params | 600 | 630 | -30 (-5.0%) | ❌ exceeded | total parameters |",
+                "csv": "model.yaml,max_params,,600,630,-30,-5.0,exceeded,total parameters"}[output_format]
     assert expected in result.stdout.splitlines()
 
 

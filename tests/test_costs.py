@@ -16,6 +16,7 @@ import yaml
 from calc import collapse, load_spec, parse_spec, summarize
 from calc import rules
 from tests.conftest import KERAS_DATA, ROOT, SPECS, single_layer_spec
+from tests.test_rules import keras_types
 
 CASES = yaml.safe_load((ROOT / "tests" / "data" / "costs" / "layers.yaml").read_text())
 FIELD_CASES = yaml.safe_load((ROOT / "tests" / "data" / "receptive_fields" / "cases.yaml").read_text())
@@ -47,7 +48,7 @@ def test_every_keras_rule_case_has_costs():
              for case in json.loads(path.read_text())["cases"] if "error" not in case]
     # RNN's cells run only inside an RNN (Keras refuses them alone): their costs are the rnn-* cases'.
     cells = {"SimpleRNNCell", "GRUCell", "LSTMCell", "StackedRNNCells"}
-    assert {rules.ALIASES.get(case["type"], case["type"]) for case in cases} == set(rules.load_all()) - cells
+    assert {rules.ALIASES.get(case["type"], case["type"]) for case in cases} == keras_types() - cells
     assert all(any(cell in json.dumps(case["args"]) for case in cases if case["type"] == "RNN") for cell in cells)
     for case in cases:
         row = costed(single_layer_spec(case)).layers[0]
@@ -338,7 +339,8 @@ def test_per_batch_needs_a_batch(cli, write_spec):
         result = cli(command)
         assert (result.exit_code, result.stdout) == (2, "")
         assert result.stderr == ("layercalc: --per-batch needs a batch size, but model.yaml leaves it unknown: give "
-                                 "one with 'batch: 64' (or a symbol, 'batch: N')\n")
+                                 "one with --batch (such as 64), or in the spec ('batch: 64', or a symbol, "
+                                 "'batch: N')\n")
 
 
 def test_per_batch_with_a_symbolic_batch_is_symbolic(cli, write_spec):
@@ -384,8 +386,8 @@ def test_unknown_column_is_a_usage_error(cli):
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == (
         "layercalc: --columns: unknown column 'flop' (did you mean 'flops'?); choose from name, type, input_shape, "
-        "output_shape, params, trainable, macs, flops, memory, receptive_field, attention_saved, kv_cache, share, "
-        "params_share, inputs\n")
+        "output_shape, params, trainable, buffers, active, macs, flops, memory, receptive_field, attention_saved, "
+        "kv_cache, share, params_share, inputs\n")
 
 
 def test_default_table_is_unchanged_by_the_cost_options_it_does_not_use(cli):

@@ -48,15 +48,26 @@ SUMMARY_RUNS = [
     ["summary", ROOT / "specs" / "resnet50.yaml", "-f", "json"],  # scope
     ["summary", ROOT / "specs" / "resnet50.yaml", "-f", "json", "--depth", "1"],
     ["summary", ROOT / "specs" / "efficientnet_b0.yaml", "-f", "json"],  # receptive_field.includes_global
+    ["summary", ROOT / "specs" / "torch" / "resnet18.yaml", "-f", "json"],  # buffers
     ["summary", ROOT / "tests" / "data" / "keras_models" / "siamese.keras", "-f", "json"],  # shared_with, call
     ["summary", ROOT / "tests" / "data" / "keras_models" / "lstm_state.json", "-f", "json"],  # several outputs
     ["summary", ROOT / "specs" / "gpt2.yaml", "-f", "json", "--set", "T=32", "--set", "B=2", "--training-flops",
      "--mixed-precision", "bfloat16", "--attention", "fused"],  # attention, precision, training_tokens
     ["summary", "JUMPS_DIFFER", "-f", "json"],
+    ["summary", MNIST, "-f", "json", "--by-type"],  # by_type
+    ["summary", ROOT / "tests" / "data" / "hf" / "configs" / "mixtral_small_model.json", "-f", "json"],  # active_params
 ]
 CHECK_RUNS = [
     ["check", ROOT / "specs" / "residual_small.yaml", MNIST, "-f", "json", "--max-layer-params", "60K",
      "--max-macs", "1G"],
+]
+# A layer of several outputs whose sizes are derived: its steps say which output (ConvLSTM2D, return_state).
+SEVERAL_OUTPUTS = "input: [4, 8, 8, 3]\nlayers: [{type: ConvLSTM2D, filters: 2, kernel_size: 3, return_state: true}]\n"
+EXPLAIN_RUNS = [
+    ["explain", SEED, "--all", "-f", "json"],
+    ["explain", ROOT / "tests" / "data" / "keras_models" / "siamese.keras", "--all", "-f", "json"],  # shared_with
+    ["explain", ROOT / "specs" / "resnet50.yaml", "conv2_block1/0_bn", "-f", "json"],  # a non-trainable weight
+    ["explain", "SEVERAL_OUTPUTS", "--all", "-f", "json"],  # steps[].output
 ]
 DIFF_RUNS = [
     ["diff", ROOT / "specs" / "residual_small.yaml", ROOT / "docs" / "examples" / "residual_wider.yaml", "-f",
@@ -79,14 +90,16 @@ def field_paths(value, path: str = "") -> set:
 
 
 def produced(cli, tmp_path, runs) -> set:
-    jumps = tmp_path / "jumps_differ.yaml"
-    jumps.write_text(JUMPS_DIFFER)
+    specs = {"JUMPS_DIFFER": tmp_path / "jumps_differ.yaml", "SEVERAL_OUTPUTS": tmp_path / "several_outputs.yaml"}
+    specs["JUMPS_DIFFER"].write_text(JUMPS_DIFFER)
+    specs["SEVERAL_OUTPUTS"].write_text(SEVERAL_OUTPUTS)
     paths = set()
     for run in runs:
-        result = cli([jumps if arg == "JUMPS_DIFFER" else arg for arg in run])
+        result = cli([specs.get(arg, arg) if isinstance(arg, str) else arg for arg in run])
         assert result.exit_code in (0, 1), (run, result.stderr)
         paths |= field_paths(json.loads(result.stdout))
-    return paths
+    # explain's `terms` is a tree of any depth: documented as one field
+    return {path for path in paths if ".terms." not in path}
 
 
 def section(text: str, heading: str) -> str:
@@ -101,7 +114,8 @@ def documented(text: str) -> set:
     return set(re.findall(r"^\| `([^`]+)` \|", text, re.M))
 
 
-@pytest.mark.parametrize("heading, runs", [("summary", SUMMARY_RUNS), ("check", CHECK_RUNS), ("diff", DIFF_RUNS)])
+@pytest.mark.parametrize("heading, runs", [("summary", SUMMARY_RUNS), ("check", CHECK_RUNS), ("diff", DIFF_RUNS),
+                                           ("explain", EXPLAIN_RUNS)])
 def test_every_json_field_is_documented(cli, tmp_path, heading, runs):
     fields = produced(cli, tmp_path, runs)
     table = documented(section(REPORT_DOC, heading))

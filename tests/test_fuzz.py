@@ -13,7 +13,7 @@ Hostile inputs that could take unbounded time or memory if a limit failed
 under CPU and memory limits (conftest.forked_cli).
 
 The default run is small and derandomized (the same examples every time);
-`make fuzz` runs the same 11 properties on 27,500 random inputs
+`make fuzz` runs the same 12 properties on 30,000 random inputs
 (LAYERCALC_FUZZ=fuzz: hypothesis profile layercalc-fuzz).
 """
 from __future__ import annotations
@@ -42,12 +42,15 @@ _QUIET = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck
 settings.register_profile("layercalc-quick", max_examples=40, deadline=None, derandomize=True, database=None,
                           suppress_health_check=_QUIET)
 settings.register_profile("layercalc-fuzz", max_examples=2500, deadline=None, database=None, print_blob=True,
-                          suppress_health_check=_QUIET)  # 11 properties: 27,500 inputs
+                          suppress_health_check=_QUIET)  # 12 properties: 30,000 inputs
 PROFILE = settings.get_profile(f"layercalc-{os.environ.get('LAYERCALC_FUZZ', 'quick')}")
 
 REGISTRY = rules.load_all()
 TYPES = sorted(REGISTRY)
 ALIASES = {name: [alias for alias, target in rules.ALIASES.items() if target == name] for name in TYPES}
+TORCH = rules.FRAMEWORKS["torch"]
+TORCH_TYPES = sorted(rules.load_all("torch"))
+TORCH_ALIASES = {name: [alias for alias, target in TORCH.aliases.items() if target == name] for name in TORCH_TYPES}
 UNSAFE = re.compile(f"[\x00-\x09\x0b-\x1f{BEYOND_C0}]")  # controls but the renderer's own newlines
 LOCATED = re.compile(r"(<stdin>|[^\s:]+):\d+:\d+: \S|layercalc: \S")
 KERAS_MODELS = Path(__file__).parent / "data" / "keras_models"
@@ -165,9 +168,10 @@ def required(f: dataclasses.Field) -> bool:
 
 
 @st.composite
-def layer_of(draw, type_name: str) -> dict:
-    layer = {"type": draw(st.sampled_from([type_name, *ALIASES[type_name]]))}
-    for name, f in REGISTRY[type_name].arguments().items():
+def layer_of(draw, type_name: str, torch: bool = False) -> dict:
+    aliases, registry = (TORCH_ALIASES, TORCH.registry) if torch else (ALIASES, REGISTRY)
+    layer = {"type": draw(st.sampled_from([type_name, *aliases[type_name]]))}
+    for name, f in registry[type_name].arguments().items():
         if required(f) or (rules.affects_shapes(f) and draw(st.integers(0, 3)) == 0):
             layer[name] = draw(argument_value(f))
     if draw(st.integers(0, 9)) == 0:
@@ -200,10 +204,12 @@ def still_valid(spec: dict) -> bool:
 
 
 @st.composite
-def models(draw, max_layers: int = 6, grow: bool = False) -> dict:
+def models(draw, max_layers: int = 6, grow: bool = False, torch: bool = False) -> dict:
     """A chain or DAG of registered layers with plausible arguments.  grow: each layer is drawn again (up to 4
-    times) while the model so far is invalid, so that deep models are mostly valid."""
-    head: dict = {}
+    times) while the model so far is invalid, so that deep models are mostly valid.  torch: a torch spec, of
+    the torch registry's modules."""
+    types, registry = (TORCH_TYPES, TORCH.registry) if torch else (TYPES, REGISTRY)
+    head: dict = {"framework": "torch"} if torch else {}
     if draw(st.booleans()):
         head["batch"] = draw(st.none() | st.integers(1, 8) | st.just("N"))
     if draw(st.integers(0, 4)) == 0:
@@ -214,9 +220,9 @@ def models(draw, max_layers: int = 6, grow: bool = False) -> dict:
     layers: list = []
     for index in range(draw(st.integers(1, max_layers))):
         for _ in range(4 if grow else 1):
-            type_name = draw(st.sampled_from(TYPES))
-            layer = {**draw(layer_of(type_name)), "name": f"l{index}"}
-            rule = REGISTRY[type_name]
+            type_name = draw(st.sampled_from(types))
+            layer = {**draw(layer_of(type_name, torch)), "name": f"l{index}"}
+            rule = registry[type_name]
             count = draw(st.integers(rule.min_inputs, rule.max_inputs or 3))
             previous = names[-1]
             if count > 1 or (not layers and len(names) > 1) or draw(st.integers(0, 3)) == 0:
@@ -239,6 +245,13 @@ def dump(spec, style: int) -> str:
 @PROFILE
 @given(spec=models(max_layers=8, grow=True), style=st.integers(0, 2))
 def test_generated_models_are_valid_or_refused_clearly(cli, spec, style):
+    result = summarize(cli, dump(spec, style))
+    event(f"{len(spec['layers'])} layers, exit {result.exit_code}")
+
+
+@PROFILE
+@given(spec=models(max_layers=8, grow=True, torch=True), style=st.integers(0, 2))
+def test_generated_torch_models_are_valid_or_refused_clearly(cli, spec, style):
     result = summarize(cli, dump(spec, style))
     event(f"{len(spec['layers'])} layers, exit {result.exit_code}")
 

@@ -39,8 +39,9 @@ def test_layers_completes_layer_types_and_aliases(cli):
     ("+rec", ["+receptive_field"]),
     ("+receptive_field,sh", ["+receptive_field,share"]),
     ("name,type,output_shape,params,macs,flops,memory,receptive_field,attention_saved,kv_cache,share,"
-     "params_share,inputs,trainable,", ["name,type,output_shape,params,macs,flops,memory,receptive_field,"
-                                        "attention_saved,kv_cache,share,params_share,inputs,trainable,input_shape"]),
+     "params_share,inputs,trainable,buffers,active,", ["name,type,output_shape,params,macs,flops,memory,"
+                                                       "receptive_field,attention_saved,kv_cache,share,params_share,"
+                                                       "inputs,trainable,buffers,active,input_shape"]),
     ("x", []),
 ])
 def test_columns_completes_column_names(cli, typed, offered):
@@ -55,6 +56,7 @@ def test_columns_completion_offers_every_column(cli):
     ("summary", "Usage: layercalc summary [OPTIONS] SPEC"),
     ("check", "Usage: layercalc check [OPTIONS] SPECS..."),
     ("diff", "Usage: layercalc diff [OPTIONS] BEFORE AFTER"),
+    ("explain", "Usage: layercalc explain [OPTIONS] SPEC [LAYER]"),
     ("graph", "Usage: layercalc graph [OPTIONS] SPEC"),
     ("convert", "Usage: layercalc convert [OPTIONS] MODEL"),
     ("layers", "Usage: layercalc layers [OPTIONS] [TYPE]"),

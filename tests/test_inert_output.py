@@ -124,7 +124,7 @@ def test_markup_in_a_table_is_shown_not_obeyed(cli, write_spec):
     path = write_spec(spec(model="[link=file:///etc/passwd]innocent[/link][/]", layer="[bold]x"), "model.json")
     result = cli(["summary", path], env=ENV)
     assert result.exit_code == 0, result.stderr
-    assert '\n"[link=file:///etc/passwd]innocent[/link][/]"' in result.stdout  # the title wraps, as a long one does
+    assert result.stdout.startswith('Model: "[link=file:///etc/passwd]innocent[/link][/]"\n')  # a line of its own
     assert " [bold]x/e (Dense) " in result.stdout
 
 

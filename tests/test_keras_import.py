@@ -5,6 +5,7 @@ TensorFlow backend): tests/data/keras_models/*.keras, *.json and figures.json.
 """
 
 import json
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -24,18 +25,29 @@ UNSUPPORTED = {
     "with_custom": "with_custom.keras: layer 'scale' (Scale): custom layer class 'demo>Scale' is not supported: "
                    "layercalc cannot know the shapes or weights its code makes; `layercalc layers` lists the "
                    "supported types",
-    "with_operation": "with_operation.json: layer 'add' (Add): a Keras operation (keras.src.ops.numpy.Add, from code "
-                      "such as x + 1.0 or a keras.ops function), not a layer: a spec cannot express it",
 }
-MODEL_FILES = [(name, file) for name, model in FIGURES.items() if name not in UNSUPPORTED for file in model["files"]]
 NESTED_TYPES = ("Sequential", "Functional")
+for figures in FIGURES.values():
+    # A Keras operation's row (x + 1.0: Add) is the spec's ops.add; the operations that only make masks
+    # (Embedding(mask_zero=True)'s NotEqual) are left out of the spec, as they change no shape or count.
+    # Without nested models, the summary's rows are the layers' (tools/keras_models.py leaves them out).
+    figures.setdefault("summary_rows", [dict(row) for row in figures["layers"]])
+    for key in ("layers", "summary_rows"):
+        figures[key] = [row for row in figures[key] if not row.get("mask")]
+    for row in figures["layers"] + figures["summary_rows"]:
+        if row.get("operation"):
+            row["type"] = calc.rules.registered_name("ops", row["type"])
+MODEL_FILES = [(name, file) for name, model in FIGURES.items() if name not in UNSUPPORTED for file in model["files"]]
 
 
 def test_every_saved_model_is_tested():
     assert set(FIGURES) - set(UNSUPPORTED) == {"mnist_convnet", "two_towers", "nested", "lstm_state", "wrappers",
                                                "deep_nesting", "nested_outputs", "shared_layer", "siamese",
                                                "tied_embedding", "tied_head", "sequential_twice",
-                                               "keras_hub_transformer", "attention_scores",
+                                               "keras_hub_transformer", "attention_scores", "with_operation",
+                                               "hard_swish", "operations", "text_classifier", "masked_sequence",
+                                               "mobilenet_v3_small", "convnext_tiny", "inception_resnet_v2",
+                                               "seq2seq", "augmented",
                                                # keras.layers' augmentation, preprocessing, audio, RNN cells
                                                "augmentation", "text_preprocessing", "encodings", "audio"}
     assert sorted(path.name for path in DATA.iterdir() if path.name != "figures.json") == sorted(
@@ -100,6 +112,9 @@ def test_depth_1_shows_nested_models_as_summary_does(cli, keras_dir, name, file)
     assert call_shapes(layers) == {row["name"]: row["call_output_shapes"] for row in expected
                                    if "call_output_shapes" in row}
     report = {"layers": [row for row in layers if "shared_with" not in row]}  # summary() shows a layer once
+    # The second nested Sequential's block is 'Sequential_1' (ConvNeXt's downsampling blocks); Keras says Sequential.
+    for row in report["layers"]:
+        row["type"] = re.sub(r"_\d+$", "", row["type"]) if row["type"].startswith(NESTED_TYPES) else row["type"]
     assert [(row["name"], row["type"], row["params"]) for row in report["layers"]] == [
         (row["name"], row["type"], row["params"]) for row in expected]
     # A collapsed block shows one output shape; Keras lists each output of a nested model with several
@@ -271,14 +286,16 @@ def test_json_spec_is_still_a_spec(cli, write_spec):
                                     "'units'?)")
     result = cli(["convert", "model.json"])
     assert result.exit_code == 2
-    assert result.stderr == "layercalc: model.json is a layercalc spec already, not a Keras model\n"
+    assert result.stderr == ("layercalc: model.json is a layercalc spec already, not a Keras model or a Hugging "
+                             "Face config.json\n")
 
 
 def test_convert_needs_a_keras_file(cli, write_spec):
     write_spec("input: [4]\nlayers: [{type: Dense, units: 2}]\n")
     result = cli(["convert", "model.yaml"])
     assert result.exit_code == 2
-    assert result.stderr == "layercalc: convert reads a Keras model (a .keras or .json file), found 'model.yaml'\n"
+    assert result.stderr == ("layercalc: convert reads a Keras model (a .keras or .json file) or a Hugging Face "
+                             "config.json, found 'model.yaml'\n")
 
 
 def test_keras_2_files_are_refused(cli, keras_dir):
@@ -411,3 +428,58 @@ def test_json_nested_too_deep_is_refused(cli, keras_dir, opening, closing, depth
     prefix = '{"class_name": "Sequential", "config": {"layers": ['  # three levels deep already
     column = len(prefix) + 97 * len(opening) + 1  # the 101st opening bracket: the first past the limit
     assert (result.exit_code, result.stderr) == (2, f"model.json:1:{column}: lists and objects nest more than 100 deep\n")
+
+
+def operation_layer(config, name):
+    return next(layer for layer in config["config"]["layers"] if layer["name"] == name)
+
+
+def test_an_operation_layercalc_does_not_know_is_refused_by_name(cli, keras_dir):
+    edited("with_operation.json", "model.json", lambda config: operation_layer(config, "add").update(
+        class_name="Cumsum"))
+    result = cli(["summary", "model.json"])
+    assert result.exit_code == 2
+    assert result.stderr == ("model.json: layer 'add' (Cumsum): Keras operation 'Cumsum' (keras.src.ops.numpy.Cumsum) "
+                             "is not supported (did you mean 'ops.sum'?): layercalc knows the operations `layercalc "
+                             "layers` lists under ops\n")
+
+
+def test_an_operation_constant_becomes_its_argument(cli, keras_dir):
+    """with_operation.json holds Dense(4)(x) + 1.0 (tools/keras_models.py): the 1.0 is the spec's x2."""
+    result = cli(["convert", "with_operation.json"])
+    assert result.exit_code == 0, result.stderr
+    assert "  - type: ops.add\n    name: add\n    x2: 1.0\n" in result.stdout
+
+
+def test_a_slicing_key_becomes_its_argument(cli, keras_dir):
+    """operations.json slices halves[1][:, 1:3, ::2] and x[:, 0] (tools/keras_models.py)."""
+    result = cli(["convert", "operations.json"])
+    assert result.exit_code == 0, result.stderr
+    keys = [line.strip() for line in result.stdout.splitlines() if line.strip().startswith("key:")]
+    assert keys == ["key: :, 1:3, ::2", "key: :, 0"]
+
+
+def test_mask_operations_are_left_out(cli, keras_dir):
+    """text_classifier: Keras saved a NotEqual operation for Embedding(mask_zero=True) (figures.json marks it);
+    the converted spec has no operation, and its layers are Keras' own."""
+    result = cli(["convert", "text_classifier.json"])
+    assert result.exit_code == 0, result.stderr
+    assert "ops." not in result.stdout
+    saved = json.loads(Path("text_classifier.json").read_text())["config"]["layers"]
+    assert [layer["class_name"] for layer in saved if layer.get("module", "").startswith("keras.src.ops")] == [
+        "NotEqual"]
+
+
+@pytest.mark.parametrize("name", ["mnist_convnet", "operations", "text_classifier"])
+def test_keras_json_on_standard_input(cli, keras_dir, name):
+    """model.to_json() piped in (`summary -`) reads as the .json file does; a JSON spec still reads as a spec."""
+    text = Path(f"{name}.json").read_text()
+    piped = cli(["summary", "-", "--format", "json"], input=text)
+    assert piped.exit_code == 0, piped.stderr
+    assert json.loads(piped.stdout) == summary_json(cli, f"{name}.json")
+
+
+def test_a_json_spec_on_standard_input_is_still_a_spec(cli):
+    result = cli(["summary", "-", "--format", "json"], input='{"input": [4], "layers": [{"type": "Dense", "units": 2}]}')
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["totals"]["params"] == 10

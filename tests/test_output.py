@@ -67,7 +67,7 @@ def inputs_of_each_command(tmp_path: Path):
             ["summary", "a.yaml", "-o", "link.yaml"],
             ["summary", "link.yaml", "-o", str(tmp_path / "a.yaml")],
             ["summary", "hard.yaml", "-f", "csv", "-o", "b.yaml"],
-            ["check", "a.yaml", "b.yaml", "-o", "b.yaml"],
+            ["check", "a.yaml", "b.yaml", "--max-params", "1G", "-o", "b.yaml"],
             ["diff", "a.yaml", "b.yaml", "-o", "a.yaml"],
             ["graph", "a.yaml", "-o", "a.yaml"],
             ["convert", "m.keras", "-o", "m.keras"]]
@@ -116,9 +116,21 @@ def test_a_new_file_gets_the_umask_mode(tmp_path, umask, mode):
     assert stat.S_IMODE(os.stat(tmp_path / "report.txt").st_mode) == mode
 
 
+@pytest.mark.parametrize("command", [["summary", "model.yaml", "-f", "json"], ["schema"], ["graph", "model.yaml"],
+                                     ["check", "model.yaml", "--max-params", "1K"]])
+def test_every_command_writes_by_the_umask_and_keeps_an_existing_mode(tmp_path, command):
+    """Issue 16: a CI artifact, a shared spec.schema.json: 0644 under umask 022, and a 0644 file stays 0644 when
+    a stricter umask replaces it (the mode is the file's, not the process')."""
+    (tmp_path / "model.yaml").write_text(SPEC)
+    assert run([*command, "-o", "out.txt"], tmp_path, umask=0o022).returncode == 0
+    assert stat.S_IMODE(os.stat(tmp_path / "out.txt").st_mode) == 0o644
+    assert run([*command, "-o", "out.txt"], tmp_path, umask=0o077).returncode == 0
+    assert stat.S_IMODE(os.stat(tmp_path / "out.txt").st_mode) == 0o644
+
+
 def test_an_existing_file_keeps_its_mode(cli, write_spec, tmp_path):
     model = write_spec(SPEC)
-    for name, mode in (("group.txt", 0o640), ("open.txt", 0o666), ("owner.txt", 0o600)):
+    for name, mode in (("group.txt", 0o640), ("shared.txt", 0o644), ("open.txt", 0o666), ("owner.txt", 0o600)):
         (tmp_path / name).write_text("previous\n")
         os.chmod(tmp_path / name, mode)
         assert cli(["summary", model, "-o", name]).exit_code == 0
@@ -193,7 +205,7 @@ def test_a_signal_during_the_write_leaves_no_temporary_file(tmp_path, number, re
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
 @pytest.mark.parametrize("args", [["summary", "model.yaml"], ["summary", "model.yaml", "-f", "json"],
-                                  ["check", "model.yaml"], ["layers"], ["--version"]])
+                                  ["check", "model.yaml", "--max-params", "1G"], ["layers"], ["--version"]])
 def test_a_full_disk_on_standard_output_exits_2(tmp_path, args):
     (tmp_path / "model.yaml").write_text(SPEC)
     with open("/dev/full", "w") as full:

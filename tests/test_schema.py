@@ -29,9 +29,22 @@ def test_every_spec_validates(schema, spec):
 
 
 def test_every_type_and_alias_is_in_the_schema(schema):
-    layer = schema.schema["properties"]["layers"]["items"]["else"]
+    layer = schema.schema["else"]["properties"]["layers"]["items"]["else"]
     names = set(layer["properties"]["type"]["anyOf"][0]["enum"])
     assert names == set(rules.load_all()) | set(rules.ALIASES)
+
+
+def test_torch_specs_validate_against_the_torch_types(schema):
+    """A spec with framework: torch is checked against torch.nn's modules (Dropout takes p, not rate)."""
+    from tests.conftest import ROOT
+
+    for spec in sorted((ROOT / "specs" / "torch").glob("*.yaml")):
+        schema.validate(yaml.safe_load(spec.read_text()))
+    layer = schema.schema["then"]["properties"]["layers"]["items"]["else"]
+    torch_types = set(rules.load_all("torch")) | set(rules.FRAMEWORKS["torch"].aliases)
+    assert set(layer["properties"]["type"]["anyOf"][0]["enum"]) == torch_types
+    with pytest.raises(jsonschema.ValidationError, match="Additional properties"):
+        schema.validate({"framework": "torch", "input": [4], "layers": [{"type": "Dropout", "rate": 0.5}]})
 
 
 @pytest.mark.parametrize("layer, problem", [

@@ -69,15 +69,15 @@ def test_the_text_formats_show_a_layer_once_as_keras_summary_does(cli, write_spe
     result = cli(["summary", write_spec(SIAMESE)])
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines()[4:13] == [
-        " left (InputLayer)           (None, 10)           0      0   -            ",
-        " right (InputLayer)          (None, 10)           0      0   -            ",
-        " hidden (Dense)              (None, 16)         176    320   left         ",
-        "                                                             right        ",
-        " encoding (Dense)            (None, 8)          136    256   hidden       ",
-        "                                                             hidden@1     ",
-        " concatenate (Concatenate)   (None, 16)           0      0   encoding     ",
-        "                                                             encoding@1   ",
-        " same (Dense)                (None, 1)           17     16   concatenate  ",
+        " left (InputLayer)           (None, 10)           0      0   -",
+        " right (InputLayer)          (None, 10)           0      0   -",
+        " hidden (Dense)              (None, 16)         176    320   left",
+        "                                                             right",
+        " encoding (Dense)            (None, 8)          136    256   hidden",
+        "                                                             hidden@1",
+        " concatenate (Concatenate)   (None, 16)           0      0   encoding",
+        "                                                             encoding@1",
+        " same (Dense)                (None, 1)           17     16   concatenate",
     ]
     csv = cli(["summary", write_spec(SIAMESE), "--format", "csv"]).stdout
     assert [line.split(",")[0] for line in csv.splitlines()[1:]] == ["left", "right", "hidden", "encoding",

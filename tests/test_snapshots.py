@@ -8,6 +8,7 @@ import pytest
 
 from calc import load_spec
 from tests.conftest import SPECS
+from tests.test_diff import AFTER, BEFORE
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
@@ -43,3 +44,14 @@ def test_table_totals_match_json(cli, spec):
     assert f"Trainable params: {totals['trainable_params']:,}" in table
     assert f"Non-trainable params: {totals['non_trainable_params']:,}" in table
     assert f"MACs per example: {totals['macs']:,}" in table
+
+
+@pytest.mark.parametrize("output_format", ["table", "markdown", "csv", "json"])
+def test_diff_output(cli, snapshot, tmp_path, monkeypatch, output_format):
+    """The comparison of residual_small with its variant (tests/test_diff.py), in each format."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "before.yaml").write_text(BEFORE)
+    (tmp_path / "after.yaml").write_text(AFTER)
+    result = cli(["diff", "before.yaml", "after.yaml", "-f", output_format])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == snapshot

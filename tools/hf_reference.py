@@ -24,6 +24,10 @@ tied names, the count per module type, and the figures a KV cache needs
 Options:
     NAME ...     only these models (default: all)
     --out DIR    where the JSON goes (default: tests/data/hf)
+    --configs    instead: build the model of every config.json in tests/data/hf/configs (the class its
+                 "architectures" names, the config made by AutoConfig.for_model from its model_type) and
+                 write its total and named parameters to tests/data/hf/figures/<name>.json, the figures
+                 layercalc's Hugging Face reader is tested against (tests/test_hf_config.py)
 
 Exit status is 1 if a total differs from the figure issue 13 states (the JSON is
 still written: the difference is the finding, never a number to adjust).
@@ -371,11 +375,51 @@ def figures(name: str, entry: dict) -> dict:
     return data
 
 
+CONFIGS = os.path.join(OUT, "configs")
+FIGURES = os.path.join(OUT, "figures")
+
+
+def config_figures(path: str) -> dict:
+    """transformers' figures for one config.json: the class "architectures" names, on the meta device."""
+    with open(path, encoding="utf-8") as handle:
+        published = json.load(handle)
+    keys = {key: value for key, value in published.items()
+            if key not in ("model_type", "architectures", "_name_or_path")}
+    config = transformers.AutoConfig.for_model(published["model_type"], **keys)
+    architecture = published["architectures"][0]
+    model = build(architecture, config)
+    return {
+        "source": (f"Hugging Face transformers {transformers.__version__}: {architecture} built from "
+                   f"{rel(path)} on PyTorch's meta device (tools/hf_reference.py --configs); "
+                   "params = sum(p.numel() for p in model.parameters())"),
+        "config": rel(path),
+        "architecture": architecture,
+        "versions": versions(),
+        "params": total(model),
+        "tied": tied_names(model),
+        "parameters": {name: list(parameter.shape) for name, parameter in model.named_parameters()},
+    }
+
+
+def main_configs() -> int:
+    os.makedirs(FIGURES, exist_ok=True)
+    for name in sorted(os.listdir(CONFIGS)):
+        if name.endswith(".json"):
+            data = config_figures(os.path.join(CONFIGS, name))
+            target = os.path.join(FIGURES, name)
+            write_json(target, data)
+            print(f"wrote {rel(target)}: {data['architecture']} {data['params']:,} params")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", help=f"models (default: all of {', '.join(MODELS)})")
     parser.add_argument("--out", default=OUT, help="directory for the JSON")
+    parser.add_argument("--configs", action="store_true", help="the figures of every config in tests/data/hf/configs")
     options = parser.parse_args(argv)
+    if options.configs:
+        return main_configs()
     unknown = [name for name in options.names if name not in MODELS]
     if unknown:
         parser.error(f"unknown model(s) {', '.join(unknown)}; known: {', '.join(MODELS)}")

@@ -23,7 +23,10 @@ It writes, into tests/data/keras_models/:
   path (``inner/dense``), which is how layercalc names a nested model's layers;
   a layer (or nested model) called several times also gets the output shape of
   each call (``call_output_shapes``, in Keras' node order), and every model
-  ``model.count_params()``.
+  ``model.count_params()``.  The rows include the Keras operations between layers
+  (``model.operations``, as summary() lists them), with ``"operation": true``, and
+  ``"mask": true`` for those whose outputs only make masks (the NotEqual that
+  ``Embedding(mask_zero=True)`` adds).
 
 The tests only ever read these files; they never import Keras.
 """
@@ -43,7 +46,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 import numpy as np  # noqa: E402
 
 import keras  # noqa: E402
-from keras import layers  # noqa: E402
+from keras import layers, ops  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "tests", "data", "keras_models")
@@ -224,6 +227,87 @@ def with_operation():
     return keras.Model(x, layers.Dense(2)(y), name="with_operation")
 
 
+def hard_swish():
+    """MobileNetV3's hard-swish, x * ReLU6(x + 3) / 6, written with operations as keras.applications writes it."""
+    image = keras.Input((8, 8, 3), name="image")
+    x = layers.Conv2D(4, 3, padding="same", name="stem")(image)
+    hard_sigmoid = layers.ReLU(6.0)(x + 3.0) * (1.0 / 6.0)
+    x = layers.Multiply()([x, hard_sigmoid])
+    x = layers.GlobalAveragePooling2D()(x)
+    return keras.Model(image, layers.Dense(2, name="out")(x), name="hard_swish")
+
+
+def operations():
+    """keras.ops between layers: constants on either side, reshape, transpose, reductions, split (two outputs),
+    slicing, concatenate, stack, expand_dims, squeeze, matmul, einsum, cast."""
+    x = keras.Input((4, 6), name="x")
+    y = keras.Input((6,), name="y")
+    a = 3.0 - (layers.Dense(6, name="dense")(x) + 1.0)
+    t = ops.transpose(ops.reshape(a, (-1, 6, 4)), (0, 2, 1))
+    halves = ops.split(t, 2, axis=-1)
+    sliced = halves[1][:, 1:3, ::2]
+    scores = ops.einsum("bij,bj->bi", t, y)
+    product = ops.matmul(t, ops.expand_dims(y, -1))
+    joined = ops.concatenate([halves[0], halves[1]], axis=1)
+    stacked = ops.stack([halves[0], halves[1]], axis=1)
+    pooled = ops.squeeze(ops.mean(t, axis=1, keepdims=True), 1)
+    flat = layers.Concatenate(name="flat")([
+        layers.Flatten()(sliced), ops.cast(scores, "float32"), layers.Flatten()(product), layers.Flatten()(joined),
+        layers.Flatten()(stacked), ops.maximum(pooled, 0.0), x[:, 0], ops.sqrt(ops.abs(y))])
+    return keras.Model([x, y], layers.Dense(3, name="out")(flat), name="operations")
+
+
+def text_classifier():
+    """The Keras tutorials' text classifier: Embedding(mask_zero=True) before an LSTM and a pooling layer (Keras
+    adds the NotEqual operation that computes the mask)."""
+    tokens = keras.Input((20,), dtype="int32", name="tokens")
+    x = layers.Embedding(1000, 16, mask_zero=True)(tokens)
+    x = layers.Bidirectional(layers.LSTM(8, return_sequences=True))(x)
+    x = layers.GlobalAveragePooling1D()(x)
+    return keras.Model(tokens, layers.Dense(1, activation="sigmoid")(x), name="text_classifier")
+
+
+def masked_sequence():
+    """Masking() before an LSTM: Keras adds NotEqual and Any operations for the mask."""
+    steps = keras.Input((5, 3), name="steps")
+    x = layers.LSTM(4)(layers.Masking(mask_value=0.0)(steps))
+    return keras.Model(steps, layers.Dense(2)(x), name="masked_sequence")
+
+
+def mobilenet_v3_small():
+    """keras.applications.MobileNetV3Small(input_shape=(224, 224, 3), weights=None): operations for hard-swish."""
+    return keras.applications.MobileNetV3Small(input_shape=(224, 224, 3), weights=None)
+
+
+def seq2seq():
+    """The Keras seq2seq example's shape: an LSTM encoder whose final states start the decoder LSTM
+    (initial_state=[h, c])."""
+    source, target = keras.Input((10, 12), name="source"), keras.Input((8, 9), name="target")
+    _, h, c = layers.LSTM(16, return_state=True, name="encoder")(source)
+    decoded = layers.LSTM(16, return_sequences=True, name="decoder")(target, initial_state=[h, c])
+    return keras.Model([source, target], layers.Dense(9, activation="softmax", name="out")(decoded), name="seq2seq")
+
+
+def augmented():
+    """The Keras image tutorials' classifier with its augmentation layers inside the model (a nested Sequential)."""
+    augmentation = keras.Sequential([layers.RandomFlip("horizontal"), layers.RandomRotation(0.1),
+                                     layers.RandomZoom(0.1), layers.RandomContrast(0.2)], name="augmentation")
+    image = keras.Input((32, 32, 3), name="image")
+    x = layers.RandomCrop(28, 28)(augmentation(image))
+    x = layers.GlobalAveragePooling2D()(layers.Conv2D(8, 3)(layers.Rescaling(1.0 / 255)(x)))
+    return keras.Model(image, layers.Dense(10, name="out")(x), name="augmented")
+
+
+def convnext_tiny():
+    """keras.applications.ConvNeXtTiny(weights=None): its own LayerScale layers, Add operations, a nested Sequential."""
+    return keras.applications.ConvNeXtTiny(weights=None)
+
+
+def inception_resnet_v2():
+    """keras.applications.InceptionResNetV2(weights=None): its own CustomScaleLayer layers."""
+    return keras.applications.InceptionResNetV2(weights=None)
+
+
 def keras_hub_transformer():
     """Keras Hub layers: token and position embeddings, a TransformerEncoder, a TransformerDecoder cross-attending."""
     import keras_hub  # only this model needs it: run the tool in an environment with keras-hub
@@ -315,7 +399,18 @@ MODELS = {
     "text_preprocessing": (text_preprocessing, ("keras", "json")),
     "encodings": (encodings, ("keras", "json")),
     "audio": (audio, ("keras", "json")),
+    "hard_swish": (hard_swish, ("keras", "json")),
+    "operations": (operations, ("keras", "json")),
+    "text_classifier": (text_classifier, ("keras", "json")),
+    "masked_sequence": (masked_sequence, ("json",)),
+    "mobilenet_v3_small": (mobilenet_v3_small, ("keras",)),
+    "seq2seq": (seq2seq, ("keras", "json")),
+    "augmented": (augmented, ("keras",)),
+    "convnext_tiny": (convnext_tiny, ("keras",)),
+    "inception_resnet_v2": (inception_resnet_v2, ("keras",)),
 }
+# Run only these models (the others keep their files): `tools/keras_models.py hard_swish operations`; the
+# figures of the others are kept from figures.json.
 
 
 # -- figures ---------------------------------------------------------------------------
@@ -332,17 +427,21 @@ def count(weights) -> int:
 
 
 def row(layer, name: str, model) -> dict:
-    """A layer's figures; a layer called several times in `model` also has each call's output shape."""
+    """A layer's figures; a layer called several times in `model` also has each call's output shape. A Keras
+    operation (x + 1.0, keras.ops.*) is a node of the model as a layer is, with "operation": true."""
     by_depth = getattr(model, "_nodes_by_depth", None) or {}  # a Sequential calls each layer once
     nodes = [node for nodes in by_depth.values() for node in nodes]
     calls = [node for node in layer._inbound_nodes if node in nodes]
+    operation = not isinstance(layer, keras.layers.Layer)
     return {
         "name": name,
         "type": type(layer).__name__,
+        **({"operation": True} if operation else {}),
+        **({"mask": True} if operation and layer.name in mask_operations(model) else {}),
         "output_shape": shape_of(layer.output),
-        "params": layer.count_params(),
-        "trainable_params": count(layer.trainable_weights),
-        "non_trainable_params": count(layer.non_trainable_weights),
+        "params": 0 if operation else layer.count_params(),
+        "trainable_params": 0 if operation else count(layer.trainable_weights),
+        "non_trainable_params": 0 if operation else count(layer.non_trainable_weights),
         **({"call_output_shapes": [shape_of(node.output_tensors[0] if len(node.output_tensors) == 1
                                             else node.output_tensors) for node in calls]} if len(calls) > 1 else {}),
     }
@@ -351,13 +450,51 @@ def row(layer, name: str, model) -> dict:
 def rows(model, prefix: str = "", nested_only: bool = False) -> list:
     """Every layer but InputLayers; a nested model's layers under its path, after its own row."""
     result = []
-    for layer in model.layers:
+    for layer in nodes_of(model):
         if isinstance(layer, keras.layers.InputLayer):
             continue
         result.append(row(layer, prefix + layer.name, model))
         if isinstance(layer, keras.Model):
             result.extend(rows(layer, prefix + layer.name + "/"))
     return result
+
+
+def mask_operations(model) -> set:
+    """The names of the operations whose outputs only make masks: read as mask= (query_mask=, ...) by layers,
+    or only by other such operations (Masking's NotEqual, then Any); never a model output."""
+    readers = {}  # operation name -> {(reader name, as a mask)}
+    for operation in nodes_of(model):
+        for node in operation._inbound_nodes:
+            arguments = node.arguments
+            uses = [(tensor, False) for tensor in keras.tree.flatten(arguments.args)]
+            uses += [(tensor, key == "mask" or key.endswith("_mask")) for key, value in arguments.kwargs.items()
+                     for tensor in keras.tree.flatten(value)]
+            for tensor, as_mask in uses:
+                history = getattr(tensor, "_keras_history", None)
+                if history is not None:
+                    readers.setdefault(history[0].name, set()).add((operation.name, as_mask))
+    outputs = {tensor._keras_history[0].name for tensor in keras.tree.flatten(model.outputs)}
+    masks = set()
+    while True:
+        found = {name for name, read in readers.items() if name not in masks and name not in outputs
+                 and all(as_mask or reader in masks for reader, as_mask in read)}
+        if not found:
+            return {operation.name for operation in nodes_of(model)
+                    if operation.name in masks and not isinstance(operation, keras.layers.Layer)}
+        masks |= found
+
+
+def nodes_of(model) -> list:
+    """The model's layers and operations, as model.summary() lists them (model.layers leaves operations out)."""
+    return list(getattr(model, "operations", None) or model.layers)
+
+
+def summary_rows(model) -> dict:
+    """{"summary_rows": the rows model.summary() shows, a nested model as one}; nothing when they are the
+    layers' rows (a model without nested models), which the tests then take (the figures stay small)."""
+    shown = [row(layer, layer.name, model) for layer in nodes_of(model)
+             if not isinstance(layer, keras.layers.InputLayer)]
+    return {} if shown == rows(model) else {"summary_rows": shown}
 
 
 def printed_summary(model) -> list:
@@ -393,10 +530,16 @@ def save_keras(model, path: str) -> None:
         handle.write(buffer.getvalue())
 
 
-def main() -> int:
+def main(names) -> int:
     os.makedirs(OUT, exist_ok=True)
+    figures_path = os.path.join(OUT, "figures.json")
     figures = {}
+    if names:
+        with open(figures_path, encoding="utf-8") as handle:
+            figures = json.load(handle)["models"]
     for name, (build, formats) in MODELS.items():
+        if names and name not in names:
+            continue
         keras.backend.clear_session()  # fresh auto-names
         model = build()
         summary_lines = printed_summary(model)
@@ -405,8 +548,7 @@ def main() -> int:
                       f"{keras.backend.backend()} backend, tools/keras_models.py",
             "files": [f"{name}.{suffix}" for suffix in formats],
             "totals": totals(summary_lines),
-            "summary_rows": [row(layer, layer.name, model) for layer in model.layers
-                             if not isinstance(layer, keras.layers.InputLayer)],
+            **summary_rows(model),
             "count_params": model.count_params(),
             "layers": rows(model),
             "inputs": {tensor.name: shape_of(tensor) for tensor in model.inputs},
@@ -420,11 +562,12 @@ def main() -> int:
                     handle.write(model.to_json() + "\n")
             print(f"wrote {os.path.relpath(path, ROOT)} ({os.path.getsize(path):,} bytes)", file=sys.stderr)
         print("\n".join(summary_lines), file=sys.stderr)
-    with open(os.path.join(OUT, "figures.json"), "w", encoding="utf-8") as handle:
+    figures = {name: figures[name] for name in MODELS if name in figures}  # MODELS' order
+    with open(figures_path, "w", encoding="utf-8") as handle:
         json.dump({"keras_version": keras.__version__, "models": figures}, handle, indent=1)
         handle.write("\n")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

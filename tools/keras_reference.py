@@ -28,6 +28,11 @@ It does two things (both by default):
     A family in LAYER_MODULES takes its layer classes from that module instead of
     ``keras.layers`` (``keras_hub`` -> ``keras_hub.layers``; install keras-hub in the
     scratch environment), and its JSON records that package's version too.
+    A case of the ops family (``type: ops.add``) calls the keras.ops function of that
+    name (``keras.ops.add``) on its input tensors, with the case's arguments: a
+    constant operand (``x2: 3.0``) and constructor arguments (``axis``) by name, the
+    tensors in the function's other tensor parameters (layercalc's rule says which:
+    ``call_parameters``); ``ops.get_item`` indexes with its ``key`` (``":, 1:3"``).
 
 A spec argument in CALL_ARGUMENTS is one Keras takes when the layer is called, not
 when it is made (``return_attention_scores``); the tool passes it to the call.
@@ -107,6 +112,9 @@ CALL_ARGUMENTS = ("return_attention_scores",)
 MAX_PARAMS = 1_000_000_000  # a spec larger than this is refused (its float32 weights would be 4 GB or more)
 # Rule-case families whose layer classes come from another package's layers module than keras.layers.
 LAYER_MODULES = {"keras_hub": "keras_hub"}
+# The layers keras.applications defines for its models (the applications family): not in keras.layers.
+APPLICATION_LAYERS = {"LayerScale": "keras.src.applications.convnext", "StochasticDepth": "keras.src.applications.convnext",
+                      "CustomScaleLayer": "keras.src.applications.inception_resnet_v2"}
 REAL_CALL_BATCHES = (2, 3)  # a real call with an unknown batch runs on both: an axis that differs is unknown
 
 
@@ -128,6 +136,8 @@ def to_keras_arg(value):
 
 def make_layer(layer_type: str, args: dict, name=None, package=keras):
     cls = getattr(package.layers, layer_type, None)
+    if cls is None and layer_type in APPLICATION_LAYERS:
+        cls = getattr(importlib.import_module(APPLICATION_LAYERS[layer_type]), layer_type)
     if cls is None or not isinstance(cls, type):
         raise ValueError(f"{package.__name__}.layers has no layer class '{layer_type}'")
     kwargs = {
@@ -150,10 +160,45 @@ def call_arguments(args: dict) -> dict:
     return {key: to_keras_arg(value) for key, value in args.items() if key in CALL_ARGUMENTS}
 
 
+OPS_PREFIX = "ops."
+
+
+def call_operation(op_type: str, args: dict, tensors):
+    """keras.ops.<name>(...) on the tensors: the case's arguments by name, the tensors in the parameters of
+    the function that layercalc's rule says take tensors (call_parameters), a list for a variadic one."""
+    from calc import rules
+
+    name = op_type[len(OPS_PREFIX):]
+    rule = rules.lookup(op_type)
+    if rule is None:
+        raise ValueError(f"layercalc has no rule {op_type}")
+    kwargs = {key: to_keras_arg(value) for key, value in args.items()}
+    if name == "get_item":
+        return tensors[0][eval(f"np.index_exp[{kwargs.pop('key')}]", {"np": np})]  # noqa: S307 - the repo's cases
+    function = getattr(keras.ops, name)
+    parameters = inspect.signature(function).parameters
+    remaining, positional = list(tensors), []
+    for parameter in rule.call_parameters:
+        if parameter in kwargs:
+            positional.append(kwargs.pop(parameter))
+        elif parameter == rule.variadic and parameters[parameter].kind == inspect.Parameter.VAR_POSITIONAL:
+            positional += remaining
+            remaining = []
+        elif parameter == rule.variadic:
+            positional.append(remaining)
+            remaining = []
+        elif remaining:
+            positional.append(remaining.pop(0))
+    return function(*positional, *remaining, **kwargs)
+
+
 def call_layer(layer, tensors, kwargs=None):
     """One input: layer(x); several: layer([x1, x2, ...]), or layer(x1, x2, ...) when
-    call() takes them as separate arguments (MultiHeadAttention's query, value, key)."""
+    call() takes them as separate arguments (MultiHeadAttention's query, value, key), or
+    layer(x, initial_state=[...]) for a recurrent layer (its other inputs are its initial states)."""
     kwargs = kwargs or {}
+    if len(tensors) > 1 and "initial_state" in inspect.signature(layer.call).parameters:  # a recurrent layer
+        return layer(tensors[0], initial_state=list(tensors[1:]), **kwargs)
     if len(tensors) > 1 and next(iter(inspect.signature(layer.call).parameters)) != "inputs":
         return layer(*tensors, **kwargs)
     return layer(tensors[0] if len(tensors) == 1 else list(tensors), **kwargs)
@@ -482,6 +527,10 @@ def run_case(case: dict, package=keras) -> dict:
     keras.backend.clear_session()  # fresh auto-names (they can appear in error messages)
     try:
         tensors = [keras.Input(shape=tuple(shape), batch_size=batch, dtype=case.get("dtype")) for shape in shapes]
+        if layer_type.startswith(OPS_PREFIX):  # an operation: no layer, no weights
+            record["output_shape"] = shape_of(call_operation(layer_type, args, tensors))
+            record.update(trainable_params=0, non_trainable_params=0)
+            return record
         layer = make_layer(layer_type, args, package=package)
         if not trainable:
             layer.trainable = False

@@ -4,7 +4,9 @@ Each reader turns a file into the same located spec data (YamlMap, YamlList and 
 it to the one builder, `calc.spec.build.build_spec`:
 
 - yaml_spec: a layercalc spec in YAML (or JSON, which is YAML), with line:col in its errors;
-- keras_file: a Keras model, a .keras archive (model.save) or a .json file (model.to_json()).
+- keras_file: a Keras model, a .keras archive (model.save) or a .json file (model.to_json());
+- hf_config: a Hugging Face model configuration (config.json: a JSON object with `model_type` or
+  `architectures`), built as the spec of its architecture.
 
 Readers are imported when a file needs them, so a YAML spec never loads the Keras reader.
 """
@@ -27,15 +29,33 @@ def is_keras_path(path: str) -> bool:
 def read_spec(path: str, *, max_layers: int = MAX_LAYERS, bindings: Optional[Dict[str, int]] = None) -> Spec:
     """Read and parse a spec file ('-' for standard input), or import a Keras model (.keras, .json)."""
     if path != "-" and is_keras_path(path):
-        from .keras_file import read_model
-
-        model = read_model(path, MAX_FILE_BYTES)  # None: a .json file holding a layercalc spec
+        model = read_import(path)  # None: a .json file holding a layercalc spec
         if model is not None:
             return imported_spec(model.spec, path, max_layers, bindings)
     from .yaml_spec import read_text
 
     text, source = read_text(path)
+    if path == "-" and text.lstrip().startswith("{"):  # model.to_json() piped in: a Keras model, or a JSON spec
+        from .keras_file import model_from_text
+
+        model = model_from_text(text, source)
+        if model is not None:
+            return imported_spec(model.spec, source, max_layers, bindings)
     return parse_spec(text, source, max_layers=max_layers, bindings=bindings)
+
+
+def read_import(path: str) -> Any:
+    """The model a .keras or .json file holds (a Keras model, or a Hugging Face configuration), with its
+    spec data (`.spec`) and where it came from (`.origin`); None for a .json file holding a layercalc spec."""
+    from .keras_file import read_model
+
+    model = read_model(path, MAX_FILE_BYTES)
+    if model is None:
+        from .hf_config import read_config
+        from .yaml_spec import read_text
+
+        model = read_config(path, read_text(path)[0])
+    return model
 
 
 def parse_spec(text: str, source: str = "<spec>", max_layers: int = MAX_LAYERS,

@@ -42,9 +42,12 @@ DEFAULT_ONLY = {"renorm": False, "quantization_config": None}
 EMPTY_MEANS_NONE = {("Normalization", "axis")}
 # Keyword arguments of a layer call that change no shape or count; tensors given as
 # query/value/key (MultiHeadAttention, Attention) or decoder_sequence/encoder_sequence (Keras Hub's
-# TransformerDecoder) are inputs, in that order.
+# TransformerDecoder) are inputs, in that order; so are a recurrent layer's initial_state tensors, after its sequence.
 IGNORED_CALL_ARGUMENTS = {"training", "mask", "use_causal_mask"}
-TENSOR_CALL_ARGUMENTS = ("query", "value", "key", "decoder_sequence", "encoder_sequence")
+# The masks Keras passes from layer to layer (mask=, query_mask=, ...): computed by operations it adds itself
+# (Embedding(mask_zero=True) and Masking: NotEqual, Any), they change no shape or count, so those operations
+# are left out of the spec.
+TENSOR_CALL_ARGUMENTS = ("query", "value", "key", "decoder_sequence", "encoder_sequence", "initial_state")
 # Call arguments that a spec gives as the layer's own arguments (attention's second output, the scores):
 # every call of a layer must give the same value.
 LAYER_CALL_ARGUMENTS = {"return_attention_scores"}
@@ -97,6 +100,22 @@ def read_model(path: str, max_bytes: int) -> Optional[KerasModel]:
         _check_version(config.get("keras_version"), where)  # Keras 2's to_json() says; Keras 3's does not
         origin = f"{path} (model.to_json())"
     return KerasModel(model_spec(config, where), origin)
+
+
+def model_from_text(text: str, source: str) -> Optional[KerasModel]:
+    """The Keras model in JSON text read from standard input (model.to_json() piped in), or None for anything
+    else: a layercalc spec, in YAML or in JSON."""
+    if not text.lstrip().startswith("{"):
+        return None
+    try:
+        config = json.loads(text)
+    except (ValueError, RecursionError):
+        return None  # the YAML reader says what is wrong with it
+    if not _is_keras_config(config):
+        return None
+    config = _parse_json(text, Location(source, 1, 1), None)  # its limits and checks, as for a file
+    _check_version(config.get("keras_version"), file_location(source))
+    return KerasModel(model_spec(config, file_location(source)), f"{source} (model.to_json())")
 
 
 def _read_file(path: str, max_bytes: int) -> bytes:
@@ -299,6 +318,10 @@ def _is_tensor(value: Any) -> bool:
     return isinstance(value, dict) and value.get("class_name") == "__keras_tensor__"
 
 
+def _is_mask(key: str) -> bool:
+    return key == "mask" or key.endswith("_mask") and key != "attention_mask"
+
+
 def _tensors(value: Any) -> List[Any]:
     """The Keras tensors in a call argument, in order (lists, tuples and dicts flattened)."""
     if _is_tensor(value):
@@ -317,6 +340,28 @@ def _leaves(value: Any) -> List[Any]:
     if isinstance(value, dict) and not _is_tensor(value):
         return [leaf for item in value.values() for leaf in _leaves(item)]
     return [value]
+
+
+def _key_text(key: Any, where: Location) -> str:
+    """A GetItem key as Keras saves it (ints, __slice__, __ellipsis__, null for a new axis) as the spec writes
+    it, between Python's brackets: ':, 1:3, ..., None'."""
+    def part(item: Any) -> str:
+        if item is None:
+            return "None"
+        if isinstance(item, int) and not isinstance(item, bool):
+            return str(item)
+        if isinstance(item, dict) and item.get("class_name") == "__ellipsis__":
+            return "..."
+        config = item.get("config") if isinstance(item, dict) else None
+        if isinstance(config, dict) and item.get("class_name") == "__slice__":
+            bounds = [config.get(bound) for bound in ("start", "stop", "step")]
+            if all(bound is None or isinstance(bound, int) and not isinstance(bound, bool) for bound in bounds):
+                text = ":".join("" if bound is None else str(bound) for bound in bounds)
+                return text[:-1] if text.endswith(":") else text
+        raise SpecError(f"it indexes with {describe(item)}: layercalc reads indices, slices, ... and None",
+                        location=where)
+
+    return ", ".join(part(item) for item in (key if isinstance(key, list) else [key]))
 
 
 def _history(tensor: Any, where: Location) -> Tuple[str, int, int]:
@@ -353,6 +398,10 @@ def model_spec(config: Any, where: Location) -> Dict[str, Any]:
     """A Keras model config (to_json() or config.json) -> plain spec data."""
     if isinstance(config, dict) and "class_name" not in config and "layers" in config:
         config = {"class_name": "Functional" if "input_layers" in config else "Sequential", "config": config}
+    from .keras_hub_backbones import backbone_spec, is_backbone
+
+    if is_backbone(config):  # a Keras Hub backbone saves its constructor's arguments, not its layers
+        return backbone_spec(config, where)
     return _Converter(where).top(config)
 
 
@@ -480,11 +529,12 @@ class _Converter:
         entries: List[Dict[str, Any]] = []
         previous = next(iter(scope.names.values())) if len(scope.names) == 1 else None
         pending: List[Tuple[str, int, Any, Callable[..., Optional[List[str]]]]] = []  # later calls not yet written
+        masks = _mask_operations(config)
         for layer in config["layers"]:
             if not isinstance(layer, dict):
                 raise SpecError(f"a layer must be a mapping with 'class_name' and 'config', found {describe(layer)}",
                                 location=self.where)
-            if layer.get("class_name") == "InputLayer":
+            if layer.get("class_name") == "InputLayer" or (_origin(layer) == "operation" and layer.get("name") in masks):
                 continue
             name = self._layer_name(layer)
             class_name = layer.get("class_name")
@@ -495,11 +545,13 @@ class _Converter:
 
             first_call: Dict[str, Any] = {}  # the layer arguments its first call gives (return_attention_scores)
 
+            operation = _operation_rule(layer)
+
             def inputs(node=nodes[0], previous=previous, context=context, call_arguments=None,
-                       layer_arguments=None, first_call=first_call) -> Optional[List[str]]:
+                       layer_arguments=None, first_call=first_call, operation=operation) -> Optional[List[str]]:
                 try:
                     given: Dict[str, Any] = {}
-                    references = self._call_inputs(node, scope, call_arguments, given)
+                    references = self._call_inputs(node, scope, call_arguments, given, operation)
                     if call_arguments is None:  # the first call: the layer's own entry
                         first_call.update(given)
                         if layer_arguments is not None:
@@ -551,7 +603,7 @@ class _Converter:
             return True
 
     def _call_inputs(self, node: Any, scope: _Scope, call_arguments: Optional[Dict[str, Any]] = None,
-                     layer_arguments: Optional[Dict[str, Any]] = None) -> List[str]:
+                     layer_arguments: Optional[Dict[str, Any]] = None, operation: Optional[type] = None) -> List[str]:
         """The spec references of the tensors a layer was called on; a later call's other keyword arguments
         go into `call_arguments` (a layer's first call, its own entry, can carry none), those a spec gives as
         layer arguments (LAYER_CALL_ARGUMENTS) into `layer_arguments`."""
@@ -565,13 +617,15 @@ class _Converter:
         if not isinstance(kwargs, dict):
             raise SpecError(f"an inbound node's 'kwargs' must be a mapping, found {describe(kwargs)}",
                             location=self.where)
+        if operation is not None:
+            args, kwargs = self._operation_operands(operation, args, kwargs, layer_arguments)
         tensors = _tensors(args)
         constants = [value for value in _leaves(args) if value is not None and not _is_tensor(value)]
         if constants:
             raise SpecError(f"it is called with {json.dumps(constants[0])} besides its input tensors, which a spec "
                             "cannot express", location=self.where)
         for key, value in kwargs.items():
-            if key in TENSOR_CALL_ARGUMENTS:
+            if key in TENSOR_CALL_ARGUMENTS or _is_mask(key):
                 continue
             if _tensors(value):
                 raise SpecError(f"it is called with a tensor as '{key}', which a spec cannot express",
@@ -590,6 +644,29 @@ class _Converter:
         if not tensors:
             raise SpecError("it is called on no tensor", location=self.where)
         return [self._reference(_history(tensor, self.where), scope, "its inputs") for tensor in tensors]
+
+    def _operation_operands(self, rule: type, args: Any, kwargs: Dict[str, Any],
+                            layer_arguments: Optional[Dict[str, Any]]) -> Tuple[List[Any], Dict[str, Any]]:
+        """An operation's call: (its tensor arguments, the other keyword arguments); its constant operands
+        (x + 3.0's 3.0, x[1:3]'s key) matched to the parameters of its keras.ops function, by position or
+        name, become the spec's arguments (x2: 3.0, key: '1:3')."""
+        args = args if isinstance(args, list) else [args]
+        parameters = list(rule.call_parameters)
+        named = [(parameters[position] if position < len(parameters) else rule.variadic, value)
+                 for position, value in enumerate(args)]
+        named += [(key, kwargs[key]) for key in kwargs if key in parameters]
+        tensors, constants = [], {}
+        for parameter, value in named:
+            if _tensors(value) and parameter != "key":
+                tensors.append(value)
+            elif parameter in parameters and parameter != rule.variadic:
+                constants[parameter] = _key_text(value, self.where) if parameter == "key" else decode(value)
+            else:
+                raise SpecError(f"it is called with {json.dumps(value)} besides its input tensors, which a spec "
+                                "cannot express", location=self.where)
+        if layer_arguments is not None:
+            layer_arguments.update(constants)
+        return tensors, {key: value for key, value in kwargs.items() if key not in parameters}
 
     def _reference(self, history: Tuple[str, int, int], scope: _Scope, what: str) -> str:
         name, node, index = history
@@ -632,7 +709,9 @@ class _Converter:
             block_name, args = self._nested(layer, name, scope), {}
         else:
             block_name, args = None, self._arguments(layer, name)
-        entry: Dict[str, Any] = {"type": block_name or layer["class_name"], "name": name}
+        operation = _operation_rule(layer)
+        entry: Dict[str, Any] = {"type": block_name or (operation.keras_name() if operation else layer["class_name"]),
+                                 "name": name}
         call_arguments: Dict[str, Any] = {}  # return_attention_scores: a spec's layer argument
         references = inputs(layer_arguments=call_arguments) if inputs else None
         if references is not None:
@@ -651,11 +730,13 @@ class _Converter:
         if not isinstance(class_name, str):
             what = "no class_name" if class_name is None else f"class_name {describe(class_name)}"
             raise SpecError(f"a layer needs a class_name such as 'Dense', found {what}", **context)
-        rule = rules.lookup(class_name)
         origin = _origin(layer)
-        if origin == "operation":
-            raise SpecError(f"a Keras operation ({layer.get('module')}.{class_name}, from code such as x + 1.0 or "
-                            "a keras.ops function), not a layer: a spec cannot express it", **context)
+        rule = _operation_rule(layer) if origin == "operation" else rules.lookup(class_name)
+        if origin == "operation" and rule is None:
+            known = [name for name in rules.all_type_names() if name.startswith("ops.")]
+            raise SpecError(f"Keras operation '{class_name}' ({layer.get('module')}.{class_name}) is not supported"
+                            f"{closest(rules.registered_name('ops', class_name), known)}: layercalc "
+                            "knows the operations `layercalc layers` lists under ops", **context)
         if origin == "keras_hub" and (rule is None or rule.__module__ != keras_hub_rules.__name__):
             known = sorted(name for name, value in vars(keras_hub_rules).items()
                            if isinstance(value, type) and value.__module__ == keras_hub_rules.__name__
@@ -741,13 +822,13 @@ class _Converter:
             raise SpecError(f"the nested model's first output is '{outputs[0]}', not one of its layers' outputs",
                             location=self.where, layer=name, layer_type=class_name)
         block["layers"] = entries
-        if first != entries[-1]["name"]:
-            block["output"] = first
+        if outputs[0] != entries[-1]["name"]:
+            block["output"] = outputs[0]  # a layer, or its n-th output ('lstm:1')
         block_name = self._block_name(class_name)
         self.blocks[block_name] = block
         # Layers outside refer to its outputs by their global names (the instance name stands for the
-        # block's output, the first output's layer).
-        outer.nested[name] = ([self._global(output, scope) for output in outputs], self._global(first, scope))
+        # block's output, its first output).
+        outer.nested[name] = ([self._global(output, scope) for output in outputs], self._global(outputs[0], scope))
         return block_name
 
     def _global(self, reference: str, scope: _Scope) -> str:
@@ -785,6 +866,41 @@ def _origin(layer: Dict[str, Any]) -> str:
     if isinstance(registered, str) and registered.startswith("keras_hub>"):
         return "keras_hub"
     return "custom" if isinstance(registered, str) and registered != layer.get("class_name") else "layer"
+
+
+def _mask_operations(config: Dict[str, Any]) -> set:
+    """The names of the operations of a Functional model whose outputs only make masks (mask=, query_mask=):
+    those Keras adds for Embedding(mask_zero=True) and Masking.  Found backwards from the model's outputs
+    through every tensor a layer reads but its masks; a malformed config finds none (its messages come later)."""
+    layers = {layer.get("name"): layer for layer in config.get("layers", []) if isinstance(layer, dict)}
+    outputs = config.get("output_layers")
+    outputs = list(outputs.values()) if isinstance(outputs, dict) else outputs
+    if isinstance(outputs, list) and len(outputs) == 3 and isinstance(outputs[0], str):
+        outputs = [outputs]
+    needed = {item[0] for item in outputs or [] if isinstance(item, list) and item and isinstance(item[0], str)}
+    waiting = list(needed)
+    while waiting:
+        layer = layers.get(waiting.pop())
+        nodes = layer.get("inbound_nodes") if isinstance(layer, dict) else None
+        for node in nodes if isinstance(nodes, list) else []:
+            if not isinstance(node, dict) or not isinstance(node.get("kwargs", {}) or {}, dict):
+                return set()
+            read = [node.get("args")] + [value for key, value in (node.get("kwargs") or {}).items() if not _is_mask(key)]
+            for tensor in _tensors(read):
+                history = tensor.get("config", {}).get("keras_history") if isinstance(tensor.get("config"), dict) else None
+                source = history[0] if isinstance(history, list) and history and isinstance(history[0], str) else None
+                if source is not None and source not in needed:
+                    needed.add(source)
+                    waiting.append(source)
+    return {name for name, layer in layers.items() if name not in needed and _origin(layer) == "operation"}
+
+
+def _operation_rule(layer: Any) -> Optional[type]:
+    """The ops rule of a Keras operation node (keras.src.ops.numpy.Add -> ops.add), or None."""
+    if not isinstance(layer, dict) or _origin(layer) != "operation" or not isinstance(layer.get("class_name"), str):
+        return None
+    rule = rules.lookup(rules.registered_name("ops", layer["class_name"]))
+    return rule if rule is not None and rule.family == "ops" else None
 
 
 def _is_default(argument, value: Any) -> bool:

@@ -3,6 +3,11 @@
 Hardened for untrusted text: safe tags only, duplicate keys refused, aliases counted before
 anything is built, nesting depth and integer size limited, files read as UTF-8 up to a size.
 The only reader that imports yaml.
+
+Two paths give the same data: a spec without aliases, anchors or tagged collections (nearly every
+spec) is built in one pass over the parser's events (`_read_plain`, several times faster on large
+specs); any other text, and any text the reader refuses, goes through PyYAML's composer and this
+module's constructors, which say why in the words of every error message.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ MAX_INTEGER_DIGITS = 100  # a spec's largest sensible number has 19 (MAX_DIM); b
 _PLAIN_INTEGER = re.compile(r"[-+]?(?:0|[1-9](?:_?[0-9])*|0x[0-9a-fA-F]+)")
 _YAML12_OCTAL = re.compile(r"[-+]?0o[0-7]+")
 
+
+_KEY_TYPES = (str, int, float, bool)  # what a mapping key may be: a plain scalar, never null
 
 def _make_loader(source: str):
     class Loader(_BaseLoader):  # type: ignore[misc, valid-type]
@@ -74,7 +81,7 @@ def _make_loader(source: str):
                 raise SpecError(f"key {describe(written)} is null in YAML, not a name: write the name meant, or "
                                 f"quote it (\"{written}\") to use the word" if written else
                                 "a key is empty (null in YAML): write a name", location=where(key_node))
-            if not isinstance(key, (str, int, float, bool)):
+            if not isinstance(key, _KEY_TYPES):
                 raise SpecError("mapping keys must be plain scalars", location=where(key_node))
             if key in data:
                 raise SpecError(
@@ -210,8 +217,106 @@ def _check_aliases(root, source: str) -> None:
                         f"limit of {MAX_SPEC_NODES:,}", location=Location(source, 1, 1))
 
 
+_UNUSUAL = object()  # what _read_plain returns for text it leaves to the full reader
+# The tags a collection read in one pass may carry: none, or its own written out.
+_PLAIN_TAGS = {yaml.MappingStartEvent: (None, "!", "tag:yaml.org,2002:map"),
+               yaml.SequenceStartEvent: (None, "!", "tag:yaml.org,2002:seq")}
+
+
+def _read_plain(text: str, source: str) -> Any:
+    """The data of YAML without aliases, anchors or tags on collections, read in one pass over the parser's
+    events, without composing a node tree or counting its nodes first; _UNUSUAL for any other text,
+    and for any text the full reader would refuse, which then reads it again and says why in its own
+    words (whichever error comes first there). Each scalar is built by the full reader's constructors,
+    once per distinct text."""
+    loader = _make_loader(source)(text)
+    get_event, resolve, construct = loader.get_event, loader.resolve, loader.construct_object
+    scalars: Dict[Any, Any] = {}  # (text, implicit, tag) -> its value
+    new_location = tuple.__new__
+    stack: list = []  # the open mappings and lists
+    keys: list = []  # for each open mapping, its key waiting for a value (_UNUSUAL: none), and where it is
+    root, nodes, documents = _UNUSUAL, 0, 0
+    try:
+        while True:
+            event = get_event()
+            kind = type(event)
+            if kind is yaml.ScalarEvent:
+                if event.anchor is not None:
+                    return _UNUSUAL
+                key = (event.value, event.implicit, event.tag)
+                value = scalars.get(key, _UNUSUAL)
+                if value is _UNUSUAL:
+                    tag = event.tag
+                    if tag is None or tag == "!":
+                        tag = resolve(yaml.ScalarNode, event.value, event.implicit)
+                    value = scalars[key] = construct(
+                        yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style), deep=True)
+                is_collection = False
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                if event.anchor is not None or event.tag not in _PLAIN_TAGS[kind] or len(stack) >= MAX_YAML_DEPTH:
+                    return _UNUSUAL
+                if kind is yaml.MappingStartEvent:
+                    value = YamlMap()
+                    value.key_locations, value.value_locations = {}, {}
+                else:
+                    value = YamlList()
+                    value.item_locations = []
+                is_collection = True
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                if type(stack.pop()) is YamlMap:
+                    keys.pop()
+                continue
+            elif kind is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    return _UNUSUAL
+                continue
+            elif kind is yaml.StreamEndEvent:
+                return None if root is _UNUSUAL else root
+            elif kind is yaml.AliasEvent:
+                return _UNUSUAL
+            else:  # the stream's start, the document's end
+                continue
+            nodes += 1
+            if nodes > MAX_SPEC_NODES:
+                return _UNUSUAL
+            mark = event.start_mark
+            location = new_location(Location, (source, mark.line + 1, mark.column + 1))
+            if stack:
+                parent = stack[-1]
+                if type(parent) is YamlMap:
+                    pending = keys[-1]
+                    if pending is _UNUSUAL:  # this node is a key
+                        if is_collection or value is None or not isinstance(value, _KEY_TYPES) or value in parent:
+                            return _UNUSUAL  # the full reader says what is wrong with the key
+                        keys[-1] = (value, location)
+                    else:
+                        name, key_location = pending
+                        parent[name] = value
+                        parent.key_locations[name] = key_location
+                        parent.value_locations[name] = location
+                        keys[-1] = _UNUSUAL
+                else:
+                    parent.append(value)
+                    parent.item_locations.append(location)
+            else:
+                root = value
+            if is_collection:
+                value.location = location
+                stack.append(value)
+                if type(value) is YamlMap:
+                    keys.append(_UNUSUAL)
+    except (SpecError, yaml.YAMLError):
+        return _UNUSUAL
+    finally:
+        loader.dispose()
+
+
 def parse_yaml(text: str, source: str) -> Any:
     """YAML text -> plain data with locations (YamlMap / YamlList / scalars)."""
+    data = _read_plain(text, source)
+    if data is not _UNUSUAL:
+        return data
     loader = _make_loader(source)(text)  # what yaml.load does, with a check between composing and building
     try:
         aliases = _count_nodes(text, source)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from ..dims import Dim, Shape, format_shape
 from ..errors import Param, UsageError, closest, visible
@@ -14,6 +14,7 @@ def load(name: str):
     return importlib.import_module(f"{__name__}.{name}")
 
 
+PAGE = 10_000  # cells: the width of a page that is not a terminal, where tables are never wrapped
 _UNITS = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K"))
 
 
@@ -51,20 +52,61 @@ def shapes(value: "Shape | list") -> str:
     return format_shape(value)
 
 
+def unpadded(pieces: Iterable[str]) -> Iterator[str]:
+    """Text laid out as rich lays out a table, without the spaces that pad its lines: each piece is whole lines.
+
+    >>> list(unpadded([" Param # \\n     320 \\n", "\\n"]))
+    [' Param #\\n     320\\n', '\\n']
+    """
+    for piece in pieces:
+        yield "\n".join(line.rstrip(" ") for line in piece.split("\n"))
+
+
 def percent(value) -> str:
     """A margin in percent: '+92.1%', '-3.5%', or 'n/a' for a zero limit."""
     return "n/a" if value is None else f"{value:+.1f}%"
 
 
 def totals_lines(report, flops: bool = False, memory: bool = False, text=visible):
-    """('Total params', '34,826 (34.8 K)') ... for the footer of every text format; with flops and memory,
+    """('Total params', '34,826 (136.04 KB)') ... for the footer of every text format; with flops and memory,
     the FLOPs total and the memory figures, each saying what it counts (a layer named as the format's
     `text` escapes it)."""
     totals = report.totals
-    for label, value in (("Total params", totals.params), ("Trainable params", totals.trainable_params),
-                         ("Non-trainable params", totals.non_trainable_params), (macs_label(report), totals.macs)):
-        yield label, with_human(value)
+    for label, column in (("Total params", "params"), ("Trainable params", "trainable_params"),
+                          ("Non-trainable params", "non_trainable_params")):
+        yield label, with_memory(getattr(totals, column), report.parameter_bytes(column))
+    if report.has_buffers:
+        yield "Buffers", with_human(totals.buffers)
+    yield macs_label(report), with_human(totals.macs)
+    if totals.active_params is not None:  # a mixture of experts: its MACs are the active path's
+        yield "Active params per token", with_human(totals.active_params)
     yield from cost_lines(report, flops, memory, text)
+
+
+_KERAS_UNITS = ("B", "KB", "MB", "GB", "TB", "PB")
+
+
+def keras_size(value: int) -> str:
+    """Bytes as Keras' model.summary() writes parameter memory (keras/src/utils/summary_utils.py,
+    readable_memory_size): units of 1,024, two decimals, from B to PB.
+
+    >>> keras_size(34826 * 4), keras_size(0), keras_size(128), keras_size(1023), keras_size(25636712 * 4)
+    ('136.04 KB', '0.00 B', '128.00 B', '1023.00 B', '97.80 MB')
+    """
+    size: float = value
+    for unit in _KERAS_UNITS[:-1]:
+        if size / 1024 < 1:
+            return f"{size:.2f} {unit}"
+        size /= 1024
+    return f"{size:.2f} {_KERAS_UNITS[-1]}"
+
+
+def with_memory(params: Dim, weight_bytes: Dim) -> str:
+    """A parameter count and its memory as Keras prints them: '34,826 (136.04 KB)', '0 (0.00 B)'; a count
+    that is not a number, without its bytes."""
+    if not isinstance(params, int):
+        return count(params) if params is not None else "unknown"
+    return f"{count(params)} ({keras_size(weight_bytes)})"
 
 
 def summary_columns(report, columns=None, flops: bool = False, memory: bool = False):
@@ -76,13 +118,28 @@ def summary_columns(report, columns=None, flops: bool = False, memory: bool = Fa
 
 
 def summary_footer(report, columns, flops: bool, memory: bool) -> List[Tuple[str, str]]:
-    """The lines under a summary table, as (label, text): ' Total params: ', '34,826 (34.8 K)' ...; the
+    """The lines under a summary table, as (label, text): ' Total params: ', '34,826 (136.04 KB)' ...; the
     labels are bold in a terminal."""
     lines = [(f" {label}: ", value) for label, value in totals_lines(report, flops, memory)]
     lines += [("", f" {note}") for note in (field_notes(report) if "receptive_field" in columns else ())]
     if report.valid_when:
         lines.append((" Valid when: ", ", ".join(report.valid_when)))
     return lines
+
+
+def by_type_table(report, text=visible) -> Tuple[List[Tuple[str, bool]], List[List[str]], bool, bool]:
+    """(headers, rows of cells, flops, memory) of the totals per layer type (report.by_type): its type, layers,
+    params and MACs, and FLOPs and output bytes when the summary shows them; names escaped by `text`."""
+    _, flops, memory = summary_columns(report)
+    heads = [("Type", False), ("Layers", True), ("Param #", True), ("MACs", True)]
+    heads += [("FLOPs", True)] * flops + [("Memory", True)] * memory
+    rows = []
+    for item in report.by_type:
+        cells = [text(item.type), count(item.layers), count(item.counts.params), count(item.counts.macs)]
+        cells += [count(item.costs.flops) if item.costs else "?"] * flops
+        cells += [size(item.costs.activation_bytes) if item.costs else "?"] * memory
+        rows.append(cells)
+    return heads, rows, flops, memory
 
 
 def with_human(value: Dim) -> str:
@@ -175,12 +232,72 @@ def cost_lines(report, flops: bool, memory: bool, text=visible):
         yield "Peak", "exact for the layers in this order, each output freed after its last consumer"
 
 
+def budget_figures(budget) -> Tuple[str, str, str, str]:
+    """(limit, actual, margin, excess) of a checked budget as text: counts, or bytes (with their binary size)."""
+    if not budget.in_bytes:
+        return (count(budget.limit), count(budget.actual), f"{count(budget.margin)} ({percent(budget.margin_percent)})",
+                count(-budget.margin))
+    return (exact_size(budget.limit), exact_size(budget.actual),
+            f"{count(budget.margin)} B ({percent(budget.margin_percent)})", f"{count(-budget.margin)} B")
+
+
+# -- diff -------------------------------------------------------------------------------------------
+
+def diff_macs_label(diff) -> str:
+    """'MACs per example', 'MACs per batch of 32', or 'MACs per batch of 32 → 64' when the batches differ."""
+    if not diff.per_batch:
+        return "MACs per example"
+    before, after = count(diff.before_batch), count(diff.after_batch)
+    return f"MACs per batch of {before}" + (f" → {after}" if after != before else "")
+
+
+def diff_headers(diff) -> List[str]:
+    """The columns of a diff's layer table, in every text format: before and after side by side."""
+    return ["", "Layer", "Type", "Output Shape before", "Output Shape after", "Params before", "Params after",
+            "Δ Params", "Δ " + diff_macs_label(diff) if diff.per_batch else "Δ MACs"]
+
+
+DIFF_RIGHT = (5, 6, 7, 8)  # the numbers' columns
+
+
+def diff_rows(diff, text=visible, shape=shapes) -> Iterator[Tuple[Any, List[str]]]:
+    """(change, cells) of each listed layer, in diff_headers' order (the mark cell empty: each format marks
+    the change's status its own way); names and types escaped by `text`, shapes written by `shape`."""
+    for change in diff.listed:
+        before, after = change.before, change.after
+        kind = text((after or before).type)
+        if before and after and before.type != after.type:
+            kind = f"{text(before.type)} → {text(after.type)}"
+        yield change, ["", text(change.name), kind, shape(before.output_shape) if before else "",
+                              shape(after.output_shape) if after else "",
+                              count(before.counts.params) if before else "", count(after.counts.params) if after else "",
+                              signed(change.delta("params")), signed(change.delta("macs"))]
+
+
+def diff_totals(diff) -> Iterator[Tuple[str, str, str, str]]:
+    """(label, before, after, change) of each total a diff shows."""
+    for label, column in (("Total params", "params"), ("Trainable params", "trainable_params"),
+                          ("Non-trainable params", "non_trainable_params"), (diff_macs_label(diff), "macs")):
+        yield (label, count(getattr(diff.before_totals, column)), count(getattr(diff.after_totals, column)),
+               signed(diff.total_delta(column)))
+
+
+def signed(value) -> str:
+    """A change: '+40,450', '-520', '0'; '?' when unknown."""
+    if value is None:
+        return "?"
+    if not isinstance(value, int):
+        return str(value)
+    return f"{value:+,}" if value else "0"
+
+
 # -- columns of the summary -------------------------------------------------------------------
 
 # name -> (header, right-aligned): the summary's columns, chosen in any order.
 COLUMNS = {
     "name": ("Layer", False), "type": ("Type", False), "input_shape": ("Input Shape", False),
     "output_shape": ("Output Shape", False), "params": ("Param #", True), "trainable": ("Trainable #", True),
+    "buffers": ("Buffers", True), "active": ("Active #", True),
     "macs": ("MACs", True), "flops": ("FLOPs", True), "memory": ("Memory", True),
     "receptive_field": ("Receptive Field (jump)", False), "attention_saved": ("Attn Saved", True),
     "kv_cache": ("KV Cache", True), "share": ("% MACs", True),
@@ -217,7 +334,9 @@ def choose_columns(choice: Optional[ColumnChoice], report, flops: bool = False, 
     """The summary's columns: those chosen, or the defaults followed by those added; the defaults are
     Keras' (name and type, output shape, params, MACs), FLOPs and memory when asked for, and the
     connections of a model that is not a chain."""
-    defaults = ["name", "type", "output_shape", "params", "macs"] + ["flops"] * flops + ["memory"] * memory
+    active = ["active"] if report.totals.active_params is not None else []  # a mixture of experts
+    defaults = ["name", "type", "output_shape", "params", *["buffers"] * report.has_buffers, *active, "macs"]
+    defaults += ["flops"] * flops + ["memory"] * memory
     defaults += [] if report.is_chain else ["inputs"]
     if choice is None:
         return tuple(defaults)
@@ -249,18 +368,21 @@ def column_rows(report, columns: Sequence[str], joiner: str = "\n", text=visible
         input_bytes = report.costs.input_bytes[index] if report.costs else None
         name = text(row.name)
         cells = {"name": name, "type": "InputLayer", "name+type": f"{name} (InputLayer)",
-                 "output_shape": shapes(row.shape), "input_shape": "", "params": "0", "trainable": "0", "macs": "0",
+                 "output_shape": shapes(row.shape), "input_shape": "", "params": "0", "trainable": "0", "active": "0",
+                 "macs": "0", "buffers": "0",
                  "flops": "0", "memory": size(input_bytes), "receptive_field": "", "attention_saved": "",
                  "kv_cache": "", "share": "", "params_share": "",
                  "inputs": "-"}
         yield [cells[column] for column in shown]
     outputs = {row.name: row for row in report.inputs}
     for row in report.layers:
-        costs, name, kind = row.costs, text(row.name), text(row.type)
+        costs, name, kind = row.costs, branch(row.level) + text(row.name), text(row.type)
         cells = {
             "name": name, "type": kind, "name+type": f"{name} ({kind})",
             "output_shape": shapes(row.output_shape), "params": count(row.counts.params),
             "trainable": count(row.counts.trainable_params), "macs": count(row.counts.macs),
+            "buffers": count(row.counts.buffers),
+            "active": "" if row.counts.active_params is None else count(row.counts.active_params),
             "flops": count(costs.flops) if costs else "?", "memory": size(costs.activation_bytes) if costs else "?",
             "receptive_field": receptive_field(costs.receptive_field) if costs else "",
             "attention_saved": size(costs.saved_bytes) if costs and costs.attention else "",
@@ -272,6 +394,15 @@ def column_rows(report, columns: Sequence[str], joiner: str = "\n", text=visible
             cells["input_shape"] = joiner.join(input_shape(outputs, reference) for reference in row.inputs)
         outputs[row.name] = row
         yield [cells[column] for column in shown]
+
+
+def branch(level: int) -> str:
+    """What a row of the tree view starts with, `level` blocks deep, as torchinfo draws it.
+
+    >>> branch(0), branch(1), branch(2)
+    ('', '└─ ', '│  └─ ')
+    """
+    return "│  " * (level - 1) + "└─ " if level else ""
 
 
 def input_shape(outputs, reference: str) -> str:

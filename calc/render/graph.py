@@ -59,6 +59,8 @@ def _params(counts) -> str:
     text = f"{count(counts.params)} params"
     if counts.non_trainable_params:
         text += f" ({count(counts.non_trainable_params)} non-trainable)"
+    if counts.buffers:  # a torch module's buffers (BatchNorm's running statistics)
+        text += f", {count(counts.buffers)} buffers"
     return text
 
 

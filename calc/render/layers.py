@@ -26,14 +26,15 @@ def shape_arguments(rule_class: type) -> list:
     return [f for f in dataclasses.fields(rule_class) if rules.affects_shapes(f)]
 
 
-def list_layers() -> Group:
-    """The supported types by family, then the classes of keras.layers left out on purpose, and why."""
-    registry = rules.load_all()
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="Supported layer types", title_justify="left")
+def list_layers(framework: str = rules.DEFAULT_FRAMEWORK) -> Group:
+    """The supported types by family, then (Keras) the classes of keras.layers left out on purpose, and why."""
+    registry = rules.load_all(framework)
+    title = "Supported layer types" if framework == rules.DEFAULT_FRAMEWORK else f"Supported {framework} module types"
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=title, title_justify="left")
     table.add_column("Family")
     table.add_column("Type (aliases)")
     table.add_column("Arguments that change shapes or counts (default)", overflow="fold")
-    for family in rules.FAMILIES:
+    for family in rules.FRAMEWORKS[framework].families:
         for name, rule_class in registry.items():
             if rule_class.family != family:
                 continue
@@ -45,16 +46,16 @@ def list_layers() -> Group:
     left_out.add_column("Why", overflow="fold")
     for name, reason in rules.LEFT_OUT:
         left_out.add_row(name, reason)
-    return Group(table, left_out)
+    return Group(table, left_out) if framework == rules.DEFAULT_FRAMEWORK else Group(table)
 
 
 LEFT_OUT_TITLE = "Left out on purpose (keras.layers classes with no output shape to compute)"
 
 
-def describe_layer(type_name: str) -> Group:
-    rule_class = rules.lookup(type_name, ignore_case=True)
+def describe_layer(type_name: str, framework: str = rules.DEFAULT_FRAMEWORK) -> Group:
+    rule_class = rules.lookup(type_name, ignore_case=True, framework=framework)
     if rule_class is None:
-        raise SpecError(f"unknown layer type '{type_name}'{rules.unknown_type_hint(type_name)}")
+        raise SpecError(f"unknown layer type '{type_name}'{rules.unknown_type_hint(type_name, framework)}")
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("Argument")
     table.add_column("Type")
@@ -62,7 +63,7 @@ def describe_layer(type_name: str) -> Group:
     for row in _argument_rows(rule_class):
         table.add_row(*row)
     aliases = f"  aliases: {', '.join(rule_class.aliases)}" if rule_class.aliases else ""
-    header = Text(f"{rule_class.__name__} ({rule_class.family}){aliases}\n", style="bold")
+    header = Text(f"{rule_class.keras_name()} ({rule_class.family}){aliases}\n", style="bold")
     return Group(header, Text(inspect.cleandoc(rule_class.__doc__ or "") + "\n"), table)
 
 
@@ -73,14 +74,19 @@ def _argument_rows(rule_class: type) -> list:
             for f in dataclasses.fields(rule_class)]
 
 
-def layer_reference() -> str:
-    """docs/layers.md: every registered type by family, with its aliases, formulas and arguments
-    (what `layercalc layers TYPE` prints), so the docs follow from the registry (`make docs`)."""
-    registry = rules.load_all()
-    parts = ["# Supported layer types\n\n"
-             "Generated from the layer registry by `make docs` (a test fails when it is out of date); "
-             "`layercalc layers TYPE` prints one type's entry.\n"]
-    for family in rules.FAMILIES:
+def layer_reference(framework: str = rules.DEFAULT_FRAMEWORK) -> str:
+    """docs/layers.md (docs/torch_layers.md): every registered type by family, with its aliases, formulas and
+    arguments (what `layercalc layers TYPE` prints), so the docs follow from the registry (`make docs`)."""
+    registry = rules.load_all(framework)
+    if framework == rules.DEFAULT_FRAMEWORK:
+        parts = ["# Supported layer types\n\n"
+                 "Generated from the layer registry by `make docs` (a test fails when it is out of date); "
+                 "`layercalc layers TYPE` prints one type's entry.\n"]
+    else:
+        parts = [f"# Supported {framework} module types (`framework: {framework}`)\n\n"
+                 "Generated from the torch registry by `make docs` (a test fails when it is out of date); "
+                 f"`layercalc layers TYPE --framework {framework}` prints one type's entry.\n"]
+    for family in rules.FRAMEWORKS[framework].families:
         parts.append(f"\n## {family}\n")
         for name, rule_class in registry.items():
             if rule_class.family != family:
@@ -90,5 +96,6 @@ def layer_reference() -> str:
             rows = _argument_rows(rule_class)
             arguments = markdown_table(["argument", "type", "default"], rows) if rows else "No arguments.\n"
             parts.append(f"\n### {name}\n\n{aliases}```text\n{doc}\n```\n\n{arguments}")
-    parts.append(f"\n## {LEFT_OUT_TITLE}\n\n" + markdown_table(["type", "why"], list(rules.LEFT_OUT)))
+    if framework == rules.DEFAULT_FRAMEWORK:
+        parts.append(f"\n## {LEFT_OUT_TITLE}\n\n" + markdown_table(["type", "why"], list(rules.LEFT_OUT)))
     return "".join(parts)

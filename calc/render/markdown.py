@@ -7,7 +7,8 @@ import re
 from ..budget import CheckResult
 from ..errors import visible
 from ..report import Report
-from . import choose_columns, column_rows, count, field_notes, headers, merged, percent, shapes, totals_lines
+from . import (DIFF_RIGHT, budget_figures, by_type_table, choose_columns, column_rows, diff_headers, diff_rows,
+               diff_totals, field_notes, headers, merged, shapes, totals_lines)
 
 _SYNTAX = re.compile(r"[\\`*\[\]~]")  # what could start a link, an image, a code span, emphasis, strikethrough
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
@@ -51,8 +52,13 @@ def render_summary_markdown(report: Report, title: str, columns=None, flops: boo
     right = tuple(index for index, (_, is_right) in enumerate(shown) if is_right)
     text = (f"**Model: {_escape(_text(title))}**\n\n" + markdown_table([header for header, _ in shown], rows, right=right)
             + "\n")
-    lines = totals_lines(report, flops or "flops" in columns, memory or "memory" in columns, _text)
-    text += "\n".join(f"- {label}: **{value}**" for label, value in lines) + "\n"
+    return text + _footer(report, columns, flops or "flops" in columns, memory or "memory" in columns)
+
+
+def _footer(report: Report, columns, flops: bool, memory: bool) -> str:
+    """The totals (FLOPs and memory figures when shown) and notes, as a list."""
+    lines = totals_lines(report, flops, memory, _text)
+    text = "\n".join(f"- {label}: **{value}**" for label, value in lines) + "\n"
     for note in field_notes(report) if "receptive_field" in columns else ():
         text += f"- {note}\n"
     if report.valid_when:
@@ -60,38 +66,36 @@ def render_summary_markdown(report: Report, title: str, columns=None, flops: boo
     return text
 
 
+def render_by_type_markdown(report: Report, title: str) -> str:
+    """The totals per layer type (--by-type), and the totals."""
+    heads, rows, flops, memory = by_type_table(report, _text)
+    right = tuple(index for index, (_, is_right) in enumerate(heads) if is_right)
+    return (f"**Model: {_escape(_text(title))}, by layer type**\n\n"
+            + markdown_table([header for header, _ in heads], rows, right=right) + "\n"
+            + _footer(report, (), flops, memory))
+
+
 def render_check_markdown(results) -> str:
     rows = []
     for result in results:
         for budget in result.results:
             layer = f" ({_text(budget.layer)})" if budget.layer else ""
-            rows.append([_code(result.spec), budget.name + layer,
-                         count(budget.limit), count(budget.actual), f"{count(budget.margin)} ({percent(budget.margin_percent)})",
-                         "✅ ok" if budget.ok else "❌ exceeded"])
-    return markdown_table(["Spec", "Budget", "Limit", "Actual", "Margin", "Verdict"], rows, right=(2, 3, 4))
+            limit, actual, margin, _ = budget_figures(budget)
+            rows.append([_code(result.spec), budget.name + layer, limit, actual, margin,
+                         "✅ ok" if budget.ok else "❌ exceeded", _text(budget.convention)])
+    return markdown_table(["Spec", "Budget", "Limit", "Actual", "Margin", "Verdict", "Convention"], rows,
+                          right=(2, 3, 4))
 
 
-def render_diff_markdown(diff, show_all: bool = False) -> str:
-    from .table import signed
-
+def render_diff_markdown(diff) -> str:
+    """The layers `diff.listed`, before and after side by side, and a table of the totals."""
     marks = {"added": "➕ added", "removed": "➖ removed", "changed": "✏️ changed", "same": "same"}
     rows = []
-    for change in diff.changes:
-        if change.status == "same" and not show_all:
-            continue
-        before, after = change.before, change.after
-        shape_before = f"`{shapes(before.output_shape)}`" if before else ""
-        shape_after = f"`{shapes(after.output_shape)}`" if after else ""
-        rows.append([marks[change.status], _code(change.name), _text((after or before).type), shape_before,
-                     shape_after,
-                     signed(change.delta("params")), signed(change.delta("macs"))])
+    for change, cells in diff_rows(diff, _text, lambda shape: f"`{shapes(shape)}`"):
+        rows.append([marks[change.status], _code(change.name), *cells[2:]])
     text = f"**{_escape(_text(diff.before_name))} → {_escape(_text(diff.after_name))}**\n\n"
-    text += markdown_table(["", "Layer", "Type", "Output shape before", "after", "Δ Params", "Δ MACs"], rows,
-                           right=(5, 6))
+    text += markdown_table(diff_headers(diff), rows, right=DIFF_RIGHT)
     text += "\n| | Before | After | Δ |\n|---|---:|---:|---:|\n"
-    for label, column in (("Total params", "params"), ("Trainable params", "trainable_params"),
-                          ("Non-trainable params", "non_trainable_params"),
-                          ("MACs per batch" if diff.per_batch else "MACs per example", "macs")):
-        text += (f"| {label} | {count(getattr(diff.before_totals, column))} | "
-                 f"{count(getattr(diff.after_totals, column))} | {signed(diff.total_delta(column))} |\n")
-    return text
+    for label, before, after, change in diff_totals(diff):
+        text += f"| {label} | {before} | {after} | {change} |\n"
+    return text + ("" if diff.differs else "\nNo layer differs.\n")

@@ -3,8 +3,8 @@ for calc/render/table.py's table on a page that is not a terminal, without rich'
 5 KB; 100,000 layers took 38 s). tests/test_plain_table.py compares the two on every spec and on hostile names.
 
 Only rich.cells is imported (a few milliseconds): cells are measured as rich measures them. The rare layouts
-that need wrapping are left to rich itself: a title wider than the table, a footer line wider than the page,
-a table wider than the page."""
+that need wrapping are left to rich itself: a title or a footer line wider than the page, a table wider than
+the page. Lines are padded as rich pads them (calc.render.unpadded strips the padding)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,8 @@ from typing import Iterator, List
 from rich.cells import cell_len
 
 from ..errors import visible
-from . import column_rows, headers, summary_columns, summary_footer
+from . import PAGE, column_rows, headers, summary_columns, summary_footer
 
-PAGE = 10_000  # cells: the page table.print_unwrapped gives output that is not a terminal
 RULE = "─"
 _TRAILING_SPACE = re.compile(r"\s+$")
 
@@ -45,7 +44,7 @@ def render_summary_text(report, title: str, columns=None, flops: bool = False, m
 
     rights = [right for _, right in heads]
     blank = " " * table_width
-    yield "\n".join(_wrapped(visible(f'Model: "{title}"'), table_width, "left")) + "\n"
+    yield "\n".join(_wrapped(visible(f'Model: "{title}"'), PAGE, None)) + "\n"
     yield blank + "\n"
     yield _row([[header] for header, _ in heads], widths, rights)
     yield " " + RULE * (table_width - 2) + " \n"
@@ -105,12 +104,6 @@ def _wrapped(text: str, size: int, justify) -> List[str]:
 
 def _rich_summary(report, title, columns, flops, memory) -> Iterator[str]:
     """A table wider than the page: rich folds its cells (calc/render/table.py)."""
-    import io
+    from .table import build_table, plain_text
 
-    from rich.console import Console
-
-    from .table import build_table
-
-    console = Console(file=io.StringIO(), color_system=None, force_terminal=False, width=PAGE)
-    console.print(build_table(report, title, columns, flops, memory))
-    yield console.file.getvalue()
+    yield plain_text(build_table(report, title, columns, flops, memory))

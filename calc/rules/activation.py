@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, List, Optional, Tuple
 
 from ..dims import Dim, Shape, format_shape, prod
 from ..errors import ShapeError, SpecError
 from .arguments import Axis
-from .base import PASS_THROUGH, SOFTMAX_OPS, WHOLE, Layer, Tap, Weight, elements
+from .base import PASS_THROUGH, SOFTMAX_OPS, WHOLE, Layer, Tap, Weight, elements, rule
 from .norm import normalized_axis
 from .registry import register
 
@@ -23,7 +22,7 @@ def not_negative(value: Any, name: str) -> None:
         raise SpecError(f"argument '{name}' cannot be negative, found {value}", argument=name)
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Elementwise(Layer):
     """Applies an activation elementwise.
 
@@ -41,7 +40,7 @@ class Elementwise(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ReLU(Elementwise):
     """Rectified linear unit: min(max_value, x) above threshold, negative_slope·(x - threshold) below.
 
@@ -59,7 +58,7 @@ class ReLU(Elementwise):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class LeakyReLU(Elementwise):
     """x above 0, negative_slope·x below (`alpha`, deprecated, replaces negative_slope when given).
 
@@ -75,14 +74,14 @@ class LeakyReLU(Elementwise):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ELU(Elementwise):
     __doc__ = Elementwise.__doc__
     alpha: Any = 1.0
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Softmax(Elementwise):
     """Softmax over `axis` (one axis or several).
 
@@ -105,7 +104,7 @@ class Softmax(Elementwise):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class PReLU(Elementwise):
     """Leaky ReLU with a learned slope per element, shared along shared_axes.
 

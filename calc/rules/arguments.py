@@ -27,6 +27,8 @@ Array = Union[float, Tuple[Any, ...]]  # a number or a (nested) list of numbers
 Padding = Union[int, Tuple[Union[int, Tuple[int, ...]], ...]]
 PartialShape = Union[int, Tuple[Optional[int], ...]]  # EinsumDense output_shape: null = not fixed
 Vocabulary = Union[str, Tuple[Any, ...]]  # a lookup layer's tokens, or the path of a file of them
+ConvPadding = Union[int, Tuple[int, ...], str]  # torch's Conv padding: ints, or 'same' / 'valid'
+NonNegativeSize = Union[int, Tuple[int, ...]]  # torch's pooling padding
 
 # Keras 3.15 keras.activations names (case-sensitive, as Keras reads them).
 ACTIVATIONS = (
@@ -130,6 +132,14 @@ ARGUMENT_TYPES: Dict[str, Tuple[str, Callable[[Any], bool]]] = {
         lambda v: isinstance(v, str) or isinstance(v, (list, tuple)) and all(isinstance(i, (str, int)) for i in v),
     ),
     "Array": ("a number or a (nested, rectangular) list of numbers", lambda v: array_shape(v) is not None),
+    "ConvPadding": (
+        "a non-negative integer, a list of them, or 'same' or 'valid'",
+        lambda v: v in ("same", "valid") or (_is_int(v) and v >= 0) or _int_list(v, lambda i: i >= 0),
+    ),
+    "NonNegativeSize": (
+        "a non-negative integer or a list of them",
+        lambda v: (_is_int(v) and v >= 0) or _int_list(v, lambda i: i >= 0),
+    ),
     "LayerConfig": (
         "a layer as a mapping with a 'type', such as {type: LSTM, units: 64}",
         lambda v: isinstance(v, dict) and isinstance(v.get("type"), str),

@@ -7,13 +7,13 @@ are then output 1 (`mha:1`), with the shape a call on real tensors returns."""
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Dict, List, Tuple
 
 from ..dims import Dim, Shape, dim_sum, format_dim, format_shape, prod
 from ..errors import ShapeError, SpecError
 from .arguments import Axis, PositiveInt, Size, choices, renamed
-from .base import SOFTMAX_OPS, Layer, Weight
+from .base import SOFTMAX_OPS, Layer, Weight, rule
 from .core import EinsumDense, known_last_axis, parse_einsum
 from .registry import register
 
@@ -90,7 +90,7 @@ def scaled_softmax_ops(rows: Dim, key_length: Dim, heads: int, key_dim: int, val
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class MultiHeadAttention(Layer):
     """Multi-head attention of query over value (key = value unless given).
 
@@ -243,7 +243,7 @@ class MultiHeadAttention(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class GroupQueryAttention(Layer):
     """Grouped-query attention (Keras' class GroupedQueryAttention): Hq query heads
     in groups of Hq / Hkv, each group sharing one key and one value head.
@@ -358,7 +358,7 @@ class GroupQueryAttention(Layer):
         return prod([2, key[1], self.num_key_value_heads, self.head_dim])
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ScoreAttention(Layer):
     """Attention of query (batch, ..., Tq, dim) over value (batch, ..., Tv, dv),
     scored against key (default: value); 2-D inputs attend across the batch
@@ -424,7 +424,7 @@ class ScoreAttention(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Attention(ScoreAttention):
     __doc__ = ScoreAttention.__doc__.replace(
         "params: see each layer", "params: scale () (use_scale) + concat_score_weight () (score_mode concat)")
@@ -450,7 +450,7 @@ class Attention(ScoreAttention):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class AdditiveAttention(ScoreAttention):
     __doc__ = ScoreAttention.__doc__.replace("params: see each layer", "params: scale (query_dim,) (use_scale)")
 

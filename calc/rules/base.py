@@ -25,6 +25,7 @@ class Weight(NamedTuple):
     name: str
     shape: Shape
     trainable: bool = True
+    buffer: bool = False  # a PyTorch buffer (BatchNorm's running_mean): state that is not a parameter
 
 
 class Tap(NamedTuple):
@@ -81,18 +82,50 @@ def elements(shape: Shape) -> Dim:
 # -- the base rule -------------------------------------------------------------------
 
 
+def rule(cls: type) -> type:
+    """A layer rule's dataclass: frozen, keyword-only fields. Its __eq__, __hash__ and __repr__ are Layer's,
+    the dataclass ones written once over the fields, not generated and compiled for each class (that was
+    two fifths of the time a spec's start-up spent creating its rule classes)."""
+    return dataclass(frozen=True, kw_only=True, eq=False, repr=False)(cls)
+
+
+def _compared(layer: "Layer") -> Tuple[Any, ...]:
+    return tuple(getattr(layer, f.name) for f in dataclasses.fields(layer) if f.compare)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Layer:
-    """Base of all layer rules. Subclasses declare Keras arguments as fields."""
+    """Base of all layer rules. Subclasses declare Keras arguments as fields (with @rule)."""
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return _compared(self) == _compared(other)
+
+    def __hash__(self) -> int:
+        return hash(tuple(getattr(self, f.name) for f in dataclasses.fields(self)
+                          if (f.compare if f.hash is None else f.hash)))
+
+    def __repr__(self) -> str:
+        return (f"{self.__class__.__qualname__}("
+                f"{', '.join(f'{f.name}={getattr(self, f.name)!r}' for f in dataclasses.fields(self) if f.repr)})")
 
     family: ClassVar[str] = ""
     aliases: ClassVar[Tuple[str, ...]] = ()
     keras_class: ClassVar[str] = ""  # Keras' class name, where it differs from the name Keras exports (auto names)
+    type_name: ClassVar[str] = ""  # the name a spec gives as its type (set by register: Dense, ops.add)
     min_inputs: ClassVar[int] = 1
     max_inputs: ClassVar[Optional[int]] = 1  # None: any number; >1: x is a tuple of shapes
     # Arguments of the layer's Keras call() that change its figures, which a later call may give
     # ({call: wte, reverse: true}); for_call() gives the rule for such a call.
     call_arguments: ClassVar[Tuple[str, ...]] = ()
+    # Arguments every layer of the framework takes that never change shapes or counts (Keras' base Layer's).
+    ignored_arguments: ClassVar[Tuple[str, ...]] = COMMON_IGNORED
+
+    def rule_input(self, shapes: Sequence[Shape]) -> Any:
+        """What the other methods take from the input shapes: one shape, or a tuple of them for a layer of
+        several inputs (a recurrent layer's initial states are checked here, and its methods take the sequence)."""
+        return shapes[0] if self.max_inputs == 1 else tuple(shapes)
 
     # -- the three rules --------------------------------------------------------------
     def output_shape(self, x: Any) -> Any:
@@ -128,6 +161,11 @@ class Layer:
         keys and values of every key position (attention layers).  None by default."""
         return 0
 
+    def active_params(self, x: Any) -> Dim:
+        """Parameters that run for one token, for a layer that routes each token through some of its weights
+        (a mixture of experts); None (the default) where every weight runs."""
+        return None
+
     def window(self, x: Any) -> Optional[Tuple[Optional[Tap], ...]]:
         """How the layer changes the receptive field: one Tap, WHOLE or None (kept as it is) for each axis
         of x, batch included; PASS_THROUGH for a layer that keeps the field as it is (elementwise layers,
@@ -140,7 +178,7 @@ class Layer:
 
     @classmethod
     def keras_name(cls) -> str:
-        return cls.__name__
+        return cls.type_name or cls.__name__
 
     @classmethod
     def arguments(cls) -> Dict[str, dataclasses.Field]:
@@ -153,7 +191,7 @@ class Layer:
     def from_args(cls, args: Dict[str, Any]) -> "Layer":
         fields = cls.arguments()
         for key in args:
-            if key not in fields and key not in COMMON_IGNORED:
+            if key not in fields and key not in cls.ignored_arguments:
                 raise SpecError(
                     f"unknown argument '{key}'{closest(str(key), fields)}; "
                     f"{cls.keras_name()} takes: {', '.join(fields) or 'no arguments'}",

@@ -7,14 +7,14 @@ against any rank, and the rank-specific Keras classes are one-liners.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cached_property
 from typing import Any, ClassVar, List, Tuple
 
 from ..dims import Dim, Shape, ceildiv, conv_out, conv_transpose_out, padding_before, prod, standardize_tuple
 from ..errors import ShapeError, SpecError
 from .arguments import Axis, PositiveInt, Size, activation_field, choices
-from .base import WHOLE, Layer, Tap, Weight, join_channels, ratio, spatial_axis, split_channels
+from .base import WHOLE, Layer, Tap, Weight, join_channels, ratio, rule, spatial_axis, split_channels
 from .registry import register
 
 DATA_FORMATS = choices("channels_last", "channels_first", ignore_case=True)
@@ -61,7 +61,7 @@ class WindowArguments:
         return out_spatial
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Window(WindowArguments, Layer):
     """Base of the convolutions: a kernel window sliding over `rank` spatial axes.
 
@@ -94,7 +94,7 @@ class Window(WindowArguments, Layer):
         return self.lengths(spatial, spatial_axis(0, self.data_format))
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Conv(Window):
     """Convolution over `rank` spatial axes.
 
@@ -135,24 +135,29 @@ class Conv(Window):
             )
         return channels
 
+    def group_channels(self, x: Shape) -> int:
+        """Input channels each filter reads: C / groups (C itself when ungrouped)."""
+        channels = self.in_channels(x)
+        return channels if self.groups == 1 else channels // self.groups
+
     def output_shape(self, x: Shape) -> Shape:
         self.in_channels(x)
         return join_channels(x[0], self.window_out(x), self.filters, self.data_format)
 
     def weights(self, x: Shape) -> List[Weight]:
-        weights = [Weight("kernel", (*self.kernel, self.in_channels(x) // self.groups, self.filters))]
+        weights = [Weight("kernel", (*self.kernel, self.group_channels(x), self.filters))]
         if self.use_bias:
             weights.append(Weight("bias", (self.filters,)))
         return weights
 
     def macs(self, x: Shape, y: Shape) -> Dim:
         _, out_spatial, _ = split_channels(y, self.data_format, self.rank)
-        per_output = prod(self.kernel) * (self.in_channels(x) // self.groups)
+        per_output = prod(self.kernel) * self.group_channels(x)
         return prod([*out_spatial, self.filters, per_output])
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Conv1D(Conv):
     __doc__ = Conv.__doc__
     rank = 1
@@ -161,7 +166,7 @@ class Conv1D(Conv):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Conv2D(Conv):
     __doc__ = Conv.__doc__
     rank = 2
@@ -169,14 +174,14 @@ class Conv2D(Conv):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Conv3D(Conv):
     __doc__ = Conv.__doc__
     rank = 3
     aliases = ("Convolution3D",)
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ConvTranspose(Window):
     """Transposed convolution over `rank` spatial axes; F' = D·(F-1) + 1, P = output_padding.
 
@@ -259,7 +264,7 @@ class ConvTranspose(Window):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Conv1DTranspose(ConvTranspose):
     __doc__ = ConvTranspose.__doc__
     rank = 1
@@ -267,7 +272,7 @@ class Conv1DTranspose(ConvTranspose):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Conv2DTranspose(ConvTranspose):
     __doc__ = ConvTranspose.__doc__
     rank = 2
@@ -275,14 +280,14 @@ class Conv2DTranspose(ConvTranspose):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Conv3DTranspose(ConvTranspose):
     __doc__ = ConvTranspose.__doc__
     rank = 3
     aliases = ("Convolution3DTranspose",)
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class DepthwiseConv(Window):
     """Depthwise convolution: each input channel gets its own depth_multiplier (M) kernels.
 
@@ -325,20 +330,20 @@ class DepthwiseConv(Window):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class DepthwiseConv1D(DepthwiseConv):
     __doc__ = DepthwiseConv.__doc__
     rank = 1
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class DepthwiseConv2D(DepthwiseConv):
     __doc__ = DepthwiseConv.__doc__
     rank = 2
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class SeparableConv(Window):
     """Depthwise convolution (depth_multiplier M) then a pointwise (1×…) convolution to K filters.
 
@@ -389,7 +394,7 @@ class SeparableConv(Window):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class SeparableConv1D(SeparableConv):
     __doc__ = SeparableConv.__doc__
     rank = 1
@@ -397,7 +402,7 @@ class SeparableConv1D(SeparableConv):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class SeparableConv2D(SeparableConv):
     __doc__ = SeparableConv.__doc__
     rank = 2

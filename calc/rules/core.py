@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Tuple
 
 from ..dims import Dim, Shape, dim_sum, format_shape, prod
 from ..errors import ShapeError, SpecError
 from .arguments import NonNegativeInt, PartialShape, PositiveInt, activation_field, renamed
-from .base import PASS_THROUGH, SOFTMAXES, WHOLE, Layer, Tap, Weight, elements
+from .base import PASS_THROUGH, SOFTMAXES, WHOLE, Layer, Tap, Weight, elements, rule
 from .registry import register
 
 
@@ -23,7 +22,7 @@ def known_last_axis(x: Shape, what: str) -> int:
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Dense(Layer):
     """Fully connected layer on the last axis.
 
@@ -197,7 +196,7 @@ def analyze_einsum(equation: str, partial: Tuple[Dim, ...], bias_axes: Optional[
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class EinsumDense(Layer):
     """A dense layer as an einsum "input,kernel->output", e.g. "abc,cd->abd".
 
@@ -270,7 +269,7 @@ class EinsumDense(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Embedding(Layer):
     """Looks up a vector of output_dim numbers for each integer id.
 
@@ -313,7 +312,7 @@ class Embedding(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ReversibleEmbedding(Embedding):
     """An Embedding that can also project vectors back to input_dim logits.
 
@@ -350,7 +349,7 @@ class ReversibleEmbedding(Embedding):
         return ReverseEmbeddingCall(layer=self) if reverse else self
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ReverseEmbeddingCall(Layer):
     """ReversibleEmbedding.call(x, reverse=True): logits x·Eᵀ with the layer's embeddings (its
     reverse_embeddings when tie_weights is false), soft-capped as cap·tanh(logits / cap) when
@@ -379,7 +378,7 @@ class ReverseEmbeddingCall(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Activation(Layer):
     """Applies an activation function elementwise.
 
@@ -398,7 +397,7 @@ class Activation(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Identity(Layer):
     """Returns its input unchanged.
 
@@ -413,7 +412,7 @@ class Identity(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Masking(Layer):
     """Zeroes the steps whose features all equal mask_value, and masks them for the layers after it.
 

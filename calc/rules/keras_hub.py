@@ -9,14 +9,14 @@ does (tests/data/rule_cases/keras_hub.yaml marks such cases real_call)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, List, Optional, Tuple
 
 from ..dims import Dim, Shape, dim_sum, format_dim, format_shape, prod
 from ..errors import ShapeError
 from .arguments import PositiveInt, activation_field
 from .attention import MultiHeadAttention
-from .base import PASS_THROUGH, Layer, Tap, Weight, elements
+from .base import PASS_THROUGH, Layer, Tap, Weight, elements, rule
 from .core import Dense, ReversibleEmbedding, known_last_axis
 from .norm import LayerNormalization
 from .registry import register
@@ -33,7 +33,7 @@ def sequence_and_features(x: Shape, what: str) -> Tuple[Dim, int]:
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class PositionEmbedding(Layer):
     """A learned embedding of each position of the sequence axis (the one
     before the last), to be added to the input; the output is the
@@ -68,7 +68,7 @@ class PositionEmbedding(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class SinePositionEncoding(Layer):
     """The sinusoidal position encoding of "Attention is All You Need": sines
     on even features, cosines on odd ones, of the position along the
@@ -91,7 +91,7 @@ class SinePositionEncoding(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class RotaryEmbedding(Layer):
     """Rotary position embedding (RoFormer): rotates each pair of features of
     the input by an angle that grows with the position along
@@ -166,7 +166,7 @@ def part_sum(parts: Parts, figure: str) -> Dim:
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class TokenAndPositionEmbedding(Layer):
     """A token embedding (a ReversibleEmbedding named token_embedding) plus a
     learned position embedding (a PositionEmbedding named
@@ -207,7 +207,7 @@ class TokenAndPositionEmbedding(Layer):
         return PASS_THROUGH
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class TransformerBlock(Layer):
     """What Keras Hub's TransformerEncoder and TransformerDecoder share: their
     arguments, and the feed-forward block after the attention blocks."""
@@ -268,7 +268,7 @@ class TransformerBlock(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class TransformerEncoder(TransformerBlock):
     """Keras Hub's transformer encoder block: self-attention, then a
     feed-forward block, each with dropout, a residual sum and a
@@ -305,7 +305,7 @@ class TransformerEncoder(TransformerBlock):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class TransformerDecoder(TransformerBlock):
     """Keras Hub's transformer decoder block: causal self-attention, with an
     encoder sequence cross-attention over it, then a feed-forward block;

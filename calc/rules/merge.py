@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, List, Optional, Sequence, Tuple
 
 from ..dims import Dim, Shape, dim_sum, format_dim, format_shape, prod
 from ..errors import ShapeError, SpecError
 from .arguments import Axis
-from .base import PASS_THROUGH, Layer, Tap, elements
+from .base import PASS_THROUGH, Layer, Tap, elements, rule
 from .norm import as_written
 from .registry import register
 
@@ -43,7 +42,7 @@ def merged_batch(shapes: Sequence[Shape]) -> Dim:
     return batches.pop() if len(batches) == 1 else None
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Elementwise(Layer):
     """Elementwise merge of several inputs, broadcast as Keras does.
 
@@ -68,26 +67,26 @@ class Elementwise(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Add(Elementwise):
     __doc__ = Elementwise.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Subtract(Elementwise):
     __doc__ = Elementwise.__doc__
     max_inputs = 2
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Multiply(Elementwise):
     __doc__ = Elementwise.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Average(Elementwise):
     __doc__ = Elementwise.__doc__
 
@@ -96,19 +95,19 @@ class Average(Elementwise):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Maximum(Elementwise):
     __doc__ = Elementwise.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Minimum(Elementwise):
     __doc__ = Elementwise.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Concatenate(Layer):
     """Joins inputs along `axis`; every other axis must match.
 
@@ -144,7 +143,7 @@ class Concatenate(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Dot(Layer):
     """Dot products between two inputs' examples along `axes` (an int for both, or one axis per input).
 

@@ -3,14 +3,13 @@ UnitNormalization and Normalization (the preprocessing layer, with its statistic
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Iterable, List, Optional, Tuple
 
 from ..dims import Dim, Shape, format_shape, prod
 from ..errors import ShapeError, SpecError
 from .arguments import Array, Axis, LayerConfig, PositiveInt, array_shape
-from .base import PASS_THROUGH, WHOLE, Layer, Tap, Weight, elements
+from .base import PASS_THROUGH, WHOLE, Layer, Tap, Weight, elements, rule
 from .registry import register
 from .rnn import Wrapped, inside
 
@@ -70,7 +69,7 @@ def reading(x: Shape, axes: Iterable[int]) -> Tuple[Optional[Tap], ...]:
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class BatchNormalization(Layer):
     """Normalizes each channel on `axis` with learned scale and offset.
 
@@ -118,7 +117,7 @@ class BatchNormalization(Layer):
         return PASS_THROUGH  # at inference each element on its own
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class FeatureNormalization(Layer):
     """Normalizes over the axes in `axis` (an int or a list naming each axis once) with a learned scale
     and offset of those axes' sizes.
@@ -158,7 +157,7 @@ class FeatureNormalization(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class LayerNormalization(FeatureNormalization):
     __doc__ = FeatureNormalization.__doc__
 
@@ -183,7 +182,7 @@ class LayerNormalization(FeatureNormalization):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class RMSNormalization(FeatureNormalization):
     """Divides by the root mean square over the axes in `axis`, then multiplies by a learned scale.
 
@@ -216,7 +215,7 @@ class RMSNormalization(FeatureNormalization):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class GroupNormalization(Layer):
     """Normalizes `groups` groups of the channels on `axis`; groups -1 is one group per channel.
 
@@ -273,7 +272,7 @@ class GroupNormalization(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class UnitNormalization(Layer):
     """Scales each example to unit L2 norm over the axes in `axis`.
 
@@ -294,7 +293,7 @@ class UnitNormalization(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Normalization(Layer):
     """Standardizes features with a mean and variance kept per position on the axes in `axis`
     (null: one mean and variance for everything), learned by adapt() or given as `mean` and `variance`.
@@ -385,7 +384,7 @@ class Normalization(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class SpectralNormalization(Layer):
     """Wraps a layer with a kernel (or an Embedding's embeddings), dividing it by its largest singular value,
     estimated by power iteration in training (at inference the kernel is used as it is).

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cached_property
 from typing import Any, ClassVar, Tuple
 
 from ..dims import Dim, Shape, format_shape, padding_before, pool_out, prod, standardize_tuple
 from ..errors import ShapeError
 from .arguments import Size, choices
-from .base import Layer, Tap, elements, join_channels, spatial_axis, split_channels
+from .base import Layer, Tap, elements, join_channels, rule, spatial_axis, split_channels
 from .conv import DATA_FORMATS
 from .registry import register
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Pooling(Layer):
     """Pooling window over `rank` spatial axes; strides default to pool_size.
 
@@ -68,7 +68,7 @@ class Pooling(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class MaxPooling1D(Pooling):
     __doc__ = Pooling.__doc__
     rank = 1
@@ -76,7 +76,7 @@ class MaxPooling1D(Pooling):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class MaxPooling2D(Pooling):
     __doc__ = Pooling.__doc__
     rank = 2
@@ -84,7 +84,7 @@ class MaxPooling2D(Pooling):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class MaxPooling3D(Pooling):
     __doc__ = Pooling.__doc__
     rank = 3
@@ -92,7 +92,7 @@ class MaxPooling3D(Pooling):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class AveragePooling1D(Pooling):
     __doc__ = Pooling.__doc__
     rank = 1
@@ -101,7 +101,7 @@ class AveragePooling1D(Pooling):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class AveragePooling2D(Pooling):
     __doc__ = Pooling.__doc__
     rank = 2
@@ -110,7 +110,7 @@ class AveragePooling2D(Pooling):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class AveragePooling3D(Pooling):
     __doc__ = Pooling.__doc__
     rank = 3
@@ -118,7 +118,7 @@ class AveragePooling3D(Pooling):
     pool_size: Size = field()  # required: unlike MaxPooling, Keras gives AveragePooling no default
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class GlobalPooling(Layer):
     """Max or average over all `rank` spatial axes at once.
 
@@ -142,7 +142,7 @@ class GlobalPooling(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class GlobalMaxPooling1D(GlobalPooling):
     __doc__ = GlobalPooling.__doc__
     rank = 1
@@ -150,7 +150,7 @@ class GlobalMaxPooling1D(GlobalPooling):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class GlobalMaxPooling2D(GlobalPooling):
     __doc__ = GlobalPooling.__doc__
     rank = 2
@@ -158,7 +158,7 @@ class GlobalMaxPooling2D(GlobalPooling):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class GlobalMaxPooling3D(GlobalPooling):
     __doc__ = GlobalPooling.__doc__
     rank = 3
@@ -166,7 +166,7 @@ class GlobalMaxPooling3D(GlobalPooling):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class GlobalAveragePooling1D(GlobalPooling):
     __doc__ = GlobalPooling.__doc__
     rank = 1
@@ -174,7 +174,7 @@ class GlobalAveragePooling1D(GlobalPooling):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class GlobalAveragePooling2D(GlobalPooling):
     __doc__ = GlobalPooling.__doc__
     rank = 2
@@ -182,7 +182,7 @@ class GlobalAveragePooling2D(GlobalPooling):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class GlobalAveragePooling3D(GlobalPooling):
     __doc__ = GlobalPooling.__doc__
     rank = 3
@@ -202,7 +202,7 @@ def adaptive_reads(size: Dim, out: int) -> Dim:
     return sum(-(-(i + 1) * size // out) - i * size // out for i in range(out))
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class AdaptivePooling(Layer):
     """Pools each channel to output_size positions, whatever the input's size: window i of an axis of size I
     covers [floor(i·I/O), ceil((i+1)·I/O)).
@@ -240,42 +240,42 @@ class AdaptivePooling(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class AdaptiveAveragePooling1D(AdaptivePooling):
     __doc__ = AdaptivePooling.__doc__
     rank = 1
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class AdaptiveAveragePooling2D(AdaptivePooling):
     __doc__ = AdaptivePooling.__doc__
     rank = 2
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class AdaptiveAveragePooling3D(AdaptivePooling):
     __doc__ = AdaptivePooling.__doc__
     rank = 3
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class AdaptiveMaxPooling1D(AdaptivePooling):
     __doc__ = AdaptivePooling.__doc__
     rank = 1
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class AdaptiveMaxPooling2D(AdaptivePooling):
     __doc__ = AdaptivePooling.__doc__
     rank = 2
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class AdaptiveMaxPooling3D(AdaptivePooling):
     __doc__ = AdaptivePooling.__doc__
     rank = 3

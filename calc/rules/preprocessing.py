@@ -1,27 +1,29 @@
-"""Preprocessing layers (Keras' layers/preprocessing/, its image_preprocessing/ aside): Rescaling, Resizing,
-CenterCrop; the encoding and lookup layers (CategoryEncoding, Hashing, HashedCrossing, Discretization,
-IntegerLookup, StringLookup, TextVectorization), whose inputs may be integers or strings
-(`input: {shape: [], dtype: string}`). None of them holds a weight Keras counts: a lookup layer's
+"""Preprocessing layers (Keras' layers/preprocessing/): Rescaling, Resizing, CenterCrop, RandomCrop; the encoding
+and lookup layers (CategoryEncoding, Hashing, HashedCrossing, Discretization, IntegerLookup, StringLookup,
+TextVectorization), whose inputs may be integers or strings (`input: {shape: [], dtype: string}`); the audio
+layers and Pipeline; and the image augmentation layers (image_preprocessing/: RandomFlip, RandomRotation, ...,
+AugMix, MixUp, RandAugment), which keep the shape. None of them holds a weight Keras counts: a lookup layer's
 vocabulary lives in a lookup table, not in a variable."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cached_property
 from typing import Any, List, Optional, Tuple
 
 from ..dims import Dim, Shape, conv_out, dim_sum, format_shape, prod
 from ..errors import ShapeError, SpecError
 from .arguments import Array, LayerConfigs, NonNegativeInt, PositiveInt, Vocabulary, choices, renamed
-from .base import PASS_THROUGH, Layer, Tap, Weight, elements, join_channels, rearranging, split_channels
+from .base import PASS_THROUGH, Layer, Tap, Weight, elements, join_channels, rearranging, rule, split_channels
 from .conv import DATA_FORMATS
+from .core import Identity
 from .registry import register
 from .reshaping import INTERPOLATIONS
 from .rnn import Wrapped
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Rescaling(Layer):
     """Multiplies by scale and adds offset, elementwise.
 
@@ -41,7 +43,7 @@ class Rescaling(Layer):
         return PASS_THROUGH
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ImageSize(Layer):
     """Base of the layers that set an image's height and width (fields: height, width, data_format)."""
 
@@ -59,7 +61,7 @@ class ImageSize(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Resizing(ImageSize):
     """Resizes images to height × width (optionally cropping or padding to keep the aspect ratio).
 
@@ -90,7 +92,7 @@ class Resizing(ImageSize):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class CenterCrop(ImageSize):
     """Crops the center height × width of images (resizing first if an image is smaller).
 
@@ -139,7 +141,7 @@ ENCODINGS = ("int", "one_hot", "multi_hot", "count")
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class CategoryEncoding(Layer):
     """Encodes integer ids below num_tokens as multi-hot, one-hot or count vectors.
 
@@ -165,7 +167,7 @@ class CategoryEncoding(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Hashing(Layer):
     """Hashes integers or strings into num_bins bins (mask_value, when given, to bin 0).
 
@@ -184,7 +186,7 @@ class Hashing(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class HashedCrossing(Layer):
     """Hashes the pairs of values of two inputs (a feature cross) into num_bins bins; `inputs: [a, b]`.
 
@@ -213,7 +215,7 @@ class HashedCrossing(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Discretization(Layer):
     """Buckets numbers by bin_boundaries (len + 1 bins), or into num_bins bins learned by adapt().
 
@@ -247,7 +249,7 @@ class Discretization(Layer):
 LOOKUP_MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Lookup(Layer):
     """Base of IntegerLookup and StringLookup (Keras' IndexLookup): maps tokens to indices of a vocabulary.
 
@@ -295,7 +297,7 @@ class Lookup(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class IntegerLookup(Lookup):
     __doc__ = Lookup.__doc__
 
@@ -304,7 +306,7 @@ class IntegerLookup(Lookup):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class StringLookup(Lookup):
     __doc__ = Lookup.__doc__
 
@@ -313,7 +315,7 @@ class StringLookup(Lookup):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class TextVectorization(Layer):
     """Standardizes, splits and looks up strings (a StringLookup with the mask token "" and one OOV index).
 
@@ -363,7 +365,7 @@ class TextVectorization(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class MelSpectrogram(Layer):
     """The mel spectrogram of audio samples (batch, samples), in frames sequence_stride apart.
 
@@ -397,7 +399,7 @@ STFT_MODES = ("log", "magnitude", "psd", "real", "imag", "angle", "stft")
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class STFTSpectrogram(Layer):
     """The short-time Fourier transform of each channel of (batch, samples, channels), as a convolution with
     frame_length-long real and imaginary kernels of fft_length // 2 + 1 frequencies, frame_step apart
@@ -469,7 +471,7 @@ class STFTSpectrogram(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Pipeline(Layer):
     """Applies its layers one after another (`layers: [{type: RandomFlip}, {type: RandomZoom, ...}]`), for a
     tf.data preprocessing pipeline. Keras traces its layers' real calls, which may refuse inputs their
@@ -509,3 +511,367 @@ class Pipeline(Layer):
 
     def elementwise(self, x: Shape, y: Any) -> Dim:
         return dim_sum([step.elementwise(shape) for step, shape in zip(self.steps, self.inputs(x))])
+# -- image augmentation --------------------------------------------------------------------------------
+
+
+@register
+@rule
+class RandomCrop(Layer):
+    """Crops a random height × width window of images in training, the center one at inference (resizing first if
+    an image is smaller), as CenterCrop; the two axes before the channels (channels_last) or the last two
+    (channels_first).
+
+    output: (batch, height, width, C), or (batch, C, height, width) channels_first; on any rank the
+            height and width axes are counted from the end, so a rank-3 input is one image
+    params: 0;  MACs: 0
+    """
+
+    height: NonNegativeInt
+    width: NonNegativeInt
+    seed: Any = None
+    data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
+
+    def output_shape(self, x: Shape) -> Shape:
+        height_axis = -2 if self.data_format == "channels_first" else -3
+        if len(x) < -height_axis:
+            raise ShapeError(f"expected an image with height, width and channels axes, found rank {len(x)} "
+                             f"{format_shape(x)}")
+        out = list(x)
+        out[height_axis], out[height_axis + 1] = self.height, self.width
+        return tuple(out)
+
+    def window(self, x: Shape) -> Optional[Tuple[Optional[Tap], ...]]:
+        return rearranging(x)
+
+
+@rule
+class Augmentation(Identity):
+    """An image augmentation layer (keras.layers.preprocessing.image_preprocessing): it changes pixels, never the
+    shape, and holds no weights (its seed generator is no weight Keras counts). Its arguments change no figure.
+
+    output: the input's shape
+    params: 0;  MACs: 0;  elementwise: not counted (most apply only in training)
+    """
+
+
+
+@register
+@rule
+class AugMix(Augmentation):
+    __doc__ = Augmentation.__doc__
+    value_range: Any = (0, 255)
+    num_chains: Any = 3
+    chain_depth: Any = 3
+    factor: Any = 0.3
+    alpha: Any = 1.0
+    all_ops: Any = True
+    interpolation: Any = 'bilinear'
+    seed: Any = None
+    data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
+
+
+@register
+@rule
+class AutoContrast(Augmentation):
+    __doc__ = Augmentation.__doc__
+    value_range: Any = (0, 255)
+    data_format: str = field(default="channels_last", metadata=DATA_FORMATS)  # in its config, not its signature
+
+
+@register
+@rule
+class ContrastLimitedAdaptiveHistogramEqualization(Augmentation):
+    __doc__ = Augmentation.__doc__
+    value_range: Any = (0, 255)
+    clip_limit: Any = 4.0
+    tile_grid_size: Any = (8, 8)
+    data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
+
+
+@register
+@rule
+class CutMix(Augmentation):
+    __doc__ = Augmentation.__doc__
+    factor: Any = 1.0
+    seed: Any = None
+    data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
+
+
+@register
+@rule
+class Equalization(Augmentation):
+    __doc__ = Augmentation.__doc__
+    value_range: Any = (0, 255)
+    bins: Any = 256
+    data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
+
+
+@register
+@rule
+class MaxNumBoundingBoxes(Augmentation):
+    """Pads or truncates the bounding boxes that come with the images to max_number; the images pass.
+
+    output: the input's shape
+    params: 0;  MACs: 0
+    """
+
+    max_number: Any
+    fill_value: Any = -1
+    bounding_box_format: Any = None
+    data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
+
+
+@register
+@rule
+class MixUp(Augmentation):
+    __doc__ = Augmentation.__doc__
+    alpha: Any = 0.2
+    data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
+    seed: Any = None
+
+
+@register
+@rule
+class RandAugment(Augmentation):
+    __doc__ = Augmentation.__doc__
+    value_range: Any = (0, 255)
+    num_ops: Any = 2
+    factor: Any = 0.5
+    interpolation: Any = 'bilinear'
+    seed: Any = None
+    data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
+
+
+@register
+@rule
+class RandomBrightness(Augmentation):
+    __doc__ = Augmentation.__doc__
+    factor: Any
+    value_range: Any = (0, 255)
+    seed: Any = None
+    data_format: str = field(default="channels_last", metadata=DATA_FORMATS)  # in its config, not its signature
+
+
+@register
+@rule
+class RandomColorDegeneration(Augmentation):
+    """Blends each image with its grayscale version (training only). Unlike the other augmentation layers, Keras
+    refuses an input that is not one image (rank 3) or a batch of images (rank 4).
+
+    output: the input's shape
+    params: 0;  MACs: 0
+    """
+
+    factor: Any
+    value_range: Any = (0, 255)
+    data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
+    seed: Any = None
+
+    def output_shape(self, x: Shape) -> Shape:
+        if len(x) not in (3, 4):
+            raise ShapeError("Invalid images rank: expected rank 3 (single image) or rank 4 (batch of images), "
+                             f"found rank {len(x)} {format_shape(x)}")
+        return x
+
+
+@register
+@rule
+class RandomColorJitter(Augmentation):
+    __doc__ = Augmentation.__doc__
+    value_range: Any = (0, 255)
+    brightness_factor: Any = None
+    contrast_factor: Any = None
+    saturation_factor: Any = None
+    hue_factor: Any = None
+    seed: Any = None
+    data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
+
+
+@register
+@rule
+class RandomContrast(Augmentation):
+    __doc__ = Augmentation.__doc__
+    factor: Any
+    value_range: Any = (0, 255)
+    seed: Any = None
+    data_format: str = field(default="channels_last", metadata=DATA_FORMATS)  # in its config, not its signature
+
+
+@register
+@rule
+class RandomElasticTransform(Augmentation):
+    __doc__ = Augmentation.__doc__
+    factor: Any = 1.0
+    scale: Any = 1.0
+    interpolation: Any = 'bilinear'
+    fill_mode: Any = 'reflect'
+    fill_value: Any = 0.0
+    value_range: Any = (0, 255)
+    seed: Any = None
+    data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
+
+
+@register
+@rule
+class RandomErasing(Augmentation):
+    __doc__ = Augmentation.__doc__
+    factor: Any = 1.0
+    scale: Any = (0.02, 0.33)
+    fill_value: Any = None
+    value_range: Any = (0, 255)
+    seed: Any = None
+    data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
+
+
+@register
+@rule
+class RandomFlip(Augmentation):
+    __doc__ = Augmentation.__doc__
+    mode: Any = 'horizontal_and_vertical'
+    seed: Any = None
+    data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
+
+
+@register
+@rule
+class RandomGaussianBlur(Augmentation):
+    __doc__ = Augmentation.__doc__
+    factor: Any = 1.0
+    kernel_size: Any = 3
+    sigma: Any = 1.0
+    value_range: Any = (0, 255)
+    data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
+    seed: Any = None
+
+
+@register
+@rule
+class RandomGrayscale(Augmentation):
+    __doc__ = Augmentation.__doc__
+    factor: Any = 0.5
+    data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
+    seed: Any = None
+
+
+@register
+@rule
+class RandomHue(Augmentation):
+    __doc__ = Augmentation.__doc__
+    factor: Any
+    value_range: Any = (0, 255)
+    data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
+    seed: Any = None
+
+
+@register
+@rule
+class RandomInvert(Augmentation):
+    __doc__ = Augmentation.__doc__
+    factor: Any = 1.0
+    value_range: Any = (0, 255)
+    seed: Any = None
+    data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
+
+
+@register
+@rule
+class RandomPerspective(Augmentation):
+    __doc__ = Augmentation.__doc__
+    factor: Any = 1.0
+    scale: Any = 1.0
+    interpolation: Any = 'bilinear'
+    fill_value: Any = 0.0
+    seed: Any = None
+    data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
+
+
+@register
+@rule
+class RandomPosterization(Augmentation):
+    __doc__ = Augmentation.__doc__
+    factor: Any
+    value_range: Any = (0, 255)
+    data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
+    seed: Any = None
+
+
+@register
+@rule
+class RandomRotation(Augmentation):
+    __doc__ = Augmentation.__doc__
+    factor: Any
+    fill_mode: Any = 'reflect'
+    interpolation: Any = 'bilinear'
+    seed: Any = None
+    fill_value: Any = 0.0
+    data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
+
+
+@register
+@rule
+class RandomSaturation(Augmentation):
+    __doc__ = Augmentation.__doc__
+    factor: Any
+    value_range: Any = (0, 255)
+    data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
+    seed: Any = None
+
+
+@register
+@rule
+class RandomSharpness(Augmentation):
+    __doc__ = Augmentation.__doc__
+    factor: Any
+    value_range: Any = (0, 255)
+    data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
+    seed: Any = None
+
+
+@register
+@rule
+class RandomShear(Augmentation):
+    __doc__ = Augmentation.__doc__
+    x_factor: Any = 0.0
+    y_factor: Any = 0.0
+    interpolation: Any = 'bilinear'
+    fill_mode: Any = 'reflect'
+    fill_value: Any = 0.0
+    data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
+    seed: Any = None
+
+
+@register
+@rule
+class RandomTranslation(Augmentation):
+    __doc__ = Augmentation.__doc__
+    height_factor: Any
+    width_factor: Any
+    fill_mode: Any = 'reflect'
+    interpolation: Any = 'bilinear'
+    seed: Any = None
+    fill_value: Any = 0.0
+    data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
+
+
+@register
+@rule
+class RandomZoom(Augmentation):
+    __doc__ = Augmentation.__doc__
+    height_factor: Any
+    width_factor: Any = None
+    fill_mode: Any = 'reflect'
+    interpolation: Any = 'bilinear'
+    seed: Any = None
+    fill_value: Any = 0.0
+    data_format: str = field(default="channels_last", metadata=DATA_FORMATS)
+
+
+@register
+@rule
+class Solarization(Augmentation):
+    __doc__ = Augmentation.__doc__
+    addition_factor: Any = 0.0
+    threshold_factor: Any = 0.0
+    value_range: Any = (0, 255)
+    seed: Any = None
+    data_format: str = field(default="channels_last", metadata=DATA_FORMATS)  # in its config, not its signature

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, ClassVar, Dict, Optional, Tuple
 
 from ..dims import Shape, format_shape
 from ..errors import SpecError, describe
 from .arguments import COMMON_IGNORED, choices
-from .base import PASS_THROUGH, Layer, Tap, split_channels
+from .base import PASS_THROUGH, Layer, Tap, rule, split_channels
 from .registry import register
 
 # Checked as Keras does, but only the error message for a wrong rank depends on it.
 DATA_FORMATS = choices("channels_last", "channels_first", ignore_case=True, ignored=True)
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Noise(Layer):
     """Randomly drops or perturbs inputs in training; the identity in inference.
 
@@ -39,7 +39,7 @@ class Noise(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Dropout(Noise):
     __doc__ = Noise.__doc__
 
@@ -63,7 +63,7 @@ class Dropout(Noise):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class GaussianNoise(Noise):
     __doc__ = Noise.__doc__
     fraction = "stddev"
@@ -73,7 +73,7 @@ class GaussianNoise(Noise):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class GaussianDropout(Noise):
     __doc__ = Noise.__doc__
 
@@ -82,7 +82,7 @@ class GaussianDropout(Noise):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class AlphaDropout(Noise):
     __doc__ = Noise.__doc__
 
@@ -91,7 +91,7 @@ class AlphaDropout(Noise):
     seed: Any = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class SpatialDropout(Noise):
     """Drops whole channels in training; the identity in inference. Needs a (batch, spatial…, channels) input.
 
@@ -120,14 +120,14 @@ class SpatialDropout(Noise):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class SpatialDropout1D(SpatialDropout):
     __doc__ = SpatialDropout.__doc__
     rank = 1
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class SpatialDropout2D(SpatialDropout):
     __doc__ = SpatialDropout.__doc__
     rank = 2
@@ -136,7 +136,7 @@ class SpatialDropout2D(SpatialDropout):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class SpatialDropout3D(SpatialDropout):
     __doc__ = SpatialDropout.__doc__
     rank = 3
@@ -145,7 +145,7 @@ class SpatialDropout3D(SpatialDropout):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ActivityRegularization(Layer):
     """Adds l1·Σ|x| + l2·Σx² of its input to the training loss; the identity on the input itself.
 

@@ -3,20 +3,20 @@ ZeroPadding, Cropping and UpSampling (the last three written once, for any rank,
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cached_property
 from typing import Any, ClassVar, Optional, Tuple
 
 from ..dims import Dim, Shape, format_shape, prod, standardize_tuple
 from ..errors import ShapeError, SpecError
 from .arguments import Axis, Padding, PositiveInt, Size, TargetShape, choices
-from .base import Layer, Tap, expect_rank, join_channels, ratio, rearranging, spatial_axis, split_channels
+from .base import Layer, Tap, expect_rank, join_channels, ratio, rearranging, rule, spatial_axis, split_channels
 from .conv import DATA_FORMATS
 from .registry import register
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Flatten(Layer):
     """Flattens every axis but the batch.
 
@@ -35,7 +35,7 @@ class Flatten(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Reshape(Layer):
     """Reshapes the non-batch axes to target_shape; one -1 is inferred.
 
@@ -80,7 +80,7 @@ class Reshape(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Permute(Layer):
     """Reorders the non-batch axes; dims is a permutation of 1..rank-1 (1-based, batch excluded).
 
@@ -108,7 +108,7 @@ class Permute(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class RepeatVector(Layer):
     """Repeats a (batch, features) input n times along a new axis 1.
 
@@ -166,7 +166,7 @@ def plain(value: Any) -> Any:
     return [plain(item) for item in value] if isinstance(value, (list, tuple)) else value
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Spatial(Layer):
     """Base of the layers that change each spatial axis on its own: padding, cropping, upsampling."""
 
@@ -192,7 +192,7 @@ class Spatial(Layer):
         raise NotImplementedError
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ZeroPadding(Spatial):
     """Pads each spatial axis with zeros before and after.
 
@@ -217,7 +217,7 @@ class ZeroPadding(Spatial):
         return Tap(1, 1, self.pairs[index][0])
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Cropping(Spatial):
     """Crops each spatial axis before and after; something must be left.
 
@@ -248,7 +248,7 @@ class Cropping(Spatial):
         return Tap(1, 1, -self.pairs[index][0])
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class UpSampling(Spatial):
     """Repeats (or, in 2D, interpolates) each spatial axis `size` times.
 
@@ -277,14 +277,14 @@ class UpSampling(Spatial):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ZeroPadding1D(ZeroPadding):
     __doc__ = ZeroPadding.__doc__
     rank = 1
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ZeroPadding2D(ZeroPadding):
     __doc__ = ZeroPadding.__doc__
     rank = 2
@@ -292,7 +292,7 @@ class ZeroPadding2D(ZeroPadding):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ZeroPadding3D(ZeroPadding):
     __doc__ = ZeroPadding.__doc__
     rank = 3
@@ -300,7 +300,7 @@ class ZeroPadding3D(ZeroPadding):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Cropping1D(Cropping):
     __doc__ = Cropping.__doc__
     rank = 1
@@ -308,7 +308,7 @@ class Cropping1D(Cropping):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Cropping2D(Cropping):
     __doc__ = Cropping.__doc__
     rank = 2
@@ -317,7 +317,7 @@ class Cropping2D(Cropping):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Cropping3D(Cropping):
     __doc__ = Cropping.__doc__
     rank = 3
@@ -333,7 +333,7 @@ INTERPOLATION_TAPS = {"nearest": (1, 0), "bilinear": (2, 1), "area": (2, 0), "bi
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class UpSampling1D(UpSampling):
     __doc__ = UpSampling.__doc__
     rank = 1
@@ -341,7 +341,7 @@ class UpSampling1D(UpSampling):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class UpSampling2D(UpSampling):
     __doc__ = UpSampling.__doc__
     rank = 2
@@ -351,7 +351,7 @@ class UpSampling2D(UpSampling):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class UpSampling3D(UpSampling):
     __doc__ = UpSampling.__doc__
     rank = 3

@@ -7,13 +7,13 @@ import dataclasses
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, ClassVar, Iterator, List, Optional, Tuple
+from typing import Any, ClassVar, Iterator, List, Optional, Sequence, Tuple
 
 from ..dims import Dim, Shape, dim_sum, format_shape, prod
 from ..errors import LayercalcError, ShapeError, SpecError, closest, describe
 from .arguments import ACTIVATIONS, LayerConfig, LayerConfigs, NonNegativeInt, PositiveInt, Size, choices
 from .base import (
-    SPATIAL_NAMES, Layer, Tap, Weight, activation_ops, elements, expect_rank, join_channels, split_channels,
+    SPATIAL_NAMES, Layer, Tap, Weight, activation_ops, elements, expect_rank, join_channels, rule, split_channels,
 )
 from .conv import DATA_FORMATS, WindowArguments
 from .registry import all_type_names, lookup, register
@@ -27,11 +27,31 @@ def _activation(default: str) -> Any:
 # -- recurrent layers -----------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
+def sequence_with_states(shapes: Sequence[Shape], states: int, state: Shape, type_name: str) -> Shape:
+    """The first input (the sequence), after checking the others, a recurrent layer's initial states: none, or
+    `states` of them, each of the state's shape (an unknown axis matches any)."""
+    sequence, initial = shapes[0], shapes[1:]
+    if initial and len(initial) != states:
+        raise ShapeError(f"{type_name} takes {states} initial state{'s' if states > 1 else ''} after its sequence "
+                         f"(inputs: [sequence, {', '.join(f'state{index}' for index in range(states))}]), found "
+                         f"{len(initial)}")
+    for given in initial:
+        if len(given) != len(state) or any(a is not None and b is not None and a != b for a, b in zip(given, state)):
+            raise ShapeError(f"an initial state of shape {format_shape(given)} where the state is "
+                             f"{format_shape(state)}")
+    return sequence
+
+
+@rule
 class Recurrent(Layer):
     """A layer that runs a cell over axis 1 (time); subclasses give the cell's state and cost."""
 
     states: ClassVar[int]  # state tensors a cell carries (returned with return_state)
+    max_inputs = 3  # the sequence, then its initial states (initial_state= in Keras): states of them
+
+    def rule_input(self, shapes: Sequence[Shape]) -> Shape:
+        """The sequence; initial states, the other inputs, must be one per state, of the state's shape."""
+        return sequence_with_states(shapes, self.states, self.state_shape(shapes[0]), self.keras_name())
 
     def state_shape(self, x: Shape) -> Shape:
         """The shape of one state (batch included), after checking x."""
@@ -87,7 +107,7 @@ def lstm_step_ops(activation: Optional[str], recurrent_activation: Optional[str]
     return 4 + 3 * activation_ops(recurrent_activation) + 2 * activation_ops(activation) + 3 + 1
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class DenseRNN(Recurrent):
     """A dense recurrent cell with `gates` blocks of units in its kernels."""
 
@@ -139,10 +159,11 @@ class DenseRNN(Recurrent):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class SimpleRNN(DenseRNN):
     """Fully connected recurrent layer over axis 1 of (batch, timesteps, features).
 
+    inputs: the sequence, then optionally its initial states (initial_state=), each (batch, units)
     output: (batch, units), or (batch, timesteps, units) with return_sequences;
             return_state adds the final state h (batch, units)
     params: kernel in·units + recurrent_kernel units·units + bias units (use_bias)
@@ -151,12 +172,13 @@ class SimpleRNN(DenseRNN):
 
     gates = 1
     states = 1
+    max_inputs = 2
 
     def step_elementwise(self) -> int:
         return 1 + activation_ops(self.activation)  # add the two products, activation
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class GatedRNN(DenseRNN):
     recurrent_activation: str | None = _activation("sigmoid")
     use_cudnn: Any = "auto"
@@ -168,10 +190,11 @@ class GatedRNN(DenseRNN):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class LSTM(GatedRNN):
     """Long short-term memory over axis 1 of (batch, timesteps, features).
 
+    inputs: the sequence, then optionally its initial states (initial_state=), each (batch, units)
     output: (batch, units), or (batch, timesteps, units) with return_sequences;
             return_state adds the final states h and c, (batch, units) each
     params: kernel in·4·units + recurrent_kernel units·4·units + bias 4·units (use_bias)
@@ -187,10 +210,11 @@ class LSTM(GatedRNN):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class GRU(GatedRNN):
     """Gated recurrent unit over axis 1 of (batch, timesteps, features).
 
+    inputs: the sequence, then optionally its initial states (initial_state=), each (batch, units)
     output: (batch, units), or (batch, timesteps, units) with return_sequences;
             return_state adds the final state h (batch, units)
     params: kernel in·3·units + recurrent_kernel units·3·units + bias (use_bias):
@@ -200,6 +224,7 @@ class GRU(GatedRNN):
 
     gates = 3
     states = 1
+    max_inputs = 2
     reset_after: bool = True
 
     def bias_shape(self) -> Shape:
@@ -211,11 +236,12 @@ class GRU(GatedRNN):
         return 2 * (1 + activation_ops(self.recurrent_activation)) + 2 + activation_ops(self.activation) + 4
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ConvLSTM(WindowArguments, Recurrent):
     """LSTM whose input and recurrent transformations are convolutions.
 
     x is (batch, time, *spatial, C), or (batch, time, C, *spatial) with channels_first.
+    inputs: the sequence, then optionally its initial states h and c (initial_state=), each of the state's shape
     output: the state (batch, *O, filters) (channels_first: (batch, filters, *O)),
             O = floor((I - D·(F-1) - 1) / S) + 1 (valid), ceil(I / S) (same);
             with return_sequences (batch, time, *state without batch);
@@ -300,21 +326,21 @@ class ConvLSTM(WindowArguments, Recurrent):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ConvLSTM1D(ConvLSTM):
     __doc__ = ConvLSTM.__doc__
     rank = 1
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ConvLSTM2D(ConvLSTM):
     __doc__ = ConvLSTM.__doc__
     rank = 2
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ConvLSTM3D(ConvLSTM):
     __doc__ = ConvLSTM.__doc__
     rank = 3
@@ -344,7 +370,7 @@ class Cell:
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class SimpleRNNCell(Cell, SimpleRNN):
     """SimpleRNN's step, for RNN's cell: its arguments and weights are SimpleRNN's.
 
@@ -353,7 +379,7 @@ class SimpleRNNCell(Cell, SimpleRNN):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class LSTMCell(Cell, LSTM):
     """LSTM's step, for RNN's cell: its arguments and weights are LSTM's.
 
@@ -362,7 +388,7 @@ class LSTMCell(Cell, LSTM):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class GRUCell(Cell, GRU):
     """GRU's step, for RNN's cell: its arguments and weights are GRU's.
 
@@ -371,7 +397,7 @@ class GRUCell(Cell, GRU):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class StackedRNNCells(Layer):
     """Cells run one after another in each step, for RNN's cell (`cells: [{type: LSTMCell, units: 8}, ...]`);
     an RNN given a list of cells stacks them so.
@@ -387,7 +413,7 @@ class StackedRNNCells(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class RNN(Layer):
     """Runs a cell over axis 1 (time): `cell: {type: LSTMCell, units: 8}`, a list of cells, or
     {type: StackedRNNCells, cells: [...]}, each cell's input the previous cell's output.
@@ -478,12 +504,13 @@ class Wrapped:
     label: str  # how messages name it: "layer (LSTM)"
 
     @classmethod
-    def build(cls, config: LayerConfig, argument: str) -> "Wrapped":
+    def build(cls, config: LayerConfig, argument: str, framework: str = "keras") -> "Wrapped":
+        """The rule of a layer given as an argument (`layer: {type: LSTM, units: 64}`), a type of the framework."""
         type_name = config["type"]
-        rule_class = lookup(type_name)
+        rule_class = lookup(type_name, framework=framework)
         if rule_class is None:
-            raise SpecError(f"unknown layer type '{type_name}' in '{argument}'{closest(type_name, all_type_names())}",
-                            argument=argument)
+            raise SpecError(f"unknown layer type '{type_name}' in '{argument}'"
+                            f"{closest(type_name, all_type_names(framework))}", argument=argument)
         label = f"{argument} ({type_name})"
         with inside(argument, label):
             trainable = config.get("trainable", True)
@@ -506,7 +533,7 @@ class Wrapped:
     def weights(self, x: Shape, prefix: str = "") -> List[Weight]:
         with inside(self.argument, self.label):
             weights = self.rule.weights(x)
-        return [Weight(prefix + w.name, w.shape, w.trainable and self.trainable) for w in weights]
+        return [Weight(prefix + w.name, w.shape, w.trainable and self.trainable, w.buffer) for w in weights]
 
     def macs(self, x: Shape) -> Dim:
         with inside(self.argument, self.label):
@@ -532,7 +559,7 @@ def _recurrent(wrapped: Wrapped) -> Wrapped:
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Bidirectional(Layer):
     """Runs a recurrent layer forwards and a copy of it (or backward_layer) backwards.
 
@@ -544,9 +571,18 @@ class Bidirectional(Layer):
     MACs:   the forward layer's + the backward layer's
     """
 
+    max_inputs = 5  # the sequence, then initial states: the forward layer's, then the backward layer's
     layer: LayerConfig
     merge_mode: str | None = field(default="concat", metadata=choices("sum", "mul", "ave", "concat"))
     backward_layer: LayerConfig | None = None
+
+    def rule_input(self, shapes: Sequence[Shape]) -> Shape:
+        forward, backward = self.forward.rule, self.backward.rule
+        states = [forward.state_shape(shapes[0])] * forward.states + [backward.state_shape(shapes[0])] * backward.states
+        sequence_with_states(shapes, len(states), states[0], self.keras_name())
+        for given, state in zip(shapes[1:], states):
+            sequence_with_states((shapes[0], given), 1, state, self.keras_name())
+        return shapes[0]
 
     @cached_property
     def forward(self) -> Wrapped:
@@ -601,7 +637,7 @@ class Bidirectional(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class TimeDistributed(Layer):
     """Applies one layer to every step of axis 1, each step seen as (batch, *rest).
 
@@ -615,7 +651,7 @@ class TimeDistributed(Layer):
     @cached_property
     def inner(self) -> Wrapped:
         wrapped = Wrapped.build(self.layer, "layer")
-        if wrapped.rule.max_inputs != 1:
+        if wrapped.rule.min_inputs != 1:
             raise SpecError(f"TimeDistributed wraps a layer with one input, found {wrapped.type_name}",
                             argument="layer")
         return dataclasses.replace(wrapped, label=f"{wrapped.label} on each time step")

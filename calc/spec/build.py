@@ -19,8 +19,9 @@ from .model import InputSpec, Spec, YamlList, YamlMap
 MAX_LAYERS = 1_000_000  # after blocks and repeat are expanded
 # Distinct symbols in a spec: a symbolic size holds at most 1,000 terms and atoms (symbolic.py) anyway.
 MAX_SYMBOLS = 1_000
-TOP_LEVEL_KEYS = ("name", "batch", "dtype", "input", "inputs", "symbols", "blocks", "layers", "outputs", "budget")
+TOP_LEVEL_KEYS = ("name", "framework", "batch", "dtype", "input", "inputs", "symbols", "blocks", "layers", "outputs", "budget")
 DTYPES = ("float32", "float16", "bfloat16", "int8", "float64")  # `dtype:`: the bytes behind memory figures
+FRAMEWORKS = ("keras", "torch")  # `framework:`: whose layers and semantics the spec uses (rules/registry.py)
 
 
 class _Symbols:
@@ -117,6 +118,11 @@ def build_spec(data: Any, source: str, max_layers: int = MAX_LAYERS, bindings: O
         hint = closest(dtype, DTYPES) if isinstance(dtype, str) else ""
         raise SpecError(f"'dtype' must be one of {', '.join(DTYPES)}, found {describe(dtype)}{hint}",
                         location=data.value_locations["dtype"])
+    framework = data.get("framework", FRAMEWORKS[0])
+    if framework not in FRAMEWORKS:
+        hint = closest(framework, FRAMEWORKS) if isinstance(framework, str) else ""
+        raise SpecError(f"'framework' must be one of {', '.join(FRAMEWORKS)}, found {describe(framework)}{hint}",
+                        location=data.value_locations["framework"])
     return Spec(
         name=None if name is None else str(name),
         batch=batch,
@@ -128,6 +134,7 @@ def build_spec(data: Any, source: str, max_layers: int = MAX_LAYERS, bindings: O
         source=source,
         blocks=expansion.instances,
         dtype=dtype,
+        framework=framework,
     )
 
 

@@ -286,13 +286,14 @@ class Expansion:
         block = self.blocks.get(layer_type)
         self._check_room(repeat * (self._sizes.get(layer_type, 1) if block else 1), scope,
                          entry.value_locations.get("repeat", location), context)
+        arguments = None  # a layer's arguments, the same for every copy: substituted once, shared by the copies
         for copy in range(repeat):
             copy_name = name if repeat == 1 or name is None else f"{name}_{copy + 1}"
             if block is not None:
                 previous = self._expand_block(block, entry, location, scope, copy_name, inputs, trainable, copy,
                                               repeat)
             else:
-                previous = self._add_layer(entry, location, scope, copy_name, inputs, trainable)
+                previous, arguments = self._add_layer(entry, location, scope, copy_name, inputs, trainable, arguments)
             inputs = (previous,)
         if name is not None and repeat > 1:  # the base name stands for the last copy
             self._name(scope, name, previous)
@@ -412,19 +413,24 @@ class Expansion:
             scope.names[local] = ref
 
     def _add_layer(self, entry: YamlMap, location: Location, scope: _Scope, name: Optional[str],
-                   inputs: Optional[Tuple[Ref, ...]], trainable: bool) -> Ref:
+                   inputs: Optional[Tuple[Ref, ...]], trainable: bool,
+                   arguments: Optional[Tuple[Dict[str, Any], Dict[str, Location]]] = None,
+                   ) -> Tuple[Ref, Tuple[Dict[str, Any], Dict[str, Location]]]:
+        """The layer's reference, and its (arguments, their locations): given, those of an earlier copy."""
         full_name = scope.prefix + name if name else None
-        args, arg_locations = {}, {}
-        for key, value in entry.items():
-            if key in RESERVED_LAYER_KEYS:
-                continue
-            if key in MODEL_ARGUMENTS:
-                raise SpecError(f"'{key}' does not belong on a layer: {MODEL_ARGUMENTS[key]}; remove '{key}'",
-                                location=entry.key_locations[key], layer=full_name, layer_type=entry["type"])
-            try:
-                args[key], arg_locations[key] = _substitute(value, entry.value_locations[key], scope.env)
-            except SpecError as error:
-                raise error.add_context(layer=full_name, layer_type=entry["type"])
+        if arguments is None:
+            arguments = {}, {}
+            for key, value in entry.items():
+                if key in RESERVED_LAYER_KEYS:
+                    continue
+                if key in MODEL_ARGUMENTS:
+                    raise SpecError(f"'{key}' does not belong on a layer: {MODEL_ARGUMENTS[key]}; remove '{key}'",
+                                    location=entry.key_locations[key], layer=full_name, layer_type=entry["type"])
+                try:
+                    arguments[0][key], arguments[1][key] = _substitute(value, entry.value_locations[key], scope.env)
+                except SpecError as error:
+                    raise error.add_context(layer=full_name, layer_type=entry["type"])
+        args, arg_locations = arguments
         if full_name and scope.names is not None:
             scope.names[name] = full_name
         self.layers.append(LayerSpec(
@@ -432,7 +438,7 @@ class Expansion:
             type_location=entry.value_locations["type"], arg_locations=arg_locations,
             inputs_location=entry.value_locations.get("inputs"), prefix=scope.prefix, scope=scope.path,
         ))
-        return full_name if full_name else len(self.layers) - 1
+        return (full_name if full_name else len(self.layers) - 1), arguments
 
     def _expand_block(self, block: BlockDef, entry: YamlMap, location: Location, scope: _Scope,
                       name: Optional[str], inputs: Optional[Tuple[Ref, ...]], trainable: bool, copy: int,
@@ -473,11 +479,13 @@ class Expansion:
                        names=dict(zip(block.inputs, inputs)), trainable=trainable, copies=scope.copies * repeat)
         last = self._expand(block.layers, inner, previous=inputs[0])
         output = last
-        if block.output is not None:
-            if block.output not in inner.names:
+        if block.output is not None:  # a layer, or its n-th output: 'lstm:1'
+            base, colon, index = block.output.rpartition(":")
+            base, index = (base, int(index)) if colon and index.isdigit() and base else (block.output, 0)
+            if base not in inner.names:
                 raise SpecError(f"block '{block.name}': output '{block.output}' is not one of its layers"
-                                f"{closest(block.output, inner.names)}", location=block.location)
-            output = inner.names[block.output]
+                                f"{closest(base, inner.names)}", location=block.location)
+            output = with_output(inner.names[base], index)
         if full_name in self.instances:
             raise SpecError(f"duplicate name '{full_name}'", location=location, **context)
         self.instances[full_name] = BlockInstance(full_name, block.name, output, location)

@@ -92,6 +92,7 @@ class Spec:
     source: str
     blocks: Dict[str, BlockInstance] = field(default_factory=dict)
     dtype: Optional[str] = None  # the numbers' type for memory figures (None: float32 unless --dtype says)
+    framework: str = "keras"  # whose layer types and semantics: keras, or torch (torch.nn modules, channels first)
 
 
 def located(value: Any, location: Location) -> Any:

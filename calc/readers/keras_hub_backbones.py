@@ -1,0 +1,138 @@
+"""Keras Hub backbones -> spec data. A saved backbone (`backbone.save("b.keras")`, `backbone.to_json()`)
+keeps only its constructor's arguments, not its layers: its architecture is rebuilt here from them, as
+Keras Hub's own constructor builds it (keras-hub 0.32.0), with its layer names, every layer one of
+layercalc's rules (Keras' and Keras Hub's). No figure is computed here.
+
+The sequence length is the symbol T and the batch B (Keras: None), bound with --set. The padding mask
+input, which changes no figure, is left out; BERT's first-token slice (an operation, x[:, 0, :]) is a
+GlobalMaxPooling1D stand-in with its shape and no weights or MACs, as in the Hugging Face reader.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict
+
+from ..errors import Location, SpecError, closest, describe
+
+
+def _size(config: Dict[str, Any], key: str, where: Location, default: Any = None) -> int:
+    value = config.get(key)
+    value = default if value is None else value  # Keras Hub writes null for "the default"
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise SpecError(f"the backbone's '{key}' must be a positive integer, found {describe(value)}", location=where)
+    return value
+
+
+def gpt2(config: Dict[str, Any], where: Location) -> dict:
+    """GPT2Backbone: a tied ReversibleEmbedding and a PositionEmbedding, added; pre-norm TransformerDecoder
+    layers (GELU, epsilon 1e-5); a final LayerNormalization."""
+    width = _size(config, "hidden_dim", where)
+    decoder = {"type": "TransformerDecoder", "intermediate_dim": _size(config, "intermediate_dim", where),
+               "num_heads": _size(config, "num_heads", where), "activation": "gelu", "layer_norm_epsilon": 1e-05,
+               "normalize_first": True}
+    layers = [{"type": "ReversibleEmbedding", "name": "token_embedding",
+               "input_dim": _size(config, "vocabulary_size", where), "output_dim": width},
+              {"type": "PositionEmbedding", "name": "position_embedding",
+               "sequence_length": _size(config, "max_sequence_length", where, 1024)},
+              {"type": "Add", "name": "embeddings_add", "inputs": ["token_embedding", "position_embedding"]},
+              {"type": "Dropout", "name": "embeddings_dropout", "rate": config.get("dropout", 0.1)},
+              *({**decoder, "name": f"transformer_layer_{index}"} for index in range(_layers(config, where))),
+              {"type": "LayerNormalization", "name": "layer_norm", "epsilon": 1e-05}]
+    return {"name": config.get("name") or "gpt2_backbone", "batch": "B",
+            "inputs": {"token_ids": {"shape": ["T"], "dtype": "int32"}}, "layers": layers}
+
+
+def bert(config: Dict[str, Any], where: Location) -> dict:
+    """BertBackbone: token (tied ReversibleEmbedding), position and segment embeddings added and normalized
+    (epsilon 1e-12), post-norm TransformerEncoder layers (GELU), and pooled_dense, Dense(hidden_dim, tanh)
+    on the first token."""
+    width = _size(config, "hidden_dim", where)
+    encoder = {"type": "TransformerEncoder", "intermediate_dim": _size(config, "intermediate_dim", where),
+               "num_heads": _size(config, "num_heads", where), "activation": "gelu", "layer_norm_epsilon": 1e-12}
+    layers = [{"type": "ReversibleEmbedding", "name": "token_embedding",
+               "input_dim": _size(config, "vocabulary_size", where), "output_dim": width, "inputs": ["token_ids"]},
+              {"type": "PositionEmbedding", "name": "position_embedding",
+               "sequence_length": _size(config, "max_sequence_length", where, 512)},
+              {"type": "Embedding", "name": "segment_embedding", "input_dim": _size(config, "num_segments", where, 2),
+               "output_dim": width, "inputs": ["segment_ids"]},
+              {"type": "Add", "name": "embeddings_add",
+               "inputs": ["token_embedding", "position_embedding", "segment_embedding"]},
+              {"type": "LayerNormalization", "name": "embeddings_layer_norm", "epsilon": 1e-12},
+              {"type": "Dropout", "name": "embeddings_dropout", "rate": config.get("dropout", 0.1)},
+              *({**encoder, "name": f"transformer_layer_{index}"} for index in range(_layers(config, where))),
+              {"type": "GlobalMaxPooling1D", "name": "first_token"},
+              {"type": "Dense", "name": "pooled_dense", "units": width, "activation": "tanh"}]
+    last = f"transformer_layer_{_layers(config, where) - 1}"
+    ids = {"shape": ["T"], "dtype": "int32"}
+    return {"name": config.get("name") or "bert_backbone", "batch": "B",
+            "inputs": {"token_ids": ids, "segment_ids": ids}, "layers": layers,
+            "outputs": [last, "pooled_dense"]}
+
+
+def llama(config: Dict[str, Any], where: Location, decoder: str = "LlamaTransformerDecoder") -> dict:
+    """LlamaBackbone (and MistralBackbone): an untied ReversibleEmbedding (its reverse_embeddings counted on
+    its row, as Keras Hub does), pre-norm decoder layers, each a block of Keras Hub's sublayers (RMS norms,
+    grouped-query attention without biases, a SwiGLU feed-forward without biases), named after Keras Hub's
+    class so that `--depth 1` shows the rows model.summary() does; sequence_output_layernorm."""
+    width, heads = _size(config, "hidden_dim", where), _size(config, "num_query_heads", where)
+    epsilon = config.get("layer_norm_epsilon", 1e-06)
+    norm = {"type": "RMSNormalization", "epsilon": epsilon}
+    units = _size(config, "intermediate_dim", where)
+    block = [{**norm, "name": "self_attention_layernorm"},
+             {"type": "GroupQueryAttention", "name": "self_attention", "num_query_heads": heads,
+              "num_key_value_heads": _size(config, "num_key_value_heads", where, heads),
+              "head_dim": _size(config, "head_dim", where, width // heads), "use_bias": False,
+              "inputs": ["self_attention_layernorm", "self_attention_layernorm"]},
+             {"type": "Add", "name": "self_attention_residual", "inputs": ["input", "self_attention"]},
+             {**norm, "name": "feedforward_layernorm"},
+             {"type": "Dense", "name": "feedforward_gate_dense", "units": units, "use_bias": False,
+              "activation": "silu"},
+             {"type": "Dense", "name": "feedforward_intermediate_dense", "units": units, "use_bias": False,
+              "inputs": ["feedforward_layernorm"]},
+             {"type": "Multiply", "name": "feedforward_gated",
+              "inputs": ["feedforward_gate_dense", "feedforward_intermediate_dense"]},
+             {"type": "Dense", "name": "feedforward_output_dense", "units": width, "use_bias": False},
+             {"type": "Add", "name": "feedforward_residual", "inputs": ["self_attention_residual",
+                                                                       "feedforward_output_dense"]}]
+    layers = [{"type": "ReversibleEmbedding", "name": "token_embedding",
+               "input_dim": _size(config, "vocabulary_size", where), "output_dim": width,
+               "tie_weights": bool(config.get("tie_word_embeddings", False))},
+              *({"type": decoder, "name": f"transformer_layer_{index}"} for index in range(_layers(config, where))),
+              {**norm, "name": "sequence_output_layernorm"}]
+    return {"name": config.get("name") or "llama_backbone", "batch": "B",
+            "inputs": {"token_ids": {"shape": ["T"], "dtype": "int32"}}, "blocks": {decoder: {"layers": block}},
+            "layers": layers}
+
+
+def mistral(config: Dict[str, Any], where: Location) -> dict:
+    return {**llama(config, where, "MistralTransformerDecoder"), "name": config.get("name") or "mistral_backbone"}
+
+
+MAX_BACKBONE_LAYERS = 10_000  # each layer is listed (Keras Hub names them transformer_layer_0, 1, ...)
+
+
+def _layers(config: Dict[str, Any], where: Location) -> int:
+    layers = _size(config, "num_layers", where)
+    if layers > MAX_BACKBONE_LAYERS:
+        raise SpecError(f"the backbone's num_layers {layers:,} is more than layercalc lists ({MAX_BACKBONE_LAYERS:,})",
+                        location=where)
+    return layers
+
+
+BACKBONES: Dict[str, Callable[[Dict[str, Any], Location], dict]] = {
+    "GPT2Backbone": gpt2, "BertBackbone": bert, "LlamaBackbone": llama, "MistralBackbone": mistral}
+
+
+def is_backbone(entry: Any) -> bool:
+    """A saved Keras Hub model (registered_name keras_hub>...) whose config holds only constructor arguments."""
+    return (isinstance(entry, dict) and isinstance(entry.get("registered_name"), str)
+            and entry["registered_name"].startswith("keras_hub>") and isinstance(entry.get("config"), dict)
+            and "layers" not in entry["config"])
+
+
+def backbone_spec(entry: Dict[str, Any], where: Location) -> dict:
+    class_name = entry.get("class_name")
+    if class_name not in BACKBONES:
+        raise SpecError(f"Keras Hub model {describe(class_name)} is not supported: layercalc rebuilds "
+                        f"{', '.join(BACKBONES)}{closest(str(class_name), list(BACKBONES))}", location=where)
+    return BACKBONES[class_name](entry["config"], where)

@@ -1,0 +1,130 @@
+"""The torch reference specs (specs/torch/) against torchvision 0.29.1 (torch 2.14.1), module by module.
+
+tools/torch_reference.py built each model with `torchvision.models.<name>(weights=None)`, ran one forward
+pass of a (1, 3, 224, 224) input and recorded every leaf module's output shape (its last call), parameters
+and buffer elements in tests/data/torch/models/<name>.json.  The spec's layer names are torchvision's
+module names with '.' written '/'; the layers that are not modules are the functional operations of the
+models' forward() (add, mul, flatten, adaptive_avg_pool2d) and a module's later calls ({call: relu}).
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS = sorted((ROOT / "tests" / "data" / "torch" / "models").glob("*.json"))
+FUNCTIONS = {"add", "mul", "cat", "flatten", "adaptive_avg_pool2d"}
+# Modules that are not torch.nn's, which the specs leave out: torchvision.ops.StochasticDepth is the identity
+# in eval mode, without parameters or buffers (checked below).
+LEFT_OUT = {"StochasticDepth"}
+
+
+def summary(cli, spec: Path) -> dict:
+    result = cli(["summary", spec, "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("reference", MODELS, ids=lambda path: path.stem)
+def test_reference_spec_matches_torchvision(cli, reference):
+    expected = json.loads(reference.read_text())
+    report = summary(cli, ROOT / "specs" / "torch" / f"{reference.stem}.yaml")
+    layers = {row["name"]: row for row in report["layers"] if "shared_with" not in row}
+    last_call = {row.get("shared_with", row["name"]): row["output_shape"] for row in report["layers"]}
+    for module in expected["modules"]:
+        name = module["name"].replace(".", "/")
+        if module["type"] in LEFT_OUT:
+            assert module["params"] == module["buffers"] == 0, name
+            continue
+        assert name in layers, f"{module['name']} ({module['type']}) has no layer in the spec"
+        row = layers.pop(name)
+        assert row["type"] == module["type"], name
+        assert last_call[name][1:] == module["output_shape"][1:], (name, expected["torchvision_version"])
+        for column in ("params", "trainable_params", "non_trainable_params", "buffers"):
+            assert row[column] == module[column], (name, column)
+    # every other layer is a functional operation of forward(), with nothing to count
+    assert {row["type"] for row in layers.values()} <= FUNCTIONS, sorted(layers)
+    assert report["layers"][-1]["output_shape"][1:] == expected["output_shape"][1:]
+    for column in ("params", "trainable_params", "non_trainable_params", "buffers"):
+        assert report["totals"][column] == expected["totals"][column], column
+
+
+@pytest.mark.parametrize("reference", MODELS, ids=lambda path: path.stem)
+def test_reference_spec_macs_match_torchvision_published_ops(cli, reference):
+    """torchvision publishes each model's multiply-accumulates in G, three decimals (the weights' meta["_ops"]:
+    1.814 for ResNet-18, 15.47 for VGG-16); layercalc's MACs under its conventions round to the same."""
+    published = json.loads(reference.read_text())["torchvision_gmacs"]["_ops"]
+    macs = summary(cli, ROOT / "specs" / "torch" / f"{reference.stem}.yaml")["totals"]["macs"]
+    assert round(macs / 1e9, 3) == published
+
+
+def test_readme_quotes_the_resnet18_spec_and_its_summary(cli):
+    """README's "PyTorch models" section quotes specs/torch/resnet18.yaml and `summary --depth 2` as they are."""
+    import re
+
+    section = (ROOT / "README.md").read_text().split("## PyTorch models", 1)[1].split("\n## ", 1)[0]
+    excerpt, output = re.findall(r"```(?:yaml)?\n(.*?)```", section, re.S)
+    spec = (ROOT / "specs" / "torch" / "resnet18.yaml").read_text()
+    assert all(line in spec.splitlines() for line in excerpt.splitlines())
+    printed = cli(["summary", ROOT / "specs" / "torch" / "resnet18.yaml", "--depth", "2"]).stdout
+    assert output.splitlines() == [line.rstrip() for line in printed.splitlines()]
+
+
+def test_layers_lists_the_torch_modules(cli):
+    """`layercalc layers --framework torch` lists torch.nn's modules; `layers Conv2d --framework torch` gives
+    one's formulas; without the flag the Keras types are listed, as before."""
+    listing = cli(["layers", "--framework", "torch"])
+    assert listing.exit_code == 0 and "Supported torch module types" in listing.stdout
+    assert "BatchNorm2d" in listing.stdout and "BatchNormalization" not in listing.stdout
+    one = cli(["layers", "conv2d", "--framework", "torch"])
+    assert one.exit_code == 0 and one.stdout.startswith("Conv2d (conv)") and "in_channels" in one.stdout
+    assert "BatchNormalization" in cli(["layers"]).stdout
+
+
+def test_graph_shows_a_modules_buffers(cli):
+    """The graph's node of a BatchNorm2d gives its buffers beside its parameters."""
+    result = cli(["graph", ROOT / "specs" / "torch" / "resnet18.yaml"])
+    assert result.exit_code == 0
+    assert 'n_bn1["bn1 (BatchNorm2d)<br>(None, 64, 112, 112)<br>128 params, 129 buffers"]' in result.stdout
+
+
+COMPARISON = json.loads((ROOT / "tests" / "data" / "torch" / "macs_comparison.json").read_text())
+
+
+def elements(shape) -> int:
+    total = 1
+    for size in shape[1:]:
+        total *= size
+    return total
+
+
+@pytest.mark.parametrize("name", sorted(COMPARISON["models"]))
+def test_other_tools_macs_are_layercalcs_plus_what_they_add(cli, name):
+    """The MACs of torchinfo 1.8.0, fvcore 0.1.5 and ptflops 0.7.5 (tools/torch_macs_comparison.py) are
+    layercalc's plus what each adds, from layercalc's own rows: torchinfo the biases of Conv2d and Linear and
+    a BatchNorm's parameters (once, not per element); fvcore a BatchNorm's two operations per element (x·a + b,
+    layercalc's elementwise operations) and one per adaptive average pooling input element; ptflops the
+    biases and the BatchNorms' two per element in its module hooks (README, "PyTorch models")."""
+    tools = COMPARISON["models"][name]
+    report = summary(cli, ROOT / "specs" / "torch" / f"{name}.yaml")
+    rows = report["layers"]
+    macs = report["totals"]["macs"]
+    biases = sum(row["bias_adds"] for row in rows if row["type"] in ("Conv2d", "Linear"))
+    norm_params = sum(row["params"] for row in rows if row["type"] == "BatchNorm2d")
+    norm_ops = sum(row["elementwise_ops"] for row in rows if row["type"] == "BatchNorm2d")  # 2 per element
+    pooled = {row["name"]: row for row in rows}
+    pool_inputs = sum(elements(pooled[row["inputs"][0]]["output_shape"]) for row in rows
+                      if row["type"] in ("AdaptiveAvgPool2d", "adaptive_avg_pool2d"))
+    assert tools["torchinfo"] == macs + biases + norm_params
+    assert tools["fvcore"] == macs + norm_ops + pool_inputs
+    hooks = tools["ptflops_module_hooks"]
+    assert hooks["Conv2d"] + hooks["Linear"] == macs + biases
+    assert hooks.get("BatchNorm2d", 0) == norm_ops
+    # ptflops also patches torch.nn.functional and counts F.relu, F.silu, F.max_pool2d and
+    # F.adaptive_avg_pool2d once more when a module calls them (nn.ReLU's forward calls F.relu); nn.ReLU6 calls
+    # F.hardtanh, which it does not patch
+    through_functions = sum(row["elementwise_ops"] for row in rows if row["type"] in ("ReLU", "SiLU"))
+    max_pool_inputs = sum(elements(pooled[row["inputs"][0]]["output_shape"]) for row in rows
+                          if row["type"] == "MaxPool2d")
+    assert tools["ptflops_functional"] == through_functions + max_pool_inputs + pool_inputs
