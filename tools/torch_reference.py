@@ -18,7 +18,9 @@ It does two things (both by default):
     the input's size, as layercalc infers it;
 (b) torchvision's models (``weights=None``) -> ``tests/data/torch/models/<name>.json``: one forward pass
     of a (1, 3, 224, 224) input in eval mode, every leaf module's type, output shape (its last call, from
-    a forward hook), parameters and buffer elements, and the totals; and the multiply-accumulates torchvision
+    a forward hook), parameters and buffer elements (a torch.nn module that holds parameters beside its
+    children, MultiheadAttention, as one), each parameter that no such module holds as a "Parameter"
+    (ViT's class_token: its shape and count), and the totals; and the multiply-accumulates torchvision
     publishes for the model (its default weights' ``meta["_ops"]``, in G, three decimals).
 
 Options:  --no-cases, --no-models, --family NAME (repeatable), --model NAME (repeatable).
@@ -41,7 +43,7 @@ from reference_json import ROOT, rel, write_json  # noqa: E402
 
 CASES = os.path.join(ROOT, "tests", "data", "torch_rule_cases")
 OUT = os.path.join(ROOT, "tests", "data", "torch")
-MODELS = ("resnet18", "resnet50", "vgg16", "mobilenet_v2", "efficientnet_b0")
+MODELS = ("resnet18", "resnet50", "vgg16", "mobilenet_v2", "efficientnet_b0", "vit_b_16", "convnext_tiny")
 # Constructor arguments the input determines, which a case (like a spec) may leave out.
 INFERRED = {"in_channels": lambda x: x.shape[1], "num_features": lambda x: x.shape[1],
             "in_features": lambda x: x.shape[-1], "input_size": lambda x: x.shape[-1],
@@ -125,12 +127,32 @@ def write_cases(families) -> None:
         print(f"{rel(out)}: {len(results)} cases ({errors} errors)")
 
 
+def recorded(model):
+    """The modules a spec writes as layers, and the learned tensors no such module holds.  A leaf module is
+    a layer; so is a torch.nn module with children that holds parameters itself (MultiheadAttention, its
+    out_proj inside), recorded whole.  A parameter held by any other module (torchvision's: ViT's
+    class_token, its Encoder's pos_embedding, ConvNeXt's CNBlock.layer_scale) is a learned tensor that
+    forward() uses in a function, recorded on its own as a "Parameter" named module.parameter."""
+    layers, tensors, inside = [], [], ()
+    for module_name, module in model.named_modules():
+        if inside and module_name.startswith(inside):
+            continue
+        own = list(module.named_parameters(recurse=False))
+        children = list(module.children())
+        if not children or (own and type(module).__module__.startswith("torch.nn.")):
+            if module_name:
+                layers.append((module_name, module))
+            inside = module_name + "." if children else ()
+            continue
+        tensors += [(f"{module_name}.{name}" if module_name else name, tensor) for name, tensor in own]
+    return layers, tensors
+
+
 def write_model(name: str) -> None:
     import torchvision
 
     model = getattr(torchvision.models, name)(weights=None).eval()
-    leaves = [(module_name, module) for module_name, module in model.named_modules()
-              if module_name and not list(module.children())]
+    leaves, tensors = recorded(model)
     shapes = {}
 
     def hook(module_name):
@@ -144,6 +166,10 @@ def write_model(name: str) -> None:
         output = model(torch.zeros(1, 3, 224, 224))
     modules = [{"name": module_name, "type": type(module).__name__, "output_shape": shapes.get(module_name),
                 **counts(module)} for module_name, module in leaves]
+    modules += [{"name": tensor_name, "type": "Parameter", "shape": list(tensor.shape), "output_shape": None,
+                 "params": tensor.numel(), "trainable_params": tensor.numel() * tensor.requires_grad,
+                 "non_trainable_params": tensor.numel() * (not tensor.requires_grad), "buffers": 0}
+                for tensor_name, tensor in tensors]
     out = os.path.join(OUT, "models", f"{name}.json")
     weights = torchvision.models.get_model_weights(name).DEFAULT  # its metadata only; nothing is downloaded
     write_json(out, {"torch_version": torch.__version__, "torchvision_version": torchvision.__version__,
