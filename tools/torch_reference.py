@@ -10,7 +10,8 @@ It does two things (both by default):
 
 (a) ``tests/data/torch_rule_cases/<family>.yaml`` -> ``tests/data/torch/rule_cases/<family>.json``: each
     case builds one module ``torch.nn.<type>(**args)`` (a lowercase type is a torch function,
-    ``torch.<type>(*inputs, **args)``, or ``torch.nn.functional.<type>``), runs it on zeros of the case's shapes with the batch in front
+    ``torch.<type>(*inputs, **args)``, or ``torch.nn.functional.<type>``; torchvision's LayerNorm2d,
+    Permute and StochasticDepth; ``Parameter``, a learned tensor combined with the input), runs it on zeros of the case's shapes with the batch in front
     (``batch``, default 2; ``dtype: int64`` for index inputs), in eval mode, and records the output
     shape (a list of shapes for a tuple of outputs), the parameters (trainable: requires_grad) and the
     buffer elements, or the error torch raised, constructing or running.  An argument the input
@@ -72,6 +73,39 @@ def counts(module) -> dict:
             "buffers": sum(b.numel() for b in buffers)}
 
 
+# torchvision's own modules a case may name, beside torch.nn's: type -> the module that defines it.
+TORCHVISION = {"LayerNorm2d": "torchvision.models.convnext", "Permute": "torchvision.ops.misc",
+               "StochasticDepth": "torchvision.ops"}
+
+
+class LearnedTensor(torch.nn.Module):
+    """A `Parameter` case: a module holding one learned tensor of `shape` that forward() combines with its
+    input as torchvision's models do: x + pos_embedding (add), layer_scale * x (mul),
+    torch.cat([class_token.expand(n, -1, -1), x], dim=1) (cat)."""
+
+    def __init__(self, shape, op, dim=1):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.zeros(shape))
+        self.op, self.dim = op, dim
+
+    def forward(self, x):
+        if self.op == "add":
+            return x + self.weight
+        if self.op == "mul":
+            return self.weight * x
+        return torch.cat([self.weight.expand(x.shape[0], *[-1] * (self.weight.dim() - 1)), x], dim=self.dim)
+
+
+def module_class(type_name: str):
+    if type_name == "Parameter":
+        return LearnedTensor
+    if type_name in TORCHVISION:
+        import importlib
+
+        return getattr(importlib.import_module(TORCHVISION[type_name]), type_name)
+    return getattr(torch.nn, type_name)
+
+
 def built(value):
     """An argument that is a module ({type: TransformerEncoderLayer, d_model: 32, ...}) as that module."""
     if isinstance(value, dict) and "type" in value:
@@ -92,15 +126,15 @@ def run_case(case: dict) -> dict:
                 function(*inputs, **case["args"])
             module = None
         else:
-            module_class = getattr(torch.nn, case["type"])
+            cls = module_class(case["type"])
             args = {key: built(value) for key, value in case["args"].items()}
-            parameters = set(inspect.signature(module_class).parameters)
-            if issubclass(module_class, torch.nn.RNNBase):  # RNN(*args, **kwargs)
+            parameters = set(inspect.signature(cls).parameters)
+            if issubclass(cls, torch.nn.RNNBase):  # RNN(*args, **kwargs)
                 parameters.add("input_size")
             for name, size in INFERRED.items():
                 if name in parameters and name not in args:
                     args[name] = size(inputs[0])
-            module = module_class(**args).eval()
+            module = cls(**args).eval()
             if not case.get("trainable", True):
                 module.requires_grad_(False)
             with torch.no_grad():

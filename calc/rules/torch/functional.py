@@ -366,6 +366,9 @@ class Parameter(Module):
 
     def output_shape(self, x: Shape) -> Shape:
         if self.op != "cat":
+            if len(self.shape) > len(x) or (len(self.shape) == len(x) and self.shape[0] != 1):
+                raise ShapeError(f"a tensor of shape {list(self.shape)} would broadcast input {torch_shape(x)} "
+                                 "over its batch (axis 0): its axes aligned with it must be 1", argument="shape")
             return broadcast_all(x, tuple(self.shape))
         position = dim_position(x, self.dim)
         if len(self.shape) != len(x) or position == 0 or self.shape[0] != 1 or any(
