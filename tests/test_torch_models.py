@@ -111,7 +111,12 @@ def elements(shape) -> int:
     return total
 
 
-@pytest.mark.parametrize("name", sorted(COMPARISON["models"]))
+# The transformers (no BatchNorm; LayerNorm, Linear on 3-D and 4-D inputs, MultiheadAttention) have a test
+# of their own below.
+TRANSFORMERS = {"vit_b_16", "convnext_tiny"}
+
+
+@pytest.mark.parametrize("name", sorted(set(COMPARISON["models"]) - TRANSFORMERS))
 def test_other_tools_macs_are_layercalcs_plus_what_they_add(cli, name):
     """The MACs of torchinfo 1.8.0, fvcore 0.1.5 and ptflops 0.7.5 (tools/torch_macs_comparison.py) are
     layercalc's plus what each adds, from layercalc's own rows: torchinfo the biases of Conv2d and Linear and
@@ -140,3 +145,49 @@ def test_other_tools_macs_are_layercalcs_plus_what_they_add(cli, name):
     max_pool_inputs = sum(elements(pooled[row["inputs"][0]]["output_shape"]) for row in rows
                           if row["type"] == "MaxPool2d")
     assert tools["ptflops_functional"] == through_functions + max_pool_inputs + pool_inputs
+
+
+VIT_HEADS = 12  # specs/torch/vit_b_16.yaml: MultiheadAttention(768, num_heads=12) in every EncoderBlock
+
+
+@pytest.mark.parametrize("name", sorted(TRANSFORMERS))
+def test_other_tools_macs_on_the_transformers(cli, name):
+    """ViT-B/16 and ConvNeXt-Tiny: torchinfo 1.8.0, fvcore 0.1.5 and ptflops 0.7.5 against layercalc's rows
+    (README, "PyTorch models").  torchinfo counts a convolution per output position, bias included, but any
+    other module's parameters once per example, whatever its input's rank (a Linear on (197, 768) as on
+    (768)), and nothing for MultiheadAttention.  fvcore counts every convolution and Linear as layercalc
+    does, MultiheadAttention's projections too, but not the attention products (it does not handle
+    aten::scaled_dot_product_attention), and adds five operations per LayerNorm element and one per pooled
+    input element.  ptflops adds the biases, one per LayerNorm (not LayerNorm2d) and GELU element, its own
+    formula for MultiheadAttention (layercalc's MACs plus the query scaling, the four bias additions and one
+    softmax operation per score) and F.gelu and F.adaptive_avg_pool2d once more inside their modules."""
+    tools = COMPARISON["models"][name]
+    report = summary(cli, ROOT / "specs" / "torch" / f"{name}.yaml")
+    rows = report["layers"]
+    by_name = {row["name"]: row for row in rows}
+
+    def total(column, *types):
+        return sum(row[column] for row in rows if row["type"] in types)
+
+    def outputs(*types):
+        return sum(elements(row["output_shape"]) for row in rows if row["type"] in types)
+
+    attentions = [row for row in rows if row["type"] == "MultiheadAttention"]
+    products = sum(2 * length * length * width for _, length, width in (row["output_shape"][0] for row in attentions))
+    projections = total("macs", "MultiheadAttention") - products  # 4·L·E² each
+    assert projections == sum(4 * length * width * width for _, length, width in
+                              (row["output_shape"][0] for row in attentions))
+    pool_inputs = sum(elements(by_name[row["inputs"][0]]["output_shape"]) for row in rows
+                      if row["type"] == "AdaptiveAvgPool2d")
+    macs = report["totals"]["macs"]
+    assert macs == total("macs", "Conv2d", "Linear", "MultiheadAttention")
+    assert tools["torchinfo"] == (total("macs", "Conv2d") + total("bias_adds", "Conv2d") + total("params", "Linear")
+                                  + total("params", "LayerNorm", "LayerNorm2d"))
+    assert tools["fvcore"] == macs - products + 5 * outputs("LayerNorm", "LayerNorm2d") + pool_inputs
+    hooks = tools["ptflops_module_hooks"]
+    assert hooks["Conv2d"] + hooks["Linear"] == total("macs", "Conv2d", "Linear") + total("bias_adds", "Conv2d", "Linear")
+    assert hooks["LayerNorm"] == outputs("LayerNorm") and hooks.get("LayerNorm2d", 0) == 0
+    assert hooks["GELU"] == outputs("GELU")
+    attention = sum(row["macs"] + 5 * length * width + VIT_HEADS * length * length
+                    for row in attentions for _, length, width in [row["output_shape"][0]])
+    assert tools["ptflops_functional"] == attention + outputs("GELU") + pool_inputs
