@@ -77,3 +77,16 @@ MACS = {
 def test_torch_macs_follow_the_keras_conventions(case_id):
     case = next(case for case in CASES if case["id"] == case_id)
     assert analyze(parse_spec(torch_spec(case))).layers[0].counts.macs == MACS[case_id]
+
+
+def test_a_learned_tensor_that_does_not_fit_exits_2(cli, tmp_path):
+    """ViT's pos_embedding (1, 197, 768) added to 196 tokens: torch raises "The size of tensor a (196) must
+    match the size of tensor b (197) at non-singleton dimension 1" (tests/data/torch/rule_cases/
+    torchvision.json, parameter-mismatch); layercalc refuses it with one line and exit code 2."""
+    spec = tmp_path / "model.yaml"
+    spec.write_text("framework: torch\ninput: [196, 768]\nlayers:\n"
+                    "  - {type: Parameter, name: pos_embedding, shape: [1, 197, 768], op: add}\n")
+    result = cli(["summary", spec])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == (f"{spec}:4:5: layer 'pos_embedding' (Parameter): the shapes (None, 196, 768) and "
+                             "(1, 197, 768) do not broadcast\n")
