@@ -185,7 +185,8 @@ def test_other_tools_macs_on_the_transformers(cli, name):
                                   + total("params", "LayerNorm", "LayerNorm2d"))
     assert tools["fvcore"] == macs - products + 5 * outputs("LayerNorm", "LayerNorm2d") + pool_inputs
     hooks = tools["ptflops_module_hooks"]
-    assert hooks["Conv2d"] + hooks["Linear"] == total("macs", "Conv2d", "Linear") + total("bias_adds", "Conv2d", "Linear")
+    assert hooks["Conv2d"] + hooks["Linear"] == (total("macs", "Conv2d", "Linear")
+                                                 + total("bias_adds", "Conv2d", "Linear"))
     assert hooks["LayerNorm"] == outputs("LayerNorm") and hooks.get("LayerNorm2d", 0) == 0
     assert hooks["GELU"] == outputs("GELU")
     attention = sum(row["macs"] + 5 * length * width + VIT_HEADS * length * length

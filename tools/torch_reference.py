@@ -11,8 +11,8 @@ It does two things (both by default):
 (a) ``tests/data/torch_rule_cases/<family>.yaml`` -> ``tests/data/torch/rule_cases/<family>.json``: each
     case builds one module ``torch.nn.<type>(**args)`` (a lowercase type is a torch function,
     ``torch.<type>(*inputs, **args)``, or ``torch.nn.functional.<type>``; torchvision's LayerNorm2d,
-    Permute and StochasticDepth; ``Parameter``, a learned tensor combined with the input), runs it on zeros of the case's shapes with the batch in front
-    (``batch``, default 2; ``dtype: int64`` for index inputs), in eval mode, and records the output
+    Permute and StochasticDepth; ``Parameter``, a learned tensor combined with the input), runs it on
+    zeros of the case's shapes with the batch in front (``batch``, default 2; ``dtype: int64`` for index inputs), in eval mode, and records the output
     shape (a list of shapes for a tuple of outputs), the parameters (trainable: requires_grad) and the
     buffer elements, or the error torch raised, constructing or running.  An argument the input
     determines and the case leaves out (in_channels, in_features, num_features, input_size, embed_dim) is given to torch as
