@@ -2,9 +2,11 @@
 
 tools/torch_reference.py built each model with `torchvision.models.<name>(weights=None)`, ran one forward
 pass of a (1, 3, 224, 224) input and recorded every leaf module's output shape (its last call), parameters
-and buffer elements in tests/data/torch/models/<name>.json.  The spec's layer names are torchvision's
-module names with '.' written '/'; the layers that are not modules are the functional operations of the
-models' forward() (add, mul, flatten, adaptive_avg_pool2d) and a module's later calls ({call: relu}).
+and buffer elements (MultiheadAttention as one module), and each parameter that is no such module's (ViT's
+class_token and encoder.pos_embedding, ConvNeXt's layer_scale: a "Parameter" layer of the spec) in
+tests/data/torch/models/<name>.json.  The spec's layer names are torchvision's module names with '.'
+written '/'; the layers that are not modules are the functional operations of the models' forward() (add,
+mul, flatten, adaptive_avg_pool2d, reshape, permute, select) and a module's later calls ({call: relu}).
 """
 
 import json
@@ -14,10 +16,19 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = sorted((ROOT / "tests" / "data" / "torch" / "models").glob("*.json"))
-FUNCTIONS = {"add", "mul", "cat", "flatten", "adaptive_avg_pool2d"}
-# Modules that are not torch.nn's, which the specs leave out: torchvision.ops.StochasticDepth is the identity
-# in eval mode, without parameters or buffers (checked below).
+FUNCTIONS = {"add", "mul", "cat", "flatten", "adaptive_avg_pool2d", "reshape", "permute", "select"}
+# Modules a spec may leave out: torchvision.ops.StochasticDepth is the identity in eval mode, without
+# parameters or buffers (checked below); efficientnet_b0.yaml leaves it out, convnext_tiny.yaml writes it.
 LEFT_OUT = {"StochasticDepth"}
+
+
+def same_shapes(ours, torchs) -> bool:
+    """A layer's output shape against torch's, the batch aside; of several outputs, those torch gave
+    (MultiheadAttention called with need_weights=False, as ViT calls it, returns (output, None))."""
+    if torchs and isinstance(torchs[0], list):
+        return len(ours) == len(torchs) and all(theirs is None or same_shapes(mine, theirs)
+                                                 for mine, theirs in zip(ours, torchs))
+    return ours[1:] == torchs[1:]
 
 
 def summary(cli, spec: Path) -> dict:
@@ -34,13 +45,14 @@ def test_reference_spec_matches_torchvision(cli, reference):
     last_call = {row.get("shared_with", row["name"]): row["output_shape"] for row in report["layers"]}
     for module in expected["modules"]:
         name = module["name"].replace(".", "/")
-        if module["type"] in LEFT_OUT:
+        if module["type"] in LEFT_OUT and name not in layers:
             assert module["params"] == module["buffers"] == 0, name
             continue
         assert name in layers, f"{module['name']} ({module['type']}) has no layer in the spec"
         row = layers.pop(name)
         assert row["type"] == module["type"], name
-        assert last_call[name][1:] == module["output_shape"][1:], (name, expected["torchvision_version"])
+        if module["type"] != "Parameter":  # a learned tensor has no output of its own in torch
+            assert same_shapes(last_call[name], module["output_shape"]), (name, expected["torchvision_version"])
         for column in ("params", "trainable_params", "non_trainable_params", "buffers"):
             assert row[column] == module[column], (name, column)
     # every other layer is a functional operation of forward(), with nothing to count
@@ -99,7 +111,12 @@ def elements(shape) -> int:
     return total
 
 
-@pytest.mark.parametrize("name", sorted(COMPARISON["models"]))
+# The transformers (no BatchNorm; LayerNorm, Linear on 3-D and 4-D inputs, MultiheadAttention) have a test
+# of their own below.
+TRANSFORMERS = {"vit_b_16", "convnext_tiny"}
+
+
+@pytest.mark.parametrize("name", sorted(set(COMPARISON["models"]) - TRANSFORMERS))
 def test_other_tools_macs_are_layercalcs_plus_what_they_add(cli, name):
     """The MACs of torchinfo 1.8.0, fvcore 0.1.5 and ptflops 0.7.5 (tools/torch_macs_comparison.py) are
     layercalc's plus what each adds, from layercalc's own rows: torchinfo the biases of Conv2d and Linear and
@@ -128,3 +145,50 @@ def test_other_tools_macs_are_layercalcs_plus_what_they_add(cli, name):
     max_pool_inputs = sum(elements(pooled[row["inputs"][0]]["output_shape"]) for row in rows
                           if row["type"] == "MaxPool2d")
     assert tools["ptflops_functional"] == through_functions + max_pool_inputs + pool_inputs
+
+
+VIT_HEADS = 12  # specs/torch/vit_b_16.yaml: MultiheadAttention(768, num_heads=12) in every EncoderBlock
+
+
+@pytest.mark.parametrize("name", sorted(TRANSFORMERS))
+def test_other_tools_macs_on_the_transformers(cli, name):
+    """ViT-B/16 and ConvNeXt-Tiny: torchinfo 1.8.0, fvcore 0.1.5 and ptflops 0.7.5 against layercalc's rows
+    (README, "PyTorch models").  torchinfo counts a convolution per output position, bias included, but any
+    other module's parameters once per example, whatever its input's rank (a Linear on (197, 768) as on
+    (768)), and nothing for MultiheadAttention.  fvcore counts every convolution and Linear as layercalc
+    does, MultiheadAttention's projections too, but not the attention products (it does not handle
+    aten::scaled_dot_product_attention), and adds five operations per LayerNorm element and one per pooled
+    input element.  ptflops adds the biases, one per LayerNorm (not LayerNorm2d) and GELU element, its own
+    formula for MultiheadAttention (layercalc's MACs plus the query scaling, the four bias additions and one
+    softmax operation per score) and F.gelu and F.adaptive_avg_pool2d once more inside their modules."""
+    tools = COMPARISON["models"][name]
+    report = summary(cli, ROOT / "specs" / "torch" / f"{name}.yaml")
+    rows = report["layers"]
+    by_name = {row["name"]: row for row in rows}
+
+    def total(column, *types):
+        return sum(row[column] for row in rows if row["type"] in types)
+
+    def outputs(*types):
+        return sum(elements(row["output_shape"]) for row in rows if row["type"] in types)
+
+    attentions = [row for row in rows if row["type"] == "MultiheadAttention"]
+    products = sum(2 * length * length * width for _, length, width in (row["output_shape"][0] for row in attentions))
+    projections = total("macs", "MultiheadAttention") - products  # 4·L·E² each
+    assert projections == sum(4 * length * width * width for _, length, width in
+                              (row["output_shape"][0] for row in attentions))
+    pool_inputs = sum(elements(by_name[row["inputs"][0]]["output_shape"]) for row in rows
+                      if row["type"] == "AdaptiveAvgPool2d")
+    macs = report["totals"]["macs"]
+    assert macs == total("macs", "Conv2d", "Linear", "MultiheadAttention")
+    assert tools["torchinfo"] == (total("macs", "Conv2d") + total("bias_adds", "Conv2d") + total("params", "Linear")
+                                  + total("params", "LayerNorm", "LayerNorm2d"))
+    assert tools["fvcore"] == macs - products + 5 * outputs("LayerNorm", "LayerNorm2d") + pool_inputs
+    hooks = tools["ptflops_module_hooks"]
+    assert hooks["Conv2d"] + hooks["Linear"] == (total("macs", "Conv2d", "Linear")
+                                                 + total("bias_adds", "Conv2d", "Linear"))
+    assert hooks["LayerNorm"] == outputs("LayerNorm") and hooks.get("LayerNorm2d", 0) == 0
+    assert hooks["GELU"] == outputs("GELU")
+    attention = sum(row["macs"] + 5 * length * width + VIT_HEADS * length * length
+                    for row in attentions for _, length, width in [row["output_shape"][0]])
+    assert tools["ptflops_functional"] == attention + outputs("GELU") + pool_inputs

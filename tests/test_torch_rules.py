@@ -44,15 +44,27 @@ def test_every_torch_type_has_a_case():
     assert not sorted(set(rules.load_all("torch")) - {case["type"] for case in CASES})
 
 
-def test_a_torch_error_exits_2_with_one_line(cli, tmp_path):
-    """torch refuses a Conv2d built for 3 channels on 4 (RuntimeError: expected input to have 3 channels)."""
+# Two errors torch raises, which the command line refuses with one line and exit code 2: a Conv2d built for 3
+# channels on 4 (RuntimeError: expected input to have 3 channels), and ViT's pos_embedding (1, 197, 768) added
+# to 196 tokens (RuntimeError: The size of tensor a (196) must match the size of tensor b (197) at
+# non-singleton dimension 1; torchvision.json, parameter-mismatch).
+REFUSED = {
+    "conv2d-channels": ("input: [4, 8, 8]", "{type: Conv2d, in_channels: 3, out_channels: 8, kernel_size: 3}",
+                        "4:33: layer 'conv2d' (Conv2d): in_channels is 3, but input [None, 4, 8, 8] has 4 channels"),
+    "parameter-mismatch": ("input: [196, 768]", "{type: Parameter, name: pos_embedding, shape: [1, 197, 768], op: add}",
+                           "4:5: layer 'pos_embedding' (Parameter): the shapes (None, 196, 768) and (1, 197, 768) do "
+                           "not broadcast"),
+}
+
+
+@pytest.mark.parametrize("case_id", sorted(REFUSED))
+def test_a_torch_error_exits_2_with_one_line(cli, tmp_path, case_id):
+    given, layer, message = REFUSED[case_id]
     spec = tmp_path / "model.yaml"
-    spec.write_text("framework: torch\ninput: [4, 8, 8]\nlayers:\n"
-                    "  - {type: Conv2d, in_channels: 3, out_channels: 8, kernel_size: 3}\n")
+    spec.write_text(f"framework: torch\n{given}\nlayers:\n  - {layer}\n")
     result = cli(["summary", spec])
     assert result.exit_code == 2 and result.stdout == ""
-    assert result.stderr == (f"{spec}:4:33: layer 'conv2d' (Conv2d): in_channels is 3, but input [None, 4, 8, 8] "
-                             "has 4 channels\n")
+    assert result.stderr == f"{spec}:{message}\n"
 
 
 # MACs under the Keras rules' conventions (README, How MACs are counted), each written as its derivation
@@ -77,3 +89,4 @@ MACS = {
 def test_torch_macs_follow_the_keras_conventions(case_id):
     case = next(case for case in CASES if case["id"] == case_id)
     assert analyze(parse_spec(torch_spec(case))).layers[0].counts.macs == MACS[case_id]
+

@@ -35,7 +35,7 @@ LEFT_OUT = (
 
 TORCH_FAMILIES = (
     "conv", "linear", "norm", "activation", "pooling", "dropout", "sparse", "reshaping", "recurrent", "transformer",
-    "functional",
+    "functional", "torchvision",
 )
 # Families whose types are named in a namespace of their own: keras.ops' Add is `ops.add`, beside the Add layer.
 TYPE_PREFIXES = {"ops": "ops."}

@@ -1,23 +1,24 @@
 """The torch functions models write inline in forward(): add, mul (elementwise, broadcast), cat and stack
 (along dim), flatten (torch.flatten: start_dim 0 unless given), adaptive_avg_pool2d (torch.nn.functional),
-reshape (view), permute, transpose, matmul, mean and sum (over dims), chunk and split (several outputs).
+reshape (view), permute, transpose, matmul, mean and sum (over dims), chunk and split (several outputs),
+select (`x[:, 0]`), and Parameter: a learned tensor that forward() adds, multiplies or concatenates.
 Every dim counts the batch as axis 0, as torch does.  Their type is the function's name, lowercase, as
 written in Python; the merge arithmetic is the Keras merge rules'."""
 
 from __future__ import annotations
 
 import builtins
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, List, Tuple
 
 from ...dims import Dim, Shape, format_shape, prod
 from ...errors import ShapeError, SpecError
-from ..arguments import Axis, PositiveInt, Size, TargetShape
-from ..base import PASS_THROUGH, elements, rearranging
+from ..arguments import Axis, PositiveInt, Size, TargetShape, choices
+from ..base import PASS_THROUGH, Weight, elements, rearranging
 from ..merge import Concatenate, Elementwise
 from ..registry import register
 from .activation import dim_position
-from .base import Module
+from .base import Module, torch_shape
 from .pooling import AdaptiveAvgPool2d
 from .reshaping import Flatten
 
@@ -316,3 +317,79 @@ class split(Split):  # noqa: N801 - torch.split
             raise ShapeError(f"split_size_or_sections {list(sections)} must add up to the size {size} of axis "
                              f"{self.dim}", argument="split_size_or_sections")
         return list(sections)
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class select(Module):  # noqa: N801 - torch.select, `x[:, index]`
+    """Picks position `index` of axis `dim` and drops that axis (torch.select; ViT's `x[:, 0]` is dim 1,
+    index 0; the batch is axis 0).
+
+    output: x without axis dim;  params: 0;  MACs: 0
+    """
+
+    dim: int
+    index: int
+
+    def output_shape(self, x: Shape) -> Shape:
+        position = dim_position(x, self.dim)
+        size = x[position]
+        if size is not None and not -size <= self.index < size:
+            raise ShapeError(f"select(): index {self.index} out of range for tensor of size {format_shape(x)} at "
+                             f"dimension {self.dim}", argument="index")
+        return with_an_axis(x[:position] + x[position + 1:])
+
+    def window(self, x: Shape) -> Any:
+        return rearranging(x)
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class Parameter(Module):
+    """A learned tensor of `shape` (a torch.nn.Parameter) that forward() combines with its input, as `op` says:
+    add (`x + tensor`: ViT's pos_embedding) and mul (`tensor * x`: ConvNeXt's layer_scale), broadcast, the
+    batch axis included; cat (`torch.cat([tensor.expand(N, ...), x], dim)`: ViT's class_token), the tensor
+    first, its axis 0 expanded over the batch.  Name the layer as the model names the parameter.
+
+    output: the broadcast shape (add, mul); x with axis dim grown by the tensor's size on it (cat)
+    params: prod(shape)
+    MACs:   0 (add, mul: one operation per output element)
+    """
+
+    shape: TargetShape
+    op: str = field(metadata=choices("add", "mul", "cat"))
+    dim: int = 1
+
+    def validate(self) -> None:
+        if min(self.shape, default=0) < 1:
+            raise SpecError(f"'shape' must be positive sizes, found {list(self.shape)}", argument="shape")
+
+    def output_shape(self, x: Shape) -> Shape:
+        if self.op != "cat":
+            if len(self.shape) > len(x) or (len(self.shape) == len(x) and self.shape[0] != 1):
+                raise ShapeError(f"a tensor of shape {list(self.shape)} would broadcast input {torch_shape(x)} "
+                                 "over its batch (axis 0): its axes aligned with it must be 1", argument="shape")
+            return broadcast_all(x, tuple(self.shape))
+        position = dim_position(x, self.dim)
+        if len(self.shape) != len(x) or position == 0 or self.shape[0] != 1 or any(
+                None not in (a, b) and a != b for index, (a, b) in enumerate(zip(x, self.shape))
+                if index not in (0, position)):
+            raise ShapeError(f"cannot concatenate a tensor of shape {list(self.shape)}, expanded over the batch, "
+                             f"with input {torch_shape(x)} on dim {self.dim}: the sizes must match but on dim "
+                             f"{self.dim}, and axis 0 must be 1", argument="shape")
+        return dim_sum_at(x, position, self.shape[position])
+
+    def weights(self, x: Shape) -> List[Weight]:
+        return [Weight("weight", tuple(self.shape))]
+
+    def elementwise(self, x: Shape, y: Shape) -> Dim:
+        return 0 if self.op == "cat" else elements(y)
+
+    def window(self, x: Shape) -> Any:
+        return PASS_THROUGH
+
+
+def dim_sum_at(x: Shape, position: int, extra: int) -> Shape:
+    """x with `extra` positions more on axis `position` (unknown stays unknown)."""
+    size = x[position]
+    return (*x[:position], None if size is None else size + extra, *x[position + 1:])
