@@ -18,6 +18,7 @@ from ..errors import closest
 FAMILIES = (
     "core", "conv", "pooling", "reshaping", "preprocessing", "norm", "regularization", "activation", "rnn",
     "attention", "merge", "keras_hub", "hugging_face", "ops", "applications",
+    "custom",
 )
 
 # The classes keras.layers exports (Keras 3.15) that layercalc leaves out on purpose, and why: shown at the
