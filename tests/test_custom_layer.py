@@ -95,6 +95,9 @@ def test_unknown_shape_stays_unknown(cli, tmp_path):
     (("input_axes: [B, H, W, C]", "input_axes: [B, H, W, C, D]"),
      "custom.yaml:5:5: layer 'my_block' (Custom): input_axes names 5 axes [B, H, W, C, D], but the input "
      "(None, 32, 32, 16) has rank 4"),
+    (("(W + 1) // 2, 64]", "W - 40, 64]"),
+     "custom.yaml:5:5: layer 'my_block' (Custom): 'W - 40' is -8 for the input (None, 32, 32, 16): a size cannot "
+     "be negative"),
     (("input_axes: [B, H, W, C]", "input_axes: [B, H, H, C]"),
      "custom.yaml:7:17: layer 'my_block' (Custom): argument 'input_axes' names axis 'H' twice"),
     (("weights: {kernel: [3, 3, C, 64], bias: [64]}", "weights: [3, 3]"),

@@ -140,7 +140,12 @@ class Custom(Layer):
         return dict(zip(self.input_axes, x))
 
     def _size(self, value: Any, x: Shape) -> Dim:
-        return evaluate(parse_expression(value), self._axes(x)) if isinstance(value, str) else value
+        if not isinstance(value, str):
+            return value
+        size = evaluate(parse_expression(value), self._axes(x))
+        if isinstance(size, int) and size < 0:
+            raise ShapeError(f"'{value}' is {size} for the input {format_shape(x)}: a size cannot be negative")
+        return size
 
     def output_shape(self, x: Shape) -> Shape:
         return tuple(self._size(value, x) for value in self.output_shape_)

@@ -30,7 +30,8 @@ LEFT_OUT = (
     ("JaxLayer", "calls a JAX function, whose shapes and parameters only running it tells"),
     ("FlaxLayer", "calls a Flax module, whose shapes and parameters only running it tells"),
     ("TorchModuleWrapper", "calls a PyTorch module, whose shapes and parameters only running it tells"),
-    ("Layer", "the base class of every layer: a subclass (a custom layer) defines its own shapes"),
+    ("Layer", "the base class of every layer: a subclass (a custom layer) defines its own shapes; declare one "
+              "with type: Custom"),
     ("Wrapper", "the abstract base of Bidirectional, TimeDistributed and SpectralNormalization, never used itself"),
 )
 
