@@ -161,14 +161,16 @@ def convert(model: str) -> str:
     if not is_keras_path(model):
         raise UsageError(f"convert reads a Keras model (a .keras or .json file) or a Hugging Face config.json, "
                          f"found '{model}'")
-    imported = read_import(model)
+    imported = read_import(model, declare=True)
     if imported is None:
         raise UsageError(f"{model} is a layercalc spec already, not a Keras model or a Hugging Face config.json")
     totals = analyze(imported_spec(imported.spec, model)).totals
+    todo = getattr(imported, "todo", {})  # a Keras model's custom layers, written as Custom entries to fill in
     header = (f"Converted by layercalc {__version__} from {imported.origin}.",
               f"{count(totals.params)} params ({count(totals.trainable_params)} trainable, "
-              f"{count(totals.non_trainable_params)} non-trainable), {count(totals.macs)} MACs per example.")
-    return dump_spec(imported.spec, header)
+              f"{count(totals.non_trainable_params)} non-trainable), {count(totals.macs)} MACs per example"
+              + (f", without the weights and MACs of {', '.join(todo)} (TODO below)." if todo else "."))
+    return dump_spec(imported.spec, header, todo)
 
 
 def explain(source: Source, layers: Sequence[str] = (), *, bindings: Optional[Mapping[str, int]] = None,

@@ -33,6 +33,12 @@ _TYPES: Dict[str, Dict[str, Any]] = {
     "Padding": {"anyOf": [_INT, {"type": "array", "items": {"anyOf": [_INT, {"type": "array", "items": _INT}]}}]},
     "PartialShape": {"anyOf": [_INT, {"type": "array", "items": {"anyOf": [_INT, {"type": "null"}]}}]},
     "Array": {"anyOf": [{"type": "number"}, {"type": "array"}]},
+    "AxisNames": {"type": "array", "items": {"type": "string"}},
+    "SizeExpression": {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "string"}]},
+    "SizeExpressions": {"type": "array", "items": {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "string"},
+                                                             {"type": "null"}]}},
+    "WeightShapes": {"type": "object", "additionalProperties": {
+        "type": "array", "items": {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "string"}]}}},
     "LayerConfig": {"type": "object", "required": ["type"], "properties": {"type": {"type": "string"}}},
 }
 _DIM = {"anyOf": [_POSITIVE, {"type": "null"}, _SYMBOL]}

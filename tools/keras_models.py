@@ -153,6 +153,37 @@ def with_custom():
     return keras.Model(x, y, name="with_custom")
 
 
+@keras.saving.register_keras_serializable(package="demo")
+class StridedBlock(layers.Layer):
+    """A custom layer with weights of its own: a 3x3 convolution of stride 2 ('same') with a bias, then a frozen
+    per-channel scale (a non-trainable weight)."""
+
+    def __init__(self, filters, **kwargs):
+        super().__init__(**kwargs)
+        self.filters = filters
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(name="kernel", shape=(3, 3, input_shape[-1], self.filters))
+        self.bias = self.add_weight(name="bias", shape=(self.filters,), initializer="zeros")
+        self.scale = self.add_weight(name="scale", shape=(self.filters,), initializer="ones", trainable=False)
+
+    def call(self, inputs):
+        y = ops.conv(inputs, self.kernel, strides=2, padding="same") + self.bias
+        return y * self.scale
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters}
+
+
+def custom_block():
+    """A custom layer with its own weights between Keras layers (its output shape recorded by the next layer)."""
+    x = keras.Input((32, 32, 3), name="image")
+    y = layers.Conv2D(16, 3, padding="same")(x)
+    y = StridedBlock(64, name="my_block")(y)
+    y = layers.GlobalAveragePooling2D()(y)
+    return keras.Model(x, layers.Dense(10)(y), name="custom_block")
+
+
 def deep_nesting():
     """A Sequential holding a Functional model that holds a frozen Sequential: blocks in blocks."""
     inner = keras.Sequential([keras.Input((8,)), layers.Dense(4), layers.BatchNormalization()], name="deep")
@@ -387,6 +418,7 @@ MODELS = {
     "wrappers": (wrappers, ("keras",)),
     "with_lambda": (with_lambda, ("json",)),
     "with_custom": (with_custom, ("keras",)),
+    "custom_block": (custom_block, ("keras", "json")),
     "shared_layer": (shared_layer, ("json",)),
     "siamese": (siamese, ("keras", "json")),
     "tied_embedding": (tied_embedding, ("keras",)),

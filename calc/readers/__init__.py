@@ -44,12 +44,13 @@ def read_spec(path: str, *, max_layers: int = MAX_LAYERS, bindings: Optional[Dic
     return parse_spec(text, source, max_layers=max_layers, bindings=bindings)
 
 
-def read_import(path: str) -> Any:
+def read_import(path: str, declare: bool = False) -> Any:
     """The model a .keras or .json file holds (a Keras model, or a Hugging Face configuration), with its
-    spec data (`.spec`) and where it came from (`.origin`); None for a .json file holding a layercalc spec."""
+    spec data (`.spec`) and where it came from (`.origin`); None for a .json file holding a layercalc spec.
+    declare: a Keras model's custom layers become Custom entries to fill in (`.todo`), as convert writes them."""
     from .keras_file import read_model
 
-    model = read_model(path, MAX_FILE_BYTES)
+    model = read_model(path, MAX_FILE_BYTES, declare)
     if model is None:
         from .hf_config import read_config
         from .yaml_spec import read_text

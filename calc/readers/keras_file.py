@@ -61,6 +61,8 @@ KERAS_HUB_DROPPED = {("PositionEmbedding", "initializer"), ("TransformerDecoder"
 class KerasModel:
     spec: Dict[str, Any]  # plain spec data: what a YAML spec parses to
     origin: str  # where it came from, for the header of a converted spec
+    # Custom layers written as Custom entries to fill in (declare=True): layer name -> the TODO comment's lines
+    todo: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
 
 
 class FileLocation(Location):
@@ -79,8 +81,10 @@ def file_location(path: str) -> FileLocation:
 # -- reading ------------------------------------------------------------------------------------
 
 
-def read_model(path: str, max_bytes: int) -> Optional[KerasModel]:
-    """The model in a .keras archive or a .json file; None for a .json file that is a layercalc spec."""
+def read_model(path: str, max_bytes: int, declare: bool = False) -> Optional[KerasModel]:
+    """The model in a .keras archive or a .json file; None for a .json file that is a layercalc spec.
+    declare: a user's custom layer becomes a Custom entry to fill in (convert), else it is refused, with
+    the entry that declares it."""
     where = file_location(path)
     if path.lower().endswith(".keras"):
         text, version = _read_archive(path, max_bytes)
@@ -99,7 +103,8 @@ def read_model(path: str, max_bytes: int) -> Optional[KerasModel]:
             return None
         _check_version(config.get("keras_version"), where)  # Keras 2's to_json() says; Keras 3's does not
         origin = f"{path} (model.to_json())"
-    return KerasModel(model_spec(config, where), origin)
+    converter = _Converter(where, declare)
+    return KerasModel(model_spec(config, where, converter), origin, converter.todo)
 
 
 def model_from_text(text: str, source: str) -> Optional[KerasModel]:
@@ -394,7 +399,7 @@ def _triples(value: Any, what: str, where: Location) -> List[Tuple[str, int, int
 # -- models -> spec data ------------------------------------------------------------------------
 
 
-def model_spec(config: Any, where: Location) -> Dict[str, Any]:
+def model_spec(config: Any, where: Location, converter: Optional["_Converter"] = None) -> Dict[str, Any]:
     """A Keras model config (to_json() or config.json) -> plain spec data."""
     if isinstance(config, dict) and "class_name" not in config and "layers" in config:
         config = {"class_name": "Functional" if "input_layers" in config else "Sequential", "config": config}
@@ -402,7 +407,7 @@ def model_spec(config: Any, where: Location) -> Dict[str, Any]:
 
     if is_backbone(config):  # a Keras Hub backbone saves its constructor's arguments, not its layers
         return backbone_spec(config, where)
-    return _Converter(where).top(config)
+    return (converter or _Converter(where)).top(config)
 
 
 @dataclass
@@ -416,13 +421,17 @@ class _Scope:
 
 
 class _Converter:
-    def __init__(self, where: Location) -> None:
+    def __init__(self, where: Location, declare: bool = False) -> None:
         self.where = where
         self.blocks: Dict[str, Dict[str, Any]] = {}
+        self.declare = declare
+        self.todo: Dict[str, Tuple[str, ...]] = {}
+        self.recorded_outputs: Dict[str, Any] = {}  # layer name -> its output shape, as its readers' inputs record it
 
     # -- the model ------------------------------------------------------------------------------
     def top(self, entry: Any) -> Dict[str, Any]:
         class_name, config = self._model_parts(entry, None)
+        self.recorded_outputs = _recorded_outputs(entry)
         spec: Dict[str, Any] = {"name": config.get("name")} if isinstance(config.get("name"), str) else {}
         scope = _Scope()
         if class_name == "Sequential":
@@ -710,7 +719,8 @@ class _Converter:
         else:
             block_name, args = None, self._arguments(layer, name)
         operation = _operation_rule(layer)
-        entry: Dict[str, Any] = {"type": block_name or (operation.keras_name() if operation else layer["class_name"]),
+        type_name = "Custom" if block_name is None and _origin(layer) == "custom" else layer["class_name"]
+        entry: Dict[str, Any] = {"type": block_name or (operation.keras_name() if operation else type_name),
                                  "name": name}
         call_arguments: Dict[str, Any] = {}  # return_attention_scores: a spec's layer argument
         references = inputs(layer_arguments=call_arguments) if inputs else None
@@ -744,15 +754,43 @@ class _Converter:
             raise SpecError(f"Keras Hub layer class '{class_name}' is not supported: layercalc knows Keras Hub's "
                             f"{', '.join(known)}", **context)
         if origin == "custom":
-            raise SpecError(f"custom layer class '{layer.get('registered_name') or class_name}' is not supported: "
-                            "layercalc cannot know the shapes or weights its code makes; `layercalc layers` lists "
-                            "the supported types", **context)
+            return self._custom(layer, name, context)
         if rule is None:
             raise SpecError(f"layer class '{class_name}' is not supported{closest(class_name, rules.all_type_names())}:"
                             " layercalc has no rule for its shapes and weights; `layercalc layers` lists the "
                             "supported types", **context)
         config = {key: value for key, value in layer["config"].items() if (class_name, key) not in KERAS_HUB_DROPPED}
         return self._config_arguments(rule, config, context)
+
+    def _custom(self, layer: Dict[str, Any], name: str, context: Dict[str, Any]) -> Dict[str, Any]:
+        """A user's layer class: the arguments of the Custom entry that declares it (declare), else refused with
+        that entry.  Its input and output shapes are what the file records (build_config, the tensors its
+        readers take); its weights and MACs only its code knows."""
+        what = f"custom layer class '{layer.get('registered_name') or layer['class_name']}' (module: " \
+               f"{layer.get('module') or 'none'})"
+        input_shape = (layer.get("build_config") or {}).get("input_shape")
+        axes = _axis_names(input_shape)
+        output = self.recorded_outputs.get(name)
+        if axes is None:
+            todo = ["the input's shape is not recorded: name its axes in input_axes (batch first) and write "
+                    "output_shape with them"]
+            arguments: Dict[str, Any] = {"input_axes": [], "output_shape": []}
+        else:
+            arguments = {"input_axes": axes, "output_shape": _shape_expression(output or input_shape, input_shape, axes)}
+            todo = [f"input_axes name the axes of its input {_shape_text(input_shape)}; "
+                    + (f"output_shape is the {_shape_text(output)} the file records, written with them"
+                       if output else "its output's shape is not recorded: output_shape is a guess (the input's)")]
+        arguments.update({"weights": {}, "macs": 0})
+        todo = [f"TODO: {what} runs code layercalc cannot read: declare its figures.", *todo,
+                "weights: each weight its build() creates, {name: shape} (non_trainable_weights: the others); "
+                "macs: its multiply-accumulates per example (0 if left out)."]
+        if not self.declare:
+            entry = _flow({"type": "Custom", "name": name, **arguments})
+            raise SpecError(f"{what} is unknown: layercalc cannot know the shapes or weights its code makes; declare "
+                            f"it in a spec as {entry}, with the shape of each weight its build() creates and its "
+                            "MACs (`layercalc convert` writes the spec of the model with this entry to fill in)", **context)
+        self.todo[name] = tuple(todo)
+        return arguments
 
     def _config_arguments(self, rule: type, config: Dict[str, Any], context: Dict[str, Any]) -> Dict[str, Any]:
         """Arguments the rule knows, unless they are its default; keys known not to matter dropped; any other
@@ -847,6 +885,66 @@ class _Converter:
             count += 1
             candidate = f"{class_name}_{count}"
         return candidate
+
+
+AXIS_NAMES = {2: ("B", "C"), 3: ("B", "L", "C"), 4: ("B", "H", "W", "C"), 5: ("B", "D", "H", "W", "C")}
+
+
+def _axis_names(shape: Any) -> Optional[List[str]]:
+    """Names for the axes of a custom layer's recorded input shape (batch first), or None when it records one
+    shape of known rank: B, H, W, C for an image, B then D1, D2, ... past rank 5."""
+    if not isinstance(shape, list) or not shape or any(isinstance(dim, list) for dim in shape):
+        return None
+    return list(AXIS_NAMES.get(len(shape), ("B", *(f"D{axis}" for axis in range(1, len(shape))))))
+
+
+def _shape_expression(shape: List[Any], input_shape: List[Any], axes: List[str]) -> List[Any]:
+    """A recorded output shape written with the input's axis names where a size is the input's on the same
+    axis (None on the batch axis: B), so that the entry holds for other input sizes too."""
+    return [axes[axis] if axis < len(input_shape) and dim == input_shape[axis] and (dim is not None or axis == 0)
+            else dim for axis, dim in enumerate(shape)]
+
+
+def _flow(value: Any) -> str:
+    """A spec value in YAML's flow style, on one line: {type: Custom, input_axes: [B, C], weights: {}}."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key}: {_flow(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(map(_flow, value)) + "]"
+    return "null" if value is None else json.dumps(value) if isinstance(value, str) and not value.isidentifier() \
+        else str(value)
+
+
+def _shape_text(shape: List[Any]) -> str:
+    return "(" + ", ".join("None" if dim is None else str(dim) for dim in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _recorded_outputs(config: Any) -> Dict[str, Any]:
+    """Layer name -> the shape of its (first) output as the layers that read it record it: the shapes of the Keras
+    tensors in a Functional model's inbound_nodes, and in a Sequential model the next layer's build input shape."""
+    found: Dict[str, Any] = {}
+
+    def walk(value: Any) -> None:
+        if _is_tensor(value):
+            history = (value.get("config") or {}).get("keras_history")
+            if isinstance(history, list) and len(history) == 3 and history[1:] == [0, 0]:
+                found.setdefault(history[0], (value.get("config") or {}).get("shape"))
+        elif isinstance(value, dict):
+            if value.get("class_name") == "Sequential" and isinstance((value.get("config") or {}).get("layers"), list):
+                members = value["config"]["layers"]
+                for layer, following in zip(members, members[1:]):
+                    if isinstance(layer, dict) and isinstance(following, dict):
+                        shape = (following.get("build_config") or {}).get("input_shape")
+                        if isinstance((layer.get("config") or {}).get("name"), str) and shape is not None:
+                            found.setdefault(layer["config"]["name"], shape)
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(config)
+    return found
 
 
 def _call_name(reference: str, node: int) -> str:

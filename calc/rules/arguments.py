@@ -29,6 +29,10 @@ PartialShape = Union[int, Tuple[Optional[int], ...]]  # EinsumDense output_shape
 Vocabulary = Union[str, Tuple[Any, ...]]  # a lookup layer's tokens, or the path of a file of them
 ConvPadding = Union[int, Tuple[int, ...], str]  # torch's Conv padding: ints, or 'same' / 'valid'
 NonNegativeSize = Union[int, Tuple[int, ...]]  # torch's pooling padding
+AxisNames = Tuple[str, ...]  # Custom's input_axes: [B, H, W, C]
+SizeExpression = Union[int, str]  # Custom's sizes: 64, or an expression of the input's axes, "H // 2"
+SizeExpressions = Tuple[SizeExpression, ...]
+WeightShapes = Dict[str, SizeExpressions]  # Custom's weights: {kernel: [3, 3, C, 64], bias: [64]}
 
 # Keras 3.15 keras.activations names (case-sensitive, as Keras reads them).
 ACTIVATIONS = (
@@ -76,6 +80,10 @@ def affects_shapes(f: dataclasses.Field) -> bool:
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_size(value: Any) -> bool:
+    return (_is_int(value) and value >= 0) or (isinstance(value, str) and value.strip() != "")
 
 
 def _int_list(value: Any, ok: Callable[[int], bool]) -> bool:
@@ -149,6 +157,14 @@ ARGUMENT_TYPES: Dict[str, Tuple[str, Callable[[Any], bool]]] = {
         lambda v: all(isinstance(item, dict) and isinstance(item.get("type"), str)
                       for item in (v if isinstance(v, (list, tuple)) else [v])),
     ),
+    "AxisNames": ("a list of names", lambda v: isinstance(v, (list, tuple)) and all(isinstance(i, str) for i in v)),
+    "SizeExpression": ("an integer or an expression of input_axes' names", _is_size),
+    "SizeExpressions": ("a list of integers and expressions of input_axes' names (null: unknown)",
+                        lambda v: isinstance(v, (list, tuple)) and all(i is None or _is_size(i) for i in v)),
+    "WeightShapes": ("a mapping of weight names to shapes (lists of integers and expressions of input_axes' names)",
+                     lambda v: isinstance(v, dict) and all(
+                         isinstance(k, str) and isinstance(s, (list, tuple)) and all(_is_size(i) for i in s)
+                         for k, s in v.items())),
     "Any": ("any value", lambda v: True),
 }
 

@@ -18,6 +18,7 @@ from ..errors import closest
 FAMILIES = (
     "core", "conv", "pooling", "reshaping", "preprocessing", "norm", "regularization", "activation", "rnn",
     "attention", "merge", "keras_hub", "hugging_face", "ops", "applications",
+    "custom",
 )
 
 # The classes keras.layers exports (Keras 3.15) that layercalc leaves out on purpose, and why: shown at the
@@ -29,7 +30,8 @@ LEFT_OUT = (
     ("JaxLayer", "calls a JAX function, whose shapes and parameters only running it tells"),
     ("FlaxLayer", "calls a Flax module, whose shapes and parameters only running it tells"),
     ("TorchModuleWrapper", "calls a PyTorch module, whose shapes and parameters only running it tells"),
-    ("Layer", "the base class of every layer: a subclass (a custom layer) defines its own shapes"),
+    ("Layer", "the base class of every layer: a subclass (a custom layer) defines its own shapes; declare one "
+              "with type: Custom"),
     ("Wrapper", "the abstract base of Bidirectional, TimeDistributed and SpectralNormalization, never used itself"),
 )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, Sequence
+from typing import Any, Dict, Mapping, Optional, Sequence
 
 import yaml
 
@@ -47,14 +47,22 @@ _Dumper.add_representer(dict, _represent_dict)
 _Dumper.add_representer(_Entry, _represent_dict)
 
 
-def dump_spec(data: Dict[str, Any], header: Sequence[str] = ()) -> str:
+def dump_spec(data: Dict[str, Any], header: Sequence[str] = (),
+              comments: Optional[Mapping[str, Sequence[str]]] = None) -> str:
     """Plain spec data -> readable YAML that parses back to the same data: one block mapping per layer,
     short lists and small mappings in flow style, `header` as comment lines on top (control characters in
-    them, and bidi controls anywhere, spelled out)."""
+    them, and bidi controls anywhere, spelled out); `comments`: layer name -> comment lines written above
+    that layer's entry (a TODO)."""
     data = dict(data)
     data["layers"] = [_Entry(entry) for entry in data.get("layers", [])]
     if "blocks" in data:
         data["blocks"] = {name: {**block, "layers": [_Entry(entry) for entry in block.get("layers", [])]}
                           for name, block in data["blocks"].items()}
-    comments = "".join(f"# {visible(line)}".rstrip() + "\n" for line in header)
-    return comments + escaped_beyond_c0(yaml.dump(data, Dumper=_Dumper, sort_keys=False, width=100, allow_unicode=True))
+    text = yaml.dump(data, Dumper=_Dumper, sort_keys=False, width=100, allow_unicode=True)
+    for name, lines in (comments or {}).items():
+        written = yaml.dump(name, Dumper=_Dumper, allow_unicode=True).split("\n")[0]
+        text = re.sub(rf"^( *)(- type: [^\n]+\n +name: {re.escape(written)}\n)",
+                      lambda match: "".join(f"{match.group(1)}# {visible(line)}\n" for line in lines) + match.group(0),
+                      text, count=1, flags=re.MULTILINE)
+    top = "".join(f"# {visible(line)}".rstrip() + "\n" for line in header)
+    return top + escaped_beyond_c0(text)
