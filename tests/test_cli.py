@@ -291,6 +291,11 @@ ERRORS = [
                  "  - {type: Add, inputs: [enc, enc@1]}\n",
                  "model.yaml:5:12: layer 'enc@1': calls block instance 'enc' before it is listed: list the call "
                  "after it\n", id="call-before-block-instance"),
+    # Keras 3.15.1 builds STFTSpectrogram(frame_length=1) and then fails with an OverflowError (its default
+    # frame_step, frame_length // 2, is 0 and divides): a message instead (found by the fuzzer).
+    pytest.param("input: [100, 1]\nlayers:\n  - {type: STFTSpectrogram, frame_length: 1}\n",
+                 "model.yaml:3:5: layer 'stft_spectrogram' (STFTSpectrogram): frame_step defaults to frame_length "
+                 "// 2, which is 0 for frame_length 1: give frame_step (1 or more)\n", id="stft-zero-step"),
 ]
 
 

@@ -445,7 +445,11 @@ class STFTSpectrogram(Layer):
     def frames(self, x: Shape) -> Tuple[Dim, Dim]:
         """(frames, channels) of the input, checked."""
         _, (samples,), channels = split_channels(x, self.data_format, 1)
-        frames = conv_out(samples, self.frame_length, self.frame_step or self.frame_length // 2, 1, self.padding)
+        step = self.frame_step or self.frame_length // 2
+        if step == 0:  # Keras divides by it and fails with an OverflowError
+            raise SpecError(f"frame_step defaults to frame_length // 2, which is 0 for frame_length "
+                            f"{self.frame_length}: give frame_step (1 or more)", argument="frame_step")
+        frames = conv_out(samples, self.frame_length, step, 1, self.padding)
         if frames is not None and isinstance(frames, int) and frames < 1:
             raise ShapeError(f"frame_length {self.frame_length} is longer than the {samples} samples",
                              argument="frame_length")
