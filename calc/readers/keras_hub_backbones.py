@@ -10,7 +10,7 @@ GlobalMaxPooling1D stand-in with its shape and no weights or MACs, as in the Hug
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict
+from typing import Any, Callable, Dict, List, Tuple
 
 from ..errors import Location, SpecError, closest, describe
 
@@ -123,6 +123,48 @@ BACKBONES: Dict[str, Callable[[Dict[str, Any], Location], dict]] = {
     "GPT2Backbone": gpt2, "BertBackbone": bert, "LlamaBackbone": llama, "MistralBackbone": mistral}
 
 
+def as_block(spec: dict, class_name: str) -> dict:
+    """A backbone's spec as one block instance named as Keras Hub names the backbone (gpt2_backbone, ...),
+    of a block named after its class, as a task calls it: {"blocks": ..., "layer": the instance}."""
+    inputs = list(spec["inputs"])
+    block = {"inputs": inputs, "layers": spec["layers"], **({"output": spec["outputs"][-1]} if "outputs" in spec else {})}
+    return {"blocks": {**spec.get("blocks", {}), class_name: block},
+            "layer": {"type": class_name, "name": spec["name"], "inputs": inputs}, "inputs": spec["inputs"]}
+
+
+def causal_lm(backbone: dict, config: Dict[str, Any], where: Location) -> List[dict]:
+    """GPT2CausalLM, LlamaCausalLM, MistralCausalLM: the backbone, then its token embedding called again in
+    reverse (backbone.token_embedding(x, reverse=True)), the logits; no arguments of their own."""
+    return [{"call": f"{backbone['name']}/token_embedding", "name": "token_embedding", "reverse": True}]
+
+
+def text_classifier(backbone: dict, config: Dict[str, Any], where: Location) -> List[dict]:
+    """BertTextClassifier: the backbone's pooled_output, classifier_dropout and logits, Dense(num_classes)."""
+    return [{"type": "Dropout", "name": "classifier_dropout", "rate": config.get("dropout", 0.1)},
+            {"type": "Dense", "name": "logits", "units": _size(config, "num_classes", where),
+             "activation": config.get("activation") or "linear"}]
+
+
+# a task -> (the backbone class it is built on, the layers it adds after the backbone)
+TASKS: Dict[str, Tuple[str, Callable[[dict, Dict[str, Any], Location], List[dict]]]] = {
+    "GPT2CausalLM": ("GPT2Backbone", causal_lm), "LlamaCausalLM": ("LlamaBackbone", causal_lm),
+    "MistralCausalLM": ("MistralBackbone", causal_lm), "BertTextClassifier": ("BertBackbone", text_classifier)}
+
+
+def task_spec(class_name: str, config: Dict[str, Any], where: Location) -> dict:
+    """A Keras Hub task: its saved config holds the backbone's, nested, and the task's own arguments. The
+    backbone is one block instance (its row at --depth 1, as model.summary() lists it), the task's layers after."""
+    backbone_class, head = TASKS[class_name]
+    saved = config.get("backbone")
+    if not isinstance(saved, dict) or saved.get("class_name") != backbone_class or not isinstance(saved.get("config"), dict):
+        found = saved.get("class_name") if isinstance(saved, dict) else saved
+        raise SpecError(f"{class_name}'s 'backbone' must be a saved {backbone_class}, found {describe(found)}",
+                        location=where)
+    backbone = as_block(BACKBONES[backbone_class](saved["config"], where), backbone_class)
+    return {"name": config.get("name") or class_name, "batch": "B", "inputs": backbone["inputs"],
+            "blocks": backbone["blocks"], "layers": [backbone["layer"], *head(backbone["layer"], config, where)]}
+
+
 def is_backbone(entry: Any) -> bool:
     """A saved Keras Hub model (registered_name keras_hub>...) whose config holds only constructor arguments."""
     return (isinstance(entry, dict) and isinstance(entry.get("registered_name"), str)
@@ -132,7 +174,10 @@ def is_backbone(entry: Any) -> bool:
 
 def backbone_spec(entry: Dict[str, Any], where: Location) -> dict:
     class_name = entry.get("class_name")
+    if class_name in TASKS:
+        return task_spec(class_name, entry["config"], where)
     if class_name not in BACKBONES:
+        known = [*BACKBONES, *TASKS]
         raise SpecError(f"Keras Hub model {describe(class_name)} is not supported: layercalc rebuilds "
-                        f"{', '.join(BACKBONES)}{closest(str(class_name), list(BACKBONES))}", location=where)
+                        f"{', '.join(known)}{closest(str(class_name), known)}", location=where)
     return BACKBONES[class_name](entry["config"], where)
