@@ -12,7 +12,8 @@ from calc import collapse, convert, summarize
 DATA = Path(__file__).resolve().parent / "data" / "keras_hub_backbones"
 FIGURES = json.loads((DATA / "figures.json").read_text())["backbones"]
 # Keras Hub's RMS norms, layercalc's RMSNormalization (a scale of the last axis' size, epsilon given).
-STAND_INS = {"LlamaLayerNorm": "RMSNormalization", "MistralLayerNormalization": "RMSNormalization"}
+STAND_INS = {name: "RMSNormalization" for name in ("LlamaLayerNorm", "MistralLayerNormalization", "QwenLayerNorm",
+                                                   "Qwen3LayerNorm", "Phi3LayerNorm", "MixtralLayerNormalization")}
 
 
 @pytest.mark.parametrize("name", sorted(FIGURES))
@@ -58,11 +59,13 @@ def test_backbone_converts_and_round_trips(name, tmp_path):
 def test_unsupported_backbone_is_refused(cli, tmp_path):
     saved = json.loads((DATA / "gpt2_small.json").read_text())
     path = tmp_path / "backbone.json"
-    path.write_text(json.dumps({**saved, "class_name": "GemmaBackbone", "registered_name": "keras_hub>GemmaBackbone"}))
+    path.write_text(json.dumps({**saved, "class_name": "FalconBackbone", "registered_name": "keras_hub>FalconBackbone"}))
     result = cli(["summary", path])
     assert result.exit_code == 2
-    assert "Keras Hub model 'GemmaBackbone' is not supported: layercalc rebuilds GPT2Backbone, BertBackbone, " \
-        "LlamaBackbone, MistralBackbone" in result.stderr
+    assert "Keras Hub model 'FalconBackbone' is not supported: layercalc rebuilds GPT2Backbone, BertBackbone, " \
+        "LlamaBackbone, MistralBackbone, Llama3Backbone, QwenBackbone, Qwen3Backbone, Phi3Backbone, MixtralBackbone, " \
+        "GPT2CausalLM, LlamaCausalLM, MistralCausalLM, BertTextClassifier" in result.stderr.replace("\n", " ")
+    assert "Traceback" not in result.stderr
 
 
 TASKS = sorted(name for name, figures in FIGURES.items() if not figures["class"].endswith("Backbone"))

@@ -69,43 +69,111 @@ def bert(config: Dict[str, Any], where: Location) -> dict:
             "outputs": [last, "pooled_dense"]}
 
 
-def llama(config: Dict[str, Any], where: Location, decoder: str = "LlamaTransformerDecoder") -> dict:
-    """LlamaBackbone (and MistralBackbone): an untied ReversibleEmbedding (its reverse_embeddings counted on
-    its row, as Keras Hub does), pre-norm decoder layers, each a block of Keras Hub's sublayers (RMS norms,
-    grouped-query attention without biases, a SwiGLU feed-forward without biases), named after Keras Hub's
-    class so that `--depth 1` shows the rows model.summary() does; sequence_output_layernorm."""
-    width, heads = _size(config, "hidden_dim", where), _size(config, "num_query_heads", where)
-    epsilon = config.get("layer_norm_epsilon", 1e-06)
-    norm = {"type": "RMSNormalization", "epsilon": epsilon}
+def grouped_attention(config: Dict[str, Any], where: Location) -> dict:
+    """Keras Hub's Llama, Mistral, Phi-3 and Mixtral attention: query, key, value and output projections
+    without biases, key and value heads shared by groups of query heads."""
+    heads = _size(config, "num_query_heads", where)
+    return {"type": "GroupQueryAttention", "num_query_heads": heads,
+            "num_key_value_heads": _size(config, "num_key_value_heads", where, heads),
+            "head_dim": _size(config, "head_dim", where, _size(config, "hidden_dim", where) // heads), "use_bias": False,
+            "inputs": ["self_attention_layernorm", "self_attention_layernorm"]}
+
+
+def qwen_attention(config: Dict[str, Any], where: Location) -> dict:
+    """Keras Hub's QwenAttention (Qwen2): biases on the query, key and value projections, none on the output."""
+    heads = _size(config, "num_query_heads", where)
+    return {"type": "Qwen2Attention", "num_attention_heads": heads,
+            "num_key_value_heads": _size(config, "num_key_value_heads", where, heads),
+            "head_dim": _size(config, "hidden_dim", where) // heads, "inputs": ["self_attention_layernorm"]}
+
+
+def qwen3_attention(config: Dict[str, Any], where: Location) -> dict:
+    """Keras Hub's Qwen3Attention: no biases, an RMS norm of each query and key head (head_dim given)."""
+    heads = _size(config, "num_query_heads", where)
+    return {"type": "Qwen3Attention", "num_query_heads": heads,
+            "num_key_value_heads": _size(config, "num_key_value_heads", where, heads),
+            "head_dim": _size(config, "head_dim", where), "layer_norm_epsilon": config.get("layer_norm_epsilon", 1e-06),
+            "inputs": ["self_attention_layernorm"]}
+
+
+def swiglu(config: Dict[str, Any], where: Location) -> List[dict]:
+    """The gated feed-forward of Keras Hub's Llama family: silu(x·gate) · (x·intermediate), then ·output; no biases."""
     units = _size(config, "intermediate_dim", where)
-    block = [{**norm, "name": "self_attention_layernorm"},
-             {"type": "GroupQueryAttention", "name": "self_attention", "num_query_heads": heads,
-              "num_key_value_heads": _size(config, "num_key_value_heads", where, heads),
-              "head_dim": _size(config, "head_dim", where, width // heads), "use_bias": False,
-              "inputs": ["self_attention_layernorm", "self_attention_layernorm"]},
+    return [{"type": "Dense", "name": "feedforward_gate_dense", "units": units, "use_bias": False, "activation": "silu"},
+            {"type": "Dense", "name": "feedforward_intermediate_dense", "units": units, "use_bias": False,
+             "inputs": ["feedforward_layernorm"]},
+            {"type": "Multiply", "name": "feedforward_gated",
+             "inputs": ["feedforward_gate_dense", "feedforward_intermediate_dense"]},
+            {"type": "Dense", "name": "feedforward_output_dense", "units": _size(config, "hidden_dim", where),
+             "use_bias": False}]
+
+
+def mixture_of_experts(config: Dict[str, Any], where: Location) -> List[dict]:
+    """Keras Hub's MixtralSparseMoeBlock: a router Dense(num_experts) without bias, and num_experts SwiGLU
+    experts of intermediate_dim, top_k of them run on each token."""
+    return [{"type": "MixtralSparseMoeBlock", "name": "sparse_moe", "num_local_experts": _size(config, "num_experts", where),
+             "num_experts_per_tok": _size(config, "top_k", where, 2),
+             "intermediate_size": _size(config, "intermediate_dim", where)}]
+
+
+Part = Callable[[Dict[str, Any], Location], Any]
+
+
+def decoder_backbone(config: Dict[str, Any], where: Location, name: str, decoder: str, attention: Part = grouped_attention,
+                     feedforward: Part = swiglu, tied: bool = False) -> dict:
+    """The Llama family's backbone: a ReversibleEmbedding (tied or not: an untied one's reverse_embeddings
+    counted on its row, as Keras Hub does), pre-norm decoder layers, each a block of Keras Hub's sublayers (RMS
+    norms, the attention, the feed-forward), named after Keras Hub's class so that `--depth 1` shows the rows
+    model.summary() does; sequence_output_layernorm."""
+    norm = {"type": "RMSNormalization", "epsilon": config.get("layer_norm_epsilon", 1e-06)}
+    ffn = feedforward(config, where)
+    block = [{**norm, "name": "self_attention_layernorm"}, {**attention(config, where), "name": "self_attention"},
              {"type": "Add", "name": "self_attention_residual", "inputs": ["input", "self_attention"]},
-             {**norm, "name": "feedforward_layernorm"},
-             {"type": "Dense", "name": "feedforward_gate_dense", "units": units, "use_bias": False,
-              "activation": "silu"},
-             {"type": "Dense", "name": "feedforward_intermediate_dense", "units": units, "use_bias": False,
-              "inputs": ["feedforward_layernorm"]},
-             {"type": "Multiply", "name": "feedforward_gated",
-              "inputs": ["feedforward_gate_dense", "feedforward_intermediate_dense"]},
-             {"type": "Dense", "name": "feedforward_output_dense", "units": width, "use_bias": False},
-             {"type": "Add", "name": "feedforward_residual", "inputs": ["self_attention_residual",
-                                                                       "feedforward_output_dense"]}]
+             {**norm, "name": "feedforward_layernorm"}, *ffn,
+             {"type": "Add", "name": "feedforward_residual", "inputs": ["self_attention_residual", ffn[-1]["name"]]}]
+    tie = config.get("tie_word_embeddings")
     layers = [{"type": "ReversibleEmbedding", "name": "token_embedding",
-               "input_dim": _size(config, "vocabulary_size", where), "output_dim": width,
-               "tie_weights": bool(config.get("tie_word_embeddings", False))},
+               "input_dim": _size(config, "vocabulary_size", where), "output_dim": _size(config, "hidden_dim", where),
+               "tie_weights": tied if tie is None else bool(tie)},
               *({"type": decoder, "name": f"transformer_layer_{index}"} for index in range(_layers(config, where))),
               {**norm, "name": "sequence_output_layernorm"}]
-    return {"name": config.get("name") or "llama_backbone", "batch": "B",
+    return {"name": config.get("name") or name, "batch": "B",
             "inputs": {"token_ids": {"shape": ["T"], "dtype": "int32"}}, "blocks": {decoder: {"layers": block}},
             "layers": layers}
 
 
+def llama(config: Dict[str, Any], where: Location) -> dict:
+    return decoder_backbone(config, where, "llama_backbone", "LlamaTransformerDecoder")
+
+
+def llama3(config: Dict[str, Any], where: Location) -> dict:
+    """Llama3Backbone: LlamaBackbone's layers (Keras Hub's subclass)."""
+    return decoder_backbone(config, where, "llama3_backbone", "LlamaTransformerDecoder")
+
+
 def mistral(config: Dict[str, Any], where: Location) -> dict:
-    return {**llama(config, where, "MistralTransformerDecoder"), "name": config.get("name") or "mistral_backbone"}
+    return decoder_backbone(config, where, "mistral_backbone", "MistralTransformerDecoder")
+
+
+def qwen(config: Dict[str, Any], where: Location) -> dict:
+    """QwenBackbone (Qwen2): the embedding tied by default, QwenAttention."""
+    return decoder_backbone(config, where, "qwen_backbone", "QwenTransformerDecoder", qwen_attention, tied=True)
+
+
+def qwen3(config: Dict[str, Any], where: Location) -> dict:
+    """Qwen3Backbone: the embedding tied by default, Qwen3Attention (query and key norms, head_dim given)."""
+    return decoder_backbone(config, where, "qwen3_backbone", "Qwen3TransformerDecoder", qwen3_attention, tied=True)
+
+
+def phi3(config: Dict[str, Any], where: Location) -> dict:
+    """Phi3Backbone: the embedding untied, Llama's attention and feed-forward (Keras Hub's Phi3Decoder)."""
+    return decoder_backbone(config, where, "phi3_backbone", "Phi3Decoder")
+
+
+def mixtral(config: Dict[str, Any], where: Location) -> dict:
+    """MixtralBackbone: Mistral's layers with a mixture of experts for the feed-forward."""
+    return decoder_backbone(config, where, "mixtral_backbone", "MixtralTransformerDecoder",
+                            feedforward=mixture_of_experts)
 
 
 MAX_BACKBONE_LAYERS = 10_000  # each layer is listed (Keras Hub names them transformer_layer_0, 1, ...)
@@ -120,7 +188,9 @@ def _layers(config: Dict[str, Any], where: Location) -> int:
 
 
 BACKBONES: Dict[str, Callable[[Dict[str, Any], Location], dict]] = {
-    "GPT2Backbone": gpt2, "BertBackbone": bert, "LlamaBackbone": llama, "MistralBackbone": mistral}
+    "GPT2Backbone": gpt2, "BertBackbone": bert, "LlamaBackbone": llama, "MistralBackbone": mistral,
+    "Llama3Backbone": llama3, "QwenBackbone": qwen, "Qwen3Backbone": qwen3, "Phi3Backbone": phi3,
+    "MixtralBackbone": mixtral}
 
 
 def as_block(spec: dict, class_name: str) -> dict:
