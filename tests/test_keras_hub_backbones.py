@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from calc import collapse, convert, summarize
+from calc.readers.keras_hub_backbones import BACKBONES
+from calc.readers.keras_hub_backbones import TASKS as TASKS_BUILT
 
 DATA = Path(__file__).resolve().parent / "data" / "keras_hub_backbones"
 FIGURES = json.loads((DATA / "figures.json").read_text())["backbones"]
@@ -64,7 +66,7 @@ def test_unsupported_backbone_is_refused(cli, tmp_path):
     assert result.exit_code == 2
     assert "Keras Hub model 'FalconBackbone' is not supported: layercalc rebuilds GPT2Backbone, BertBackbone, " \
         "LlamaBackbone, MistralBackbone, Llama3Backbone, QwenBackbone, Qwen3Backbone, Phi3Backbone, MixtralBackbone, " \
-        "GPT2CausalLM, LlamaCausalLM, MistralCausalLM, BertTextClassifier" in result.stderr.replace("\n", " ")
+        "GemmaBackbone, Gemma3Backbone, GPT2CausalLM, LlamaCausalLM, MistralCausalLM, BertTextClassifier" in result.stderr.replace("\n", " ")
     assert "Traceback" not in result.stderr
 
 
@@ -96,3 +98,26 @@ def test_task_with_another_backbone_is_refused(cli, tmp_path):
     result = cli(["summary", path])
     assert result.exit_code == 2
     assert "GPT2CausalLM's 'backbone' must be a saved GPT2Backbone, found 'BertBackbone'" in result.stderr
+
+
+def test_gemma3_with_a_vision_encoder_is_refused(cli, tmp_path):
+    saved = json.loads((DATA / "gemma3_small.json").read_text())
+    saved["config"]["vision_encoder"] = {"class_name": "Gemma3VisionEncoder", "config": {}}
+    path = tmp_path / "backbone.json"
+    path.write_text(json.dumps(saved))
+    result = cli(["summary", path])
+    assert result.exit_code == 2
+    assert "Gemma3Backbone with a vision encoder (images) is not supported" in result.stderr
+
+
+def test_every_backbone_and_task_is_tested():
+    classes = {figures["class"] for figures in FIGURES.values()}
+    assert classes == set(BACKBONES) | set(TASKS_BUILT)
+
+
+def test_mixtral_active_params_by_hand():
+    """mixtral_small: d 32, 4 experts of 48, top 2, 2 layers; a token runs 2 of the 4 experts, so the active
+    parameters are the total less 2 idle experts (3 matrices d·I each) per layer: 62,624 - 2·2·3·32·48."""
+    report = summarize(DATA / "mixtral_small.json")
+    assert report.totals.params == FIGURES["mixtral_small"]["params"] == 62_624
+    assert report.totals.active_params == 62_624 - 2 * 2 * 3 * 32 * 48

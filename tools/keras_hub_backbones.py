@@ -73,6 +73,17 @@ BACKBONES = {
     "mixtral_small_top1": ("MixtralBackbone", dict(vocabulary_size=220, num_layers=2, num_query_heads=8,
                                                    num_key_value_heads=8, hidden_dim=64, intermediate_dim=40,
                                                    num_experts=3, top_k=1)),
+    "gemma_small": ("GemmaBackbone", dict(vocabulary_size=300, num_layers=2, num_query_heads=4, num_key_value_heads=1,
+                                          hidden_dim=32, intermediate_dim=96, head_dim=16)),
+    "gemma_small_post_norms": ("GemmaBackbone", dict(vocabulary_size=256, num_layers=3, num_query_heads=4,
+                                                     num_key_value_heads=2, hidden_dim=48, intermediate_dim=80,
+                                                     head_dim=8, use_post_ffw_norm=True, use_post_attention_norm=True)),
+    "gemma3_small": ("Gemma3Backbone", dict(vocabulary_size=300, image_size=16, num_layers=2, num_query_heads=4,
+                                            num_key_value_heads=2, hidden_dim=32, intermediate_dim=64, head_dim=8)),
+    "gemma3_small_no_qk_norm": ("Gemma3Backbone", dict(vocabulary_size=256, image_size=16, num_layers=2,
+                                                       num_query_heads=2, num_key_value_heads=1, hidden_dim=40,
+                                                       intermediate_dim=56, head_dim=12, use_query_key_norm=False,
+                                                       use_post_ffw_norm=True, use_post_attention_norm=True)),
 }
 
 # name: (task class, backbone name above, the task's own arguments). A task saves its backbone's config nested.

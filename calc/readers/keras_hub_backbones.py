@@ -176,6 +176,51 @@ def mixtral(config: Dict[str, Any], where: Location) -> dict:
                             feedforward=mixture_of_experts)
 
 
+def gemma(config: Dict[str, Any], where: Location, name: str = "gemma_backbone", decoder: str = "GemmaDecoderBlock",
+          gate_dim_reduction: int = 2, query_key_norm: bool = False) -> dict:
+    """GemmaBackbone: a tied ReversibleEmbedding, its output scaled by √hidden_dim (an operation, no layer:
+    left out, as the padding mask), decoder_block layers, each a block of Keras Hub's sublayers: RMS norms
+    (pre_attention_norm, pre_ffw_norm; post_attention_norm, post_ffw_norm with use_post_attention_norm,
+    use_post_ffw_norm), grouped-query attention without biases (head_dim given), a GeGLU feed-forward of
+    intermediate_dim // gate_dim_reduction without biases; final_normalization."""
+    norm = {"type": "RMSNormalization", "epsilon": config.get("layer_norm_epsilon", 1e-06)}
+    width, heads = _size(config, "hidden_dim", where), _size(config, "num_query_heads", where)
+    sizes = {"num_query_heads": heads, "num_key_value_heads": _size(config, "num_key_value_heads", where, heads),
+             "head_dim": _size(config, "head_dim", where)}
+    attention = ({"type": "Qwen3Attention", **sizes, "layer_norm_epsilon": norm["epsilon"],
+                  "inputs": ["pre_attention_norm"]} if query_key_norm else
+                 {"type": "GroupQueryAttention", **sizes, "use_bias": False,
+                  "inputs": ["pre_attention_norm", "pre_attention_norm"]})
+    post_attention = [{**norm, "name": "post_attention_norm"}] if config.get("use_post_attention_norm") else []
+    post_ffw = [{**norm, "name": "post_ffw_norm"}] if config.get("use_post_ffw_norm") else []
+    gate = _size(config, "intermediate_dim", where) // gate_dim_reduction
+    block = [{**norm, "name": "pre_attention_norm"}, {**attention, "name": "attention"}, *post_attention,
+             {"type": "Add", "name": "attention_residual", "inputs": ["input", (post_attention or [{"name": "attention"}])[-1]["name"]]},
+             {**norm, "name": "pre_ffw_norm"},
+             {"type": "Dense", "name": "ffw_gating", "units": gate, "use_bias": False, "activation": "gelu"},
+             {"type": "Dense", "name": "ffw_gating_2", "units": gate, "use_bias": False, "inputs": ["pre_ffw_norm"]},
+             {"type": "Multiply", "name": "ffw_gated", "inputs": ["ffw_gating", "ffw_gating_2"]},
+             {"type": "Dense", "name": "ffw_linear", "units": width, "use_bias": False}, *post_ffw,
+             {"type": "Add", "name": "ffw_residual", "inputs": ["attention_residual", (post_ffw or [{"name": "ffw_linear"}])[-1]["name"]]}]
+    layers = [{"type": "ReversibleEmbedding", "name": "token_embedding",
+               "input_dim": _size(config, "vocabulary_size", where), "output_dim": width},
+              *({"type": decoder, "name": f"decoder_block_{index}"} for index in range(_layers(config, where))),
+              {**norm, "name": "final_normalization"}]
+    return {"name": config.get("name") or name, "batch": "B",
+            "inputs": {"token_ids": {"shape": ["T"], "dtype": "int32"}}, "blocks": {decoder: {"layers": block}},
+            "layers": layers}
+
+
+def gemma3(config: Dict[str, Any], where: Location) -> dict:
+    """Gemma3Backbone, text only: Gemma's layers with a feed-forward of intermediate_dim and, with
+    use_query_key_norm (the default), an RMS norm of each query and key head (Qwen3Attention's figures)."""
+    for key, refused in (("vision_encoder", "a vision encoder (images)"), ("is_embedding_model", "an embedding model")):
+        if config.get(key):
+            raise SpecError(f"Gemma3Backbone with {refused} is not supported: layercalc rebuilds the text-only "
+                            f"Gemma3Backbone ('{key}' must be null or false)", location=where)
+    return gemma(config, where, "gemma3_backbone", "Gemma3DecoderBlock", 1, config.get("use_query_key_norm", True))
+
+
 MAX_BACKBONE_LAYERS = 10_000  # each layer is listed (Keras Hub names them transformer_layer_0, 1, ...)
 
 
@@ -190,7 +235,7 @@ def _layers(config: Dict[str, Any], where: Location) -> int:
 BACKBONES: Dict[str, Callable[[Dict[str, Any], Location], dict]] = {
     "GPT2Backbone": gpt2, "BertBackbone": bert, "LlamaBackbone": llama, "MistralBackbone": mistral,
     "Llama3Backbone": llama3, "QwenBackbone": qwen, "Qwen3Backbone": qwen3, "Phi3Backbone": phi3,
-    "MixtralBackbone": mixtral}
+    "MixtralBackbone": mixtral, "GemmaBackbone": gemma, "Gemma3Backbone": gemma3}
 
 
 def as_block(spec: dict, class_name: str) -> dict:
