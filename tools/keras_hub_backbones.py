@@ -92,6 +92,13 @@ TASKS = {
     "llama_causal_lm": ("LlamaCausalLM", "llama_small", {}),
     "mistral_causal_lm": ("MistralCausalLM", "mistral_small_head_dim", {}),
     "bert_text_classifier": ("BertTextClassifier", "bert_small", dict(num_classes=5, activation="softmax")),
+    "llama3_causal_lm": ("Llama3CausalLM", "llama3_small", {}),
+    "qwen_causal_lm": ("QwenCausalLM", "qwen_small_untied", {}),
+    "qwen3_causal_lm": ("Qwen3CausalLM", "qwen3_small", {}),
+    "phi3_causal_lm": ("Phi3CausalLM", "phi3_small", {}),
+    "mixtral_causal_lm": ("MixtralCausalLM", "mixtral_small", {}),
+    "gemma_causal_lm": ("GemmaCausalLM", "gemma_small", {}),
+    "gemma3_causal_lm": ("Gemma3CausalLM", "gemma3_small", {}),
 }
 
 

@@ -248,8 +248,8 @@ def as_block(spec: dict, class_name: str) -> dict:
 
 
 def causal_lm(backbone: dict, config: Dict[str, Any], where: Location) -> List[dict]:
-    """GPT2CausalLM, LlamaCausalLM, MistralCausalLM: the backbone, then its token embedding called again in
-    reverse (backbone.token_embedding(x, reverse=True)), the logits; no arguments of their own."""
+    """Every ...CausalLM (GPT2CausalLM, LlamaCausalLM, ...): the backbone, then its token embedding called again
+    in reverse (backbone.token_embedding(x, reverse=True)), the logits; no arguments of their own."""
     return [{"call": f"{backbone['name']}/token_embedding", "name": "token_embedding", "reverse": True}]
 
 
@@ -263,7 +263,11 @@ def text_classifier(backbone: dict, config: Dict[str, Any], where: Location) -> 
 # a task -> (the backbone class it is built on, the layers it adds after the backbone)
 TASKS: Dict[str, Tuple[str, Callable[[dict, Dict[str, Any], Location], List[dict]]]] = {
     "GPT2CausalLM": ("GPT2Backbone", causal_lm), "LlamaCausalLM": ("LlamaBackbone", causal_lm),
-    "MistralCausalLM": ("MistralBackbone", causal_lm), "BertTextClassifier": ("BertBackbone", text_classifier)}
+    "MistralCausalLM": ("MistralBackbone", causal_lm), "Llama3CausalLM": ("Llama3Backbone", causal_lm),
+    "QwenCausalLM": ("QwenBackbone", causal_lm), "Qwen3CausalLM": ("Qwen3Backbone", causal_lm),
+    "Phi3CausalLM": ("Phi3Backbone", causal_lm), "MixtralCausalLM": ("MixtralBackbone", causal_lm),
+    "GemmaCausalLM": ("GemmaBackbone", causal_lm), "Gemma3CausalLM": ("Gemma3Backbone", causal_lm),
+    "BertTextClassifier": ("BertBackbone", text_classifier)}
 
 
 def task_spec(class_name: str, config: Dict[str, Any], where: Location) -> dict:
