@@ -241,10 +241,10 @@ BACKBONES: Dict[str, Callable[[Dict[str, Any], Location], dict]] = {
 def as_block(spec: dict, class_name: str) -> dict:
     """A backbone's spec as one block instance named as Keras Hub names the backbone (gpt2_backbone, ...),
     of a block named after its class, as a task calls it: {"blocks": ..., "layer": the instance}."""
-    inputs = list(spec["inputs"])
-    block = {"inputs": inputs, "layers": spec["layers"], **({"output": spec["outputs"][-1]} if "outputs" in spec else {})}
+    block = {"inputs": list(spec["inputs"]), "layers": spec["layers"],
+             **({"output": spec["outputs"][-1]} if "outputs" in spec else {})}
     return {"blocks": {**spec.get("blocks", {}), class_name: block},
-            "layer": {"type": class_name, "name": spec["name"], "inputs": inputs}, "inputs": spec["inputs"]}
+            "layer": {"type": class_name, "name": spec["name"], "inputs": list(spec["inputs"])}, "inputs": spec["inputs"]}
 
 
 def causal_lm(backbone: dict, config: Dict[str, Any], where: Location) -> List[dict]:
