@@ -162,7 +162,8 @@ def escaped_beyond_c0(text: str) -> str:
 
 
 MAX_MESSAGE = 1_000  # characters in one error line
-_QUOTED = re.compile(r"'([^']{200,})'")  # a quoted name or value longer than any real one
+# a quoted name or value longer than any real one (its opening quote not the closing one of a word: 'name' ... 'other')
+_QUOTED = re.compile(r"(?<!\w)'([^']{200,})'")
 
 
 def elide(text: str, limit: int) -> str:

@@ -8,28 +8,40 @@ from pathlib import Path
 import pytest
 
 from calc import collapse, convert, summarize
+from calc.readers.keras_hub_backbones import BACKBONES
+from calc.readers.keras_hub_backbones import TASKS as TASKS_BUILT
 
 DATA = Path(__file__).resolve().parent / "data" / "keras_hub_backbones"
 FIGURES = json.loads((DATA / "figures.json").read_text())["backbones"]
 # Keras Hub's RMS norms, layercalc's RMSNormalization (a scale of the last axis' size, epsilon given).
-STAND_INS = {"LlamaLayerNorm": "RMSNormalization", "MistralLayerNormalization": "RMSNormalization"}
+STAND_INS = {name: "RMSNormalization" for name in ("LlamaLayerNorm", "MistralLayerNormalization", "QwenLayerNorm",
+                                                   "Qwen3LayerNorm", "Phi3LayerNorm", "MixtralLayerNormalization")}
 
 
 @pytest.mark.parametrize("name", sorted(FIGURES))
 def test_backbone_matches_keras_hub_layer_by_layer(name):
     figures = FIGURES[name]
-    report = collapse(summarize(DATA / f"{name}.json"), 1)  # a decoder block as one row, as Keras Hub's layer
+    every_layer = summarize(DATA / f"{name}.json")
+    report = collapse(every_layer, 1)  # a decoder block (a task's backbone) as one row, as Keras Hub's layer
     assert report.totals.params == figures["params"]
     rows = {row.name: row for row in report.layers}
+    weights_of = {row.name: row.counts.params for row in every_layer.layers}
+    shares = {row.name: row.shared_with for row in every_layer.layers if row.shared_with}  # collapse hides them
     keras_layers = [layer for layer in figures["layers"] if layer["class"] != "InputLayer"]
     for layer in keras_layers:
         if layer["name"] not in rows:  # only weightless layers may be missing (none is, today)
             assert layer["params"] == 0, layer["name"]
             continue
         row = rows[layer["name"]]
-        assert row.counts.params == layer["params"], layer["name"]
+        # a task's second call of the backbone's token embedding: Keras lists the layer's weights on both rows
+        # (the total counts them once); layercalc's row points at the call that holds them
+        params = weights_of[shares[row.name]] if row.name in shares else row.counts.params
+        assert params == layer["params"], layer["name"]
         assert row.type == STAND_INS.get(layer["class"], layer["class"]), layer["name"]
-        assert len(row.output_shape) == len(layer["output_shape"]) and row.output_shape[-1] == layer["output_shape"][-1]
+        keras_shape = layer["output_shape"]
+        if isinstance(keras_shape, dict):  # BertBackbone returns {sequence_output, pooled_output}; tasks use pooled
+            keras_shape = keras_shape["pooled_output"]
+        assert len(row.output_shape) == len(keras_shape) and row.output_shape[-1] == keras_shape[-1]
     stand_ins = {name for name in rows if name not in {layer["name"] for layer in keras_layers}}
     assert stand_ins <= {"first_token"}  # BERT's x[:, 0, :], an operation in Keras Hub
 
@@ -49,8 +61,60 @@ def test_backbone_converts_and_round_trips(name, tmp_path):
 def test_unsupported_backbone_is_refused(cli, tmp_path):
     saved = json.loads((DATA / "gpt2_small.json").read_text())
     path = tmp_path / "backbone.json"
-    path.write_text(json.dumps({**saved, "class_name": "GemmaBackbone", "registered_name": "keras_hub>GemmaBackbone"}))
+    path.write_text(json.dumps({**saved, "class_name": "FalconBackbone", "registered_name": "keras_hub>FalconBackbone"}))
     result = cli(["summary", path])
     assert result.exit_code == 2
-    assert "Keras Hub model 'GemmaBackbone' is not supported: layercalc rebuilds GPT2Backbone, BertBackbone, " \
-        "LlamaBackbone, MistralBackbone" in result.stderr
+    assert "Keras Hub model 'FalconBackbone' is not supported: layercalc rebuilds GPT2Backbone, BertBackbone, " \
+        "LlamaBackbone, MistralBackbone, Llama3Backbone, QwenBackbone, Qwen3Backbone, Phi3Backbone, MixtralBackbone, " \
+        "GemmaBackbone, Gemma3Backbone, GPT2CausalLM, LlamaCausalLM, MistralCausalLM, Llama3CausalLM, QwenCausalLM, " \
+        "Qwen3CausalLM, Phi3CausalLM, MixtralCausalLM, GemmaCausalLM, Gemma3CausalLM, BertTextClassifier" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+TASKS = sorted(name for name, figures in FIGURES.items() if not figures["class"].endswith("Backbone"))
+
+
+@pytest.mark.parametrize("name", [name for name in TASKS if name.endswith("causal_lm")])
+def test_causal_lm_lists_the_token_embedding_twice_and_counts_it_once(name, cli):
+    """Keras' GPT2CausalLM.summary(): gpt2_backbone 118,444, token_embedding 20,544, total 118,444."""
+    report = summarize(DATA / f"{name}.json")
+    head = report.layers[-1]
+    backbone = FIGURES[name]["layers"][2]["name"]
+    assert (head.name, head.shared_with, head.counts.params) == ("token_embedding", f"{backbone}/token_embedding", 0)
+    assert report.totals.params == FIGURES[name]["params"] == FIGURES[name]["layers"][2]["params"]
+    result = cli(["summary", DATA / f"{name}.json", "--depth", "1"])
+    assert result.exit_code == 0, result.stderr
+    assert f"{backbone} (" in result.stdout and "token_embedding (ReversibleEmbedding)" in result.stdout
+
+
+def test_task_with_another_backbone_is_refused(cli, tmp_path):
+    saved = json.loads((DATA / "gpt2_causal_lm.json").read_text())
+    saved["config"]["backbone"] = json.loads((DATA / "bert_small.json").read_text())
+    path = tmp_path / "task.json"
+    path.write_text(json.dumps(saved))
+    result = cli(["summary", path])
+    assert result.exit_code == 2
+    assert "GPT2CausalLM's 'backbone' must be a saved GPT2Backbone, found 'BertBackbone'" in result.stderr
+
+
+def test_gemma3_with_a_vision_encoder_is_refused(cli, tmp_path):
+    saved = json.loads((DATA / "gemma3_small.json").read_text())
+    saved["config"]["vision_encoder"] = {"class_name": "Gemma3VisionEncoder", "config": {}}
+    path = tmp_path / "backbone.json"
+    path.write_text(json.dumps(saved))
+    result = cli(["summary", path])
+    assert result.exit_code == 2
+    assert "Gemma3Backbone with a vision encoder (images) is not supported" in result.stderr
+
+
+def test_every_backbone_and_task_is_tested():
+    classes = {figures["class"] for figures in FIGURES.values()}
+    assert classes == set(BACKBONES) | set(TASKS_BUILT)
+
+
+def test_mixtral_active_params_by_hand():
+    """mixtral_small: d 32, 4 experts of 48, top 2, 2 layers; a token runs 2 of the 4 experts, so the active
+    parameters are the total less 2 idle experts (3 matrices d·I each) per layer: 62,624 - 2·2·3·32·48."""
+    report = summarize(DATA / "mixtral_small.json")
+    assert report.totals.params == FIGURES["mixtral_small"]["params"] == 62_624
+    assert report.totals.active_params == 62_624 - 2 * 2 * 3 * 32 * 48

@@ -114,7 +114,9 @@ MAX_PARAMS = 1_000_000_000  # a spec larger than this is refused (its float32 we
 LAYER_MODULES = {"keras_hub": "keras_hub"}
 # The layers keras.applications defines for its models (the applications family): not in keras.layers.
 APPLICATION_LAYERS = {"LayerScale": "keras.src.applications.convnext", "StochasticDepth": "keras.src.applications.convnext",
-                      "CustomScaleLayer": "keras.src.applications.inception_resnet_v2"}
+                      "CustomScaleLayer": "keras.src.applications.inception_resnet_v2",
+                      # a Keras Hub model's layer, not in keras_hub.layers
+                      "Qwen3Attention": "keras_hub.src.models.qwen3.qwen3_attention"}
 REAL_CALL_BATCHES = (2, 3)  # a real call with an unknown batch runs on both: an axis that differs is unknown
 
 

@@ -10,7 +10,7 @@ GlobalMaxPooling1D stand-in with its shape and no weights or MACs, as in the Hug
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict
+from typing import Any, Callable, Dict, List, Tuple
 
 from ..errors import Location, SpecError, closest, describe
 
@@ -69,43 +69,156 @@ def bert(config: Dict[str, Any], where: Location) -> dict:
             "outputs": [last, "pooled_dense"]}
 
 
-def llama(config: Dict[str, Any], where: Location, decoder: str = "LlamaTransformerDecoder") -> dict:
-    """LlamaBackbone (and MistralBackbone): an untied ReversibleEmbedding (its reverse_embeddings counted on
-    its row, as Keras Hub does), pre-norm decoder layers, each a block of Keras Hub's sublayers (RMS norms,
-    grouped-query attention without biases, a SwiGLU feed-forward without biases), named after Keras Hub's
-    class so that `--depth 1` shows the rows model.summary() does; sequence_output_layernorm."""
-    width, heads = _size(config, "hidden_dim", where), _size(config, "num_query_heads", where)
-    epsilon = config.get("layer_norm_epsilon", 1e-06)
-    norm = {"type": "RMSNormalization", "epsilon": epsilon}
+def grouped_attention(config: Dict[str, Any], where: Location) -> dict:
+    """Keras Hub's Llama, Mistral, Phi-3 and Mixtral attention: query, key, value and output projections
+    without biases, key and value heads shared by groups of query heads."""
+    heads = _size(config, "num_query_heads", where)
+    return {"type": "GroupQueryAttention", "num_query_heads": heads,
+            "num_key_value_heads": _size(config, "num_key_value_heads", where, heads),
+            "head_dim": _size(config, "head_dim", where, _size(config, "hidden_dim", where) // heads), "use_bias": False,
+            "inputs": ["self_attention_layernorm", "self_attention_layernorm"]}
+
+
+def qwen_attention(config: Dict[str, Any], where: Location) -> dict:
+    """Keras Hub's QwenAttention (Qwen2): biases on the query, key and value projections, none on the output."""
+    heads = _size(config, "num_query_heads", where)
+    return {"type": "Qwen2Attention", "num_attention_heads": heads,
+            "num_key_value_heads": _size(config, "num_key_value_heads", where, heads),
+            "head_dim": _size(config, "hidden_dim", where) // heads, "inputs": ["self_attention_layernorm"]}
+
+
+def qwen3_attention(config: Dict[str, Any], where: Location) -> dict:
+    """Keras Hub's Qwen3Attention: no biases, an RMS norm of each query and key head (head_dim given)."""
+    heads = _size(config, "num_query_heads", where)
+    return {"type": "Qwen3Attention", "num_query_heads": heads,
+            "num_key_value_heads": _size(config, "num_key_value_heads", where, heads),
+            "head_dim": _size(config, "head_dim", where), "layer_norm_epsilon": config.get("layer_norm_epsilon", 1e-06),
+            "inputs": ["self_attention_layernorm"]}
+
+
+def swiglu(config: Dict[str, Any], where: Location) -> List[dict]:
+    """The gated feed-forward of Keras Hub's Llama family: silu(x·gate) · (x·intermediate), then ·output; no biases."""
     units = _size(config, "intermediate_dim", where)
-    block = [{**norm, "name": "self_attention_layernorm"},
-             {"type": "GroupQueryAttention", "name": "self_attention", "num_query_heads": heads,
-              "num_key_value_heads": _size(config, "num_key_value_heads", where, heads),
-              "head_dim": _size(config, "head_dim", where, width // heads), "use_bias": False,
-              "inputs": ["self_attention_layernorm", "self_attention_layernorm"]},
+    return [{"type": "Dense", "name": "feedforward_gate_dense", "units": units, "use_bias": False, "activation": "silu"},
+            {"type": "Dense", "name": "feedforward_intermediate_dense", "units": units, "use_bias": False,
+             "inputs": ["feedforward_layernorm"]},
+            {"type": "Multiply", "name": "feedforward_gated",
+             "inputs": ["feedforward_gate_dense", "feedforward_intermediate_dense"]},
+            {"type": "Dense", "name": "feedforward_output_dense", "units": _size(config, "hidden_dim", where),
+             "use_bias": False}]
+
+
+def mixture_of_experts(config: Dict[str, Any], where: Location) -> List[dict]:
+    """Keras Hub's MixtralSparseMoeBlock: a router Dense(num_experts) without bias, and num_experts SwiGLU
+    experts of intermediate_dim, top_k of them run on each token."""
+    return [{"type": "MixtralSparseMoeBlock", "name": "sparse_moe", "num_local_experts": _size(config, "num_experts", where),
+             "num_experts_per_tok": _size(config, "top_k", where, 2),
+             "intermediate_size": _size(config, "intermediate_dim", where)}]
+
+
+Part = Callable[[Dict[str, Any], Location], Any]
+
+
+def decoder_backbone(config: Dict[str, Any], where: Location, name: str, decoder: str, attention: Part = grouped_attention,
+                     feedforward: Part = swiglu, tied: bool = False) -> dict:
+    """The Llama family's backbone: a ReversibleEmbedding (tied or not: an untied one's reverse_embeddings
+    counted on its row, as Keras Hub does), pre-norm decoder layers, each a block of Keras Hub's sublayers (RMS
+    norms, the attention, the feed-forward), named after Keras Hub's class so that `--depth 1` shows the rows
+    model.summary() does; sequence_output_layernorm."""
+    norm = {"type": "RMSNormalization", "epsilon": config.get("layer_norm_epsilon", 1e-06)}
+    ffn = feedforward(config, where)
+    block = [{**norm, "name": "self_attention_layernorm"}, {**attention(config, where), "name": "self_attention"},
              {"type": "Add", "name": "self_attention_residual", "inputs": ["input", "self_attention"]},
-             {**norm, "name": "feedforward_layernorm"},
-             {"type": "Dense", "name": "feedforward_gate_dense", "units": units, "use_bias": False,
-              "activation": "silu"},
-             {"type": "Dense", "name": "feedforward_intermediate_dense", "units": units, "use_bias": False,
-              "inputs": ["feedforward_layernorm"]},
-             {"type": "Multiply", "name": "feedforward_gated",
-              "inputs": ["feedforward_gate_dense", "feedforward_intermediate_dense"]},
-             {"type": "Dense", "name": "feedforward_output_dense", "units": width, "use_bias": False},
-             {"type": "Add", "name": "feedforward_residual", "inputs": ["self_attention_residual",
-                                                                       "feedforward_output_dense"]}]
+             {**norm, "name": "feedforward_layernorm"}, *ffn,
+             {"type": "Add", "name": "feedforward_residual", "inputs": ["self_attention_residual", ffn[-1]["name"]]}]
+    tie = config.get("tie_word_embeddings")
     layers = [{"type": "ReversibleEmbedding", "name": "token_embedding",
-               "input_dim": _size(config, "vocabulary_size", where), "output_dim": width,
-               "tie_weights": bool(config.get("tie_word_embeddings", False))},
+               "input_dim": _size(config, "vocabulary_size", where), "output_dim": _size(config, "hidden_dim", where),
+               "tie_weights": tied if tie is None else bool(tie)},
               *({"type": decoder, "name": f"transformer_layer_{index}"} for index in range(_layers(config, where))),
               {**norm, "name": "sequence_output_layernorm"}]
-    return {"name": config.get("name") or "llama_backbone", "batch": "B",
+    return {"name": config.get("name") or name, "batch": "B",
             "inputs": {"token_ids": {"shape": ["T"], "dtype": "int32"}}, "blocks": {decoder: {"layers": block}},
             "layers": layers}
 
 
+def llama(config: Dict[str, Any], where: Location) -> dict:
+    return decoder_backbone(config, where, "llama_backbone", "LlamaTransformerDecoder")
+
+
+def llama3(config: Dict[str, Any], where: Location) -> dict:
+    """Llama3Backbone: LlamaBackbone's layers (Keras Hub's subclass)."""
+    return decoder_backbone(config, where, "llama3_backbone", "LlamaTransformerDecoder")
+
+
 def mistral(config: Dict[str, Any], where: Location) -> dict:
-    return {**llama(config, where, "MistralTransformerDecoder"), "name": config.get("name") or "mistral_backbone"}
+    return decoder_backbone(config, where, "mistral_backbone", "MistralTransformerDecoder")
+
+
+def qwen(config: Dict[str, Any], where: Location) -> dict:
+    """QwenBackbone (Qwen2): the embedding tied by default, QwenAttention."""
+    return decoder_backbone(config, where, "qwen_backbone", "QwenTransformerDecoder", qwen_attention, tied=True)
+
+
+def qwen3(config: Dict[str, Any], where: Location) -> dict:
+    """Qwen3Backbone: the embedding tied by default, Qwen3Attention (query and key norms, head_dim given)."""
+    return decoder_backbone(config, where, "qwen3_backbone", "Qwen3TransformerDecoder", qwen3_attention, tied=True)
+
+
+def phi3(config: Dict[str, Any], where: Location) -> dict:
+    """Phi3Backbone: the embedding untied, Llama's attention and feed-forward (Keras Hub's Phi3Decoder)."""
+    return decoder_backbone(config, where, "phi3_backbone", "Phi3Decoder")
+
+
+def mixtral(config: Dict[str, Any], where: Location) -> dict:
+    """MixtralBackbone: Mistral's layers with a mixture of experts for the feed-forward."""
+    return decoder_backbone(config, where, "mixtral_backbone", "MixtralTransformerDecoder",
+                            feedforward=mixture_of_experts)
+
+
+def gemma(config: Dict[str, Any], where: Location, name: str = "gemma_backbone", decoder: str = "GemmaDecoderBlock",
+          gate_dim_reduction: int = 2, query_key_norm: bool = False) -> dict:
+    """GemmaBackbone: a tied ReversibleEmbedding, its output scaled by √hidden_dim (an operation, no layer:
+    left out, as the padding mask), decoder_block layers, each a block of Keras Hub's sublayers: RMS norms
+    (pre_attention_norm, pre_ffw_norm; post_attention_norm, post_ffw_norm with use_post_attention_norm,
+    use_post_ffw_norm), grouped-query attention without biases (head_dim given), a GeGLU feed-forward of
+    intermediate_dim // gate_dim_reduction without biases; final_normalization."""
+    norm = {"type": "RMSNormalization", "epsilon": config.get("layer_norm_epsilon", 1e-06)}
+    width, heads = _size(config, "hidden_dim", where), _size(config, "num_query_heads", where)
+    sizes = {"num_query_heads": heads, "num_key_value_heads": _size(config, "num_key_value_heads", where, heads),
+             "head_dim": _size(config, "head_dim", where)}
+    attention = ({"type": "Qwen3Attention", **sizes, "layer_norm_epsilon": norm["epsilon"],
+                  "inputs": ["pre_attention_norm"]} if query_key_norm else
+                 {"type": "GroupQueryAttention", **sizes, "use_bias": False,
+                  "inputs": ["pre_attention_norm", "pre_attention_norm"]})
+    post_attention = [{**norm, "name": "post_attention_norm"}] if config.get("use_post_attention_norm") else []
+    post_ffw = [{**norm, "name": "post_ffw_norm"}] if config.get("use_post_ffw_norm") else []
+    gate = _size(config, "intermediate_dim", where) // gate_dim_reduction
+    block = [{**norm, "name": "pre_attention_norm"}, {**attention, "name": "attention"}, *post_attention,
+             {"type": "Add", "name": "attention_residual", "inputs": ["input", (post_attention or [{"name": "attention"}])[-1]["name"]]},
+             {**norm, "name": "pre_ffw_norm"},
+             {"type": "Dense", "name": "ffw_gating", "units": gate, "use_bias": False, "activation": "gelu"},
+             {"type": "Dense", "name": "ffw_gating_2", "units": gate, "use_bias": False, "inputs": ["pre_ffw_norm"]},
+             {"type": "Multiply", "name": "ffw_gated", "inputs": ["ffw_gating", "ffw_gating_2"]},
+             {"type": "Dense", "name": "ffw_linear", "units": width, "use_bias": False}, *post_ffw,
+             {"type": "Add", "name": "ffw_residual", "inputs": ["attention_residual", (post_ffw or [{"name": "ffw_linear"}])[-1]["name"]]}]
+    layers = [{"type": "ReversibleEmbedding", "name": "token_embedding",
+               "input_dim": _size(config, "vocabulary_size", where), "output_dim": width},
+              *({"type": decoder, "name": f"decoder_block_{index}"} for index in range(_layers(config, where))),
+              {**norm, "name": "final_normalization"}]
+    return {"name": config.get("name") or name, "batch": "B",
+            "inputs": {"token_ids": {"shape": ["T"], "dtype": "int32"}}, "blocks": {decoder: {"layers": block}},
+            "layers": layers}
+
+
+def gemma3(config: Dict[str, Any], where: Location) -> dict:
+    """Gemma3Backbone, text only: Gemma's layers with a feed-forward of intermediate_dim and, with
+    use_query_key_norm (the default), an RMS norm of each query and key head (Qwen3Attention's figures)."""
+    for key, refused in (("vision_encoder", "a vision encoder (images)"), ("is_embedding_model", "an embedding model")):
+        if config.get(key):
+            raise SpecError(f"Gemma3Backbone with {refused} is not supported: layercalc rebuilds the text-only "
+                            f"Gemma3Backbone ('{key}' must be null or false)", location=where)
+    return gemma(config, where, "gemma3_backbone", "Gemma3DecoderBlock", 1, config.get("use_query_key_norm", True))
 
 
 MAX_BACKBONE_LAYERS = 10_000  # each layer is listed (Keras Hub names them transformer_layer_0, 1, ...)
@@ -120,7 +233,55 @@ def _layers(config: Dict[str, Any], where: Location) -> int:
 
 
 BACKBONES: Dict[str, Callable[[Dict[str, Any], Location], dict]] = {
-    "GPT2Backbone": gpt2, "BertBackbone": bert, "LlamaBackbone": llama, "MistralBackbone": mistral}
+    "GPT2Backbone": gpt2, "BertBackbone": bert, "LlamaBackbone": llama, "MistralBackbone": mistral,
+    "Llama3Backbone": llama3, "QwenBackbone": qwen, "Qwen3Backbone": qwen3, "Phi3Backbone": phi3,
+    "MixtralBackbone": mixtral, "GemmaBackbone": gemma, "Gemma3Backbone": gemma3}
+
+
+def as_block(spec: dict, class_name: str) -> dict:
+    """A backbone's spec as one block instance named as Keras Hub names the backbone (gpt2_backbone, ...),
+    of a block named after its class, as a task calls it: {"blocks": ..., "layer": the instance}."""
+    block = {"inputs": list(spec["inputs"]), "layers": spec["layers"],
+             **({"output": spec["outputs"][-1]} if "outputs" in spec else {})}
+    return {"blocks": {**spec.get("blocks", {}), class_name: block},
+            "layer": {"type": class_name, "name": spec["name"], "inputs": list(spec["inputs"])}, "inputs": spec["inputs"]}
+
+
+def causal_lm(backbone: dict, config: Dict[str, Any], where: Location) -> List[dict]:
+    """Every ...CausalLM (GPT2CausalLM, LlamaCausalLM, ...): the backbone, then its token embedding called again
+    in reverse (backbone.token_embedding(x, reverse=True)), the logits; no arguments of their own."""
+    return [{"call": f"{backbone['name']}/token_embedding", "name": "token_embedding", "reverse": True}]
+
+
+def text_classifier(backbone: dict, config: Dict[str, Any], where: Location) -> List[dict]:
+    """BertTextClassifier: the backbone's pooled_output, classifier_dropout and logits, Dense(num_classes)."""
+    return [{"type": "Dropout", "name": "classifier_dropout", "rate": config.get("dropout", 0.1)},
+            {"type": "Dense", "name": "logits", "units": _size(config, "num_classes", where),
+             "activation": config.get("activation") or "linear"}]
+
+
+# a task -> (the backbone class it is built on, the layers it adds after the backbone)
+TASKS: Dict[str, Tuple[str, Callable[[dict, Dict[str, Any], Location], List[dict]]]] = {
+    "GPT2CausalLM": ("GPT2Backbone", causal_lm), "LlamaCausalLM": ("LlamaBackbone", causal_lm),
+    "MistralCausalLM": ("MistralBackbone", causal_lm), "Llama3CausalLM": ("Llama3Backbone", causal_lm),
+    "QwenCausalLM": ("QwenBackbone", causal_lm), "Qwen3CausalLM": ("Qwen3Backbone", causal_lm),
+    "Phi3CausalLM": ("Phi3Backbone", causal_lm), "MixtralCausalLM": ("MixtralBackbone", causal_lm),
+    "GemmaCausalLM": ("GemmaBackbone", causal_lm), "Gemma3CausalLM": ("Gemma3Backbone", causal_lm),
+    "BertTextClassifier": ("BertBackbone", text_classifier)}
+
+
+def task_spec(class_name: str, config: Dict[str, Any], where: Location) -> dict:
+    """A Keras Hub task: its saved config holds the backbone's, nested, and the task's own arguments. The
+    backbone is one block instance (its row at --depth 1, as model.summary() lists it), the task's layers after."""
+    backbone_class, head = TASKS[class_name]
+    saved = config.get("backbone")
+    if not isinstance(saved, dict) or saved.get("class_name") != backbone_class or not isinstance(saved.get("config"), dict):
+        found = saved.get("class_name") if isinstance(saved, dict) else saved
+        raise SpecError(f"{class_name}'s 'backbone' must be a saved {backbone_class}, found {describe(found)}",
+                        location=where)
+    backbone = as_block(BACKBONES[backbone_class](saved["config"], where), backbone_class)
+    return {"name": config.get("name") or class_name, "batch": "B", "inputs": backbone["inputs"],
+            "blocks": backbone["blocks"], "layers": [backbone["layer"], *head(backbone["layer"], config, where)]}
 
 
 def is_backbone(entry: Any) -> bool:
@@ -132,7 +293,10 @@ def is_backbone(entry: Any) -> bool:
 
 def backbone_spec(entry: Dict[str, Any], where: Location) -> dict:
     class_name = entry.get("class_name")
+    if class_name in TASKS:
+        return task_spec(class_name, entry["config"], where)
     if class_name not in BACKBONES:
+        known = [*BACKBONES, *TASKS]
         raise SpecError(f"Keras Hub model {describe(class_name)} is not supported: layercalc rebuilds "
-                        f"{', '.join(BACKBONES)}{closest(str(class_name), list(BACKBONES))}", location=where)
+                        f"{', '.join(known)}{closest(str(class_name), known)}", location=where)
     return BACKBONES[class_name](entry["config"], where)

@@ -15,10 +15,10 @@ from typing import Any, List, Optional, Tuple
 from ..dims import Dim, Shape, dim_sum, format_dim, format_shape, prod
 from ..errors import ShapeError
 from .arguments import PositiveInt, activation_field
-from .attention import MultiHeadAttention
+from .attention import GroupQueryAttention, MultiHeadAttention
 from .base import PASS_THROUGH, Layer, Tap, Weight, elements, rule
 from .core import Dense, ReversibleEmbedding, known_last_axis
-from .norm import LayerNormalization
+from .norm import LayerNormalization, RMSNormalization
 from .registry import register
 
 IGNORED = {"ignored": True}  # checked, but changes no shape or count
@@ -362,3 +362,67 @@ class TransformerDecoder(TransformerBlock):
         decoder = x[0]
         mask_selects = prod([2, self.num_heads, decoder[1], decoder[1]])
         return dim_sum([super().elementwise(x, y), mask_selects])
+
+
+@register
+@rule
+class Qwen3Attention(Layer):
+    """Keras Hub's Qwen3 self-attention: grouped-query attention without
+    biases whose query and key heads are each RMS-normalized (a scale of
+    head_dim, query_dense_layernorm and key_dense_layernorm) before the
+    scores.
+
+    Input (batch, T, d); Hq = num_query_heads, Hkv = num_key_value_heads
+    (dividing Hq), h = head_dim.
+    output: x
+    params: GroupQueryAttention's without biases, d·Hq·h + 2·d·Hkv·h + Hq·h·d,
+            + the two norms' scales, h each
+    MACs:   GroupQueryAttention's of the same sizes
+    elementwise: GroupQueryAttention's and the two RMS norms' (on T·Hq·h and
+    T·Hkv·h elements); saved tensors and KV cache are GroupQueryAttention's.
+    """
+
+    num_query_heads: PositiveInt
+    num_key_value_heads: PositiveInt
+    head_dim: PositiveInt
+    rope_max_wavelength: Any = 10000
+    rope_scaling_factor: Any = 1
+    kernel_initializer: Any = "glorot_uniform"
+    dropout: Any = field(default=0.0, metadata=IGNORED)
+    layer_norm_epsilon: Any = 1e-05
+    sliding_window_size: Any = None
+
+    def attention(self) -> GroupQueryAttention:
+        return GroupQueryAttention(num_query_heads=self.num_query_heads, num_key_value_heads=self.num_key_value_heads,
+                                   head_dim=self.head_dim, use_bias=False)
+
+    def validate(self) -> None:
+        self.attention().validate()
+
+    def parts(self, x: Shape) -> Parts:
+        """The attention on [x, x], then the norms of the projected query and key heads."""
+        if len(x) != 3:
+            raise ShapeError(f"Qwen3Attention needs an input of rank 3 (batch, sequence, features), found {format_shape(x)}")
+        norm = RMSNormalization(epsilon=self.layer_norm_epsilon)
+        return [("attention", self.attention(), (x, x)),
+                ("query_dense_layernorm", norm, (*x[:2], self.num_query_heads, self.head_dim)),
+                ("key_dense_layernorm", norm, (*x[:2], self.num_key_value_heads, self.head_dim))]
+
+    def output_shape(self, x: Shape) -> Shape:
+        return self.attention().output_shape(self.parts(x)[0][2])
+
+    def weights(self, x: Shape) -> List[Weight]:
+        (_, attention, pair), *norms = self.parts(x)
+        return [*attention.weights(pair), *part_weights(norms)]
+
+    def macs(self, x: Shape, y: Any) -> Dim:
+        return part_sum(self.parts(x), "macs")
+
+    def elementwise(self, x: Shape, y: Any) -> Dim:
+        return part_sum(self.parts(x), "elementwise")
+
+    def saved_tensors(self, x: Shape, y: Any) -> Dim:
+        return part_sum(self.parts(x), "saved_tensors")
+
+    def kv_cache(self, x: Shape, y: Any) -> Dim:
+        return part_sum(self.parts(x), "kv_cache")
