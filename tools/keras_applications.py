@@ -6,7 +6,7 @@ with a Python that has Keras 3 (+ TensorFlow), e.g.
 
     TF_CPP_MIN_LOG_LEVEL=3 /tmp/kenv/bin/python tools/keras_applications.py [--out DIR] [NAME ...]
 
-Each model NAME of keras.applications (default: MODELS below) is built with weights=None and its other
+Each model NAME of keras.applications (default: all 40 it exports in Keras 3.15) is built with weights=None and its other
 defaults (include_top=True) at three input shapes: its default size (input_shape=None), another size
 (OTHER_SIZE: not a multiple of 32, so padding and pooling floors are exercised), both with include_top=True,
 and (None, None, 3) with include_top=False, pooling="avg" (Keras refuses an unknown size with the top for
@@ -15,7 +15,7 @@ It writes into DIR (default tests/data/keras_applications/):
 
 - ``<name>_<size>.json.gz``: ``model.to_json()``, gzip-compressed (the configs of the larger models are
   hundreds of KB; no weights are saved, layercalc reads only the config);
-- ``figures.json.gz`` (gzip-compressed too: some 850 KB as text): for each file, Keras' figures, one
+- ``figures.json.gz`` (gzip-compressed too: some 3 MB as text): for each file, Keras' figures, one
   compact row per layer or keras.ops operation (tools/keras_models.py's rows: a nested model's row, then
   its layers under its path; InputLayer left out): ``[name, class, output shape, trainable,
   non-trainable, is an operation]``, and the totals; for a model Keras refuses to
@@ -43,10 +43,13 @@ from keras_reference import error_text  # noqa: E402
 from reference_json import ROOT, rel  # noqa: E402
 
 OUT = os.path.join(ROOT, "tests", "data", "keras_applications")
-# A representative subset of keras.applications (every family, the models with operations and custom layers).
-MODELS = ["ConvNeXtTiny", "DenseNet121", "EfficientNetB0", "EfficientNetV2B0", "InceptionResNetV2",
-          "InceptionV3", "MobileNet", "MobileNetV2", "MobileNetV3Small", "MobileNetV3Large", "NASNetMobile",
-          "ResNet50", "ResNet50V2", "VGG16", "Xception"]
+
+
+def application_names() -> list:
+    """Every model keras.applications exports (ConvNeXtBase, ..., Xception): its capitalized names."""
+    return sorted(name for name in dir(keras.applications) if name[0].isupper())
+
+
 OTHER_SIZE = 200  # 200 = 8 * 25: odd after three halvings
 
 
@@ -61,7 +64,7 @@ def figures(model) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("names", nargs="*", default=MODELS)
+    parser.add_argument("names", nargs="*")
     parser.add_argument("--out", default=OUT)
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
@@ -70,7 +73,7 @@ def main(argv=None) -> int:
     if os.path.exists(path):
         with gzip.open(path, "rt", encoding="utf-8") as handle:
             data["models"] = json.load(handle)["models"]
-    for name in args.names:
+    for name in args.names or application_names():
         for size, input_shape, top in (("default", None, True), (str(OTHER_SIZE), (OTHER_SIZE, OTHER_SIZE, 3), True),
                                        ("none", (None, None, 3), False)):
             key = f"{name}_{size}"
