@@ -2,10 +2,12 @@
 every layer's and operation's output shape and trainable / non-trainable parameters, and the totals, equal to
 what Keras 3.15.1 (TensorFlow backend) reported for the same model. The files (gzip-compressed JSON) and the
 figures (figures.json.gz) come from tools/keras_applications.py: every model keras.applications exports (40 in
-Keras 3.15), each at its default size and at 200 x 200 with the top, and at (None, None, 3) without it."""
+Keras 3.15), each at its default size and at 200 x 200 with the top, and at (None, None, 3) without it; read as
+JSON, as the same config in a .keras archive, and (default size) converted to a spec."""
 
 import gzip
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,8 @@ import pytest
 from calc import rules
 
 DATA = Path(__file__).resolve().parent / "data" / "keras_applications"
-FIGURES = json.loads(gzip.decompress((DATA / "figures.json.gz").read_bytes()))["models"]
+KERAS = json.loads(gzip.decompress((DATA / "figures.json.gz").read_bytes()))
+FIGURES, FIGURES_VERSION = KERAS["models"], KERAS["keras_version"]
 SIZES = ("default", "200", "none")
 NESTED_TYPES = ("Sequential", "Functional")  # a nested model's row; its layers have rows of their own
 
@@ -48,6 +51,13 @@ def test_json_import_equals_keras(cli, tmp_path, key):
     assert [(row["name"], row["type"], row["output_shape"], row["trainable_params"], row["non_trainable_params"])
             for row in report["layers"] if row["type"] not in NESTED_TYPES] == keras_rows(figures)
     assert {name: report["totals"][name] for name in figures["totals"]} == figures["totals"]
+    # The same config in a .keras archive (Keras' model.save() writes it as config.json, beside metadata.json
+    # and the weights, which layercalc does not read): the same report.
+    archive = tmp_path / f"{key}.keras"
+    with zipfile.ZipFile(archive, "w") as members:
+        members.writestr("metadata.json", json.dumps({"keras_version": FIGURES_VERSION}))
+        members.writestr("config.json", path.read_text())
+    assert summary(cli, archive) == report
     if key.endswith("_default"):  # `convert` writes a spec with the same figures
         converted = tmp_path / "converted.yaml"
         result = cli(["convert", path, "-o", converted])
