@@ -8,7 +8,8 @@ from calc import analyze, load_spec
 from tests.conftest import ROOT
 from tests.flat import FLAT_DIR, FLAT_SPECS, corresponding_layers
 
-REWRITTEN = ["densenet121", "efficientnet_b0", "inception_v3", "mobilenet_v2", "resnet50", "transformer_encoder",
+REWRITTEN = ["convnext_tiny", "densenet121", "efficientnet_b0", "inception_v3", "mobilenet_v2",
+             "mobilenet_v3_small", "resnet50", "transformer_encoder",
              "unet_small", "vgg16"]  # lstm_text (4 layers) stays flat in specs/
 
 

@@ -14,7 +14,9 @@ It does two things (both by default):
     trainable / non-trainable parameter counts, plus model totals).  Specs are
     read with layercalc's own parser (``calc.readers.parse_spec``), which expands
     blocks and ``repeat``; a block's layer ``stage/conv`` is named ``stage_conv``
-    in Keras.  A spec of specs/ rewritten with blocks whose flat version is in
+    in Keras.  An operation entry (``type: ops.add``) calls keras.ops as a rule case does (see (b)),
+    and its Keras operation takes the entry's name; it is recorded among the layers (Keras'
+    ``model.operations`` order) with ``"operation": true``.  A spec of specs/ rewritten with blocks whose flat version is in
     ``tests/data/flat_specs/`` (one entry per Keras layer, Keras' own names) is
     built twice: the figures written are the flat version's, and the blocks
     version must give the same model (totals and every layer's figures), or
@@ -220,9 +222,10 @@ def count(weights) -> int:
 
 
 def layer_counts(layer) -> dict:
+    """A layer's weights; a keras.ops operation (Add) has none."""
     return {
-        "trainable_params": count(layer.trainable_weights),
-        "non_trainable_params": count(layer.non_trainable_weights),
+        "trainable_params": count(getattr(layer, "trainable_weights", ())),
+        "non_trainable_params": count(getattr(layer, "non_trainable_weights", ())),
     }
 
 
@@ -301,8 +304,8 @@ def build_model(spec):
               for index, entry in enumerate(spec.layers) if entry.call is not None}
     layers = {}  # position -> the Keras layer made there
     for index, (entry, name) in enumerate(zip(spec.layers, names)):
-        if entry.call is not None:
-            continue
+        if entry.call is not None or entry.type.startswith(OPS_PREFIX):
+            continue  # a call uses its layer's; an operation (ops.add) is called where its inputs are ready
         layer = make_layer(entry.type, entry.args, keras_name(name))
         layer.spec_call_arguments = call_arguments(entry.args)
         if not entry.trainable:
@@ -356,6 +359,9 @@ def build_model(spec):
             layer = layers[called[index]]
             tensors[keys[index]] = call_layer(layer, inputs, call_arguments_of_call(spec.layers[index].args))
             later_calls.setdefault(called[index], {})[keys[index]] = tensors[keys[index]]
+        elif spec.layers[index].type.startswith(OPS_PREFIX):
+            tensors[keys[index]] = call_operation(spec.layers[index].type, spec.layers[index].args, inputs)
+            tensors[keys[index]]._keras_history[0].name = keys[index]  # layercalc's name, as a layer's
         else:
             layer = layers[index]
             tensors[keys[index]] = call_layer(layer, inputs, layer.spec_call_arguments)
@@ -400,12 +406,13 @@ def spec_figures(path: str, bindings=None, max_params: int = MAX_PARAMS) -> dict
         raise ValueError(f"{params:,} parameters (layercalc's count) is more than --max-params {max_params:,}")
     model, later_calls = build_model(spec)
     layers = []
-    for layer in model.layers:
+    for layer in model.operations:  # the layers, and the keras.ops operations between them (ops.add)
         if isinstance(layer, keras.layers.InputLayer):
             continue
         layers.append({
             "name": layer.name,
             "class": type(layer).__name__,
+            **({} if isinstance(layer, keras.layers.Layer) else {"operation": True}),
             "output_shape": shape_of(layer.output),
             **layer_counts(layer),
             **({"calls": {name: shape_of(tensor) for name, tensor in later_calls[layer.name].items()}}
