@@ -296,6 +296,10 @@ ERRORS = [
     pytest.param("input: [100, 1]\nlayers:\n  - {type: STFTSpectrogram, frame_length: 1}\n",
                  "model.yaml:3:5: layer 'stft_spectrogram' (STFTSpectrogram): frame_step defaults to frame_length "
                  "// 2, which is 0 for frame_length 1: give frame_step (1 or more)\n", id="stft-zero-step"),
+    # keras.ops.split at index 0 gives an empty first part (numpy's semantics); no model tensor is empty (fuzzer).
+    pytest.param("input: [6]\nlayers:\n  - {type: ops.split, indices_or_sections: [0, 4], axis: 1}\n",
+                 "model.yaml:3:44: layer 'split' (ops.split): indices_or_sections [0, 4] leave part 0 of axis 1 "
+                 "(size 6) empty: give increasing indices between 1 and the size\n", id="split-empty-part"),
 ]
 
 

@@ -797,6 +797,11 @@ class Split(Operation):
         else:
             bounds = [0, *self.indices_or_sections, size]
             sizes = [None if end is None else end - start for start, end in zip(bounds, bounds[1:])]
+            empty = next((index for index, part in enumerate(sizes) if part is not None and part < 1), None)
+            if empty is not None:  # a model's tensors have no empty axis
+                raise ShapeError(f"indices_or_sections {list(self.indices_or_sections)} leave part {empty} of axis "
+                                 f"{self.axis} (size {format_dim(size)}) empty: give increasing indices between 1 "
+                                 "and the size", argument="indices_or_sections")
         return [tuple(part if index == position else dim for index, dim in enumerate(x)) for part in sizes]
 
 
