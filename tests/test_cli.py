@@ -300,6 +300,10 @@ ERRORS = [
     pytest.param("input: [6]\nlayers:\n  - {type: ops.split, indices_or_sections: [0, 4], axis: 1}\n",
                  "model.yaml:3:44: layer 'split' (ops.split): indices_or_sections [0, 4] leave part 0 of axis 1 "
                  "(size 6) empty: give increasing indices between 1 and the size\n", id="split-empty-part"),
+    # numpy (keras.ops' semantics) raises "repeated axis" (fuzzer: it was an internal error).
+    pytest.param("input: [6]\nlayers:\n  - {type: ops.expand_dims, axis: [1, -3]}\n",
+                 "model.yaml:3:35: layer 'expand_dims' (ops.expand_dims): axis [1, -3] names an output position "
+                 "twice\n", id="expand-dims-repeated-axis"),
 ]
 
 

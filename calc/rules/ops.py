@@ -698,6 +698,8 @@ class ExpandDims(Operation):
         axes = axis_list(self.axis)
         rank = len(x) + len(axes)
         positions = {canonical_axis(axis, rank) for axis in axes}
+        if len(positions) < len(axes):  # numpy, which keras.ops follows, raises "repeated axis"
+            raise SpecError(f"axis {list(axes)} names an output position twice", argument="axis")
         dims = iter(x)
         return tuple(1 if index in positions else next(dims) for index in range(rank))
 
