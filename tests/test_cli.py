@@ -304,6 +304,9 @@ ERRORS = [
     pytest.param("input: [6]\nlayers:\n  - {type: ops.expand_dims, axis: [1, -3]}\n",
                  "model.yaml:3:35: layer 'expand_dims' (ops.expand_dims): axis [1, -3] names an output position "
                  "twice\n", id="expand-dims-repeated-axis"),
+    pytest.param("input: [6]\nlayers:\n  - {type: ops.split, indices_or_sections: 0}\n",
+                 "model.yaml:3:44: layer 'split' (ops.split): indices_or_sections must be a number of parts of at "
+                 "least 1, found 0\n", id="split-zero-sections"),
 ]
 
 

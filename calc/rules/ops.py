@@ -792,6 +792,9 @@ class Split(Operation):
         size = x[position]
         if isinstance(self.indices_or_sections, int):
             sections = self.indices_or_sections
+            if sections < 1:  # numpy: "number sections must be larger than 0."
+                raise SpecError(f"indices_or_sections must be a number of parts of at least 1, found {sections}",
+                                argument="indices_or_sections")
             if size is not None and size % sections:
                 raise ShapeError(f"axis {self.axis} of size {format_dim(size)} cannot be split into {sections} equal "
                                  "parts", argument="indices_or_sections")
