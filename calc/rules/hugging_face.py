@@ -8,21 +8,20 @@ Keras, which has no such layers."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, List, Tuple
 
 from ..dims import Dim, Shape, format_shape, prod
 from ..errors import ShapeError, SpecError
 from .arguments import PositiveInt
 from .attention import GroupQueryAttention, MultiHeadAttention
-from .base import SOFTMAX_OPS, Layer, Weight
+from .base import SOFTMAX_OPS, Layer, Weight, rule
 from .conv import Conv2D
 from .core import known_last_axis
 from .registry import register
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Qwen2Attention(Layer):
     """Qwen2's self-attention (transformers' Qwen2Attention, also Qwen2-MoE's):
     grouped-query attention whose query, key and value projections have
@@ -87,7 +86,7 @@ class Qwen2Attention(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class T5Attention(Layer):
     """T5's attention (transformers' T5Attention): multi-head attention of
     query over value without biases, heads of d_kv whatever the width, no
@@ -143,7 +142,7 @@ class T5Attention(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class OutputBias(Layer):
     """A learned bias added along the last axis: the bias of a masked-LM
     head whose decoder is tied to the token embedding (BERT's
@@ -165,7 +164,7 @@ class OutputBias(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ViTEmbeddings(Layer):
     """ViT's embeddings (transformers' ViTEmbeddings): the image cut into
     patches by a convolution (patch_embeddings.projection), a learned class
@@ -220,7 +219,7 @@ class ViTEmbeddings(Layer):
         return (self.patches(x) + 1) * self.hidden_size
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class SparseMoeBlock(Layer):
     """A mixture of experts: a router scores E experts for each token, the top k run on it (each
     act(x·gate)·(x·up), then ·down), their outputs summed weighted by the router's normalized scores.
@@ -292,7 +291,7 @@ class SparseMoeBlock(Layer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class MixtralSparseMoeBlock(SparseMoeBlock):
     __doc__ = SparseMoeBlock.__doc__.replace("E = num_experts", "E = num_local_experts").replace(
         "the expert size,", "the expert size (intermediate_size); Mixtral's MoE block.")
@@ -306,7 +305,7 @@ class MixtralSparseMoeBlock(SparseMoeBlock):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Qwen2MoeSparseMoeBlock(SparseMoeBlock):
     __doc__ = SparseMoeBlock.__doc__.replace("the expert size,", "the expert size (moe_intermediate_size), "
                                              "S = shared_expert_intermediate_size; Qwen2-MoE's MoE block, "

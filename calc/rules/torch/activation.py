@@ -3,19 +3,19 @@ learned slopes, and the functions over one axis (Softmax, LogSoftmax, Softmin, G
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, List, Optional, Tuple
 
 from ...dims import Dim, Shape, format_shape, prod
 from ...errors import ShapeError
 from ..arguments import PositiveInt, choices
-from ..base import SOFTMAX_OPS, WHOLE, Tap, Weight, elements
+from ..base import SOFTMAX_OPS, WHOLE, Tap, Weight, elements, rule
 from .. import activation
 from ..registry import register
 from .base import Module
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Elementwise(activation.Elementwise, Module):
     """Applies a function to each element.
 
@@ -33,21 +33,21 @@ def dim_position(x: Shape, dim: int) -> int:
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ReLU(Elementwise):
     __doc__ = Elementwise.__doc__
     inplace: Any = False
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ReLU6(Elementwise):
     __doc__ = Elementwise.__doc__
     inplace: Any = False
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class LeakyReLU(Elementwise):
     __doc__ = Elementwise.__doc__
     negative_slope: Any = 0.01
@@ -55,7 +55,7 @@ class LeakyReLU(Elementwise):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ELU(Elementwise):
     __doc__ = Elementwise.__doc__
     alpha: Any = 1.0
@@ -63,7 +63,7 @@ class ELU(Elementwise):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class CELU(Elementwise):
     __doc__ = Elementwise.__doc__
     alpha: Any = 1.0
@@ -71,49 +71,49 @@ class CELU(Elementwise):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class SELU(Elementwise):
     __doc__ = Elementwise.__doc__
     inplace: Any = False
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class GELU(Elementwise):
     __doc__ = Elementwise.__doc__
     approximate: str = field(default="none", metadata=choices("none", "tanh", ignored=True))
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class SiLU(Elementwise):
     __doc__ = Elementwise.__doc__
     inplace: Any = False
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Mish(Elementwise):
     __doc__ = Elementwise.__doc__
     inplace: Any = False
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Hardswish(Elementwise):
     __doc__ = Elementwise.__doc__
     inplace: Any = False
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Hardsigmoid(Elementwise):
     __doc__ = Elementwise.__doc__
     inplace: Any = False
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Hardtanh(Elementwise):
     __doc__ = Elementwise.__doc__
     min_val: Any = -1.0
@@ -122,19 +122,19 @@ class Hardtanh(Elementwise):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Sigmoid(Elementwise):
     __doc__ = Elementwise.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Tanh(Elementwise):
     __doc__ = Elementwise.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Softplus(Elementwise):
     __doc__ = Elementwise.__doc__
     beta: Any = 1.0
@@ -142,39 +142,39 @@ class Softplus(Elementwise):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Softsign(Elementwise):
     __doc__ = Elementwise.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Tanhshrink(Elementwise):
     __doc__ = Elementwise.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Softshrink(Elementwise):
     __doc__ = Elementwise.__doc__
     lambd: Any = 0.5
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Hardshrink(Elementwise):
     __doc__ = Elementwise.__doc__
     lambd: Any = 0.5
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class LogSigmoid(Elementwise):
     __doc__ = Elementwise.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Threshold(Elementwise):
     __doc__ = Elementwise.__doc__
     threshold: Any
@@ -183,7 +183,7 @@ class Threshold(Elementwise):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class PReLU(Elementwise):
     """max(0, x) + a·min(0, x), with a learned slope a per channel (axis 1) or one for all.
 
@@ -206,7 +206,7 @@ class PReLU(Elementwise):
         return [Weight("weight", (self.num_parameters,))]
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class AlongDim(Elementwise):
     """Softmax-like function along `dim` (torch's implicit choice when null: 0 for inputs of rank 0, 1 or 3,
     else 1; the batch axis counts).
@@ -234,25 +234,25 @@ class AlongDim(Elementwise):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Softmax(AlongDim):
     __doc__ = AlongDim.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class LogSoftmax(AlongDim):
     __doc__ = AlongDim.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Softmin(AlongDim):
     __doc__ = AlongDim.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Softmax2d(AlongDim):
     """Softmax over the channels of an (N, C, H, W) input (dim -3).
 
@@ -266,7 +266,7 @@ class Softmax2d(AlongDim):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class GLU(AlongDim):
     """The first half of `dim` times the sigmoid of the second half.
 

@@ -3,15 +3,14 @@ and the window arithmetic of convolutions and pooling (torch's formulas, explici
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, ClassVar, Optional, Tuple
 
 from ...dims import Dim, Shape, format_shape, standardize_tuple
 from ...errors import ShapeError, SpecError
-from ..base import Layer
+from ..base import Layer, rule
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Module(Layer):
     """Base of the torch rules: every module takes device and dtype, which change no count."""
 

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cached_property
 from typing import Any, ClassVar, List, Tuple
 
 from ...dims import Dim, Shape, ceildiv, prod
 from ...errors import ShapeError, SpecError
 from ..arguments import ConvPadding, NonNegativeSize, PositiveInt, Size, choices
-from ..base import WHOLE, Tap, Weight, ratio
+from ..base import WHOLE, Tap, Weight, ratio, rule
 from ..registry import register
 from .base import Module, check_length, expect_ranks, inferred, positive, tuple_of, window_length
 
 PADDING_MODES = choices("zeros", "reflect", "replicate", "circular")
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ConvNd(Module):
     """Convolution over `rank` spatial axes, channels first: (N, C, *spatial).
 
@@ -108,27 +108,27 @@ class ConvNd(Module):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Conv1d(ConvNd):
     __doc__ = ConvNd.__doc__
     rank = 1
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Conv2d(ConvNd):
     __doc__ = ConvNd.__doc__
     rank = 2
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Conv3d(ConvNd):
     __doc__ = ConvNd.__doc__
     rank = 3
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ConvTransposeNd(ConvNd):
     """Transposed convolution over `rank` spatial axes, channels first; A = output_padding.
 
@@ -182,21 +182,21 @@ class ConvTransposeNd(ConvNd):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ConvTranspose1d(ConvTransposeNd):
     __doc__ = ConvTransposeNd.__doc__
     rank = 1
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ConvTranspose2d(ConvTransposeNd):
     __doc__ = ConvTransposeNd.__doc__
     rank = 2
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ConvTranspose3d(ConvTransposeNd):
     __doc__ = ConvTransposeNd.__doc__
     rank = 3

@@ -3,15 +3,15 @@ inference; p is checked as torch checks it)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from ..base import rule
 from ...errors import SpecError
 from ..registry import register
 from .linear import Identity
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class DropoutNd(Identity):
     """Zeroes elements (or whole channels) with probability p while training.
 
@@ -27,36 +27,36 @@ class DropoutNd(Identity):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Dropout(DropoutNd):
     __doc__ = DropoutNd.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Dropout1d(DropoutNd):
     __doc__ = DropoutNd.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Dropout2d(DropoutNd):
     __doc__ = DropoutNd.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Dropout3d(DropoutNd):
     __doc__ = DropoutNd.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class AlphaDropout(DropoutNd):
     __doc__ = DropoutNd.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class FeatureAlphaDropout(DropoutNd):
     __doc__ = DropoutNd.__doc__

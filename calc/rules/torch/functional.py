@@ -8,13 +8,13 @@ written in Python; the merge arithmetic is the Keras merge rules'."""
 from __future__ import annotations
 
 import builtins
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, List, Tuple
 
 from ...dims import Dim, Shape, format_shape, prod
 from ...errors import ShapeError, SpecError
 from ..arguments import Axis, PositiveInt, Size, TargetShape, choices
-from ..base import PASS_THROUGH, Weight, elements, rearranging
+from ..base import PASS_THROUGH, Weight, elements, rearranging, rule
 from ..merge import Concatenate, Elementwise
 from ..registry import register
 from .activation import dim_position
@@ -24,7 +24,7 @@ from .reshaping import Flatten
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class add(Elementwise, Module):  # noqa: N801 - torch.add
     """input + other (torch.add; `x + y` in forward), broadcast.
 
@@ -35,7 +35,7 @@ class add(Elementwise, Module):  # noqa: N801 - torch.add
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class mul(Elementwise, Module):  # noqa: N801 - torch.mul
     """input · other (torch.mul; `x * y` in forward), broadcast.
 
@@ -46,7 +46,7 @@ class mul(Elementwise, Module):  # noqa: N801 - torch.mul
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class cat(Module):  # noqa: N801 - torch.cat
     """Joins its inputs along `dim` (torch.cat; the batch is dim 0, the default); every other axis must match.
 
@@ -65,7 +65,7 @@ class cat(Module):  # noqa: N801 - torch.cat
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class flatten(Flatten):  # noqa: N801 - torch.flatten
     """Flattens the axes start_dim..end_dim into one (torch.flatten: the batch is axis 0, and start_dim is 0
     unless given: models write torch.flatten(x, 1)).
@@ -77,7 +77,7 @@ class flatten(Flatten):  # noqa: N801 - torch.flatten
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class adaptive_avg_pool2d(AdaptiveAvgPool2d):  # noqa: N801 - torch.nn.functional.adaptive_avg_pool2d
     """The function of AdaptiveAvgPool2d (torch.nn.functional.adaptive_avg_pool2d(x, output_size)), as
     MobileNetV2's forward() writes it.
@@ -95,7 +95,7 @@ def with_an_axis(shape: Shape) -> Shape:
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class stack(Module):  # noqa: N801 - torch.stack
     """Stacks its inputs, all of one shape, along a new axis `dim` (the batch is axis 0, the default).
 
@@ -116,7 +116,7 @@ class stack(Module):  # noqa: N801 - torch.stack
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class reshape(Module):  # noqa: N801 - torch.reshape, Tensor.view
     """Reshapes to `shape`, the batch axis included, one -1 inferred (unknown when the batch is).
 
@@ -143,7 +143,7 @@ class reshape(Module):  # noqa: N801 - torch.reshape, Tensor.view
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class permute(Module):  # noqa: N801 - torch.permute, Tensor.permute
     """Reorders the axes as `dims` says (the batch is axis 0).
 
@@ -167,7 +167,7 @@ class permute(Module):  # noqa: N801 - torch.permute, Tensor.permute
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class transpose(Module):  # noqa: N801 - torch.transpose, Tensor.transpose
     """Swaps the axes dim0 and dim1 (the batch is axis 0).
 
@@ -188,7 +188,7 @@ class transpose(Module):  # noqa: N801 - torch.transpose, Tensor.transpose
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class matmul(Module):  # noqa: N801 - torch.matmul, `a @ b`
     """The matrix product of two inputs (torch.matmul: the leading axes broadcast; a 1-D input is a vector).
 
@@ -230,7 +230,7 @@ def broadcast_all(first: Shape, second: Shape) -> Shape:
     return tuple(result)
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Reduction(Module):
     """Reduces the axes `dim` (null: every axis, the batch too; the batch is axis 0).
 
@@ -252,18 +252,18 @@ class Reduction(Module):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class mean(Reduction):  # noqa: N801 - torch.mean
     __doc__ = Reduction.__doc__
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class sum(Reduction):  # noqa: N801 - torch.sum
     __doc__ = Reduction.__doc__
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Split(Module):
     """Splits the input along `dim` (the batch is axis 0, the default) into several outputs, name:0, name:1, ...
 
@@ -284,7 +284,7 @@ class Split(Module):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class chunk(Split):  # noqa: N801 - torch.chunk
     """`chunks` pieces of ceil(size / chunks) along `dim`, the last smaller (fewer pieces when they run out).
 
@@ -299,7 +299,7 @@ class chunk(Split):  # noqa: N801 - torch.chunk
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class split(Split):  # noqa: N801 - torch.split
     """Pieces of split_size_or_sections along `dim` (an int: pieces of that size, the last smaller; a list:
     those sizes, which must add up to the axis).
@@ -320,7 +320,7 @@ class split(Split):  # noqa: N801 - torch.split
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class select(Module):  # noqa: N801 - torch.select, `x[:, index]`
     """Picks position `index` of axis `dim` and drops that axis (torch.select; ViT's `x[:, 0]` is dim 1,
     index 0; the batch is axis 0).
@@ -344,7 +344,7 @@ class select(Module):  # noqa: N801 - torch.select, `x[:, index]`
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Parameter(Module):
     """A learned tensor of `shape` (a torch.nn.Parameter) that forward() combines with its input, as `op` says:
     add (`x + tensor`: ViT's pos_embedding) and mul (`tensor * x`: ConvNeXt's layer_scale), broadcast, the

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, List, Optional, Tuple
 
 from ...dims import Dim, Shape, format_shape, prod
 from ...errors import ShapeError
 from ..arguments import PositiveInt
-from ..base import PASS_THROUGH, WHOLE, Tap, Weight
+from ..base import PASS_THROUGH, WHOLE, Tap, Weight, rule
 from ..registry import register
 from .base import Module, inferred
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Linear(Module):
     """y = x·Wᵀ + b over the last axis, on inputs of any rank (N, *, in_features).
 
@@ -48,7 +47,7 @@ class Linear(Module):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Bilinear(Module):
     """y = x1ᵀ·A·x2 + b for two inputs (N, *, in1_features) and (N, *, in2_features).
 
@@ -83,7 +82,7 @@ class Bilinear(Module):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Identity(Module):
     """Returns its input (torch ignores any argument; a spec gives none).
 

@@ -3,13 +3,12 @@ LocalResponseNorm.  Their running statistics are buffers (running_mean, running_
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, ClassVar, List, Optional, Tuple
 
 from ...dims import Dim, Shape, prod
 from ...errors import ShapeError, SpecError
 from ..arguments import PositiveInt, Size
-from ..base import PASS_THROUGH, Tap, Weight, elements
+from ..base import PASS_THROUGH, Tap, Weight, elements, rule
 from ..norm import reading, statistics_ops
 from ..registry import register
 from .base import Module, expect_ranks, inferred, torch_shape
@@ -22,7 +21,7 @@ def running_statistics(channels: int) -> List[Weight]:
             Weight("num_batches_tracked", (), buffer=True)]
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class BatchNormNd(Module):
     """Normalizes each channel (axis 1) with batch statistics, then scales and shifts it.
 
@@ -63,27 +62,27 @@ class BatchNormNd(Module):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class BatchNorm1d(BatchNormNd):
     __doc__ = BatchNormNd.__doc__
     ranks = (2, 3)
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class BatchNorm2d(BatchNormNd):
     __doc__ = BatchNormNd.__doc__
     ranks = (4,)
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class BatchNorm3d(BatchNormNd):
     __doc__ = BatchNormNd.__doc__
     ranks = (5,)
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class InstanceNormNd(BatchNormNd):
     """Normalizes each channel of each example over its spatial axes.
 
@@ -104,21 +103,21 @@ class InstanceNormNd(BatchNormNd):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class InstanceNorm1d(InstanceNormNd):
     __doc__ = InstanceNormNd.__doc__
     ranks = (3,)
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class InstanceNorm2d(InstanceNormNd):
     __doc__ = InstanceNormNd.__doc__
     ranks = (4,)
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class InstanceNorm3d(InstanceNormNd):
     __doc__ = InstanceNormNd.__doc__
     ranks = (5,)
@@ -137,7 +136,7 @@ def check_trailing(x: Shape, shape: Tuple[int, ...]) -> None:
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class LayerNorm(Module):
     """Normalizes each example over its last axes (normalized_shape), then scales and shifts.
 
@@ -173,7 +172,7 @@ class LayerNorm(Module):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class RMSNorm(Module):
     """Divides each example by the root mean square over its last axes (normalized_shape), then scales.
 
@@ -201,7 +200,7 @@ class RMSNorm(Module):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class GroupNorm(Module):
     """Normalizes each group of num_channels/num_groups channels of each example, then scales and shifts.
 
@@ -239,7 +238,7 @@ class GroupNorm(Module):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class LocalResponseNorm(Module):
     """Divides each element by a power of the sum of squares over `size` neighbouring channels.
 

@@ -3,19 +3,18 @@ AdaptiveAvgPool/AdaptiveMaxPool 1d/2d/3d, channels first, written once for any r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, ClassVar, List, Tuple
 
 from ...dims import Dim, Shape, prod
 from ...errors import ShapeError, SpecError
 from ..arguments import NonNegativeSize, PartialShape, Size
-from ..base import Tap, elements
+from ..base import Tap, elements, rule
 from ..registry import register
 from .base import Module, expect_ranks, positive, tuple_of, window_length
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class PoolNd(Module):
     """Max or average over a window of `rank` spatial axes; stride defaults to kernel_size.
 
@@ -85,7 +84,7 @@ class ReturnsIndices:
         return [y, y] if self.return_indices else y
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class MaxPoolNd(ReturnsIndices, PoolNd):
     __doc__ = PoolNd.__doc__ + "    return_indices: a second output, the indices, of the same shape\n"
     padding: NonNegativeSize = 0
@@ -94,27 +93,27 @@ class MaxPoolNd(ReturnsIndices, PoolNd):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class MaxPool1d(MaxPoolNd):
     __doc__ = MaxPoolNd.__doc__
     rank = 1
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class MaxPool2d(MaxPoolNd):
     __doc__ = MaxPoolNd.__doc__
     rank = 2
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class MaxPool3d(MaxPoolNd):
     __doc__ = MaxPoolNd.__doc__
     rank = 3
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class AvgPoolNd(PoolNd):
     __doc__ = PoolNd.__doc__
     padding: NonNegativeSize = 0
@@ -122,14 +121,14 @@ class AvgPoolNd(PoolNd):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class AvgPool1d(AvgPoolNd):
     __doc__ = AvgPoolNd.__doc__
     rank = 1
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class AvgPool2d(AvgPoolNd):
     __doc__ = AvgPoolNd.__doc__
     rank = 2
@@ -137,14 +136,14 @@ class AvgPool2d(AvgPoolNd):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class AvgPool3d(AvgPoolNd):
     __doc__ = AvgPoolNd.__doc__
     rank = 3
     divisor_override: Any = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class AdaptivePoolNd(Module):
     """Max or average over `rank` spatial axes to a fixed output_size (null: the input's size on that axis);
     window i of an axis covers input positions floor(i·I/O) to ceil((i+1)·I/O).
@@ -186,54 +185,54 @@ class AdaptivePoolNd(Module):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class AdaptiveAvgPool1d(AdaptivePoolNd):
     __doc__ = AdaptivePoolNd.__doc__
     rank = 1
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class AdaptiveAvgPool2d(AdaptivePoolNd):
     __doc__ = AdaptivePoolNd.__doc__
     rank = 2
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class AdaptiveAvgPool3d(AdaptivePoolNd):
     __doc__ = AdaptivePoolNd.__doc__
     rank = 3
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class AdaptiveMaxPoolNd(ReturnsIndices, AdaptivePoolNd):
     __doc__ = AdaptivePoolNd.__doc__ + "    return_indices: a second output, the indices, of the same shape\n"
     return_indices: bool = False
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class AdaptiveMaxPool1d(AdaptiveMaxPoolNd):
     __doc__ = AdaptiveMaxPoolNd.__doc__
     rank = 1
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class AdaptiveMaxPool2d(AdaptiveMaxPoolNd):
     __doc__ = AdaptiveMaxPoolNd.__doc__
     rank = 2
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class AdaptiveMaxPool3d(AdaptiveMaxPoolNd):
     __doc__ = AdaptiveMaxPoolNd.__doc__
     rank = 3
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class LPPoolNd(PoolNd):
     """The norm_type-power mean over a window of `rank` spatial axes (no padding); stride defaults to
     kernel_size.
@@ -246,21 +245,21 @@ class LPPoolNd(PoolNd):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class LPPool1d(LPPoolNd):
     __doc__ = LPPoolNd.__doc__
     rank = 1
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class LPPool2d(LPPoolNd):
     __doc__ = LPPoolNd.__doc__
     rank = 2
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class LPPool3d(LPPoolNd):
     __doc__ = LPPoolNd.__doc__
     rank = 3

@@ -3,18 +3,18 @@ LSTM's proj_size; their outputs (output, h_n) and LSTM's (output, (h_n, c_n)) as
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, ClassVar, List
 
 from ...dims import Dim, Shape, dim_sum, format_shape, prod
 from ...errors import ShapeError, SpecError
 from ..arguments import NonNegativeInt, PositiveInt, choices
-from ..base import Weight
+from ..base import Weight, rule
 from ..registry import register
 from .base import Module, inferred
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Recurrent(Module):
     """A stack of num_layers recurrent layers (each bidirectional: D = 2), G gates (RNN 1, GRU 3, LSTM 4).
     Input (N, L, H_in) with batch_first, else (L, N, H_in) (axis 0, what a spec calls the batch, is then the
@@ -91,7 +91,7 @@ class Recurrent(Module):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class RNN(Recurrent):
     __doc__ = Recurrent.__doc__
     gates = 1
@@ -99,14 +99,14 @@ class RNN(Recurrent):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class GRU(Recurrent):
     __doc__ = Recurrent.__doc__
     gates = 3
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class LSTM(Recurrent):
     __doc__ = Recurrent.__doc__
     gates = 4

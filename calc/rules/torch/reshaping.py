@@ -4,13 +4,13 @@ the padding modules (ZeroPad, ConstantPad, ReflectionPad, ReplicationPad, Circul
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, ClassVar, Tuple
 
 from ...dims import Dim, Shape, format_shape, prod
 from ...errors import ShapeError, SpecError
 from ..arguments import Padding, PartialShape, PositiveInt, TargetShape, choices
-from ..base import elements, rearranging
+from ..base import elements, rearranging, rule
 from ..registry import register
 from .activation import dim_position
 from .base import Module, expect_ranks, tuple_of
@@ -26,7 +26,7 @@ def flattened(x: Shape, start_dim: int, end_dim: int) -> Shape:
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Flatten(Module):
     """Flattens the axes start_dim..end_dim (the batch is axis 0) into one.
 
@@ -44,7 +44,7 @@ class Flatten(Module):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Unflatten(Module):
     """Splits axis `dim` into unflattened_size (one -1 inferred).
 
@@ -76,7 +76,7 @@ class Unflatten(Module):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class PixelShuffle(Module):
     """(N, C·r², H, W) -> (N, C, H·r, W·r), r = upscale_factor.
 
@@ -101,7 +101,7 @@ class PixelShuffle(Module):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class PixelUnshuffle(Module):
     """(N, C, H·r, W·r) -> (N, C·r², H, W), r = downscale_factor.
 
@@ -127,7 +127,7 @@ class PixelUnshuffle(Module):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Upsample(Module):
     """Resizes the spatial axes of (N, C, *spatial) to `size`, or each times scale_factor (floored).
 
@@ -177,7 +177,7 @@ def scaled(size: Dim, factor: Any) -> Dim:
     return math.floor(size * factor) if isinstance(size, int) else None
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class PadNd(Module):
     """Pads (or, negative, crops) the last `rank` axes; an int pads every side, a list gives
     (left, right, top, bottom, front, back): the last axis first.
@@ -216,28 +216,28 @@ class PadNd(Module):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ZeroPad1d(PadNd):
     __doc__ = PadNd.__doc__
     rank = 1
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ZeroPad2d(PadNd):
     __doc__ = PadNd.__doc__
     rank = 2
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ZeroPad3d(PadNd):
     __doc__ = PadNd.__doc__
     rank = 3
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ConstantPad1d(PadNd):
     __doc__ = PadNd.__doc__
     rank = 1
@@ -245,7 +245,7 @@ class ConstantPad1d(PadNd):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ConstantPad2d(PadNd):
     __doc__ = PadNd.__doc__
     rank = 2
@@ -253,7 +253,7 @@ class ConstantPad2d(PadNd):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ConstantPad3d(PadNd):
     __doc__ = PadNd.__doc__
     rank = 3
@@ -261,63 +261,63 @@ class ConstantPad3d(PadNd):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ReflectionPad1d(PadNd):
     __doc__ = PadNd.__doc__
     rank = 1
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ReflectionPad2d(PadNd):
     __doc__ = PadNd.__doc__
     rank = 2
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ReflectionPad3d(PadNd):
     __doc__ = PadNd.__doc__
     rank = 3
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ReplicationPad1d(PadNd):
     __doc__ = PadNd.__doc__
     rank = 1
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ReplicationPad2d(PadNd):
     __doc__ = PadNd.__doc__
     rank = 2
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class ReplicationPad3d(PadNd):
     __doc__ = PadNd.__doc__
     rank = 3
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class CircularPad1d(PadNd):
     __doc__ = PadNd.__doc__
     rank = 1
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class CircularPad2d(PadNd):
     __doc__ = PadNd.__doc__
     rank = 2
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class CircularPad3d(PadNd):
     __doc__ = PadNd.__doc__
     rank = 3

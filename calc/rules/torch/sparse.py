@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, List
 
 from ...dims import Shape, format_shape
 from ...errors import ShapeError, SpecError
 from ..arguments import PositiveInt, choices
-from ..base import Weight
+from ..base import Weight, rule
 from ..registry import register
 from .base import Module
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Embedding(Module):
     """A row of a num_embeddings × embedding_dim table for each integer index.
 
@@ -44,7 +44,7 @@ class Embedding(Module):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class EmbeddingBag(Embedding):
     """The sum, mean or max of the rows of a num_embeddings × embedding_dim table for each bag of indices
     (an input (N, L): N bags of L indices).

@@ -4,13 +4,13 @@ LayerNorm over the channels of an NCHW tensor), Permute (torchvision.ops.misc.Pe
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Optional, Tuple
 
 from ...dims import Shape
 from ...errors import SpecError
 from ..arguments import choices
-from ..base import Tap
+from ..base import Tap, rule
 from ..norm import reading
 from ..registry import register
 from .base import expect_ranks
@@ -20,7 +20,7 @@ from .norm import LayerNorm, check_trailing, normalized
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class LayerNorm2d(LayerNorm):
     """torchvision.models.convnext.LayerNorm2d: a LayerNorm over the channels (axis 1) of an (N, C, H, W)
     input, which forward() permutes to channels-last and back; normalized_shape is C.
@@ -40,7 +40,7 @@ class LayerNorm2d(LayerNorm):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class Permute(permute):
     """torchvision.ops.misc.Permute(dims): torch.permute as a module (the batch is axis 0).
 
@@ -49,7 +49,7 @@ class Permute(permute):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class StochasticDepth(Identity):
     """torchvision.ops.StochasticDepth(p, mode): drops whole examples ('row') or the whole batch while
     training; the identity in eval mode.

@@ -5,7 +5,7 @@ dim_feedforward), composed from the MultiheadAttention, Linear and LayerNorm rul
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from fractions import Fraction
 from functools import cached_property
 from typing import Any, ClassVar, List, Tuple
@@ -13,7 +13,7 @@ from typing import Any, ClassVar, List, Tuple
 from ...dims import Dim, Shape, dim_sum, format_shape, prod
 from ...errors import ShapeError, SpecError
 from ..arguments import LayerConfig, PositiveInt, choices
-from ..base import SOFTMAX_OPS, Weight, elements
+from ..base import SOFTMAX_OPS, Weight, elements, rule
 from ..registry import register
 from .base import Module, inferred
 from .linear import Linear
@@ -21,7 +21,7 @@ from .norm import LayerNorm
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class MultiheadAttention(Module):
     """Attention of query over key and value, `inputs: [query, key, value]`, in num_heads heads of
     embed_dim / num_heads.  Layout (N, L, E) with batch_first, else (L, N, E) (axis 0, what a spec calls the
@@ -144,7 +144,7 @@ class MultiheadAttention(Module):
         return prod([2, keys, embed])
 
 
-@dataclass(frozen=True, kw_only=True)
+@rule
 class TransformerLayer(Module):
     """Base of the transformer layers: the feed-forward block (linear1 d_model -> dim_feedforward, linear2
     back) and the layer norms, each of their rules' figures."""
@@ -180,17 +180,17 @@ class TransformerLayer(Module):
         self.attention().validate()
 
     def output_shape(self, x: Any) -> Shape:
-        for _, rule, part_input in self.parts(x):
-            rule.output_shape(part_input)
+        for _, part, part_input in self.parts(x):
+            part.output_shape(part_input)
         return x[0] if isinstance(x, tuple) and isinstance(x[0], tuple) else x
 
     def weights(self, x: Any) -> List[Weight]:
         return [Weight(f"{name}.{weight.name}", weight.shape, weight.trainable, weight.buffer)
-                for name, rule, part_input in self.parts(x) for weight in rule.weights(part_input)]
+                for name, part, part_input in self.parts(x) for weight in part.weights(part_input)]
 
     def _sum(self, method: str, x: Any) -> Dim:
-        return dim_sum(getattr(rule, method)(part_input, rule.output_shape(part_input))
-                       for _, rule, part_input in self.parts(x))
+        return dim_sum(getattr(part, method)(part_input, part.output_shape(part_input))
+                       for _, part, part_input in self.parts(x))
 
     def macs(self, x: Any, y: Any) -> Dim:
         return self._sum("macs", x)
@@ -213,7 +213,7 @@ class TransformerLayer(Module):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class TransformerEncoderLayer(TransformerLayer):
     """Self-attention and a feed-forward block, each with a residual sum and a LayerNorm (after, or before
     with norm_first), on (N, L, d_model) with batch_first, else (L, N, d_model).
@@ -231,7 +231,7 @@ class TransformerEncoderLayer(TransformerLayer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class TransformerDecoderLayer(TransformerLayer):
     """Self-attention over the target, attention over the memory, and a feed-forward block, each with a
     residual sum and a LayerNorm; `inputs: [tgt, memory]`.
@@ -255,7 +255,7 @@ class TransformerDecoderLayer(TransformerLayer):
 
 
 @register
-@dataclass(frozen=True, kw_only=True)
+@rule
 class TransformerEncoder(Module):
     """num_layers copies of encoder_layer (`{type: TransformerEncoderLayer, d_model: 512, nhead: 8}`), then
     the optional norm (`{type: LayerNorm, normalized_shape: 512}`).
