@@ -19,8 +19,10 @@ import os
 import signal
 import sys
 from enum import Enum
-from pathlib import Path
-from typing import Iterator, List, Optional, Sequence
+from typing import TYPE_CHECKING, Iterator, List, Optional, Sequence
+
+if TYPE_CHECKING:  # pathlib costs 4 ms at start-up: imported where a path is made
+    from pathlib import Path
 
 # The library's parameters, as the flags that set them: library errors name the former, we show the latter.
 FLAGS = {"bindings": "--set", "per_batch": "--per-batch", "columns": "--columns", "max_layers": "--max-layers",
@@ -121,6 +123,8 @@ def read_command(argv: Sequence[str]):
         elif kind == MANY:
             options.setdefault(parameter, []).append(value)
         elif kind == PATH:
+            from pathlib import Path
+
             options[parameter] = Path(value)
         elif kind == TEXT or value in kind:
             options[parameter] = value
@@ -152,7 +156,7 @@ def show_summary(spec: str, output_format: str = "table", depth: Optional[int] =
                        merge_calls=output_format is not Format.json, attention=attention,
                        mixed_precision=mixed_precision, training_flops=training_flops, tree=tree, by_type=by_type,
                        batch=batch)
-    title = report.name or ("stdin" if spec == "-" else Path(spec).stem)
+    title = report.name or ("stdin" if spec == "-" else stem(spec))
     if by_type:
         emit_by_type(report, title, output_format, output, spec)
         return
@@ -162,6 +166,13 @@ def show_summary(spec: str, output_format: str = "table", depth: Optional[int] =
          csv=lambda: render.load("csv").render_summary_csv(report),
          table=lambda: render.load("table").build_table(report, title),
          text=lambda: render.load("plain_table").render_summary_text(report, title))
+
+
+def stem(path: str) -> str:
+    """A spec's file name without its suffix: the title of a model without a name."""
+    from pathlib import Path
+
+    return Path(path).stem
 
 
 def parse_bindings(items: List[str]) -> dict:
