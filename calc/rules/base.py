@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Dict, List, NamedTuple, Optional, Sequence, Tu
 
 from ..dims import Dim, Shape, format_shape, prod
 from ..errors import ShapeError, SpecError, closest
+from ..record import Record
 from .arguments import COMMON_IGNORED, argument_name, check_argument, describe_type
 
 
@@ -83,61 +84,14 @@ def elements(shape: Shape) -> Dim:
 
 
 def rule(cls: type) -> type:
-    """A layer rule's dataclass: frozen, keyword-only fields. Its __init__, __setattr__, __eq__, __hash__ and
-    __repr__ are Layer's, written once over the fields, not generated and compiled for each class by
-    @dataclass (that compiling was a third of the CPU time of a ResNet-50 summary)."""
+    """A layer rule's dataclass: a frozen record (calc/record.py) of keyword-only fields, no method compiled for
+    it (compiling them was a third of the CPU time of a ResNet-50 summary)."""
     return dataclass(init=False, kw_only=True, eq=False, repr=False)(cls)
 
 
-def _compared(layer: "Layer") -> Tuple[Any, ...]:
-    return tuple(getattr(layer, f.name) for f in dataclasses.fields(layer) if f.compare)
-
-
-@dataclass(init=False, kw_only=True, eq=False, repr=False)
-class Layer:
+@rule
+class Layer(Record):
     """Base of all layer rules. Subclasses declare Keras arguments as fields (with @rule)."""
-
-    def __init__(self, **values: Any) -> None:
-        """Each field from `values`, else its default, as a frozen dataclass's keyword-only __init__."""
-        defaults = self.__class__.__dict__.get("_defaults") or self.__class__.defaults()
-        for name in values.keys() - defaults.keys():
-            raise TypeError(f"{self.__class__.__qualname__}.__init__() got an unexpected keyword argument '{name}'")
-        for name, (default, factory) in defaults.items():
-            if name in values:
-                value = values[name]
-            elif default is not dataclasses.MISSING:
-                value = default
-            elif factory is not dataclasses.MISSING:
-                value = factory()
-            else:
-                raise TypeError(f"{self.__class__.__qualname__}.__init__() missing 1 required keyword-only argument: "
-                                f"'{name}'")
-            object.__setattr__(self, name, value)
-
-    @classmethod
-    def defaults(cls) -> Dict[str, Tuple[Any, Any]]:
-        """Field name -> (default, default factory), each MISSING where there is none (computed once per class)."""
-        cls._defaults = {f.name: (f.default, f.default_factory) for f in dataclasses.fields(cls)}
-        return cls._defaults
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise dataclasses.FrozenInstanceError(f"cannot assign to field '{name}'")
-
-    def __delattr__(self, name: str) -> None:
-        raise dataclasses.FrozenInstanceError(f"cannot delete field '{name}'")
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return _compared(self) == _compared(other)
-
-    def __hash__(self) -> int:
-        return hash(tuple(getattr(self, f.name) for f in dataclasses.fields(self)
-                          if (f.compare if f.hash is None else f.hash)))
-
-    def __repr__(self) -> str:
-        return (f"{self.__class__.__qualname__}("
-                f"{', '.join(f'{f.name}={getattr(self, f.name)!r}' for f in dataclasses.fields(self) if f.repr)})")
 
     family: ClassVar[str] = ""
     aliases: ClassVar[Tuple[str, ...]] = ()
