@@ -41,7 +41,7 @@ class Record:
             values[field_name] = value
         for unknown in values.keys() - {field[0] for field in fields}:
             raise TypeError(f"{name}.__init__() got an unexpected keyword argument '{unknown}'")
-        for field_name, default, factory, _ in fields:
+        for field_name, default, factory, kw_only in fields:
             if field_name in values:
                 value = values[field_name]
             elif default is not dataclasses.MISSING:
@@ -49,7 +49,8 @@ class Record:
             elif factory is not dataclasses.MISSING:
                 value = factory()
             else:
-                raise TypeError(f"{name}.__init__() missing 1 required argument: '{field_name}'")
+                raise TypeError(f"{name}.__init__() missing 1 required {'keyword-only' if kw_only else 'positional'} "
+                                f"argument: '{field_name}'")
             object.__setattr__(self, field_name, value)
 
     @classmethod
