@@ -19,8 +19,8 @@ import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from .errors import LayercalcError, message_line
-from .start import (FLAGS, Format, discard_standard_output, emit, interrupted, parse_bindings, show_layers, show_summary,
-                    write_output)
+from .start import (FLAGS, Format, budget_overrides, check_one, discard_standard_output, emit, emit_check, interrupted,
+                    parse_bindings, show_layers, show_summary, write_output)
 
 try:
     from typer._click.exceptions import ClickException  # typer 0.2x carries its own copy of click
@@ -305,17 +305,13 @@ def check(
 ) -> None:
     """Enforce parameter, MAC, FLOP and memory budgets: exit 0 when all hold, 1 when one is exceeded, 2 for
     invalid input (a spec with no budget, from its budget: or a flag, is invalid)."""
-    from .pipeline import check as check_spec
-    from .spec.counts import parse_limit
-
     flags = {"max_params": max_params, "max_trainable_params": max_trainable_params,
              "max_non_trainable_params": max_non_trainable_params, "max_macs": max_macs,
              "max_layer_params": max_layer_params, "max_flops": max_flops,
              "max_activation_memory": max_activation_memory, "max_inference_memory": max_inference_memory,
              "max_training_memory": max_training_memory}
     with reported_errors(debug):
-        overrides = {name: parse_limit(name, value, "--" + name.replace("_", "-")) for name, value in flags.items()
-                     if value is not None}
+        overrides = budget_overrides(flags)
     conventions = dict(dtype=dtype and dtype.value, optimizer=optimizer.value, count_bias=count_bias,
                        count_elementwise=count_elementwise, mixed_precision=mixed_precision and mixed_precision.value,
                        attention=attention.value)
@@ -323,20 +319,12 @@ def check(
     for spec in specs:
         try:
             with reported_errors(debug):
-                results.append(check_spec(spec, limits=overrides, bindings=parse_bindings(bindings),
-                                          max_layers=max_layers, per_batch=per_batch, batch=batch, **conventions))
+                results.append(check_one(spec, overrides, bindings, max_layers, per_batch, batch, conventions))
         except typer.Exit as exit_code:
             worst = max(worst, exit_code.exit_code)
     worst = max(worst, *(0 if result.ok else 1 for result in results)) if results else worst
     with reported_errors(debug):
-        from . import render
-
-        payload = {"ok": worst == 0, "exit_code": worst, "specs": [result.as_dict() for result in results]}
-        emit(output_format, output, specs,
-             json=lambda: render.load("json").dumps(payload),
-             markdown=lambda: render.load("markdown").render_check_markdown(results),
-             csv=lambda: render.load("csv").render_check_csv(results),
-             table=lambda: render.load("table").build_check(results))
+        emit_check(results, worst, output_format, output, specs)
     raise typer.Exit(worst)
 
 

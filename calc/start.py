@@ -1,14 +1,16 @@
 """The console entry point (`layercalc`, `python -m calc`), and what the commands share that needs no typer.
 
 Importing typer is a third of a summary's start-up, so the common invocations are read here first: the
-commands and options declared in FAST_OPTIONS, run through the same functions as the typer commands in cli.py
-(`show_summary`, `emit`, ...).  Anything else goes to the typer app, whose messages, exit codes, help and
-completion are the reference: another command, an option or a form of one not declared (`-fjson`, a value
-that starts with '-'), --help, standard input as the spec, a malformed value, and any error, which the typer
-app then meets and reports itself (tests/test_start.py runs both paths and compares every byte).
+commands and options declared in FAST_OPTIONS (summary, check, layers), run through the same functions as the
+typer commands in cli.py (`show_summary`, `check_one`, `emit_check`, `show_layers`, `emit`).  Anything else
+goes to the typer app, whose messages, exit codes, help and completion are the reference: another command, an
+option or a form of one not declared (`-fjson`, a value that starts with '-'), --help, standard input as the
+spec, a malformed value, and any error, which the typer app then meets and reports itself
+(tests/test_start.py runs both paths and compares every byte).
 
-A new option of `summary` needs nothing here: until it is declared in FAST_OPTIONS, an invocation that gives
-it goes to typer.  Declaring it is one line, if `show_summary` takes it under the same name.
+A new option of a command needs nothing here: until it is declared in FAST_OPTIONS, an invocation that gives
+it goes to typer.  Declaring it is one line, once the command's function here (`show_summary`, `show_check`)
+takes it under the same name.
 """
 
 from __future__ import annotations
@@ -56,6 +58,19 @@ FAST_OPTIONS = {
         "--output": ("output", PATH), "-o": ("output", PATH), "--max-layers": ("max_layers", COUNT),
     },
     "layers": {"--framework": ("framework", ("keras", "torch"))},
+    "check": {
+        **{f"--{budget.replace('_', '-')}": (budget, TEXT) for budget in (
+            "max_params", "max_trainable_params", "max_non_trainable_params", "max_macs", "max_layer_params",
+            "max_flops", "max_activation_memory", "max_inference_memory", "max_training_memory")},
+        "--per-batch": ("per_batch", FLAG), "--batch": ("batch", COUNT), "--count-bias": ("count_bias", FLAG),
+        "--count-elementwise": ("count_elementwise", FLAG),
+        "--dtype": ("dtype", ("float32", "float16", "bfloat16", "int8", "float64")),
+        "--optimizer": ("optimizer", ("sgd", "momentum", "rmsprop", "adam", "adamw")),
+        "--mixed-precision": ("mixed_precision", ("bfloat16", "float16")),
+        "--attention": ("attention", ("materialized", "fused")),
+        "--format": ("output_format", FORMATS), "-f": ("output_format", FORMATS), "--set": ("bindings", MANY),
+        "--output": ("output", PATH), "-o": ("output", PATH), "--max-layers": ("max_layers", COUNT),
+    },
 }
 
 
@@ -65,15 +80,18 @@ def main() -> None:
     # only rescans it (a third of the time on a 100,000-layer spec, measured by make bench).
     gc.disable()
     signal.signal(signal.SIGINT, interrupted)
-    if not run_fast(sys.argv[1:]):
+    exit_code = run_fast(sys.argv[1:])
+    if exit_code is None:
         from .cli import main as typer_main
 
         typer_main()
+    elif exit_code:
+        sys.exit(exit_code)
 
 
-def run_fast(argv: Sequence[str]) -> bool:
-    """Run the invocation if the fast reader knows all of it and it succeeds; False (with nothing written) to
-    leave it to the typer app."""
+def run_fast(argv: Sequence[str]) -> Optional[int]:
+    """Run the invocation if the fast reader knows all of it and it succeeds, and return its exit code; None
+    (with nothing written) to leave it to the typer app."""
     if argv == ["--version"]:
         from . import __version__
         from .output import write_text
@@ -82,14 +100,14 @@ def run_fast(argv: Sequence[str]) -> bool:
     else:
         command = read_command(argv)
     if command is None or any(name.startswith("_LAYERCALC_COMPLETE") for name in os.environ):
-        return False
+        return None
     try:
-        command()
+        return command() or 0
     except BrokenPipeError:  # the reader went away (`| head`): not a failure, as in cli.reported_errors
         discard_standard_output()
+        return 0
     except Exception:  # an error: the typer app runs the command again and reports it in its own words
-        return False
-    return True
+        return None
 
 
 def read_command(argv: Sequence[str]):
@@ -131,7 +149,7 @@ def read_command(argv: Sequence[str]):
         else:
             return None
     function, fewest, most = FAST_COMMANDS[argv[0]]
-    if not fewest <= len(arguments) <= most:
+    if len(arguments) < fewest or most is not None and len(arguments) > most:
         return None
     return lambda: function(*arguments, **options)
 
@@ -293,6 +311,54 @@ def emit_by_type(report, title: str, output_format: Format, output: Optional[Pat
          table=lambda: render.load("table").build_by_type(report, title))
 
 
+def show_check(*specs: str, output_format: str = "table", bindings: Sequence[str] = (), output: Optional[Path] = None,
+               max_layers: int = 1_000_000, per_batch: bool = False, batch: Optional[int] = None,
+               dtype: Optional[str] = None, optimizer: str = "adam", count_bias: bool = False,
+               count_elementwise: bool = False, mixed_precision: Optional[str] = None, attention: str = "materialized",
+               **limits: Optional[str]) -> int:
+    """`layercalc check` when every spec is checked without an error (cli.py's check reports errors spec by
+    spec): the exit code, 1 when a budget is exceeded."""
+    overrides = budget_overrides(limits)
+    conventions = dict(dtype=dtype, optimizer=optimizer, count_bias=count_bias, count_elementwise=count_elementwise,
+                       mixed_precision=mixed_precision, attention=attention)
+    results = [check_one(spec, overrides, bindings, max_layers, per_batch, batch, conventions) for spec in specs]
+    worst = max(0 if result.ok else 1 for result in results)
+    try:
+        emit_check(results, worst, Format(output_format), output, specs)
+    except BrokenPipeError:  # the reader went away: the verdict stands (cli.reported_errors)
+        discard_standard_output()
+    return worst
+
+
+def budget_overrides(limits) -> dict:
+    """The budget flags given (`max_params`: '2M'), as limits."""
+    from .spec.counts import parse_limit
+
+    return {name: parse_limit(name, value, "--" + name.replace("_", "-")) for name, value in limits.items()
+            if value is not None}
+
+
+def check_one(spec: str, overrides: dict, bindings: Sequence[str], max_layers: int, per_batch: bool,
+              batch: Optional[int], conventions: dict):
+    """One spec's budget check, as `check` makes it."""
+    from .pipeline import check as check_spec
+
+    return check_spec(spec, limits=overrides, bindings=parse_bindings(bindings), max_layers=max_layers,
+                      per_batch=per_batch, batch=batch, **conventions)
+
+
+def emit_check(results, worst: int, output_format: Format, output: Optional[Path], specs: Sequence[str]) -> None:
+    """The checks' results in the chosen format (the JSON with the verdict and the exit code)."""
+    from . import render
+
+    payload = {"ok": worst == 0, "exit_code": worst, "specs": [result.as_dict() for result in results]}
+    emit(output_format, output, specs,
+         json=lambda: render.load("json").dumps(payload),
+         markdown=lambda: render.load("markdown").render_check_markdown(results),
+         csv=lambda: render.load("csv").render_check_csv(results),
+         table=lambda: render.load("table").build_check(results))
+
+
 def show_layers(layer_type: Optional[str] = None, framework: str = "keras") -> None:
     """`layercalc layers [TYPE]`: rich's tables on a terminal, else the same text laid out without rich."""
     from .output import standard_output
@@ -321,4 +387,4 @@ def discard_standard_output() -> None:
 
 
 # Each command's function, and how many arguments (words that are not options) it takes.
-FAST_COMMANDS = {"summary": (show_summary, 1, 1), "layers": (show_layers, 0, 1)}
+FAST_COMMANDS = {"summary": (show_summary, 1, 1), "layers": (show_layers, 0, 1), "check": (show_check, 1, None)}

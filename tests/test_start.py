@@ -38,6 +38,19 @@ MATRIX = [
     (["layers", "--framework", "torch"], True),
     (["layers", "Conv2D"], True),
     (["layers", "--framework=torch", "conv2d"], True),
+    (["check", "specs/residual_small.yaml"], True),
+    (["check", "specs/residual_small.yaml", RESNET, "--max-params", "30M", "-f", "json"], True),
+    (["check", RESNET, "--max-params=2M", "--max-macs", "5G", "--format", "markdown"], True),
+    (["check", RESNET, "--max-training-memory", "2GiB", "--optimizer", "sgd", "--batch", "8", "-f", "csv"], True),
+    (["check", RESNET, "--max-flops", "9G", "--count-bias", "--count-elementwise", "--per-batch", "--batch", "2"],
+     True),
+    (["check", RESNET, "--max-activation-memory", "1GiB", "--dtype", "float16", "--attention", "fused"], True),
+    (["check", SYMBOLIC, "--set", "H=64", "--set", "W=64", "--max-params", "1M", "--max-layers", "99"], True),
+    (["check", RESNET], False),
+    (["check", RESNET, "specs/missing.yaml", "--max-params", "1G"], False),
+    (["check", RESNET, "--max-params", "lots"], False),
+    (["check", RESNET, "--max-params", "1G", "--debug"], False),
+    (["check"], False),
     (["layers", "Dens"], False),
     (["layers", "Dense", "Conv2D"], False),
     (["layers", "--framework", "jax"], False),
@@ -94,6 +107,7 @@ def test_the_fast_reader_and_typer_give_the_same_bytes(argv, fast, tmp_path):
 @pytest.mark.parametrize("argv", [
     ["summary", RESNET, "--output", "OUTPUT", "-f", "json"],
     ["summary", RESNET, "-o", "OUTPUT", "--depth", "2"],
+    ["check", RESNET, "--max-params", "2M", "-o", "OUTPUT"],
 ])
 def test_an_output_file_is_the_same(argv, tmp_path):
     through_start = run("calc.start", argv, tmp_path, "start.out")
