@@ -99,7 +99,8 @@ def run_fast(argv: Sequence[str]) -> Optional[int]:
         argv, command = (), lambda: write_text(f"layercalc {__version__}\n", None)
     else:
         command = read_command(argv)
-    if command is None or any(name.startswith("_LAYERCALC_COMPLETE") for name in os.environ):
+    # Shell completion (click's _PROG_NAME_COMPLETE variable) is typer's.
+    if command is None or any(name.startswith("_") and name.endswith("_COMPLETE") for name in os.environ):
         return None
     try:
         return command() or 0

@@ -132,3 +132,13 @@ def test_a_terminal_gets_the_same_rich_table(argv, tmp_path, monkeypatch):
     through_start = run("calc.start", argv, tmp_path, "start.out")
     through_typer = run("calc.cli", argv, tmp_path, "typer.out")
     assert through_start[:4] == through_typer[:4] and "\x1b[" in through_start[0] and not through_start[4]
+
+
+def test_completion_is_left_to_typer(tmp_path, monkeypatch):
+    """With click's completion variable set, even a command line the reader knows goes to typer."""
+    monkeypatch.setenv("_LAYERCALC_COMPLETE", "bash_complete")
+    monkeypatch.setenv("COMP_WORDS", "layercalc summary specs/resnet50.yaml --form")
+    monkeypatch.setenv("COMP_CWORD", "3")
+    through_start = run("calc.start", ["summary", RESNET], tmp_path, "start.out")
+    through_typer = run("calc.cli", ["summary", RESNET], tmp_path, "typer.out")
+    assert through_start[:4] == through_typer[:4] and through_start[4]
