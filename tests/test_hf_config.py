@@ -260,6 +260,7 @@ def test_kv_cache_from_config(cli, name, expected):
     assert memory["kv_cache"] == expected
     assert memory["parameters"] == 2 * figures(name)["params"]  # bfloat16 weights
     assert memory["inference"] == memory["parameters"] + memory["inference_peak_activations"]
+    assert memory["serving"] == memory["inference"] + memory["kv_cache"]  # serving: the inference figure + the cache
 
 
 def test_llama3_8b_kv_cache_is_one_gib():
