@@ -43,7 +43,11 @@ def test_backbone_matches_keras_hub_layer_by_layer(name):
             keras_shape = keras_shape["pooled_output"]
         assert len(row.output_shape) == len(keras_shape) and row.output_shape[-1] == keras_shape[-1]
     stand_ins = {name for name in rows if name not in {layer["name"] for layer in keras_layers}}
-    assert stand_ins <= {"first_token"}  # BERT's x[:, 0, :], an operation in Keras Hub
+    # operations in Keras Hub: BERT's x[:, 0, :]; a TextEmbedder's pooling and L2 normalization
+    assert stand_ins <= {"first_token", "mean_pooling", "max_pooling", "cls_pooling", "last_pooling", "l2_normalize"}
+    if "output_shape" in figures:  # a task's output, after its operations
+        output = next(row for row in every_layer.layers if row.name == report.outputs[0])
+        assert [dim if isinstance(dim, int) else None for dim in output.output_shape] == figures["output_shape"]
 
 
 def test_published_sizes():
@@ -67,7 +71,8 @@ def test_unsupported_backbone_is_refused(cli, tmp_path):
     assert "Keras Hub model 'FalconBackbone' is not supported: layercalc rebuilds GPT2Backbone, BertBackbone, " \
         "LlamaBackbone, MistralBackbone, Llama3Backbone, QwenBackbone, Qwen3Backbone, Phi3Backbone, MixtralBackbone, " \
         "GemmaBackbone, Gemma3Backbone, GPT2CausalLM, LlamaCausalLM, MistralCausalLM, Llama3CausalLM, QwenCausalLM, " \
-        "Qwen3CausalLM, Phi3CausalLM, MixtralCausalLM, GemmaCausalLM, Gemma3CausalLM, BertTextClassifier" in result.stderr
+        "Qwen3CausalLM, Phi3CausalLM, MixtralCausalLM, GemmaCausalLM, Gemma3CausalLM, BertTextClassifier, " \
+        "BertTextEmbedder, Gemma3TextEmbedder, Qwen3TextEmbedder" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -118,3 +123,27 @@ def test_mixtral_active_params_by_hand():
     report = summarize(DATA / "mixtral_small.json")
     assert report.totals.params == FIGURES["mixtral_small"]["params"] == 62_624
     assert report.totals.active_params == 62_624 - 2 * 2 * 3 * 32 * 48
+
+
+@pytest.mark.parametrize("name, mode, message", [
+    ("bert_text_embedder", "last", "BertTextEmbedder's 'pooling_mode' must be one of mean, cls, max, found 'last'"),
+    ("qwen3_text_embedder", "meen", "Qwen3TextEmbedder's 'pooling_mode' must be one of last, mean, found 'meen' "
+                                    "(did you mean 'mean'?)"),
+])
+def test_text_embedder_pooling_mode_is_checked(cli, tmp_path, name, mode, message):
+    saved = json.loads((DATA / f"{name}.json").read_text())
+    saved["config"]["pooling_mode"] = mode
+    path = tmp_path / "task.json"
+    path.write_text(json.dumps(saved))
+    result = cli(["summary", path])
+    assert result.exit_code == 2 and message in result.stderr, result.stderr
+
+
+def test_bert_text_embedder_pools_the_sequence_output():
+    """BertTextEmbedder pools the last encoder layer's (B, T, 32), not the backbone's pooled_dense, which stays
+    an output of the spec; Keras Hub's parameters are the backbone's alone (24,672, figures.json)."""
+    report = summarize(DATA / "bert_text_embedder.json")
+    pooling = next(row for row in report.layers if row.name == "mean_pooling")
+    assert pooling.inputs == ("bert_backbone/transformer_layer_1",)
+    assert report.outputs == ("l2_normalize", "bert_backbone/pooled_dense")
+    assert report.totals.params == FIGURES["bert_text_embedder"]["params"] == 24_672

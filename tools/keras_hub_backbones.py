@@ -99,6 +99,11 @@ TASKS = {
     "mixtral_causal_lm": ("MixtralCausalLM", "mixtral_small", {}),
     "gemma_causal_lm": ("GemmaCausalLM", "gemma_small", {}),
     "gemma3_causal_lm": ("Gemma3CausalLM", "gemma3_small", {}),
+    "bert_text_embedder": ("BertTextEmbedder", "bert_small", {}),
+    "bert_text_embedder_cls": ("BertTextEmbedder", "bert_small", dict(pooling_mode="cls", normalize=False)),
+    "bert_text_embedder_max": ("BertTextEmbedder", "bert_small", dict(pooling_mode="max")),
+    "qwen3_text_embedder": ("Qwen3TextEmbedder", "qwen3_small", {}),
+    "gemma3_text_embedder": ("Gemma3TextEmbedder", "gemma3_small", dict(pooling_mode="mean", normalize=False)),
 }
 
 
@@ -112,9 +117,13 @@ def shape_of(layer):
 
 
 def record(model, class_name: str) -> dict:
+    """count_params(), every layer of model.layers, and a task's output shape (its operations after the backbone,
+    such as a TextEmbedder's pooling, are not layers)."""
+    output = {} if class_name.endswith("Backbone") or isinstance(model.output, dict) else {
+        "output_shape": list(model.output.shape)}
     return {"class": class_name, "params": int(model.count_params()),
             "layers": [{"name": layer.name, "class": type(layer).__name__, "params": int(layer.count_params()),
-                        "output_shape": shape_of(layer)} for layer in model.layers]}
+                        "output_shape": shape_of(layer)} for layer in model.layers], **output}
 
 
 def save(model, name: str) -> None:

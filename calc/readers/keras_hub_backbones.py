@@ -260,6 +260,38 @@ def text_classifier(backbone: dict, config: Dict[str, Any], where: Location) -> 
              "activation": config.get("activation") or "linear"}]
 
 
+# A TextEmbedder's pooling_mode -> the operation that pools its sequence output (B, T, d) to (B, d): masked by
+# the padding mask in Keras Hub, which changes no shape or count and is left out (sum of the sequence times the
+# last token's mask for "last"; x[:, 0, :] for "cls").
+POOLING = {"mean": {"type": "ops.mean", "axis": 1}, "max": {"type": "ops.max", "axis": 1},
+           "cls": {"type": "ops.get_item", "key": ":, 0"}, "last": {"type": "ops.sum", "axis": 1}}
+
+
+def text_embedder(backbone: dict, config: Dict[str, Any], where: Location, modes: Tuple[str, ...],
+                  default: str, sequence: str = "") -> List[dict]:
+    """BertTextEmbedder (pooling_mode mean, cls or max), Gemma3TextEmbedder and Qwen3TextEmbedder (last or mean):
+    the backbone's sequence output pooled over positions, then L2-normalized (normalize, default true) as a
+    UnitNormalization; no weights. sequence: the layer giving the sequence output when the backbone's own output
+    is another (BERT's pooled_dense)."""
+    mode = config.get("pooling_mode") or default
+    if mode not in modes:
+        raise SpecError(f"{backbone['type'].replace('Backbone', 'TextEmbedder')}'s 'pooling_mode' must be one of "
+                        f"{', '.join(modes)}, found {describe(mode)}{closest(str(mode), modes)}", location=where)
+    pooling = {**POOLING[mode], "name": f"{mode}_pooling", "inputs": [sequence or backbone["name"]]}
+    normalize = config.get("normalize", True)
+    return [pooling, *([{"type": "UnitNormalization", "name": "l2_normalize", "axis": -1}] if normalize else [])]
+
+
+def bert_text_embedder(backbone: dict, config: Dict[str, Any], where: Location) -> List[dict]:
+    last = _layers(config["backbone"]["config"], where) - 1
+    return text_embedder(backbone, config, where, ("mean", "cls", "max"), "mean",
+                         f"{backbone['name']}/transformer_layer_{last}")
+
+
+def decoder_text_embedder(backbone: dict, config: Dict[str, Any], where: Location) -> List[dict]:
+    return text_embedder(backbone, config, where, ("last", "mean"), "last")
+
+
 # a task -> (the backbone class it is built on, the layers it adds after the backbone)
 TASKS: Dict[str, Tuple[str, Callable[[dict, Dict[str, Any], Location], List[dict]]]] = {
     "GPT2CausalLM": ("GPT2Backbone", causal_lm), "LlamaCausalLM": ("LlamaBackbone", causal_lm),
@@ -267,7 +299,9 @@ TASKS: Dict[str, Tuple[str, Callable[[dict, Dict[str, Any], Location], List[dict
     "QwenCausalLM": ("QwenBackbone", causal_lm), "Qwen3CausalLM": ("Qwen3Backbone", causal_lm),
     "Phi3CausalLM": ("Phi3Backbone", causal_lm), "MixtralCausalLM": ("MixtralBackbone", causal_lm),
     "GemmaCausalLM": ("GemmaBackbone", causal_lm), "Gemma3CausalLM": ("Gemma3Backbone", causal_lm),
-    "BertTextClassifier": ("BertBackbone", text_classifier)}
+    "BertTextClassifier": ("BertBackbone", text_classifier), "BertTextEmbedder": ("BertBackbone", bert_text_embedder),
+    "Gemma3TextEmbedder": ("Gemma3Backbone", decoder_text_embedder),
+    "Qwen3TextEmbedder": ("Qwen3Backbone", decoder_text_embedder)}
 
 
 def task_spec(class_name: str, config: Dict[str, Any], where: Location) -> dict:
@@ -280,8 +314,14 @@ def task_spec(class_name: str, config: Dict[str, Any], where: Location) -> dict:
         raise SpecError(f"{class_name}'s 'backbone' must be a saved {backbone_class}, found {describe(found)}",
                         location=where)
     backbone = as_block(BACKBONES[backbone_class](saved["config"], where), backbone_class)
+    layers = [backbone["layer"], *head(backbone["layer"], config, where)]
+    # A head that reads another of the backbone's layers (a BERT embedder, its sequence output) leaves the
+    # backbone's own output (pooled_dense) unread: it stays an output, as every layer of a spec leads to one.
+    name = backbone["layer"]["name"]
+    unread = layers[1].get("inputs", [name]) != [name]
     return {"name": config.get("name") or class_name, "batch": "B", "inputs": backbone["inputs"],
-            "blocks": backbone["blocks"], "layers": [backbone["layer"], *head(backbone["layer"], config, where)]}
+            "blocks": backbone["blocks"], "layers": layers,
+            **({"outputs": [layers[-1]["name"], name]} if unread else {})}
 
 
 def is_backbone(entry: Any) -> bool:
