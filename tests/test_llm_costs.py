@@ -297,6 +297,9 @@ def test_flops_per_token_in_the_table_and_json(cli, tmp_path):
     report = json.loads(cli(["summary", spec, "-f", "json", "--training-flops"]).stdout)
     assert (report["totals"]["flops_per_token"], report["totals"]["training_flops_per_token"]) == (7_443.2, 22_329.6)
     assert {"flops_per_token", "training_flops_per_token"} <= set(report["conventions"])
+    # no attention, no keys to count: specs/lstm_text.yaml's 13,516,864 FLOPs over its 200 token ids
+    lines = [line.strip() for line in cli(["summary", ROOT / "specs" / "lstm_text.yaml", "--flops"]).stdout.splitlines()]
+    assert "FLOPs per token (per example ÷ 200 token positions): 67,584.32 (67.6 K)" in lines
 
 
 # -- serving memory -------------------------------------------------------------------------------------

@@ -218,7 +218,8 @@ def cost_lines(report, flops: bool, memory: bool, text=visible):
     if flops:
         yield f"FLOPs {per} ({flops_convention(convention)})", with_human(costs.totals.flops)
         if tokens is not None:
-            yield f"FLOPs per token ({per} ÷ {count(tokens.positions)} token positions, every key counted)", \
+            keys = ", every key counted" * costs.memory.attention  # attention's T² products: no causal mask
+            yield f"FLOPs per token ({per} ÷ {count(tokens.positions)} token positions{keys})", \
                 per_token_text(tokens.forward)
     training = costs.training
     if training is not None:
