@@ -17,7 +17,7 @@ from .dims import Dim, Shape, check_size, dim_sum, format_shape, prod
 from .errors import LayercalcError, Param, ShapeError, UsageError
 from .graph import Graph, Node, build_graph, is_chain, parse_reference
 from .report import (COST_COLUMNS, Conventions, Counts, InputRow, LayerCosts, LayerRow, ModelCosts, Report,
-                     TrainingFlops, TypeTotals)
+                     TokenFlops, TrainingFlops, TypeTotals)
 from .spec import Spec
 
 
@@ -216,19 +216,37 @@ def _model_costs(report: Report, conventions: Conventions) -> ModelCosts:
     if conventions.training_flops:
         training = _training_flops(report, totals.flops, conventions)
     return ModelCosts(conventions, totals, cost_algebra.memory(report, input_bytes, conventions), input_bytes,
-                      training)
+                      training, _per_token(report, totals.flops, training, conventions))
+
+
+def _token_ids(report: Report) -> Optional[InputRow]:
+    """The model's first input when it holds integer token ids (a language model's), else None."""
+    first = report.inputs[0] if report.inputs else None
+    return first if first is not None and first.dtype in cost_algebra.INTEGER_BYTES else None
 
 
 def _training_flops(report: Report, forward: Dim, conventions: Conventions) -> TrainingFlops:
     """The step's FLOPs and 6·N·tokens: tokens are the token ids of the first input when it holds integers
     (B·T, per example when the batch is unknown), else the batch's examples."""
-    first = report.inputs[0] if report.inputs else None
-    if first is not None and first.dtype in cost_algebra.INTEGER_BYTES:
+    first = _token_ids(report)
+    if first is not None:
         tokens, unit = prod(first.shape if first.shape[0] is not None else first.shape[1:]), "tokens"
     else:
         tokens, unit = (1 if report.batch is None else report.batch), "examples"
     step, estimate = cost_algebra.training_flops(forward, report.totals.trainable_params, tokens, conventions)
     return TrainingFlops(step, estimate, tokens, unit)
+
+
+def _per_token(report: Report, forward: Dim, training: Optional[TrainingFlops],
+               conventions: Conventions) -> Optional[TokenFlops]:
+    """FLOPs per token of a model whose first input holds token ids: the forward FLOPs ÷ the token positions
+    they cover (T per example, B·T per batch), and the training step's ÷ its tokens."""
+    first = _token_ids(report)
+    if first is None:
+        return None
+    positions = prod(first.shape if conventions.per_batch else first.shape[1:])
+    return TokenFlops(positions, cost_algebra.per_token(forward, positions),
+                      cost_algebra.per_token(training.flops, training.tokens) if training else None)
 
 
 # -- the collapsed view -----------------------------------------------------------------------------------

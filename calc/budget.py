@@ -20,8 +20,10 @@ BUDGETS = {
     "max_activation_memory": ("activation bytes", "activations"),
     "max_inference_memory": ("inference memory bytes", "inference"),
     "max_training_memory": ("training memory bytes", "training"),
+    "max_serving_memory": ("serving memory bytes", "serving"),
 }
-COST_BUDGETS = ("max_flops", "max_activation_memory", "max_inference_memory", "max_training_memory")
+COST_BUDGETS = ("max_flops", "max_activation_memory", "max_inference_memory", "max_training_memory",
+                "max_serving_memory")
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ def check_budgets(report: Report, limits: Dict[str, int], spec: str, per_batch: 
             actual = getattr(costs.totals if name == "max_flops" else costs.memory, column)
         else:
             actual = getattr(report.totals, column)
-        known = name == "max_inference_memory" and None not in (report.costs.memory.activations,
+        known = name in ("max_inference_memory", "max_serving_memory") and None not in (report.costs.memory.activations,
                                                                 report.costs.memory.parameters)
         if actual is None and known:
             raise ShapeError((f"{which}: the symbols decide which moment is the inference "
@@ -120,7 +122,8 @@ def convention(name: str, report: Report, per_batch: bool = False) -> str:
                "max_inference_memory": "parameters + the peak of outputs alive",
                "max_training_memory": f"parameters + gradients + {rules.optimizer_slots} {rules.optimizer} "
                                       f"slot{'s' * (rules.optimizer_slots != 1)} + activations"
-                                      + " + attention's saved tensors" * costs.memory.attention}[name]
+                                      + " + attention's saved tensors" * costs.memory.attention,
+               "max_serving_memory": "parameters + the peak of outputs alive + the KV cache"}[name]
     numbers = rules.dtype
     if rules.mixed_precision:
         numbers = f"{rules.dtype} parameters, {rules.mixed_precision} activations"

@@ -285,6 +285,9 @@ def check(
         None, "--max-inference-memory", help="Parameters + the inference peak of outputs alive. " + BYTES_HELP),
     max_training_memory: Optional[str] = typer.Option(
         None, "--max-training-memory", help="Parameters, gradients, optimizer state and activations. " + BYTES_HELP),
+    max_serving_memory: Optional[str] = typer.Option(
+        None, "--max-serving-memory", help="Parameters + the inference peak of outputs alive + the KV cache. "
+        + BYTES_HELP),
     per_batch: bool = typer.Option(False, "--per-batch", help="max_macs and max_flops limit the spec's whole "
                                    "batch, not one example; the batch must be given (--batch, or the spec's batch:)."),
     batch: Optional[int] = BATCH_OPTION,
@@ -309,7 +312,7 @@ def check(
              "max_non_trainable_params": max_non_trainable_params, "max_macs": max_macs,
              "max_layer_params": max_layer_params, "max_flops": max_flops,
              "max_activation_memory": max_activation_memory, "max_inference_memory": max_inference_memory,
-             "max_training_memory": max_training_memory}
+             "max_training_memory": max_training_memory, "max_serving_memory": max_serving_memory}
     with reported_errors(debug):
         overrides = budget_overrides(flags)
     conventions = dict(dtype=dtype and dtype.value, optimizer=optimizer.value, count_bias=count_bias,

@@ -86,6 +86,19 @@ def training_flops(forward: Dim, trainable: Dim, tokens: Dim, convention: Conven
     return prod([3, step]), prod([6, trainable, tokens])
 
 
+def per_token(total: Dim, tokens: Dim) -> Union[Dim, Fraction]:
+    """total ÷ tokens: an int when it divides exactly, else the exact Fraction; with symbols, the quotient when
+    every term is a multiple of tokens (2·(T·T + T) ÷ T = 2·T + 2), else None, as when a figure is unknown."""
+    if total is None or tokens is None or tokens == 0:
+        return None
+    if type(total) is int and type(tokens) is int:
+        quotient = Fraction(total, tokens)
+        return int(quotient) if quotient.denominator == 1 else quotient
+    from .symbolic import exact_quotient
+
+    return exact_quotient(total, tokens)
+
+
 def tensor_bytes(shapes: Sequence[Shape], bytes_per_element: int) -> Dim:
     """Bytes of these tensors, the batch axis included when known."""
     total: Dim = 0

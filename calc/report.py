@@ -154,10 +154,12 @@ class Report(Record):
             "outputs": list(self.outputs),
             **({"by_type": [item.as_dict() for item in self.by_type]} if self.by_type else {}),
             "totals": {**self.totals.as_dict(self.has_buffers), **(costs.totals.as_dict() if costs else {}),
-                       **(costs.training.as_dict() if costs and costs.training else {})},
+                       **(costs.training.as_dict() if costs and costs.training else {}),
+                       **(costs.per_token.as_dict(costs.training is not None) if costs and costs.per_token else {})},
             **({"valid_when": list(self.valid_when)} if self.valid_when else {}),
             **({"memory": costs.memory.as_dict(),
-                "conventions": costs.conventions.as_dict(costs.memory.attention)} if costs else {}),
+                "conventions": costs.conventions.as_dict(costs.memory.attention, costs.per_token is not None)}
+               if costs else {}),
         }
 
 
@@ -253,6 +255,11 @@ class Memory(Record):
         return dim_sum([self.parameters, self.inference_peak])
 
     @property
+    def serving(self) -> Dim:
+        """What serving needs: the inference figure and the KV cache beside it (which that figure leaves out)."""
+        return dim_sum([self.inference, self.kv_cache])
+
+    @property
     def training(self) -> Dim:
         return dim_sum([self.parameters, self.gradients, self.optimizer_state, self.activations,
                         self.attention_saved])
@@ -262,7 +269,8 @@ class Memory(Record):
         return {"parameters": number(self.parameters), "activations": number(self.activations),
                 **(attention if self.attention else {}),
                 "inference_peak_activations": number(self.inference_peak), "inference_peak_layer": self.peak_layer,
-                "inference": number(self.inference), "gradients": number(self.gradients),
+                "inference": number(self.inference),
+                **({"serving": number(self.serving)} if self.attention else {}), "gradients": number(self.gradients),
                 "optimizer_state": number(self.optimizer_state), "training": number(self.training)}
 
 
@@ -291,9 +299,9 @@ class Conventions(Record):
     def flops(self) -> str:
         return "2*macs" + " + bias_adds" * self.count_bias + " + elementwise_ops" * self.count_elementwise
 
-    def as_dict(self, attention: bool = False) -> Dict[str, Any]:
-        """What each figure assumes; the attention, precision and training-FLOPs conventions when they
-        shape a figure of this report (a model with attention, or the option given)."""
+    def as_dict(self, attention: bool = False, tokens: bool = False) -> Dict[str, Any]:
+        """What each figure assumes; the attention, precision, training-FLOPs and per-token conventions when
+        they shape a figure of this report (a model with attention or token ids, or the option given)."""
         data = {"macs": "multiply-accumulates, bias additions excluded", "flops": self.flops,
                 "per": "batch" if self.per_batch else "example", "batch": number(self.batch),
                 "activations": "per example (the batch is unknown)" if self.batch is None else "whole batch",
@@ -308,9 +316,13 @@ class Conventions(Record):
         if attention or self.attention != "materialized":
             data.update(attention=self.attention, attention_saved=ATTENTION_SAVED[self.attention],
                         kv_cache="2 (keys, values) x batch x key positions x key/value heads x head size, "
-                                 "in the activations' dtype")
+                                 "in the activations' dtype", serving=SERVING)
         if self.training_flops:
             data.update(training_flops=TRAINING_FLOPS, training_flops_6nd=TRAINING_FLOPS_6ND)
+        if tokens:
+            data.update(flops_per_token=FLOPS_PER_TOKEN)
+            if self.training_flops:
+                data.update(training_flops_per_token=TRAINING_FLOPS_PER_TOKEN)
         return data
 
 
@@ -323,6 +335,27 @@ TRAINING_FLOPS = "3 x the forward FLOPs of the whole batch (backward = 2 x forwa
 TRAINING_FLOPS_6ND = ("6 x trainable params x tokens; tokens = the elements of the token-id input (B x T) for a "
                       "model whose first input is integer ids, else the batch's examples")
 
+SERVING = ("parameters + the inference peak of outputs alive + the KV cache (which the inference figure leaves "
+           "out)")
+FLOPS_PER_TOKEN = ("the forward FLOPs (per example, or per batch with per: batch) / the token positions they cover: "
+                   "the elements of the token-id input (T per example, B x T per batch); the average over positions, "
+                   "every query attending to every key as in the attention layers' MACs; an int when exact, else a "
+                   "float, null when symbols leave no exact quotient")
+TRAINING_FLOPS_PER_TOKEN = "training_flops / training_tokens, as flops_per_token (3 x it)"
+
+
+@dataclass(frozen=True)
+class TokenFlops:
+    """FLOPs per token of a model whose first input holds token ids (Conventions.as_dict says how)."""
+
+    positions: Dim  # the token positions the forward FLOPs cover: T per example, B·T per batch
+    forward: Any  # forward FLOPs ÷ positions: an int, a Fraction when not exact, symbolic, or None
+    training: Any = None  # the training step's FLOPs ÷ its tokens, when the training FLOPs are asked for
+
+    def as_dict(self, training: bool) -> Dict[str, Any]:
+        return {"flops_per_token": exact(self.forward),
+                **({"training_flops_per_token": exact(self.training)} if training else {})}
+
 
 @record
 class ModelCosts(Record):
@@ -333,6 +366,7 @@ class ModelCosts(Record):
     memory: Memory
     input_bytes: Tuple[Dim, ...]  # bytes of each model input, as Report.inputs
     training: Optional["TrainingFlops"] = None  # when the conventions ask for it
+    per_token: Optional[TokenFlops] = None  # in a model whose first input holds token ids
 
 
 @record

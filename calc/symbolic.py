@@ -323,6 +323,26 @@ def _factored(left: "Expr", right) -> Optional[Tuple[int, Tuple["Expr", ...]]]:
     return a * b, left_parts + right_parts
 
 
+def exact_quotient(dividend, divisor) -> "Union[Expr, int, None]":
+    """dividend ÷ divisor when the quotient is a polynomial: divisor one term (c·monomial, such as T or B·T) and
+    every term of dividend a whole multiple of it; None otherwise ((T*T + 1) ÷ T has no exact form)."""
+    dividend, divisor = _lift(dividend), _lift(divisor)
+    if dividend is NotImplemented or divisor is NotImplemented or len(divisor.terms) != 1:
+        return None
+    (monomial, coefficient), = divisor.terms.items()
+    terms: Dict[Monomial, int] = {}
+    for term, value in dividend.terms.items():
+        rest = list(term)
+        for atom in monomial:
+            if atom not in rest:
+                return None
+            rest.remove(atom)
+        if value % coefficient:
+            return None
+        terms[tuple(rest)] = value // coefficient
+    return Expr.make(terms, dividend.assumptions)
+
+
 def _too_large(exprs, problem: str) -> ShapeError:
     names = sorted(set().union(*(expr.symbols() for expr in exprs)))
     shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")

@@ -139,7 +139,7 @@ def test_invalid_budgets_in_the_spec_are_exit_2(cli, write_spec):
     assert (result.exit_code, result.stderr) == (2, (
         "model.yaml:3:10: unknown budget 'max_flop' (did you mean 'max_flops'?); expected one of: max_params, "
         "max_trainable_params, max_non_trainable_params, max_macs, max_layer_params, max_flops, "
-        "max_activation_memory, max_inference_memory, max_training_memory\n"))
+        "max_activation_memory, max_inference_memory, max_training_memory, max_serving_memory\n"))
 
 
 def test_a_spec_without_budget_is_an_error(cli, write_spec):

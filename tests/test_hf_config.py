@@ -260,6 +260,7 @@ def test_kv_cache_from_config(cli, name, expected):
     assert memory["kv_cache"] == expected
     assert memory["parameters"] == 2 * figures(name)["params"]  # bfloat16 weights
     assert memory["inference"] == memory["parameters"] + memory["inference_peak_activations"]
+    assert memory["serving"] == memory["inference"] + memory["kv_cache"]  # serving: the inference figure + the cache
 
 
 def test_llama3_8b_kv_cache_is_one_gib():
@@ -292,3 +293,16 @@ def test_check_diff_and_graph_read_config_json(cli, tmp_path):
     assert json.loads(diff.stdout)["totals"]["delta"]["params"] == 8_030_261_248 - 6_738_415_616
     graph = cli(["graph", config_path("gpt2_small_model"), "--depth", "1"])
     assert graph.exit_code == 0 and "h_3" in graph.stdout
+
+
+def test_readme_serving_figures_are_what_the_command_prints(cli):
+    """README, "Language models from config.json": the serving block is the quoted command's output."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("**Serving and training.**", 1)[1]
+    command = section.split("(`", 1)[1].split("`)", 1)[0].split()
+    quoted = section.split("```\n", 1)[1].split("```", 1)[0].splitlines()
+    assert command[:3] == ["layercalc", "summary", "tests/data/hf/configs/llama3_8b.json"]
+    result = cli(["summary", config_path("llama3_8b"), *command[3:]])
+    assert result.exit_code == 0, result.stderr
+    printed = result.stdout.splitlines()
+    assert quoted and all(line in printed for line in quoted), quoted

@@ -43,7 +43,17 @@ def test_backbone_matches_keras_hub_layer_by_layer(name):
             keras_shape = keras_shape["pooled_output"]
         assert len(row.output_shape) == len(keras_shape) and row.output_shape[-1] == keras_shape[-1]
     stand_ins = {name for name in rows if name not in {layer["name"] for layer in keras_layers}}
-    assert stand_ins <= {"first_token"}  # BERT's x[:, 0, :], an operation in Keras Hub
+    # operations in Keras Hub: BERT's x[:, 0, :]; a TextEmbedder's pooling and L2 normalization
+    assert stand_ins <= {"first_token", "mean_pooling", "max_pooling", "cls_pooling", "last_pooling", "l2_normalize"}
+    if "output_shape" in figures:  # a task's output, after its operations
+        output = next(row for row in every_layer.layers if row.name == report.outputs[0])
+        shape = [dim if isinstance(dim, int) else None for dim in output.output_shape]
+        if "vision" in name:
+            # Keras' symbolic shape of Gemma3InterleaveEmbeddings puts the image tokens (16) on the sequence axis;
+            # a real call gives the text's (rule case gemma3-interleave-embeddings: symbolic (2, 4, 8), real
+            # (2, 10, 8)), as layercalc does
+            shape[1] = figures["output_shape"][1]
+        assert shape == figures["output_shape"]
 
 
 def test_published_sizes():
@@ -67,7 +77,8 @@ def test_unsupported_backbone_is_refused(cli, tmp_path):
     assert "Keras Hub model 'FalconBackbone' is not supported: layercalc rebuilds GPT2Backbone, BertBackbone, " \
         "LlamaBackbone, MistralBackbone, Llama3Backbone, QwenBackbone, Qwen3Backbone, Phi3Backbone, MixtralBackbone, " \
         "GemmaBackbone, Gemma3Backbone, GPT2CausalLM, LlamaCausalLM, MistralCausalLM, Llama3CausalLM, QwenCausalLM, " \
-        "Qwen3CausalLM, Phi3CausalLM, MixtralCausalLM, GemmaCausalLM, Gemma3CausalLM, BertTextClassifier" in result.stderr
+        "Qwen3CausalLM, Phi3CausalLM, MixtralCausalLM, GemmaCausalLM, Gemma3CausalLM, BertTextClassifier, " \
+        "BertTextEmbedder, Gemma3TextEmbedder, Qwen3TextEmbedder" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -79,9 +90,11 @@ def test_causal_lm_lists_the_token_embedding_twice_and_counts_it_once(name, cli)
     """Keras' GPT2CausalLM.summary(): gpt2_backbone 118,444, token_embedding 20,544, total 118,444."""
     report = summarize(DATA / f"{name}.json")
     head = report.layers[-1]
-    backbone = FIGURES[name]["layers"][2]["name"]
-    assert (head.name, head.shared_with, head.counts.params) == ("token_embedding", f"{backbone}/token_embedding", 0)
-    assert report.totals.params == FIGURES[name]["params"] == FIGURES[name]["layers"][2]["params"]
+    backbone, = (layer for layer in FIGURES[name]["layers"] if layer["class"].endswith("Backbone"))
+    assert (head.name, head.shared_with, head.counts.params) == (
+        "token_embedding", f"{backbone['name']}/token_embedding", 0)
+    assert report.totals.params == FIGURES[name]["params"] == backbone["params"]
+    backbone = backbone["name"]
     result = cli(["summary", DATA / f"{name}.json", "--depth", "1"])
     assert result.exit_code == 0, result.stderr
     assert f"{backbone} (" in result.stdout and "token_embedding (ReversibleEmbedding)" in result.stdout
@@ -97,14 +110,48 @@ def test_task_with_another_backbone_is_refused(cli, tmp_path):
     assert "GPT2CausalLM's 'backbone' must be a saved GPT2Backbone, found 'BertBackbone'" in result.stderr
 
 
-def test_gemma3_with_a_vision_encoder_is_refused(cli, tmp_path):
-    saved = json.loads((DATA / "gemma3_small.json").read_text())
-    saved["config"]["vision_encoder"] = {"class_name": "Gemma3VisionEncoder", "config": {}}
+def test_gemma3_vision_encoder_macs_by_hand():
+    """gemma3_vision_small's encoder, per image: 32 × 32 images cut into 8 × 8 = 64 patches of 4 × 4 × 3 by a
+    convolution to 16 features (64 · 16 · 48 = 49,152); two encoder layers of 2 heads of 8, each: the query, key,
+    value and output projections 4 · 64 · 16 · 16 = 65,536, scores and weighted values 2 · 64 · 64 · 2 · 8 =
+    131,072, the MLP 2 · 64 · 16 · 24 = 49,152 (245,760); pooled 2 × 2 to 16 tokens projected to 32:
+    16 · 16 · 32 = 8,192. Per prompt of N images: N · 548,864. Parameters: Keras Hub's 6,288 (figures.json)."""
+    report = collapse(summarize(DATA / "gemma3_vision_small.json", bindings={"N": 2, "T": 64, "V": 32, "B": 1}), 1)
+    encoder = next(row for row in report.layers if row.name == "gemma3_vision_encoder")
+    per_image = 64 * 16 * 48 + 2 * (4 * 64 * 16 * 16 + 2 * 64 * 64 * 2 * 8 + 2 * 64 * 16 * 24) + 16 * 16 * 32
+    assert encoder.counts.macs == 2 * per_image == 2 * 548_864
+    assert encoder.output_shape == (2, 16, 32)  # Keras Hub's (images, tokens per image, hidden_dim): B·N = 2
+    assert encoder.counts.params == 6_288
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"output_dim": 16}, "Gemma3VisionEncoder's 'output_dim' 16 must be the backbone's hidden_dim 32"),
+    ({"pool_size": 3}, "Gemma3VisionEncoder's the 8 × 8 patches ('image_size' // 'patch_size') must be a whole "
+                       "number of 'pool_size' 3 windows"),
+    ({"num_heads": 3}, "Gemma3VisionEncoder's 'hidden_dim' 16 must be divisible by 'num_heads' 3"),
+    ({"image_size": 64}, "Gemma3VisionEncoder's 'image_size' 64 must be the backbone's image_size 32"),
+])
+def test_gemma3_vision_encoder_that_keras_hub_cannot_build_is_refused(cli, tmp_path, change, message):
+    saved = json.loads((DATA / "gemma3_vision_small.json").read_text())
+    saved["config"]["vision_encoder"]["config"].update(change)
     path = tmp_path / "backbone.json"
     path.write_text(json.dumps(saved))
     result = cli(["summary", path])
-    assert result.exit_code == 2
-    assert "Gemma3Backbone with a vision encoder (images) is not supported" in result.stderr
+    assert result.exit_code == 2 and message in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("vision_encoder", {"class_name": "SigLIPVisionEncoder", "config": {}},
+     "Gemma3Backbone's 'vision_encoder' must be a saved Gemma3VisionEncoder, found 'SigLIPVisionEncoder'"),
+    ("is_embedding_model", True, "Gemma3Backbone with an embedding model is not supported"),
+])
+def test_gemma3_other_variants_are_refused(cli, tmp_path, key, value, message):
+    saved = json.loads((DATA / "gemma3_small.json").read_text())
+    saved["config"][key] = value
+    path = tmp_path / "backbone.json"
+    path.write_text(json.dumps(saved))
+    result = cli(["summary", path])
+    assert result.exit_code == 2 and message in result.stderr, result.stderr
 
 
 def test_every_backbone_and_task_is_tested():
@@ -118,3 +165,27 @@ def test_mixtral_active_params_by_hand():
     report = summarize(DATA / "mixtral_small.json")
     assert report.totals.params == FIGURES["mixtral_small"]["params"] == 62_624
     assert report.totals.active_params == 62_624 - 2 * 2 * 3 * 32 * 48
+
+
+@pytest.mark.parametrize("name, mode, message", [
+    ("bert_text_embedder", "last", "BertTextEmbedder's 'pooling_mode' must be one of mean, cls, max, found 'last'"),
+    ("qwen3_text_embedder", "meen", "Qwen3TextEmbedder's 'pooling_mode' must be one of last, mean, found 'meen' "
+                                    "(did you mean 'mean'?)"),
+])
+def test_text_embedder_pooling_mode_is_checked(cli, tmp_path, name, mode, message):
+    saved = json.loads((DATA / f"{name}.json").read_text())
+    saved["config"]["pooling_mode"] = mode
+    path = tmp_path / "task.json"
+    path.write_text(json.dumps(saved))
+    result = cli(["summary", path])
+    assert result.exit_code == 2 and message in result.stderr, result.stderr
+
+
+def test_bert_text_embedder_pools_the_sequence_output():
+    """BertTextEmbedder pools the last encoder layer's (B, T, 32), not the backbone's pooled_dense, which stays
+    an output of the spec; Keras Hub's parameters are the backbone's alone (24,672, figures.json)."""
+    report = summarize(DATA / "bert_text_embedder.json")
+    pooling = next(row for row in report.layers if row.name == "mean_pooling")
+    assert pooling.inputs == ("bert_backbone/transformer_layer_1",)
+    assert report.outputs == ("l2_normalize", "bert_backbone/pooled_dense")
+    assert report.totals.params == FIGURES["bert_text_embedder"]["params"] == 24_672

@@ -346,7 +346,8 @@ def layer_named(config, name):
      lambda layer: layer.update(class_name="CachedMultiHeadAttention",
                                 registered_name="keras_hub>CachedMultiHeadAttention"),
      "Keras Hub layer class 'CachedMultiHeadAttention' is not supported: layercalc knows Keras Hub's "
-     "PositionEmbedding, Qwen3Attention, RotaryEmbedding, SinePositionEncoding, TokenAndPositionEmbedding, TransformerDecoder, "
+     "Gemma3InterleaveEmbeddings, PositionEmbedding, Qwen3Attention, RotaryEmbedding, SinePositionEncoding, "
+     "TokenAndPositionEmbedding, TransformerDecoder, "
      "TransformerEncoder"),
     # A spec gives return_attention_scores once, for every call of the layer.
     ("attention_scores.json", "mha",

@@ -4,6 +4,7 @@ figure is derived by hand in its test, except Llama-3-8B's KV cache, which Huggi
 (tests/data/hf/llama3_8b.json, "kv_cache")."""
 
 import json
+from fractions import Fraction
 
 import pytest
 
@@ -239,3 +240,90 @@ def test_cli_names_flags_in_errors(cli):
     assert (result.exit_code, result.stderr) == (2, "layercalc: --mixed-precision keeps parameters, gradients and "
                                                  "optimizer states in float32, but --dtype is float16: give one or "
                                                  "the other\n")
+
+
+# -- FLOPs per token ------------------------------------------------------------------------------
+
+
+def test_flops_per_token_divide_the_forward_flops_by_the_token_positions():
+    """TINY: 2 · 37,120 MACs = 74,240 forward FLOPs per example over its 10 token positions: 7,424 per token;
+    a training step's 3 · 74,240 · batch 2 = 445,440 over its 20 tokens: 22,272 (3 × 7,424)."""
+    tokens = report_of(TINY, training_flops=True).costs.per_token
+    assert (tokens.positions, tokens.forward, tokens.training) == (10, 7_424, 22_272)
+    per_batch = report_of(TINY, per_batch=True).costs.per_token  # 148,480 FLOPs of the batch over 2 · 10 tokens
+    assert (per_batch.positions, per_batch.forward) == (20, 7_424)
+
+
+def test_llama3_8b_flops_per_token():
+    """At T = 8,192, every key counted (no causal mask): 2 × the 7,504,658,432 parameters that multiply (all but
+    the embedding and the norms' scales) + Q·Kᵀ and the weighted values, 2 · 32 layers · 32 heads · 8,192 keys ·
+    (128 + 128) = 4,294,967,296: 19,304,284,160, the 158,140,695,838,720 FLOPs per sequence ÷ 8,192."""
+    by_hand = 2 * 7_504_658_432 + 2 * 32 * 32 * 8_192 * (128 + 128)
+    report = summarize(LLAMA3, bindings={"T": 8192, "B": 1}, training_flops=True)
+    assert report.costs.per_token.forward == by_hand == 19_304_284_160 == 158_140_695_838_720 // 8_192
+    assert report.costs.per_token.training == 3 * by_hand
+    unbound = summarize(LLAMA3, costs=True).costs.per_token  # 2·(262144·T·T + 7504658432·T) ÷ T
+    assert str(unbound.forward) == "524288*T + 15009316864"
+
+
+def test_flops_per_token_that_do_not_divide():
+    """A classifier head runs once per sequence: 2 · (37,120 + 32 · 3) = 74,432 FLOPs over 10 positions is
+    7,443.2, kept exact (JSON: a float; the table: two decimals)."""
+    head = TINY + "  - {type: GlobalAveragePooling1D}\n  - {type: Dense, units: 3}\n"
+    report = report_of(head)
+    assert report.costs.per_token.forward == Fraction(74_432, 10)
+    assert report.to_dict()["totals"]["flops_per_token"] == 7_443.2
+    assert report_of(head.replace("input: {shape: [10]", "input: {shape: [T]")).to_dict()["totals"][
+        "flops_per_token"] is None  # (2·(3712·T + 96) + 1024·T·T) ÷ T has no exact form
+
+
+def test_flops_per_token_only_for_token_ids():
+    report = summarize(ROOT / "specs" / "seed_conv.yaml", costs=True, training_flops=True)
+    assert report.costs.per_token is None
+    data = report.to_dict()
+    assert not {"flops_per_token", "training_flops_per_token"} & set(data["totals"])
+    assert "flops_per_token" not in data["conventions"]
+
+
+def test_flops_per_token_in_the_table_and_json(cli, tmp_path):
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(TINY)
+    lines = [line.strip() for line in cli(["summary", spec, "--flops", "--training-flops"]).stdout.splitlines()]
+    assert "FLOPs per token (per example ÷ 10 token positions, every key counted): 7,424 (7.4 K)" in lines
+    assert "Training FLOPs per token (per step ÷ 20 tokens): 22,272 (22.3 K)" in lines
+    spec.write_text(TINY + "  - {type: GlobalAveragePooling1D}\n  - {type: Dense, units: 3}\n")
+    lines = [line.strip() for line in cli(["summary", spec, "--flops"]).stdout.splitlines()]
+    assert "FLOPs per token (per example ÷ 10 token positions, every key counted): 7,443.20 (7.4 K)" in lines
+    report = json.loads(cli(["summary", spec, "-f", "json", "--training-flops"]).stdout)
+    assert (report["totals"]["flops_per_token"], report["totals"]["training_flops_per_token"]) == (7_443.2, 22_329.6)
+    assert {"flops_per_token", "training_flops_per_token"} <= set(report["conventions"])
+    # no attention, no keys to count: specs/lstm_text.yaml's 13,516,864 FLOPs over its 200 token ids
+    lines = [line.strip() for line in cli(["summary", ROOT / "specs" / "lstm_text.yaml", "--flops"]).stdout.splitlines()]
+    assert "FLOPs per token (per example ÷ 200 token positions): 67,584.32 (67.6 K)" in lines
+
+
+# -- serving memory -------------------------------------------------------------------------------------
+
+
+def test_serving_memory_is_the_inference_figure_and_the_kv_cache():
+    """TINY in float32: parameters 4,768 · 4 = 19,072 B; the peak holds the embedding's and attention's outputs
+    (2 · 10 · 32 · 4 = 2,560 B each; the token ids are freed after the embedding): 5,120 B; KV cache 2 · 2 heads
+    · 8 · 10 positions · batch 2 · 4 B = 2,560 B."""
+    memory = report_of(TINY).costs.memory
+    assert (memory.inference, memory.kv_cache) == (19_072 + 5_120, 2_560)
+    assert memory.serving == 19_072 + 5_120 + 2_560
+    assert report_of(TINY).to_dict()["memory"]["serving"] == 26_752
+    assert "serving" not in summarize(ROOT / "specs" / "seed_conv.yaml", memory=True).to_dict()["memory"]
+
+
+def test_serving_memory_budget(cli, tmp_path):
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(TINY)
+    held = cli(["check", spec, "--max-serving-memory", "26752", "-f", "json"])
+    assert held.exit_code == 0, held.stderr
+    budget = json.loads(held.stdout)["specs"][0]["budgets"][0]
+    assert (budget["actual"], budget["convention"]) == (
+        26_752, "parameters + the peak of outputs alive + the KV cache; float32, batch 2")
+    assert cli(["check", spec, "--max-serving-memory", "26751"]).exit_code == 1
+    spec.write_text(TINY + "budget: {max_serving_memory: 26 KiB}\n")  # 26,624 B
+    assert cli(["check", spec]).exit_code == 1

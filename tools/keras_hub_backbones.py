@@ -84,6 +84,18 @@ BACKBONES = {
                                                        num_query_heads=2, num_key_value_heads=1, hidden_dim=40,
                                                        intermediate_dim=56, head_dim=12, use_query_key_norm=False,
                                                        use_post_ffw_norm=True, use_post_attention_norm=True)),
+    # a vision encoder (vision_encoder: Gemma3VisionEncoder's arguments): 8 × 8 patches of 4, pooled 2 × 2 to 16
+    # tokens per image
+    "gemma3_vision_small": ("Gemma3Backbone", dict(
+        vocabulary_size=300, image_size=32, num_layers=2, num_query_heads=4, num_key_value_heads=2, hidden_dim=32,
+        intermediate_dim=64, head_dim=8, vision_encoder=dict(image_size=32, patch_size=4, num_heads=2, hidden_dim=16,
+                                                             num_layers=2, intermediate_dim=24, output_dim=32,
+                                                             pool_size=2))),
+    "gemma3_vision_gelu_post_norms": ("Gemma3Backbone", dict(
+        vocabulary_size=256, image_size=24, num_layers=1, num_query_heads=2, num_key_value_heads=1, hidden_dim=24,
+        intermediate_dim=40, head_dim=12, use_post_ffw_norm=True, use_post_attention_norm=True,
+        vision_encoder=dict(image_size=24, patch_size=3, num_heads=3, hidden_dim=12, num_layers=3,
+                            intermediate_dim=20, output_dim=24, pool_size=4, layer_norm_epsilon=1e-05))),
 }
 
 # name: (task class, backbone name above, the task's own arguments). A task saves its backbone's config nested.
@@ -99,6 +111,12 @@ TASKS = {
     "mixtral_causal_lm": ("MixtralCausalLM", "mixtral_small", {}),
     "gemma_causal_lm": ("GemmaCausalLM", "gemma_small", {}),
     "gemma3_causal_lm": ("Gemma3CausalLM", "gemma3_small", {}),
+    "bert_text_embedder": ("BertTextEmbedder", "bert_small", {}),
+    "bert_text_embedder_cls": ("BertTextEmbedder", "bert_small", dict(pooling_mode="cls", normalize=False)),
+    "bert_text_embedder_max": ("BertTextEmbedder", "bert_small", dict(pooling_mode="max")),
+    "qwen3_text_embedder": ("Qwen3TextEmbedder", "qwen3_small", {}),
+    "gemma3_text_embedder": ("Gemma3TextEmbedder", "gemma3_small", dict(pooling_mode="mean", normalize=False)),
+    "gemma3_vision_causal_lm": ("Gemma3CausalLM", "gemma3_vision_small", {}),
 }
 
 
@@ -112,9 +130,13 @@ def shape_of(layer):
 
 
 def record(model, class_name: str) -> dict:
+    """count_params(), every layer of model.layers, and a task's output shape (its operations after the backbone,
+    such as a TextEmbedder's pooling, are not layers)."""
+    output = {} if class_name.endswith("Backbone") or isinstance(model.output, dict) else {
+        "output_shape": list(model.output.shape)}
     return {"class": class_name, "params": int(model.count_params()),
             "layers": [{"name": layer.name, "class": type(layer).__name__, "params": int(layer.count_params()),
-                        "output_shape": shape_of(layer)} for layer in model.layers]}
+                        "output_shape": shape_of(layer)} for layer in model.layers], **output}
 
 
 def save(model, name: str) -> None:
@@ -127,6 +149,10 @@ def save(model, name: str) -> None:
 
 def backbone_of(name: str):
     class_name, arguments = BACKBONES[name]
+    if "vision_encoder" in arguments:  # Gemma3's: its arguments given, the encoder made here
+        from keras_hub.src.models.gemma3.gemma3_vision_encoder import Gemma3VisionEncoder
+
+        arguments = {**arguments, "vision_encoder": Gemma3VisionEncoder(**arguments["vision_encoder"])}
     return getattr(keras_hub.models, class_name)(**arguments)
 
 

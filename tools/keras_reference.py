@@ -118,7 +118,8 @@ LAYER_MODULES = {"keras_hub": "keras_hub"}
 APPLICATION_LAYERS = {"LayerScale": "keras.src.applications.convnext", "StochasticDepth": "keras.src.applications.convnext",
                       "CustomScaleLayer": "keras.src.applications.inception_resnet_v2",
                       # a Keras Hub model's layer, not in keras_hub.layers
-                      "Qwen3Attention": "keras_hub.src.models.qwen3.qwen3_attention"}
+                      "Qwen3Attention": "keras_hub.src.models.qwen3.qwen3_attention",
+                      "Gemma3InterleaveEmbeddings": "keras_hub.src.models.gemma3.gemma3_layers"}
 REAL_CALL_BATCHES = (2, 3)  # a real call with an unknown batch runs on both: an axis that differs is unknown
 
 

@@ -212,13 +212,88 @@ def gemma(config: Dict[str, Any], where: Location, name: str = "gemma_backbone",
 
 
 def gemma3(config: Dict[str, Any], where: Location) -> dict:
-    """Gemma3Backbone, text only: Gemma's layers with a feed-forward of intermediate_dim and, with
-    use_query_key_norm (the default), an RMS norm of each query and key head (Qwen3Attention's figures)."""
-    for key, refused in (("vision_encoder", "a vision encoder (images)"), ("is_embedding_model", "an embedding model")):
-        if config.get(key):
-            raise SpecError(f"Gemma3Backbone with {refused} is not supported: layercalc rebuilds the text-only "
-                            f"Gemma3Backbone ('{key}' must be null or false)", location=where)
-    return gemma(config, where, "gemma3_backbone", "Gemma3DecoderBlock", 1, config.get("use_query_key_norm", True))
+    """Gemma3Backbone: Gemma's layers with a feed-forward of intermediate_dim and, with use_query_key_norm (the
+    default), an RMS norm of each query and key head (Qwen3Attention's figures); with a vision_encoder, its
+    image tokens placed among the text's (gemma3_vision)."""
+    if config.get("is_embedding_model"):
+        raise SpecError("Gemma3Backbone with an embedding model is not supported: layercalc rebuilds the Gemma3Backbone "
+                        "of a language model ('is_embedding_model' must be false)", location=where)
+    spec = gemma(config, where, "gemma3_backbone", "Gemma3DecoderBlock", 1, config.get("use_query_key_norm", True))
+    return spec if not config.get("vision_encoder") else gemma3_vision(spec, config, where)
+
+
+def gemma3_vision(spec: dict, config: Dict[str, Any], where: Location) -> dict:
+    """A Gemma3Backbone's Gemma3VisionEncoder (a SigLIP vision transformer) and Gemma3InterleaveEmbeddings. Images
+    (B, N, S, S, 3), N per prompt: the encoder runs on each image (TimeDistributed convolution and pooling,
+    attention over each image's patches), so the figures per example are the prompt's; its output is reshaped to
+    Keras Hub's (B·N, tokens per image, hidden_dim), which the interleaving scatters into the text embeddings
+    at vision_indices (V = N · tokens per image). The vision_mask input, which changes no count, is left out."""
+    saved = config["vision_encoder"]
+    if not isinstance(saved, dict) or saved.get("class_name") != "Gemma3VisionEncoder" or \
+            not isinstance(saved.get("config"), dict):
+        found = saved.get("class_name") if isinstance(saved, dict) else saved
+        raise SpecError(f"Gemma3Backbone's 'vision_encoder' must be a saved Gemma3VisionEncoder, found "
+                        f"{describe(found)}", location=where)
+    vision = saved["config"]
+    width, heads, image = (_size(vision, key, where) for key in ("hidden_dim", "num_heads", "image_size"))
+    patch, pool, output = (_size(vision, "patch_size", where), _size(vision, "pool_size", where, 14),
+                           _size(vision, "output_dim", where))
+    grid = image // patch
+    problems = [(width % heads, f"'hidden_dim' {width} must be divisible by 'num_heads' {heads}"),
+                (output != _size(config, "hidden_dim", where),
+                 f"'output_dim' {output} must be the backbone's hidden_dim {config['hidden_dim']}"),
+                (image != _size(config, "image_size", where),
+                 f"'image_size' {image} must be the backbone's image_size {config['image_size']}"),
+                (grid % pool or not grid, f"the {grid} × {grid} patches ('image_size' // 'patch_size') must be a "
+                                          f"whole number of 'pool_size' {pool} windows")]
+    for failed, problem in problems:
+        if failed:
+            raise SpecError(f"Gemma3VisionEncoder's {problem}", location=where)
+    tokens = (grid // pool) ** 2
+    norm = {"type": "LayerNormalization", "epsilon": vision.get("layer_norm_epsilon", 1e-06)}
+    blocks = {
+        "Gemma3VisionEncoderLayer": {"layers": [
+            {**norm, "name": "layer_norm_1"},
+            {"type": "MultiHeadAttention", "name": "multi_head_attention", "num_heads": heads,
+             "key_dim": width // heads, "attention_axes": [2], "inputs": ["layer_norm_1", "layer_norm_1"]},
+            {"type": "Add", "name": "attention_residual", "inputs": ["input", "multi_head_attention"]},
+            {**norm, "name": "layer_norm_2"},
+            {"type": "Dense", "name": "mlp_dense_1", "units": _size(vision, "intermediate_dim", where),
+             "activation": "gelu"},
+            {"type": "Dense", "name": "mlp_dense_2", "units": width},
+            {"type": "Add", "name": "mlp_residual", "inputs": ["attention_residual", "mlp_dense_2"]}]},
+        "Gemma3VisionEncoderBlock": {"layers": [
+            {"type": "TimeDistributed", "name": "embedding_conv",
+             "layer": {"type": "Conv2D", "filters": width, "kernel_size": patch, "strides": patch}},
+            {"type": "Reshape", "name": "patches", "target_shape": [-1, grid * grid, width]},
+            {"type": "PositionEmbedding", "name": "position_embedding", "sequence_length": grid * grid},
+            {"type": "Add", "name": "embeddings_add", "inputs": ["patches", "position_embedding"]},
+            *({"type": "Gemma3VisionEncoderLayer", "name": f"encoder_block_{index}"}
+              for index in range(_layers(vision, where))),
+            {**norm, "name": "encoder_layer_norm"}]},
+        "Gemma3VisionAveragePooling": {"layers": [
+            {"type": "Reshape", "name": "grid", "target_shape": [-1, grid, grid, width]},
+            {"type": "TimeDistributed", "name": "average_pooling",
+             "layer": {"type": "AveragePooling2D", "pool_size": pool, "strides": pool}},
+            {"type": "Reshape", "name": "tokens", "target_shape": [-1, tokens, width]}]},
+        "Gemma3VisionOutput": {"layers": [
+            {"type": "RMSNormalization", "name": "vision_soft_embedding_norm", "epsilon": norm["epsilon"]},
+            {"type": "Dense", "name": "vision_input_projection", "units": output, "use_bias": False}]},
+        "Gemma3VisionEncoder": {"layers": [
+            {"type": "Gemma3VisionEncoderBlock", "name": "image_encoder"},
+            {"type": "Gemma3VisionAveragePooling", "name": "pooling"},
+            {"type": "Gemma3VisionOutput", "name": "vision_output_encoder"},
+            {"type": "ops.reshape", "name": "image_tokens", "newshape": [-1, tokens, output]}]}}
+    encoder = vision.get("name") or "gemma3_vision_encoder"
+    embedding, *decoders = spec["layers"]
+    layers = [{**embedding, "inputs": ["token_ids"]},
+              {"type": "Gemma3VisionEncoder", "name": encoder, "inputs": ["images"]},
+              {"type": "Gemma3InterleaveEmbeddings", "name": "interleave_embeddings",
+               "num_vision_tokens_per_image": tokens, "inputs": [encoder, "token_embedding", "vision_indices"]},
+              *decoders]
+    inputs = {**spec["inputs"], "images": {"shape": ["N", image, image, 3]},
+              "vision_indices": {"shape": ["V"], "dtype": "int32"}}
+    return {**spec, "inputs": inputs, "blocks": {**spec["blocks"], **blocks}, "layers": layers}
 
 
 MAX_BACKBONE_LAYERS = 10_000  # each layer is listed (Keras Hub names them transformer_layer_0, 1, ...)
@@ -260,6 +335,38 @@ def text_classifier(backbone: dict, config: Dict[str, Any], where: Location) -> 
              "activation": config.get("activation") or "linear"}]
 
 
+# A TextEmbedder's pooling_mode -> the operation that pools its sequence output (B, T, d) to (B, d): masked by
+# the padding mask in Keras Hub, which changes no shape or count and is left out (sum of the sequence times the
+# last token's mask for "last"; x[:, 0, :] for "cls").
+POOLING = {"mean": {"type": "ops.mean", "axis": 1}, "max": {"type": "ops.max", "axis": 1},
+           "cls": {"type": "ops.get_item", "key": ":, 0"}, "last": {"type": "ops.sum", "axis": 1}}
+
+
+def text_embedder(backbone: dict, config: Dict[str, Any], where: Location, modes: Tuple[str, ...],
+                  default: str, sequence: str = "") -> List[dict]:
+    """BertTextEmbedder (pooling_mode mean, cls or max), Gemma3TextEmbedder and Qwen3TextEmbedder (last or mean):
+    the backbone's sequence output pooled over positions, then L2-normalized (normalize, default true) as a
+    UnitNormalization; no weights. sequence: the layer giving the sequence output when the backbone's own output
+    is another (BERT's pooled_dense)."""
+    mode = config.get("pooling_mode") or default
+    if mode not in modes:
+        raise SpecError(f"{backbone['type'].replace('Backbone', 'TextEmbedder')}'s 'pooling_mode' must be one of "
+                        f"{', '.join(modes)}, found {describe(mode)}{closest(str(mode), modes)}", location=where)
+    pooling = {**POOLING[mode], "name": f"{mode}_pooling", "inputs": [sequence or backbone["name"]]}
+    normalize = config.get("normalize", True)
+    return [pooling, *([{"type": "UnitNormalization", "name": "l2_normalize", "axis": -1}] if normalize else [])]
+
+
+def bert_text_embedder(backbone: dict, config: Dict[str, Any], where: Location) -> List[dict]:
+    last = _layers(config["backbone"]["config"], where) - 1
+    return text_embedder(backbone, config, where, ("mean", "cls", "max"), "mean",
+                         f"{backbone['name']}/transformer_layer_{last}")
+
+
+def decoder_text_embedder(backbone: dict, config: Dict[str, Any], where: Location) -> List[dict]:
+    return text_embedder(backbone, config, where, ("last", "mean"), "last")
+
+
 # a task -> (the backbone class it is built on, the layers it adds after the backbone)
 TASKS: Dict[str, Tuple[str, Callable[[dict, Dict[str, Any], Location], List[dict]]]] = {
     "GPT2CausalLM": ("GPT2Backbone", causal_lm), "LlamaCausalLM": ("LlamaBackbone", causal_lm),
@@ -267,7 +374,9 @@ TASKS: Dict[str, Tuple[str, Callable[[dict, Dict[str, Any], Location], List[dict
     "QwenCausalLM": ("QwenBackbone", causal_lm), "Qwen3CausalLM": ("Qwen3Backbone", causal_lm),
     "Phi3CausalLM": ("Phi3Backbone", causal_lm), "MixtralCausalLM": ("MixtralBackbone", causal_lm),
     "GemmaCausalLM": ("GemmaBackbone", causal_lm), "Gemma3CausalLM": ("Gemma3Backbone", causal_lm),
-    "BertTextClassifier": ("BertBackbone", text_classifier)}
+    "BertTextClassifier": ("BertBackbone", text_classifier), "BertTextEmbedder": ("BertBackbone", bert_text_embedder),
+    "Gemma3TextEmbedder": ("Gemma3Backbone", decoder_text_embedder),
+    "Qwen3TextEmbedder": ("Qwen3Backbone", decoder_text_embedder)}
 
 
 def task_spec(class_name: str, config: Dict[str, Any], where: Location) -> dict:
@@ -280,8 +389,14 @@ def task_spec(class_name: str, config: Dict[str, Any], where: Location) -> dict:
         raise SpecError(f"{class_name}'s 'backbone' must be a saved {backbone_class}, found {describe(found)}",
                         location=where)
     backbone = as_block(BACKBONES[backbone_class](saved["config"], where), backbone_class)
+    layers = [backbone["layer"], *head(backbone["layer"], config, where)]
+    # A head that reads another of the backbone's layers (a BERT embedder, its sequence output) leaves the
+    # backbone's own output (pooled_dense) unread: it stays an output, as every layer of a spec leads to one.
+    name = backbone["layer"]["name"]
+    unread = layers[1].get("inputs", [name]) != [name]
     return {"name": config.get("name") or class_name, "batch": "B", "inputs": backbone["inputs"],
-            "blocks": backbone["blocks"], "layers": [backbone["layer"], *head(backbone["layer"], config, where)]}
+            "blocks": backbone["blocks"], "layers": layers,
+            **({"outputs": [layers[-1]["name"], name]} if unread else {})}
 
 
 def is_backbone(entry: Any) -> bool:

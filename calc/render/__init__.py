@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from ..dims import Dim, Shape, format_shape
@@ -149,6 +150,18 @@ def with_human(value: Dim) -> str:
     return text + (f" ({size})" if value is not None and size != str(value) else "")
 
 
+def per_token_text(value) -> str:
+    """A figure per token: exact ('19,304,284,160 (19.3 G)'), or with two decimals when the division leaves a
+    fraction ('1,234.50 (1.2 K)'); 'unknown' when symbols leave no exact quotient.
+
+    >>> per_token_text(Fraction(2469, 2)), per_token_text(None)
+    ('1,234.50 (1.2 K)', 'unknown')
+    """
+    if isinstance(value, Fraction):
+        return f"{float(value):,.2f} ({human(round(value))})"
+    return with_human(value)
+
+
 def macs_label(report) -> str:
     costs = report.costs
     if costs is not None and costs.conventions.per_batch:
@@ -201,14 +214,22 @@ def cost_lines(report, flops: bool, memory: bool, text=visible):
         return
     convention = costs.conventions
     per = f"per batch of {convention.batch}" if convention.per_batch else "per example"
+    tokens = costs.per_token
     if flops:
         yield f"FLOPs {per} ({flops_convention(convention)})", with_human(costs.totals.flops)
+        if tokens is not None:
+            keys = ", every key counted" * costs.memory.attention  # attention's T² products: no causal mask
+            yield f"FLOPs per token ({per} ÷ {count(tokens.positions)} token positions{keys})", \
+                per_token_text(tokens.forward)
     training = costs.training
     if training is not None:
         step = "per example (batch unknown)" if convention.batch is None else f"per step of batch {convention.batch}"
         yield f"Training FLOPs {step} (3 × forward: backward = 2 × forward)", with_human(training.flops)
         yield f"6·N·{training.unit} estimate (N = trainable params, {count(training.tokens)} {training.unit})", \
             with_human(training.estimate_6nd)
+        if tokens is not None:
+            yield f"Training FLOPs per token (per step ÷ {count(training.tokens)} tokens)", \
+                per_token_text(tokens.training)
     if memory:
         held = costs.memory
         slots = f"{convention.optimizer_slots} {convention.optimizer} slot{'s' * (convention.optimizer_slots != 1)}"
@@ -222,6 +243,8 @@ def cost_lines(report, flops: bool, memory: bool, text=visible):
             yield "KV cache (keys and values at every key position)", exact_size(held.kv_cache)
             saved = ", attention's saved tensors"
         yield f"Inference peak (parameters + outputs alive{at})", exact_size(held.inference)
+        if held.attention:
+            yield "Serving memory (inference peak + KV cache)", exact_size(held.serving)
         yield f"Training estimate (parameters, gradients, {slots}, activations{saved})", exact_size(held.training)
         batch = "one example (batch unknown)" if convention.batch is None else f"batch {convention.batch}"
         numbers = f"{convention.dtype} ({convention.bytes_per_element} B a number)"

@@ -426,3 +426,40 @@ class Qwen3Attention(Layer):
 
     def kv_cache(self, x: Shape, y: Any) -> Dim:
         return part_sum(self.parts(x), "kv_cache")
+
+
+@register
+@rule
+class Gemma3InterleaveEmbeddings(Layer):
+    """Keras Hub's Gemma3 placement of image embeddings in the text's: the
+    vision encoder's tokens scattered into the text embeddings at the
+    positions vision_indices gives (the placeholder tokens), inputs
+    [image_embeddings, text_embeddings, vision_indices] in the order of
+    its call.
+
+    Inputs (images, t, d), t = num_vision_tokens_per_image, images = batch ·
+    images per prompt (Keras Hub's layout); (batch, T, d) text; (batch, V)
+    indices, one per image token (batch · V = images · t).
+    output: the text's shape, (batch, T, d)
+    params: 0
+    MACs:   0 (copies; elementwise 0)
+    """
+
+    num_vision_tokens_per_image: PositiveInt
+    min_inputs = 3
+    max_inputs = 3
+
+    def output_shape(self, x: Tuple[Shape, ...]) -> Shape:
+        images, text, indices = x
+        if len(images) != 3 or len(text) != 3 or len(indices) != 2:
+            raise ShapeError(f"Gemma3InterleaveEmbeddings needs image embeddings (batch, tokens, features), text "
+                             f"embeddings (batch, sequence, features) and indices (batch, tokens), found "
+                             f"{', '.join(map(format_shape, x))}")
+        tokens = self.num_vision_tokens_per_image
+        counts = (images[0], tokens, indices[0], indices[1])
+        if images[-1] != text[-1] or images[1] != tokens or (
+                all(isinstance(size, int) for size in counts) and images[0] * tokens != indices[0] * indices[1]):
+            raise ShapeError(f"the image embeddings {format_shape(images)} must be num_vision_tokens_per_image "
+                             f"{tokens} tokens of the text's {format_dim(text[-1])} features per image, one index "
+                             f"each in vision_indices {format_shape(indices)}")
+        return text

@@ -11,7 +11,7 @@ from ..errors import Location, SpecError, closest, describe
 from .model import YamlMap
 
 # The budgets on memory are bytes (parse_bytes); the others are counts (parse_count).
-MEMORY_BUDGETS = ("max_activation_memory", "max_inference_memory", "max_training_memory")
+MEMORY_BUDGETS = ("max_activation_memory", "max_inference_memory", "max_training_memory", "max_serving_memory")
 BUDGET_KEYS = ("max_params", "max_trainable_params", "max_non_trainable_params", "max_macs", "max_layer_params",
                "max_flops", *MEMORY_BUDGETS)
 _SUFFIXES = {"K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
