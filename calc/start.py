@@ -61,7 +61,8 @@ FAST_OPTIONS = {
     "check": {
         **{f"--{budget.replace('_', '-')}": (budget, TEXT) for budget in (
             "max_params", "max_trainable_params", "max_non_trainable_params", "max_macs", "max_layer_params",
-            "max_flops", "max_activation_memory", "max_inference_memory", "max_training_memory")},
+            "max_flops", "max_activation_memory", "max_inference_memory", "max_training_memory",
+            "max_serving_memory")},
         "--per-batch": ("per_batch", FLAG), "--batch": ("batch", COUNT), "--count-bias": ("count_bias", FLAG),
         "--count-elementwise": ("count_elementwise", FLAG),
         "--dtype": ("dtype", ("float32", "float16", "bfloat16", "int8", "float64")),

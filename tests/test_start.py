@@ -27,6 +27,8 @@ MATRIX = [
     (["summary", RESNET, "--batch", "8", "--per-batch", "--count-bias", "--count-elementwise"], True),
     (["summary", RESNET, "--dtype", "float16", "--optimizer", "sgd", "--attention", "fused", "-f", "json"], True),
     (["summary", "specs/gpt2.yaml", "--mixed-precision", "bfloat16", "--training-flops", "--depth", "1"], True),
+    (["summary", "specs/gpt2.yaml", "--memory", "--flops", "--set", "T=128", "--batch", "4"], True),
+    (["summary", "specs/llama3_8b.yaml", "--memory", "--set", "T=4096", "-f", "json"], True),
     (["summary", RESNET, "--columns", "name,params", "-f", "csv"], True),
     (["summary", RESNET, "--columns", "+flops,receptive_field"], True),
     (["summary", RESNET, "--max-layers", "0100000", "-o", "-"], True),
@@ -45,6 +47,7 @@ MATRIX = [
     (["check", RESNET, "--max-flops", "9G", "--count-bias", "--count-elementwise", "--per-batch", "--batch", "2"],
      True),
     (["check", RESNET, "--max-activation-memory", "1GiB", "--dtype", "float16", "--attention", "fused"], True),
+    (["check", "specs/gpt2.yaml", "--max-serving-memory", "1GiB", "--batch", "4", "--set", "T=128"], True),
     (["check", SYMBOLIC, "--set", "H=64", "--set", "W=64", "--max-params", "1M", "--max-layers", "99"], True),
     (["check", RESNET], False),
     (["check", RESNET, "specs/missing.yaml", "--max-params", "1G"], False),
@@ -142,3 +145,26 @@ def test_completion_is_left_to_typer(tmp_path, monkeypatch):
     through_start = run("calc.start", ["summary", RESNET], tmp_path, "start.out")
     through_typer = run("calc.cli", ["summary", RESNET], tmp_path, "typer.out")
     assert through_start[:4] == through_typer[:4] and through_start[4]
+
+
+def test_every_declared_option_is_the_typer_option_of_that_name():
+    """FAST_OPTIONS declares only options the typer command has, read as typer reads them: a flag as a flag, a
+    COUNT as an integer of at least 1, a choice with typer's choices (an option typer has and the reader does
+    not declare is fine: such a command line goes to typer)."""
+    import typer.main
+
+    from calc.cli import app
+    from calc.start import COUNT, FAST_COMMANDS, FAST_OPTIONS, FLAG, MANY
+
+    commands = typer.main.get_command(app).commands
+    assert set(FAST_COMMANDS) == set(FAST_OPTIONS)
+    for command, declared in FAST_OPTIONS.items():
+        params = {option: param for param in commands[command].params for option in param.opts}
+        for option, (parameter, kind) in declared.items():
+            param = params[option]
+            assert param.name == parameter, option
+            assert param.is_flag == (kind == FLAG) and param.multiple == (kind == MANY), option
+            if kind == COUNT:
+                assert param.type.min == 1 and param.type.max is None, option
+            elif isinstance(kind, tuple):
+                assert tuple(param.type.choices) == kind, option
