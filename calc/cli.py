@@ -1,10 +1,11 @@
 """The command line.  Thin: it calls the library, and it alone turns errors
 into messages on stderr and exit codes (0 ok, 1 budget exceeded, 2 invalid
-input, 3 internal error, 130 interrupted)."""
+input, 3 internal error, 130 interrupted).  The console entry point is
+calc/start.py, which runs the common invocations without importing typer and
+hands every other one to the typer app here."""
 
 from __future__ import annotations
 
-import errno
 import gc
 import os
 import signal
@@ -12,12 +13,14 @@ import sys
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Iterator, List, Optional, Sequence
+from typing import Iterator, List, Optional
 
 import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from .errors import LayercalcError, message_line
+from .start import (FLAGS, Format, budget_overrides, check_one, discard_standard_output, emit, emit_check, interrupted,
+                    parse_bindings, show_layers, show_summary, write_output)
 
 try:
     from typer._click.exceptions import ClickException  # typer 0.2x carries its own copy of click
@@ -30,10 +33,6 @@ except ImportError:  # pragma: no cover - older typer uses click itself
 EXIT_INVALID = 2
 EXIT_INTERNAL = 3
 
-# The library's parameters, as the flags that set them: library errors name the former, we show the latter.
-FLAGS = {"bindings": "--set", "per_batch": "--per-batch", "columns": "--columns", "max_layers": "--max-layers",
-         "dtype": "--dtype", "mixed_precision": "--mixed-precision", "attention": "--attention",
-         "optimizer": "--optimizer", "batch": "--batch", "limits": "a budget flag such as --max-params 2M"}
 
 class _Commands(TyperGroup):
     """click's own errors in a command's flags and arguments (a value that is not a number, a missing
@@ -99,13 +98,6 @@ app = _App(
 )
 
 
-class Format(str, Enum):
-    table = "table"
-    json = "json"
-    markdown = "markdown"
-    csv = "csv"
-
-
 def _version(value: bool) -> None:
     if value:
         from . import __version__
@@ -149,26 +141,6 @@ def reported_errors(debug: bool) -> Iterator[None]:
         raise typer.Exit(EXIT_INTERNAL)
 
 
-def discard_standard_output() -> None:
-    """Send what is still to be printed, and the interpreter's last flush, to /dev/null."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    os.close(devnull)
-
-
-def _console():
-    """A rich console; NO_COLOR (no-color.org) turns off every style, not only colours."""
-    from rich.console import Console
-
-    console = Console(color_system=None) if os.environ.get("NO_COLOR") else Console()
-    console.on_broken_pipe = _reader_gone  # rich's own exits 1
-    return console
-
-
-def _reader_gone() -> None:
-    raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))  # reported_errors: not a failure
-
-
 def complete_layer_type(incomplete: str) -> List[str]:
     """Shell completion of a layer type: the registered types and aliases that start as typed."""
     from .rules.registry import ALIASES, load_all
@@ -194,24 +166,6 @@ SET_OPTION = typer.Option(
     [], "--set", metavar="SYMBOL=SIZE", help="Bind a symbolic dimension, such as --set H=224 (repeatable).", show_default=False)
 
 
-def parse_bindings(items: List[str]) -> dict:
-    """['H=224', 'W=224'] -> {'H': 224, 'W': 224}."""
-    from .dims import MAX_DIM
-    from .errors import UsageError
-
-    bindings = {}
-    for item in items:
-        name, equals, value = item.partition("=")
-        name, value = name.strip(), value.strip()
-        digits = value.lstrip("0")  # int() of 4,301 digits or more raises: the limit is checked on the text first
-        if not equals or not name.isidentifier() or not (value.isascii() and value.isdigit()) or not digits:
-            raise UsageError(f"--set expects SYMBOL=POSITIVE_INTEGER, such as H=224, found '{item}'")
-        if len(digits) > 19 or int(digits) > MAX_DIM:
-            raise UsageError(f"--set {name}: the value is more than the limit of 2**62 ({MAX_DIM:,})")
-        bindings[name] = int(digits)
-    return bindings
-
-
 MAX_LAYERS_OPTION = typer.Option(
     1_000_000, "--max-layers", min=1, metavar="N", help="Refuse specs that expand (blocks, repeat) to more layers than this.")
 
@@ -219,62 +173,6 @@ MAX_LAYERS_OPTION = typer.Option(
 FORMAT_OPTION = typer.Option(Format.table, "--format", "-f", help="Output format.")
 OUTPUT_OPTION = typer.Option(None, "--output", "-o", metavar="FILE", help="Write to this regular file (replaced in one step; - for "
                              "stdout) instead of stdout.", show_default=False)
-
-
-def write_output(text: str, output: Optional[Path], inputs: Sequence[str] = ()) -> None:
-    """Print, or replace `output` in one step (calc/output.py): a reader never sees a half-written file."""
-    from .output import write_text
-
-    write_text(text, output, inputs)
-
-
-def emit(output_format: "Format", output: Optional[Path], inputs: Sequence[str], *, json, markdown, csv,
-         table, text=None) -> None:
-    """Render in the chosen format and print it or write it to --output (never over one of the command's
-    `inputs`). Each renderer is a function of no arguments (so only the chosen one's modules are
-    imported): text, or for `table` a rich renderable; `text`, if given, lays out the same table as plain
-    text, in pieces, for output that is not a terminal (rich's layout at a fraction of its cost)."""
-    if output_format is not Format.table:
-        write_output({Format.json: json, Format.markdown: markdown, Format.csv: csv}[output_format](), output,
-                     inputs)
-        return
-    from .output import is_standard_output, standard_output
-
-    if is_standard_output(output):
-        with standard_output() as stream:
-            if _is_terminal(stream):
-                _console().print(table())
-            else:
-                stream.writelines(_plain(table, text))
-        return
-    write_output("".join(_plain(table, text)), output, inputs)
-
-
-def _plain(table, text=None) -> Iterator[str]:
-    """A table as text for anything but a terminal (a pipe, a file), in pieces: never wrapped, and without
-    the spaces rich pads its lines with, stripped here, once, so piped output and --output files are the
-    same bytes. `text`, if given, lays the table out without rich (calc/render/plain_table.py)."""
-    from .render import unpadded
-
-    if text is not None:
-        return unpadded(text())
-    from .render.table import plain_text
-
-    return unpadded([plain_text(table())])
-
-
-def _is_terminal(stream) -> bool:
-    """Whether rich's Console would treat `stream` as a terminal (rich.console.Console.is_terminal, without
-    importing rich's console): TTY_COMPATIBLE=0/1 and FORCE_COLOR decide before the stream does."""
-    compatible = os.environ.get("TTY_COMPATIBLE", "")
-    if compatible in ("0", "1"):
-        return compatible == "1"
-    if os.environ.get("FORCE_COLOR") is not None:
-        return os.environ["FORCE_COLOR"] != ""
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 class Dtype(str, Enum):
@@ -357,51 +255,12 @@ def summary(
 ) -> None:
     """Print every layer's output shape, parameters and MACs, and the totals."""
     with reported_errors(debug):
-        from . import render
-        from .pipeline import summarize
-
-        refuse_views(tree, by_type, output_format, depth)
-        report = summarize(spec, bindings=parse_bindings(bindings), max_layers=max_layers, per_batch=per_batch,
-                           depth=depth, columns=columns, flops=flops, memory=memory,
-                           costs=True if output_format is Format.json else None, dtype=dtype and dtype.value,
-                           optimizer=optimizer.value, count_bias=count_bias, count_elementwise=count_elementwise,
-                           merge_calls=output_format is not Format.json, attention=attention.value,
-                           mixed_precision=mixed_precision and mixed_precision.value,
-                           training_flops=training_flops, tree=tree, by_type=by_type, batch=batch)
-        title = report.name or ("stdin" if spec == "-" else Path(spec).stem)
-        if by_type:
-            emit_by_type(report, title, output_format, output, spec)
-            return
-        emit(output_format, output, (spec,),
-             json=lambda: render.load("json").render_json(report),
-             markdown=lambda: render.load("markdown").render_summary_markdown(report, title),
-             csv=lambda: render.load("csv").render_summary_csv(report),
-             table=lambda: render.load("table").build_table(report, title),
-             text=lambda: render.load("plain_table").render_summary_text(report, title))
-
-
-def refuse_views(tree: bool, by_type: bool, output_format: Format, depth: Optional[int] = None) -> None:
-    from .errors import UsageError
-
-    if tree and by_type:
-        raise UsageError("--tree and --by-type are two views of the summary: give one")
-    if by_type and depth is not None and output_format is not Format.json:
-        raise UsageError("--by-type totals every layer under its own type, whatever --depth: give one")
-    if tree and output_format is Format.json:
-        raise UsageError("--tree is a view of the table, markdown and csv formats; the JSON report gives each "
-                         "layer's blocks as its 'scope'")
-
-
-def emit_by_type(report, title: str, output_format: Format, output: Optional[Path], spec: str) -> None:
-    """The totals per layer type (--by-type) in the chosen format; in JSON, the report with its `by_type`."""
-    from . import render
-
-    emit(output_format, output, (spec,),
-         json=lambda: render.load("json").render_json(report),
-         markdown=lambda: render.load("markdown").render_by_type_markdown(report, title),
-         csv=lambda: render.load("csv").render_by_type_csv(report),
-         table=lambda: render.load("table").build_by_type(report, title))
-
+        show_summary(spec, output_format=output_format, depth=depth, bindings=bindings, flops=flops,
+                     count_bias=count_bias, count_elementwise=count_elementwise, per_batch=per_batch, batch=batch,
+                     memory=memory, dtype=dtype and dtype.value, optimizer=optimizer.value,
+                     mixed_precision=mixed_precision and mixed_precision.value, attention=attention.value,
+                     training_flops=training_flops, columns=columns, tree=tree, by_type=by_type, output=output,
+                     max_layers=max_layers)
 
 LIMIT_HELP = "Overrides the spec's budget; K/M/G/T suffixes (2M = 2,000,000)."
 BYTES_HELP = "Overrides the spec's budget; bytes, or B, KiB, MiB, GiB, TiB (1 KiB = 1,024 B)."
@@ -449,17 +308,13 @@ def check(
 ) -> None:
     """Enforce parameter, MAC, FLOP and memory budgets: exit 0 when all hold, 1 when one is exceeded, 2 for
     invalid input (a spec with no budget, from its budget: or a flag, is invalid)."""
-    from .pipeline import check as check_spec
-    from .spec.counts import parse_limit
-
     flags = {"max_params": max_params, "max_trainable_params": max_trainable_params,
              "max_non_trainable_params": max_non_trainable_params, "max_macs": max_macs,
              "max_layer_params": max_layer_params, "max_flops": max_flops,
              "max_activation_memory": max_activation_memory, "max_inference_memory": max_inference_memory,
              "max_training_memory": max_training_memory, "max_serving_memory": max_serving_memory}
     with reported_errors(debug):
-        overrides = {name: parse_limit(name, value, "--" + name.replace("_", "-")) for name, value in flags.items()
-                     if value is not None}
+        overrides = budget_overrides(flags)
     conventions = dict(dtype=dtype and dtype.value, optimizer=optimizer.value, count_bias=count_bias,
                        count_elementwise=count_elementwise, mixed_precision=mixed_precision and mixed_precision.value,
                        attention=attention.value)
@@ -467,20 +322,12 @@ def check(
     for spec in specs:
         try:
             with reported_errors(debug):
-                results.append(check_spec(spec, limits=overrides, bindings=parse_bindings(bindings),
-                                          max_layers=max_layers, per_batch=per_batch, batch=batch, **conventions))
+                results.append(check_one(spec, overrides, bindings, max_layers, per_batch, batch, conventions))
         except typer.Exit as exit_code:
             worst = max(worst, exit_code.exit_code)
     worst = max(worst, *(0 if result.ok else 1 for result in results)) if results else worst
     with reported_errors(debug):
-        from . import render
-
-        payload = {"ok": worst == 0, "exit_code": worst, "specs": [result.as_dict() for result in results]}
-        emit(output_format, output, specs,
-             json=lambda: render.load("json").dumps(payload),
-             markdown=lambda: render.load("markdown").render_check_markdown(results),
-             csv=lambda: render.load("csv").render_check_csv(results),
-             table=lambda: render.load("table").build_check(results))
+        emit_check(results, worst, output_format, output, specs)
     raise typer.Exit(worst)
 
 
@@ -591,16 +438,7 @@ def layers(
 ) -> None:
     """List the supported layer types and their arguments, or describe one."""
     with reported_errors(debug):
-        from .output import standard_output
-        from .render.layers import describe_layer, list_layers
-
-        with standard_output() as stream:
-            layers_table = (list_layers(framework.value) if layer_type is None
-                            else describe_layer(layer_type, framework.value))
-            if _is_terminal(stream):
-                _console().print(layers_table)
-            else:
-                stream.writelines(_plain(lambda: layers_table))
+        show_layers(layer_type, framework.value)
 
 
 class ExplainFormat(str, Enum):
@@ -648,16 +486,11 @@ def explain(
         render = render_explanation_json if output_format is ExplainFormat.json else render_explanation_text
         write_output(render(explanation), output, (spec,))
 
-def _interrupted(signum, frame) -> None:  # pragma: no cover - exercised by hand
-    sys.stderr.write("layercalc: interrupted\n")
-    os._exit(130)
-
-
 def main() -> None:
     # A short-lived process that builds one large, acyclic object graph: the cyclic garbage collector
     # only rescans it (a third of the time on a 100,000-layer spec, measured by make bench).
     gc.disable()
-    signal.signal(signal.SIGINT, _interrupted)
+    signal.signal(signal.SIGINT, interrupted)
     try:
         app()
     except BrokenPipeError:

@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 from .dims import Dim, Shape, dim_sum, prod
 from .errors import Param, UsageError, closest, describe
 from .graph import parse_reference
+from .record import Record
 from .report import Conventions, LayerRow, Memory, ReceptiveField, Report, TrainingFlops
 from .rules import PASS_THROUGH, Tap
 
@@ -174,8 +175,8 @@ Entry = Tuple[Any, Any, Any]  # one spatial axis: (size, jump, start), in input 
 IDENTITY: Entry = (1, 1, 0)
 
 
-@dataclass(frozen=True)
-class Field:
+@dataclass(frozen=True, eq=False, repr=False)
+class Field(Record):
     """The receptive field of a tensor: an Entry on each spatial axis (None on the others, batch included)."""
 
     entries: Tuple[Optional[Entry], ...]

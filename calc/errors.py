@@ -7,7 +7,6 @@ CLI turns errors into messages on stderr and exit codes.
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import Any, Iterable, Mapping, NamedTuple, Optional, Tuple, Union
 
@@ -106,6 +105,8 @@ class UsageError(LayercalcError):
 
 def closest(word: str, candidates: Iterable[str]) -> str:
     """' (did you mean 'x'?)' for the closest candidate, or '' if none is close."""
+    import difflib  # only a message needs it: a few milliseconds of start-up otherwise
+
     candidates = [str(candidate) for candidate in candidates]
     matches = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
     if not matches:

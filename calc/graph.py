@@ -10,6 +10,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 from . import rules
 from .dims import Dim
 from .errors import LayercalcError, Location, SpecError, closest
+from .record import Record, record
 from .spec import InputSpec, LayerSpec, Spec
 
 
@@ -34,8 +35,8 @@ def parse_reference(reference: str) -> Tuple[str, int]:
     return reference, 0
 
 
-@dataclass(frozen=True)
-class Node:
+@dataclass(frozen=True, eq=False, repr=False)
+class Node(Record):
     """One layer of the model, resolved."""
 
     name: str
@@ -48,8 +49,10 @@ class Node:
     shares: Optional[str] = None  # another call of this layer: the node whose weights it uses
 
 
-@dataclass(frozen=True)
-class Graph:
+@record
+class Graph(Record):
+    """The layers in order, each with its resolved inputs, and the model's outputs."""
+
     name: Optional[str]
     batch: Dim
     inputs: Tuple[InputSpec, ...]

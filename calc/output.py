@@ -9,10 +9,12 @@ import signal
 import stat
 import sys
 from contextlib import contextmanager, suppress
-from pathlib import Path
-from typing import Iterator, Optional, Sequence, TextIO
+from typing import TYPE_CHECKING, Iterator, Optional, Sequence, TextIO
 
 from .errors import UsageError
+
+if TYPE_CHECKING:  # pathlib costs 4 ms at start-up: paths are handled with os.path
+    from pathlib import Path
 
 # What a path is, when it is not a regular file (the first letter `ls -l` shows).
 NOT_REGULAR = {"d": "a directory", "c": "a character device", "b": "a block device", "p": "a FIFO",

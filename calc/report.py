@@ -7,6 +7,7 @@ from fractions import Fraction
 from typing import Any, Dict, List, Optional, Tuple, Union
 
 from .dims import Dim, Shape, dim_sum, prod
+from .record import Record, record
 
 
 COLUMNS = ("params", "trainable_params", "non_trainable_params", "macs")
@@ -17,8 +18,10 @@ def number(value: Dim) -> Any:
     return value if value is None or isinstance(value, int) else str(value)
 
 
-@dataclass(frozen=True)
-class Counts:
+@dataclass(frozen=True, eq=False, repr=False)
+class Counts(Record):
+    """A layer's (or the model's) parameters, trainable and not, and MACs."""
+
     params: Dim
     trainable_params: Dim
     non_trainable_params: Dim
@@ -48,15 +51,19 @@ class Counts:
                       active)
 
 
-@dataclass(frozen=True)
-class InputRow:
+@dataclass(frozen=True, eq=False, repr=False)
+class InputRow(Record):
+    """A model input as the report lists it."""
+
     name: str
     shape: Shape  # batch included
     dtype: str
 
 
-@dataclass(frozen=True)
-class LayerRow:
+@dataclass(frozen=True, eq=False, repr=False)
+class LayerRow(Record):
+    """One layer's row: its shapes, counts and, when asked for, costs."""
+
     name: str
     type: str
     inputs: Tuple[str, ...]
@@ -75,8 +82,10 @@ class LayerRow:
         return self.output_shapes[0] if len(self.output_shapes) == 1 else list(self.output_shapes)
 
 
-@dataclass(frozen=True)
-class Report:
+@record
+class Report(Record):
+    """Every layer's figures and the totals, as `summarize` returns them and every format renders them."""
+
     name: Optional[str]
     batch: Dim
     inputs: Tuple[InputRow, ...]
@@ -154,8 +163,8 @@ class Report:
         }
 
 
-@dataclass(frozen=True)
-class TypeTotals:
+@record
+class TypeTotals(Record):
     """One layer type's layers, their counts and (when computed) costs summed, as fvcore's by_operator."""
 
     type: str
@@ -180,8 +189,8 @@ def exact(value: Any) -> Any:
     return number(value)
 
 
-@dataclass(frozen=True)
-class ReceptiveField:
+@dataclass(frozen=True, eq=False, repr=False)
+class ReceptiveField(Record):
     """The region of the input one output position depends on, per spatial axis, in input positions
     (Araujo et al., "Computing Receptive Fields of Convolutional Neural Networks", Distill 2019)."""
 
@@ -198,8 +207,10 @@ class ReceptiveField:
                                             for name in ("size", "jump", "start")}, **flags}
 
 
-@dataclass(frozen=True)
-class LayerCosts:
+@dataclass(frozen=True, eq=False, repr=False)
+class LayerCosts(Record):
+    """A layer's FLOP terms, memory and receptive field, under the report's conventions."""
+
     flops: Dim  # under the report's conventions
     bias_adds: Dim
     elementwise_ops: Dim
@@ -225,8 +236,8 @@ class LayerCosts:
                           kv_cache_bytes=dim_sum(row.costs.kv_cache_bytes for row in rows))
 
 
-@dataclass(frozen=True)
-class Memory:
+@record
+class Memory(Record):
     """Bytes under the report's dtype (activations under the mixed precision's, when one is given)."""
 
     parameters: Dim  # every weight, trainable or not
@@ -263,8 +274,8 @@ class Memory:
                 "optimizer_state": number(self.optimizer_state), "training": number(self.training)}
 
 
-@dataclass(frozen=True)
-class Conventions:
+@record
+class Conventions(Record):
     """What the cost figures count, stated in every report so two reports never silently disagree."""
 
     dtype: str = "float32"
@@ -346,8 +357,10 @@ class TokenFlops:
                 **({"training_flops_per_token": exact(self.training)} if training else {})}
 
 
-@dataclass(frozen=True)
-class ModelCosts:
+@record
+class ModelCosts(Record):
+    """The model's costs: the conventions, the layers' summed costs and the memory estimates."""
+
     conventions: Conventions
     totals: LayerCosts  # the layers' sums (no receptive field)
     memory: Memory
@@ -356,8 +369,8 @@ class ModelCosts:
     per_token: Optional[TokenFlops] = None  # in a model whose first input holds token ids
 
 
-@dataclass(frozen=True)
-class TrainingFlops:
+@record
+class TrainingFlops(Record):
     """FLOPs of one training step, and the 6·N·tokens estimate beside it (Conventions.as_dict says how)."""
 
     flops: Dim  # 3 × forward FLOPs of the whole batch (per example when the batch is unknown)

@@ -12,11 +12,11 @@ import pytest
 from rich.console import Console
 
 from calc import summarize
-from calc.cli import _is_terminal
 from calc.errors import LayercalcError, escaped_beyond_c0
 from calc.render.plain_table import render_summary_text
 from calc.render import unpadded
 from calc.render.table import build_table, plain_text
+from calc.start import _is_terminal
 from tests.conftest import ROOT
 
 SPECS = sorted([*(ROOT / "specs").glob("*.yaml"), *(ROOT / "specs" / "symbolic").glob("*.yaml"),
@@ -130,3 +130,19 @@ def test_terminal_as_rich_decides(monkeypatch, environment, isatty):
     stream = io.StringIO()
     stream.isatty = lambda: isatty
     assert _is_terminal(stream) == Console(file=stream).is_terminal
+
+
+@pytest.mark.parametrize("framework", ["keras", "torch"])
+def test_the_layer_list_as_plain_text_is_what_rich_prints(framework):
+    """`layercalc layers` piped (calc/render/layers.py's list_layers_text) against rich's tables."""
+    from calc.render.layers import list_layers, list_layers_text
+
+    assert "".join(unpadded(list_layers_text(framework))) == "".join(unpadded([plain_text(list_layers(framework))]))
+
+
+@pytest.mark.parametrize("cell", ["[bold]x[/bold]", "a :smile: b", "two\nlines", "x" * 10_001])
+def test_a_simple_table_with_markup_or_wrapping_is_left_to_rich(cell):
+    from calc.render.plain_table import simple_table_fits
+
+    assert simple_table_fits("Title", ("A", "B"), [("a", "b")])
+    assert not simple_table_fits("Title", ("A", "B"), [("a", cell)])

@@ -5,10 +5,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 
-from rich import box
-from rich.console import Group
-from rich.table import Table
-from rich.text import Text
+from typing import Iterator, List, Tuple
 
 from .. import rules
 from ..errors import SpecError
@@ -26,33 +23,66 @@ def shape_arguments(rule_class: type) -> list:
     return [f for f in dataclasses.fields(rule_class) if rules.affects_shapes(f)]
 
 
-def list_layers(framework: str = rules.DEFAULT_FRAMEWORK) -> Group:
-    """The supported types by family, then (Keras) the classes of keras.layers left out on purpose, and why."""
+def layer_tables(framework: str = rules.DEFAULT_FRAMEWORK) -> List[Tuple[str, Tuple[str, ...], List[Tuple[str, ...]]]]:
+    """(title, headers, rows) of each table `layercalc layers` prints: the supported types by family, then
+    (Keras) the classes of keras.layers left out on purpose, and why."""
     registry = rules.load_all(framework)
     title = "Supported layer types" if framework == rules.DEFAULT_FRAMEWORK else f"Supported {framework} module types"
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=title, title_justify="left")
-    table.add_column("Family")
-    table.add_column("Type (aliases)")
-    table.add_column("Arguments that change shapes or counts (default)", overflow="fold")
+    rows = []
     for family in rules.FRAMEWORKS[framework].families:
         for name, rule_class in registry.items():
             if rule_class.family != family:
                 continue
             aliases = f" ({', '.join(rule_class.aliases)})" if rule_class.aliases else ""
             arguments = ", ".join(f"{rules.argument_name(f)}={_default(f)}" for f in shape_arguments(rule_class))
-            table.add_row(family, name + aliases, arguments)
-    left_out = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=f"\n{LEFT_OUT_TITLE}", title_justify="left")
-    left_out.add_column("Type", no_wrap=True)
-    left_out.add_column("Why", overflow="fold")
-    for name, reason in rules.LEFT_OUT:
-        left_out.add_row(name, reason)
-    return Group(table, left_out) if framework == rules.DEFAULT_FRAMEWORK else Group(table)
+            rows.append((family, name + aliases, arguments))
+    tables = [(title, ("Family", "Type (aliases)", "Arguments that change shapes or counts (default)"), rows)]
+    if framework == rules.DEFAULT_FRAMEWORK:
+        tables.append((f"\n{LEFT_OUT_TITLE}", ("Type", "Why"), list(rules.LEFT_OUT)))
+    return tables
+
+
+def list_layers(framework: str = rules.DEFAULT_FRAMEWORK):
+    """The layer_tables as rich tables, for a terminal."""
+    from rich import box
+    from rich.console import Group
+    from rich.table import Table
+
+    tables = []
+    for title, heads, rows in layer_tables(framework):
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=title, title_justify="left")
+        for index, head in enumerate(heads):
+            last = index == len(heads) - 1
+            table.add_column(head, overflow="fold" if last else "ellipsis", no_wrap=not last and len(heads) == 2)
+        for row in rows:
+            table.add_row(*row)
+        tables.append(table)
+    return Group(*tables)
+
+
+def list_layers_text(framework: str = rules.DEFAULT_FRAMEWORK) -> Iterator[str]:
+    """The layer_tables as list_layers' tables print when piped (calc/render/plain_table.py)."""
+    from .plain_table import simple_table_fits, simple_table_text
+
+    tables = layer_tables(framework)
+    if not all(simple_table_fits(*table) for table in tables):
+        from .table import plain_text
+
+        yield plain_text(list_layers(framework))
+        return
+    for table in tables:
+        yield from simple_table_text(*table)
 
 
 LEFT_OUT_TITLE = "Left out on purpose (keras.layers classes with no output shape to compute)"
 
 
-def describe_layer(type_name: str, framework: str = rules.DEFAULT_FRAMEWORK) -> Group:
+def describe_layer(type_name: str, framework: str = rules.DEFAULT_FRAMEWORK):
+    from rich import box
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
     rule_class = rules.lookup(type_name, ignore_case=True, framework=framework)
     if rule_class is None:
         raise SpecError(f"unknown layer type '{type_name}'{rules.unknown_type_hint(type_name, framework)}")

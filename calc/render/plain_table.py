@@ -107,3 +107,33 @@ def _rich_summary(report, title, columns, flops, memory) -> Iterator[str]:
     from .table import build_table, plain_text
 
     yield plain_text(build_table(report, title, columns, flops, memory))
+
+
+# What rich reads in a cell's text besides the text (console markup, emoji codes).
+_MARKUP = re.compile(r"\[|:\S*:")
+
+
+def simple_table_fits(title: str, heads, rows) -> bool:
+    """Whether simple_table_text lays the table out as rich does: one-line cells without markup, the table
+    and its title within the page, the title's lines within the table."""
+    widths = [max(width(cell) for cell in column) for column in zip(heads, *rows)]
+    table_width = sum(widths) + 3 * len(widths) - 1
+    cells = [*heads, *(cell for row in rows for cell in row)]
+    return (table_width <= PAGE and all(width(line) <= table_width for line in title.split("\n"))
+            and not any(_MARKUP.search(cell) or "\n" in cell for cell in cells))
+
+
+def simple_table_text(title: str, heads, rows) -> Iterator[str]:
+    """A rich Table(box=SIMPLE_HEAD, pad_edge=False, title=title, title_justify="left") of left-justified
+    cells, as it prints when piped (`layercalc layers`), its lines padded as rich pads them; for a table
+    that simple_table_fits."""
+    widths = [max(width(cell) for cell in column) for column in zip(heads, *rows)]
+    table_width = sum(widths) + 3 * len(widths) - 1
+    left = [False] * len(heads)
+    blank = " " * table_width + "\n"
+    yield "".join(line + "\n" for line in title.split("\n"))
+    yield blank
+    yield _row([[head] for head in heads], widths, left)
+    yield " " + RULE * (table_width - 2) + " \n"
+    yield "".join(_row([[cell] for cell in row], widths, left) for row in rows)
+    yield blank

@@ -11,7 +11,7 @@ from ..errors import ShapeError, SpecError
 from .arguments import Array, Axis, LayerConfig, PositiveInt, array_shape
 from .base import PASS_THROUGH, WHOLE, Layer, Tap, Weight, elements, rule
 from .registry import register
-from .rnn import Wrapped, inside
+from .wrapped import Wrapped, inside
 
 
 def normalized_axis(x: Shape, axis: int) -> int:

@@ -19,7 +19,7 @@ from .conv import DATA_FORMATS
 from .core import Identity
 from .registry import register
 from .reshaping import INTERPOLATIONS
-from .rnn import Wrapped
+from .wrapped import Wrapped
 
 
 @register

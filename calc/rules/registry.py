@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import functools
 import importlib
+import os
 import re
-from pathlib import Path
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
 from ..errors import closest
@@ -52,16 +52,16 @@ class RuleSet(NamedTuple):
     """One framework's rules: the package of its family modules, their names, and its registry."""
 
     package: str
-    folder: Path  # where the family modules' source is read (types_defined_in)
+    folder: str  # where the family modules' source is read (types_defined_in)
     families: Tuple[str, ...]
     registry: Dict[str, type]
     aliases: Dict[str, str]
 
 
 FRAMEWORKS = {
-    "keras": RuleSet(__package__, Path(__file__).parent, FAMILIES, REGISTRY, ALIASES),
-    "torch": RuleSet(f"{__package__}.torch", Path(__file__).parent / "torch", TORCH_FAMILIES, TORCH_REGISTRY,
-                     TORCH_ALIASES),
+    "keras": RuleSet(__package__, os.path.dirname(__file__), FAMILIES, REGISTRY, ALIASES),
+    "torch": RuleSet(f"{__package__}.torch", os.path.join(os.path.dirname(__file__), "torch"), TORCH_FAMILIES,
+                     TORCH_REGISTRY, TORCH_ALIASES),
 }
 DEFAULT_FRAMEWORK = "keras"
 
@@ -103,7 +103,8 @@ def types_defined_in(family: str, framework: str = DEFAULT_FRAMEWORK) -> Tuple[s
     of milliseconds at start-up. A test checks this against the registry; a type it misses still
     works, through load_all()."""
     try:
-        source = (FRAMEWORKS[framework].folder / f"{family}.py").read_text(encoding="utf-8")
+        with open(os.path.join(FRAMEWORKS[framework].folder, f"{family}.py"), encoding="utf-8") as file:
+            source = file.read()
     except OSError:  # installed without sources: its types are found through load_all()
         return ()
     names = []

@@ -10,6 +10,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from ..dims import MAX_DIM
 from ..errors import Location, Param, SpecError, closest, describe
+from ..record import Record, record
 from .model import BlockInstance, LayerSpec, Ref, YamlList, YamlMap, with_output
 
 MAX_BLOCK_DEPTH = 32
@@ -40,8 +41,8 @@ _ARGUMENT = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)|\$\{([^}]*)\}")
 BLOCK_KEYS = ("args", "inputs", "layers", "output")
 
 
-@dataclass(frozen=True)
-class BlockDef:
+@record
+class BlockDef(Record):
     """A named group of layers with arguments, used in `layers` like a layer type."""
 
     name: str
@@ -155,6 +156,8 @@ def _cycle_text(cycle: List[str]) -> str:
 
 @dataclass
 class _Scope:
+    """Where an entry is expanded: inside which block instance, with which arguments."""
+
     prefix: str  # 'stage2/block1/' inside a block instance, '' at the top
     path: Tuple[str, ...]  # the enclosing block instances
     env: Dict[str, Tuple[Any, Optional[Location]]]  # block arguments: value and where it was given
@@ -163,8 +166,8 @@ class _Scope:
     copies: int = 1  # how many identical copies of this scope the spec holds: the product of the repeats around it
 
 
-@dataclass(frozen=True)
-class _Use:
+@dataclass(frozen=True, eq=False, repr=False)
+class _Use(Record):
     """A block instance as written, so a call can expand it again: its layers are Expansion.layers[start:end]."""
 
     name: str

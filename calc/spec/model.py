@@ -12,6 +12,7 @@ from typing import Any, Dict, Optional, Tuple, Union
 
 from ..dims import Dim, Shape
 from ..errors import Location
+from ..record import Record, record
 
 
 class YamlMap(dict):
@@ -29,8 +30,10 @@ class YamlList(list):
     item_locations: list
 
 
-@dataclass(frozen=True)
-class InputSpec:
+@record
+class InputSpec(Record):
+    """A model input: its name, shape (without the batch axis) and dtype."""
+
     name: str
     shape: Shape  # without the batch axis
     dtype: str
@@ -49,8 +52,10 @@ def with_output(ref: Ref, index: int) -> Ref:
     return f"{ref}:{index}" if isinstance(ref, str) else (ref, index)
 
 
-@dataclass(frozen=True)
-class LayerSpec:
+@dataclass(frozen=True, eq=False, repr=False)
+class LayerSpec(Record):
+    """One layer as the spec gives it, blocks and repeats expanded."""
+
     type: str
     name: Optional[str]  # full name ('stage2/conv'); None: Keras-style auto name, given by the graph
     inputs: Optional[Tuple[Ref, ...]]  # None: the previous layer's output (or the single input)
@@ -70,8 +75,8 @@ class LayerSpec:
         return self.arg_locations.get(argument, self.location) if argument else self.location
 
 
-@dataclass(frozen=True)
-class BlockInstance:
+@dataclass(frozen=True, eq=False, repr=False)
+class BlockInstance(Record):
     """One use of a block: its type, and which layer's output is its output."""
 
     name: str
@@ -80,8 +85,10 @@ class BlockInstance:
     location: Location
 
 
-@dataclass(frozen=True)
-class Spec:
+@record
+class Spec(Record):
+    """A whole spec, read and expanded: what the graph is built from."""
+
     name: Optional[str]
     batch: Dim
     inputs: Tuple[InputSpec, ...]

@@ -273,7 +273,7 @@ class TransformerEncoder(Module):
 
     @cached_property
     def parts(self) -> List[Any]:
-        from ..rnn import Wrapped
+        from ..wrapped import Wrapped
 
         layers = [Wrapped.build(self.encoder_layer, "encoder_layer", "torch")]
         return layers + ([Wrapped.build(self.norm, "norm", "torch")] if self.norm is not None else [])

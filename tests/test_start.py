@@ -1,0 +1,170 @@
+"""The entry point's fast reader (calc/start.py) against the typer app (calc/cli.py): the same command lines
+through both, in fresh processes, give the same standard output, standard error, exit code and --output file;
+the ones the reader declares run without importing typer, and every other one is left to typer."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+RESNET = "specs/resnet50.yaml"
+SYMBOLIC = "specs/symbolic/convnet_any_size.yaml"
+
+# (argv, whether the fast reader runs it without typer)
+MATRIX = [
+    (["summary", RESNET], True),
+    (["summary", RESNET, "--format", "json"], True),
+    (["summary", RESNET, "-f", "markdown"], True),
+    (["summary", "--format=csv", RESNET], True),
+    (["summary", RESNET, "--depth", "1", "--memory", "--flops"], True),
+    (["summary", RESNET, "--tree", "--depth", "2"], True),
+    (["summary", RESNET, "--by-type", "-f", "json"], True),
+    (["summary", RESNET, "--by-type"], True),
+    (["summary", SYMBOLIC, "--set", "H=64", "--set", "W=48", "-f", "json"], True),
+    (["summary", SYMBOLIC, "--set=H=64", "--set", "W=48"], True),
+    (["summary", RESNET, "--batch", "8", "--per-batch", "--count-bias", "--count-elementwise"], True),
+    (["summary", RESNET, "--dtype", "float16", "--optimizer", "sgd", "--attention", "fused", "-f", "json"], True),
+    (["summary", "specs/gpt2.yaml", "--mixed-precision", "bfloat16", "--training-flops", "--depth", "1"], True),
+    (["summary", "specs/gpt2.yaml", "--memory", "--flops", "--set", "T=128", "--batch", "4"], True),
+    (["summary", "specs/llama3_8b.yaml", "--memory", "--set", "T=4096", "-f", "json"], True),
+    (["summary", RESNET, "--columns", "name,params", "-f", "csv"], True),
+    (["summary", RESNET, "--columns", "+flops,receptive_field"], True),
+    (["summary", RESNET, "--max-layers", "0100000", "-o", "-"], True),
+    (["summary", "specs/lstm_text.yaml", "--format", "json", "--format", "table"], True),
+    (["summary", "specs/torch/resnet18.yaml"], True),
+    (["summary", SYMBOLIC], True),
+    (["--version"], True),
+    (["layers"], True),
+    (["layers", "--framework", "torch"], True),
+    (["layers", "Conv2D"], True),
+    (["layers", "--framework=torch", "conv2d"], True),
+    (["check", "specs/residual_small.yaml"], True),
+    (["check", "specs/residual_small.yaml", RESNET, "--max-params", "30M", "-f", "json"], True),
+    (["check", RESNET, "--max-params=2M", "--max-macs", "5G", "--format", "markdown"], True),
+    (["check", RESNET, "--max-training-memory", "2GiB", "--optimizer", "sgd", "--batch", "8", "-f", "csv"], True),
+    (["check", RESNET, "--max-flops", "9G", "--count-bias", "--count-elementwise", "--per-batch", "--batch", "2"],
+     True),
+    (["check", RESNET, "--max-activation-memory", "1GiB", "--dtype", "float16", "--attention", "fused"], True),
+    (["check", "specs/gpt2.yaml", "--max-serving-memory", "1GiB", "--batch", "4", "--set", "T=128"], True),
+    (["check", SYMBOLIC, "--set", "H=64", "--set", "W=64", "--max-params", "1M", "--max-layers", "99"], True),
+    (["check", RESNET], False),
+    (["check", RESNET, "specs/missing.yaml", "--max-params", "1G"], False),
+    (["check", RESNET, "--max-params", "lots"], False),
+    (["check", RESNET, "--max-params", "1G", "--debug"], False),
+    (["check"], False),
+    (["layers", "Dens"], False),
+    (["layers", "Dense", "Conv2D"], False),
+    (["layers", "--framework", "jax"], False),
+    # errors: the reader tries, fails, and leaves the command to typer, which reports it
+    (["summary", RESNET, "--max-layers", "10"], False),
+    (["summary", SYMBOLIC, "--set", "H"], False),
+    (["summary", "specs/missing.yaml"], False),
+    (["summary", RESNET, "--tree", "--by-type"], False),
+    (["summary", RESNET, "--columns", "nme"], False),
+    (["summary", RESNET, "--dtype", "float16", "--mixed-precision", "bfloat16"], False),
+    # not declared, or not as given: typer reads them
+    (["summary", RESNET, "--depth", "0"], False),
+    (["summary", RESNET, "--depth", "x"], False),
+    (["summary", RESNET, "--depth"], False),
+    (["summary", RESNET, "--format", "yaml"], False),
+    (["summary", RESNET, "-fjson"], False),
+    (["summary", RESNET, "--flops=yes"], False),
+    (["summary", RESNET, "--columns", "--tree"], False),
+    (["summary", RESNET, "--bogus"], False),
+    (["summary", RESNET, "--debug"], False),
+    (["summary", RESNET, "--help"], False),
+    (["summary", RESNET, "--", "--tree"], False),
+    (["summary"], False),
+    (["summary", RESNET, "specs/gpt2.yaml"], False),
+    (["summmary", RESNET], False),
+    ([], False),
+]
+
+
+def run(entry: str, argv, tmp_path: Path, output_name: str, stdin: str = ""):
+    """(stdout, stderr, exit code, --output file's text, whether typer was imported) of `layercalc argv` run
+    through `entry` (calc.start or calc.cli) in a fresh process."""
+    marker = tmp_path / f"{output_name}.modules"
+    argv = [word.replace("OUTPUT", str(tmp_path / output_name)) for word in argv]
+    code = ("import atexit, sys\n"
+            f"atexit.register(lambda: open({str(marker)!r}, 'w').write(str('typer' in sys.modules)))\n"
+            f"sys.argv = ['layercalc', *{argv!r}]\n"
+            f"from {entry} import main\nmain()\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, input=stdin)
+    output = tmp_path / output_name
+    return (result.stdout, result.stderr, result.returncode, output.read_text() if output.exists() else None,
+            marker.read_text() == "True")
+
+
+@pytest.mark.parametrize("argv, fast", MATRIX, ids=lambda value: " ".join(value) if isinstance(value, list) else "")
+def test_the_fast_reader_and_typer_give_the_same_bytes(argv, fast, tmp_path):
+    through_start = run("calc.start", argv, tmp_path, "start.out")
+    through_typer = run("calc.cli", argv, tmp_path, "typer.out")
+    assert through_start[:4] == through_typer[:4]
+    assert through_typer[4]  # the reference really went through typer
+    assert through_start[4] is not fast
+
+
+@pytest.mark.parametrize("argv", [
+    ["summary", RESNET, "--output", "OUTPUT", "-f", "json"],
+    ["summary", RESNET, "-o", "OUTPUT", "--depth", "2"],
+    ["check", RESNET, "--max-params", "2M", "-o", "OUTPUT"],
+])
+def test_an_output_file_is_the_same(argv, tmp_path):
+    through_start = run("calc.start", argv, tmp_path, "start.out")
+    through_typer = run("calc.cli", argv, tmp_path, "typer.out")
+    assert through_start[:3] == through_typer[:3] and through_start[3] == through_typer[3]
+    assert through_start[3] and not through_start[4]
+
+
+def test_standard_input_is_left_to_typer(tmp_path):
+    """`-` is read once: were the fast path to fail after reading it, typer would find it empty."""
+    spec = (ROOT / RESNET).read_text()
+    through_start = run("calc.start", ["summary", "-", "-f", "json"], tmp_path, "start.out", stdin=spec)
+    through_typer = run("calc.cli", ["summary", "-", "-f", "json"], tmp_path, "typer.out", stdin=spec)
+    assert through_start[:4] == through_typer[:4] and through_start[4]
+
+
+@pytest.mark.parametrize("argv", [["summary", RESNET, "--depth", "1"], ["layers"], ["layers", "Dense"]])
+def test_a_terminal_gets_the_same_rich_table(argv, tmp_path, monkeypatch):
+    """TTY_COMPATIBLE=1: rich's table with its styles, as on a terminal, through both paths."""
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    monkeypatch.setenv("COLUMNS", "120")
+    through_start = run("calc.start", argv, tmp_path, "start.out")
+    through_typer = run("calc.cli", argv, tmp_path, "typer.out")
+    assert through_start[:4] == through_typer[:4] and "\x1b[" in through_start[0] and not through_start[4]
+
+
+def test_completion_is_left_to_typer(tmp_path, monkeypatch):
+    """With click's completion variable set, even a command line the reader knows goes to typer."""
+    monkeypatch.setenv("_LAYERCALC_COMPLETE", "bash_complete")
+    monkeypatch.setenv("COMP_WORDS", "layercalc summary specs/resnet50.yaml --form")
+    monkeypatch.setenv("COMP_CWORD", "3")
+    through_start = run("calc.start", ["summary", RESNET], tmp_path, "start.out")
+    through_typer = run("calc.cli", ["summary", RESNET], tmp_path, "typer.out")
+    assert through_start[:4] == through_typer[:4] and through_start[4]
+
+
+def test_every_declared_option_is_the_typer_option_of_that_name():
+    """FAST_OPTIONS declares only options the typer command has, read as typer reads them: a flag as a flag, a
+    COUNT as an integer of at least 1, a choice with typer's choices (an option typer has and the reader does
+    not declare is fine: such a command line goes to typer)."""
+    import typer.main
+
+    from calc.cli import app
+    from calc.start import COUNT, FAST_COMMANDS, FAST_OPTIONS, FLAG, MANY
+
+    commands = typer.main.get_command(app).commands
+    assert set(FAST_COMMANDS) == set(FAST_OPTIONS)
+    for command, declared in FAST_OPTIONS.items():
+        params = {option: param for param in commands[command].params for option in param.opts}
+        for option, (parameter, kind) in declared.items():
+            param = params[option]
+            assert param.name == parameter, option
+            assert param.is_flag == (kind == FLAG) and param.multiple == (kind == MANY), option
+            if kind == COUNT:
+                assert param.type.min == 1 and param.type.max is None, option
+            elif isinstance(kind, tuple):
+                assert tuple(param.type.choices) == kind, option
