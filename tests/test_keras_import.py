@@ -529,3 +529,18 @@ def test_a_json_spec_on_standard_input_is_still_a_spec(cli):
     result = cli(["summary", "-", "--format", "json"], input='{"input": [4], "layers": [{"type": "Dense", "units": 2}]}')
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["totals"]["params"] == 10
+
+
+def test_time_distributed_wraps_a_model(cli, keras_dir):
+    """time_distributed_model: TimeDistributed(a Sequential convnet) and TimeDistributed(a two-branch Functional model)
+    are one row each, as Keras 3.15.1's summary shows them (1,688 and 130 params); convert writes {type: Model}."""
+    converted = cli(["convert", "time_distributed_model.json"]).stdout
+    assert "    layer:\n      type: Model\n      layers:\n" in converted
+    assert "        - {type: Dense, name: right, inputs: input, units: 5}\n" in converted
+    Path("model.yaml").write_text(converted.replace("name: right, inputs: input", "name: right, inputs: lft"))
+    result = cli(["summary", "model.yaml"])
+    assert result.exit_code == 2
+    assert "layer 'steps' (TimeDistributed): layer (Model): layers[1]: unknown input 'lft' (did you mean 'left'?); a " \
+           "layer takes 'input' or the layers before it (input, left)" in result.stderr
+    Path("model.yaml").write_text(converted.replace("name: right, inputs: input", "name: left, inputs: input"))
+    assert "layers[1]: the name 'left' is taken" in cli(["summary", "model.yaml"]).stderr

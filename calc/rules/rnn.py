@@ -683,6 +683,9 @@ class Model(Layer):
                 raise SpecError(f"{wrapped.label}: takes {wrapped.rule.min_inputs}{' or more' if most is None else ''} "
                                 f"input{'s' if most != 1 else ''}, found {len(references)}", argument="layers")
             name = config.get("name") if isinstance(config.get("name"), str) else f"layer_{index}"
+            if name in known:
+                raise SpecError(f"{argument}: the name '{name}' is taken (by the model's input or a layer before it)",
+                                argument="layers")
             steps.append((name, references, wrapped))
             known.append(name)
         if not steps:
