@@ -3,7 +3,13 @@ every layer's and operation's output shape and trainable / non-trainable paramet
 what Keras 3.15.1 (TensorFlow backend) reported for the same model. The files (gzip-compressed JSON) and the
 figures (figures.json.gz) come from tools/keras_applications.py: every model keras.applications exports (40 in
 Keras 3.15), each at its default size and at 200 x 200 with the top, and at (None, None, 3) without it; read as
-JSON, as the same config in a .keras archive, and converted to a spec."""
+JSON, as the same config in a .keras archive, and converted to a spec.
+
+The archive here holds to_json()'s text as config.json.  A real model.save() archive (MobileNetV3Small at 96 x 96,
+Keras 3.15.1) differs only in what layercalc does not read: its members are stored, not deflated, beside
+metadata.json (with date_saved) and model.weights.h5, and its config.json adds "shared_object_id" to the dtype
+policies the layers share; it reads to the same report as its to_json().  The real archives of
+tests/data/keras_models/ (model.save(), weights left out of the larger ones) carry those ids too."""
 
 import gzip
 import json
