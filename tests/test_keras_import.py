@@ -261,7 +261,8 @@ def test_keras_hub_layers_convert_to_their_rules(cli, keras_dir):
 @pytest.mark.parametrize("name", sorted(UNSUPPORTED))
 def test_unsupported_models_are_clear_errors(cli, keras_dir, name):
     file = FIGURES[name]["files"][0]
-    custom = name in ("with_custom", "custom_block", "custom_two_inputs")  # convert writes a Custom entry to fill in instead
+    # convert writes a Custom entry to fill in instead
+    custom = name in ("with_custom", "custom_block", "custom_two_inputs")
     for command in (["summary", file],) + (() if custom else (["convert", file],)):
         result = cli(command)
         assert result.exit_code == 2

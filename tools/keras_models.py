@@ -443,7 +443,8 @@ def mixed_float16():
         y = layers.Dense(64, activation="relu", name="dense_1")(x)
         y = layers.BatchNormalization(name="norm")(y)
         y = layers.Dense(10, name="dense_logits")(layers.Dense(64, activation="relu", name="dense_2")(y))
-        return keras.Model(x, layers.Activation("softmax", dtype="float32", name="predictions")(y), name="mixed_float16")
+        predictions = layers.Activation("softmax", dtype="float32", name="predictions")(y)
+        return keras.Model(x, predictions, name="mixed_float16")
     finally:
         keras.mixed_precision.set_global_policy("float32")
 

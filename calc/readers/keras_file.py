@@ -439,7 +439,8 @@ class _Converter:
         self.declare = declare
         self.todo: Dict[str, Tuple[str, ...]] = {}
         self.model: Any = None  # the model's config, as read
-        # layer name -> its output shape, as its readers' inputs record it: for a custom layer's entry, found when one is
+        # layer name -> its output shape, as its readers' inputs record it: for a custom layer's entry, found when
+        # there is one
         self.recorded_outputs: Optional[Dict[str, Any]] = None
 
     # -- the model ------------------------------------------------------------------------------
@@ -786,7 +787,8 @@ class _Converter:
         input_shape = (layer.get("build_config") or {}).get("input_shape")
         # several inputs (called on a list): one shape each, their axes named B, L, C then B1, L1, C1, ...
         several = isinstance(input_shape, list) and len(input_shape) > 1 and all(
-            isinstance(shape, list) and shape and not any(isinstance(dim, list) for dim in shape) for shape in input_shape)
+            isinstance(shape, list) and shape and not any(isinstance(dim, list) for dim in shape)
+            for shape in input_shape)
         shapes = input_shape if several else [input_shape]
         axes = [_axis_names(shape) for shape in shapes]
         if self.recorded_outputs is None:
@@ -887,9 +889,10 @@ class _Converter:
         [...], output: ...}: its layers in a scope of their own, its one input named `input`."""
         class_name, config = self._model_parts(value, context.get("layer"))
         blocks = len(self.blocks)
-        if class_name != "Sequential" and len(self._functional_inputs(config)) != 1:
-            raise SpecError(f"'{key}' wraps a model with {len(self._functional_inputs(config))} inputs: layercalc reads "
-                            "a wrapped model of one input", argument=key, **context)
+        inputs = 1 if class_name == "Sequential" else len(self._functional_inputs(config))
+        if inputs != 1:
+            raise SpecError(f"'{key}' wraps a model with {inputs} inputs: layercalc reads a wrapped model of one "
+                            "input", argument=key, **context)
         entries, outputs, _ = self._model_layers(class_name, config, value, _Scope(), f"the outputs of '{key}'", True)
         if len(outputs) != 1 or len(self.blocks) != blocks or any("call" in entry for entry in entries):
             problem = (f"{len(outputs)} outputs" if len(outputs) != 1 else "a model nested in it"

@@ -675,8 +675,8 @@ class Model(Layer):
                                 f"{describe(inputs)}", argument="layers")
             for reference in references:
                 if _output_name(reference)[0] not in known:
-                    raise SpecError(f"{argument}: unknown input '{reference}'{closest(reference, known)}; a layer takes "
-                                    f"'input' or the layers before it ({', '.join(known)})", argument="layers")
+                    raise SpecError(f"{argument}: unknown input '{reference}'{closest(reference, known)}; a layer "
+                                    f"takes 'input' or the layers before it ({', '.join(known)})", argument="layers")
             wrapped = Wrapped.build({key: value for key, value in config.items() if key != "inputs"}, argument)
             most = wrapped.rule.max_inputs
             if len(references) < wrapped.rule.min_inputs or most is not None and len(references) > most:

@@ -19,7 +19,8 @@ from .model import InputSpec, Spec, YamlList, YamlMap
 MAX_LAYERS = 1_000_000  # after blocks and repeat are expanded
 # Distinct symbols in a spec: a symbolic size holds at most 1,000 terms and atoms (symbolic.py) anyway.
 MAX_SYMBOLS = 1_000
-TOP_LEVEL_KEYS = ("name", "framework", "batch", "dtype", "mixed_precision", "input", "inputs", "symbols", "blocks", "layers", "outputs", "budget")
+TOP_LEVEL_KEYS = ("name", "framework", "batch", "dtype", "mixed_precision", "input", "inputs", "symbols", "blocks",
+                  "layers", "outputs", "budget")
 DTYPES = ("float32", "float16", "bfloat16", "int8", "float64")  # `dtype:`: the bytes behind memory figures
 # `mixed_precision:` (as --mixed-precision, which overrides it): activations in this dtype, variables in float32
 MIXED_PRECISIONS = ("bfloat16", "float16")
