@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
-from typing import TYPE_CHECKING, Mapping, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence, Tuple, Union
 
 from .analysis import analyze, collapse, totals_by_type
 from .analysis import merge_calls as merged_calls
@@ -76,7 +76,7 @@ def summarize(source: Source, *, bindings: Optional[Mapping[str, int]] = None, m
     if costs is None:
         costs = flops or memory or per_batch or training_flops or any(name in COST_NAMES for name in asked)
     spec, name = _read(source, bindings, max_layers, batch)
-    dtype = dtype or ("float32" if mixed_precision else spec.dtype or "float32")  # mixed: float32 variables
+    dtype, mixed_precision = _precision(spec, dtype, mixed_precision)
     convention = conventions(dtype, optimizer, count_bias, count_elementwise, mixed_precision, attention,
                              training_flops) if costs else None
     report = analyze(spec, convention, per_batch, name)
@@ -91,6 +91,15 @@ def summarize(source: Source, *, bindings: Optional[Mapping[str, int]] = None, m
     chosen = None if columns is None else parse_columns(asked, added=_added(columns))  # errors after the spec's
     return replace(report, columns=None if chosen is None else choose_columns(chosen, report, flops, memory),
                    shown=("flops",) * flops + ("memory",) * memory)
+
+
+def _precision(spec: Spec, dtype: Optional[str], mixed_precision: Optional[str]) -> Tuple[str, Optional[str]]:
+    """(dtype, mixed precision) of the figures: the options', else the spec's `dtype:` and `mixed_precision:`
+    (either option sets both: --dtype float16 on a mixed-precision spec counts every number in float16); mixed
+    precision keeps variables in float32."""
+    if dtype is None and mixed_precision is None:
+        mixed_precision = spec.mixed_precision
+    return dtype or ("float32" if mixed_precision else spec.dtype or "float32"), mixed_precision
 
 
 def _column_names(columns: Union[str, Sequence[str], None]) -> Tuple[str, ...]:
@@ -124,7 +133,7 @@ def check(source: Source, *, limits: Optional[Mapping[str, Union[int, str]]] = N
         overrides[budget] = parse_limit(budget, value, budget)
     spec, name = _read(source, bindings, max_layers, batch)
     budgets = {**spec.budget, **overrides}
-    dtype = dtype or ("float32" if mixed_precision else spec.dtype or "float32")
+    dtype, mixed_precision = _precision(spec, dtype, mixed_precision)
     convention = conventions(dtype, optimizer, count_bias, count_elementwise, mixed_precision, attention)
     costs = any(budget in COST_BUDGETS for budget in budgets)
     report = analyze(spec, convention if costs else None, per_batch=per_batch, source=name)  # its errors first
@@ -153,9 +162,7 @@ def convert(model: str) -> str:
     """The spec (YAML text) of a Keras model file (.keras or .json) or a Hugging Face config.json, as
     `layercalc convert` writes it: a header with the origin and totals, then the layers; refused where
     `summarize` would refuse it."""
-    from . import __version__
     from .readers import read_import
-    from .spec.dumping import dump_spec  # the YAML writer: only convert needs it
 
     model = os.fspath(model)
     if not is_keras_path(model):
@@ -164,6 +171,14 @@ def convert(model: str) -> str:
     imported = read_import(model, declare=True)
     if imported is None:
         raise UsageError(f"{model} is a layercalc spec already, not a Keras model or a Hugging Face config.json")
+    return converted_spec(imported, model)
+
+
+def converted_spec(imported: Any, model: str) -> str:
+    """The spec text `convert` writes for a model read_import(model, declare=True) gave (`imported`)."""
+    from . import __version__
+    from .spec.dumping import dump_spec  # the YAML writer: only convert needs it
+
     totals = analyze(imported_spec(imported.spec, model)).totals
     todo = getattr(imported, "todo", {})  # a Keras model's custom layers, written as Custom entries to fill in
     header = (f"Converted by layercalc {__version__} from {imported.origin}.",

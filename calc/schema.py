@@ -7,7 +7,7 @@ import dataclasses
 from typing import Any, Dict
 
 from . import rules
-from .spec.build import DTYPES, FRAMEWORKS
+from .spec.build import DTYPES, FRAMEWORKS, MIXED_PRECISIONS
 from .spec.counts import BUDGET_KEYS, MEMORY_BUDGETS
 from .spec.expansion import MODEL_ARGUMENTS
 
@@ -119,6 +119,8 @@ def spec_schema() -> Dict[str, Any]:
             "framework": {"enum": list(FRAMEWORKS), "description": "whose layer types and semantics (default keras)"},
             "batch": _DIM,
             "dtype": {"enum": list(DTYPES), "description": "bytes behind the memory figures (default float32)"},
+            "mixed_precision": {"enum": list(MIXED_PRECISIONS), "description": "Keras' mixed policy: activations in "
+                                "this dtype, variables in float32 (as --mixed-precision, which overrides it)"},
             "input": input_spec,
             "inputs": {"type": "object", "additionalProperties": input_spec, "minProperties": 1},
             "symbols": {"type": "object", "additionalProperties": _POSITIVE},

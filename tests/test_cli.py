@@ -160,7 +160,7 @@ ERRORS = [
                  "'tag:yaml.org,2002:python/object/apply:os.system'\n", id="python-tag"),
     pytest.param("input: [4]\nlayer: []\n",
                  "model.yaml:2:1: unknown top-level key 'layer' (did you mean 'layers'?); expected one of: name, "
-                 "framework, batch, dtype, input, inputs, symbols, blocks, layers, outputs, budget\n",
+                 "framework, batch, dtype, mixed_precision, input, inputs, symbols, blocks, layers, outputs, budget\n",
                  id="unknown-top-level-key"),
     pytest.param("input: [4]\ninput: [5]\nlayers: []\n",
                  "model.yaml:2:1: duplicate key 'input' (first at line 1)\n", id="duplicate-key"),

@@ -140,6 +140,54 @@ def test_convert_writes_a_custom_entry_to_fill_in(cli, tmp_path, monkeypatch):
     assert {key: filled["totals"][key] for key in KERAS["totals"]} == KERAS["totals"]
 
 
+def test_a_custom_layer_of_two_inputs(cli, tmp_path, monkeypatch):
+    """tools/keras_models.py's custom_two_inputs: Gate, called on [sequence, context], adds the projected context to
+    every step and concatenates the two (Keras 3.15.1: output (None, 10, 24), 128 params, a (8, 16) kernel).  convert
+    names each input's axes, one list each, and writes the recorded output shape with them; filled in with
+    expressions over both inputs' axes, the spec gives Keras' figures, at other sizes too."""
+    keras = json.loads((DATA / "figures.json").read_text())["models"]["custom_two_inputs"]
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(DATA / "custom_two_inputs.json", "model.json")
+    result = cli(["convert", "model.json"])
+    assert result.exit_code == 0, result.stderr
+    assert """  # input_axes name the axes of its inputs (None, 10, 16) and (None, 8), one list each; output_shape is the (None, 10, 24) the file records, written with them
+  # weights: each weight its build() creates, {name: shape} (non_trainable_weights: the others); macs: its multiply-accumulates per example (0 if left out).
+  - type: Custom
+    name: gate
+    inputs: [embed, meta]
+    input_axes: [[B, L, C], [B1, C1]]
+    output_shape: [B, L, 24]
+""" in result.stdout
+    Path("filled.yaml").write_text(result.stdout.replace("output_shape: [B, L, 24]", "output_shape: [B, L, C + C1]")
+                                   .replace("    weights: {}\n", "    weights: {kernel: [C1, C]}\n")
+                                   .replace("    macs: 0\n", "    macs: C1 * C\n"))
+    filled = summary_json(cli, "filled.yaml")
+    assert rows(filled["layers"]) == rows(keras["layers"])
+    assert {key: filled["totals"][key] for key in keras["totals"]} == keras["totals"]
+    gate = next(row for row in filled["layers"] if row["name"] == "gate")
+    assert gate["macs"] == 8 * 16
+    Path("wider.yaml").write_text(Path("filled.yaml").read_text().replace("meta: [8]", "meta: [5]"))
+    gate = next(row for row in summary_json(cli, "wider.yaml")["layers"] if row["name"] == "gate")
+    assert (gate["output_shape"], gate["trainable_params"]) == ([None, 10, 21], 5 * 16)
+
+
+@pytest.mark.parametrize("change, message", [
+    ("input_axes: [B, L, C]", "filled.yaml:16:17: layer 'gate' (Custom): input_axes names the axes of 1 input (give one "
+                              "list of names per input for more), but the layer takes 2"),
+    ("input_axes: [[B, L, C], [B, C1]]", "filled.yaml:16:17: layer 'gate' (Custom): argument 'input_axes' names axis "
+                                         "'B' twice"),
+    ("input_axes: [[B, L, C], [B1, D, C1]]", "filled.yaml:13:5: layer 'gate' (Custom): input_axes names 3 axes [B1, D, "
+                                             "C1], but input 1 (None, 8) has rank 2"),
+])
+def test_a_custom_layer_of_two_inputs_refuses_mismatched_axes(cli, tmp_path, monkeypatch, change, message):
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(DATA / "custom_two_inputs.json", "model.json")
+    converted = cli(["convert", "model.json"]).stdout
+    Path("filled.yaml").write_text(converted.replace("input_axes: [[B, L, C], [B1, C1]]", change))
+    result = cli(["summary", "filled.yaml"])
+    assert (result.exit_code, result.stderr) == (2, message + "\n")
+
+
 def test_layers_lists_custom(cli):
     result = cli(["layers", "Custom"])
     assert result.exit_code == 0, result.stderr

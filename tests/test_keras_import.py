@@ -33,6 +33,11 @@ UNSUPPORTED = {
                     "it in a spec as {type: Custom, name: my_block, input_axes: [B, H, W, C], output_shape: "
                     "[B, 16, 16, 64], weights: {}, macs: 0}, with the shape of each weight its build() creates and "
                     "its MACs (`layercalc convert` writes the spec of the model with this entry to fill in)",
+    "custom_two_inputs": "custom_two_inputs.keras: layer 'gate' (Gate): custom layer class 'demo>Gate' (module: none) "
+                         "is unknown: layercalc cannot know the shapes or weights its code makes; declare it in a spec "
+                         "as {type: Custom, name: gate, input_axes: [[B, L, C], [B1, C1]], output_shape: [B, L, 24], "
+                         "weights: {}, macs: 0}, with the shape of each weight its build() creates and its MACs "
+                         "(`layercalc convert` writes the spec of the model with this entry to fill in)",
 }
 NESTED_TYPES = ("Sequential", "Functional")
 for figures in FIGURES.values():
@@ -57,7 +62,10 @@ def test_every_saved_model_is_tested():
                                                "mobilenet_v3_small", "convnext_tiny", "inception_resnet_v2",
                                                "seq2seq", "augmented",
                                                # keras.layers' augmentation, preprocessing, audio, RNN cells
-                                               "augmentation", "text_preprocessing", "encodings", "audio"}
+                                               "augmentation", "text_preprocessing", "encodings", "audio",
+                                               # dtype policies, RNN cells' initial states, TimeDistributed(model)
+                                               "mixed_float16", "mixed_bfloat16_layers", "float16_policy",
+                                               "rnn_initial_state", "time_distributed_model"}
     assert sorted(path.name for path in DATA.iterdir() if path.name != "figures.json") == sorted(
         file for model in FIGURES.values() for file in model["files"])
 
@@ -110,6 +118,35 @@ def test_summary_equals_keras(cli, keras_dir, name, file):
     assert {key: report["totals"][key] for key in keras["totals"]} == keras["totals"]
     assert report["totals"]["params"] == keras["count_params"]
     assert [item["shape"] for item in report["inputs"]] == list(keras["inputs"].values())
+
+
+@pytest.mark.parametrize("name, file", [(name, file) for name, file in MODEL_FILES if "totals_lines" in FIGURES[name]])
+def test_totals_lines_weigh_parameters_as_keras_does(cli, keras_dir, name, file):
+    """summary()'s totals lines, parameter memory included: a mixed policy keeps variables in float32, the float16
+    policy makes them float16 (model.summary() weighs each variable in its dtype)."""
+    text = cli(["summary", file]).stdout
+    assert [line.strip() for line in text.split("\n") if line.strip().startswith(
+        ("Total params", "Trainable params", "Non-trainable params"))] == FIGURES[name]["totals_lines"]
+
+
+@pytest.mark.parametrize("name, precision", [("mixed_float16", {"mixed_precision": "float16"}),
+                                             ("mixed_bfloat16_layers", {"mixed_precision": "bfloat16"}),
+                                             ("float16_policy", {"dtype": "float16"})])
+def test_dtype_policies_become_the_specs_precision(cli, keras_dir, name, precision):
+    """Keras' global policy, or one given to every layer (dtype="mixed_bfloat16"), is the spec's mixed_precision
+    (activations in float16 or bfloat16, variables in float32: not dtype, which would weigh them at 2 bytes) or,
+    for a plain float16 policy, its dtype. mixed_float16's softmax has the guide's dtype="float32": it is counted
+    under the model's policy (it has no weights; its output's memory in float16)."""
+    conventions = summary_json(cli, f"{name}.keras", "--memory")["conventions"]
+    assert {"dtype": conventions["dtype"], "mixed_precision": conventions.get("mixed_precision")} == {
+        "dtype": "float32", "mixed_precision": None, **precision}
+    converted = cli(["convert", f"{name}.json"]).stdout
+    key, value = next(iter(precision.items()))
+    assert f"\n{key}: {value}\n" in converted
+    # the options override the file's: --dtype counts every number in its dtype, --mixed-precision the activations
+    assert summary_json(cli, f"{name}.keras", "--dtype", "float64")["conventions"]["dtype"] == "float64"
+    assert summary_json(cli, f"{name}.keras", "--mixed-precision", "bfloat16")["conventions"][
+        "activation_dtype"] == "bfloat16"
 
 
 @pytest.mark.parametrize("name, file", MODEL_FILES)
@@ -224,7 +261,8 @@ def test_keras_hub_layers_convert_to_their_rules(cli, keras_dir):
 @pytest.mark.parametrize("name", sorted(UNSUPPORTED))
 def test_unsupported_models_are_clear_errors(cli, keras_dir, name):
     file = FIGURES[name]["files"][0]
-    custom = name in ("with_custom", "custom_block")  # convert writes a Custom entry to fill in instead
+    # convert writes a Custom entry to fill in instead
+    custom = name in ("with_custom", "custom_block", "custom_two_inputs")
     for command in (["summary", file],) + (() if custom else (["convert", file],)):
         result = cli(command)
         assert result.exit_code == 2
@@ -493,3 +531,18 @@ def test_a_json_spec_on_standard_input_is_still_a_spec(cli):
     result = cli(["summary", "-", "--format", "json"], input='{"input": [4], "layers": [{"type": "Dense", "units": 2}]}')
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["totals"]["params"] == 10
+
+
+def test_time_distributed_wraps_a_model(cli, keras_dir):
+    """time_distributed_model: TimeDistributed(a Sequential convnet) and TimeDistributed(a two-branch Functional model)
+    are one row each, as Keras 3.15.1's summary shows them (1,688 and 130 params); convert writes {type: Model}."""
+    converted = cli(["convert", "time_distributed_model.json"]).stdout
+    assert "    layer:\n      type: Model\n      layers:\n" in converted
+    assert "        - {type: Dense, name: right, inputs: input, units: 5}\n" in converted
+    Path("model.yaml").write_text(converted.replace("name: right, inputs: input", "name: right, inputs: lft"))
+    result = cli(["summary", "model.yaml"])
+    assert result.exit_code == 2
+    assert "layer 'steps' (TimeDistributed): layer (Model): layers[1]: unknown input 'lft' (did you mean 'left'?); a " \
+           "layer takes 'input' or the layers before it (input, left)" in result.stderr
+    Path("model.yaml").write_text(converted.replace("name: right, inputs: input", "name: left, inputs: input"))
+    assert "layers[1]: the name 'left' is taken" in cli(["summary", "model.yaml"]).stderr

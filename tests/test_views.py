@@ -183,3 +183,32 @@ def test_readme_quotes_the_tree_and_the_totals_per_type_as_printed(cli):
     assert quoted[:4] == printed[:4] and quoted[4:] == printed[start:start + len(quoted) - 4]
     by_type = cli(["summary", ROOT / "specs" / "mnist_convnet.yaml", "--by-type", "--flops"]).stdout
     assert by_type_quote == by_type.rstrip("\n").split("\n")
+
+
+def test_mixed_precision_key_is_the_option_in_the_spec(cli, tmp_path):
+    """`mixed_precision:` counts as --mixed-precision does (which overrides it), without turning memory on."""
+    spec = tmp_path / "mixed.yaml"
+    spec.write_text("mixed_precision: bfloat16\n" + (ROOT / "specs" / "mnist_convnet.yaml").read_text())
+    plain = cli(["summary", spec]).stdout
+    assert totals_lines(plain)[0] == "Total params: 34,826 (136.04 KB)"  # Keras' mixed policies: float32 variables
+    assert "Activation memory" not in plain
+    conventions = json.loads(cli(["summary", spec, "-f", "json", "--memory"]).stdout)["conventions"]
+    assert (conventions["dtype"], conventions["activation_dtype"], conventions["activation_bytes_per_element"]) == (
+        "float32", "bfloat16", 2)
+    assert json.loads(cli(["summary", spec, "-f", "json", "--mixed-precision", "float16"]).stdout)["conventions"][
+        "activation_dtype"] == "float16"
+    assert "mixed_precision" not in json.loads(cli(["summary", spec, "-f", "json", "--dtype", "float16"]).stdout)[
+        "conventions"]
+
+
+@pytest.mark.parametrize("keys, message", [
+    ("mixed_precision: float8\n", "mixed.yaml:1:18: 'mixed_precision' must be one of bfloat16, float16, found 'float8' "
+                                  "(did you mean 'float16'?)"),
+    ("dtype: float16\nmixed_precision: bfloat16\n", "mixed.yaml:2:18: 'mixed_precision' keeps variables in float32, "
+                                                    "but 'dtype' is float16: give one or the other"),
+])
+def test_mixed_precision_key_errors(cli, tmp_path, keys, message):
+    spec = tmp_path / "mixed.yaml"
+    spec.write_text(keys + "input: [4]\nlayers: [{type: Dense, units: 2}]\n")
+    result = cli(["summary", spec])
+    assert (result.exit_code, result.stdout, result.stderr.replace(str(tmp_path) + "/", "")) == (2, "", message + "\n")

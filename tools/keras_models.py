@@ -175,6 +175,33 @@ class StridedBlock(layers.Layer):
         return {**super().get_config(), "filters": self.filters}
 
 
+@keras.saving.register_keras_serializable(package="demo")
+class Gate(layers.Layer):
+    """A custom layer of two inputs, a sequence (batch, steps, features) and a context (batch, units): the
+    context projected to the features, added to every step, then the two concatenated on the last axis."""
+
+    def build(self, input_shape):
+        sequence, context = input_shape
+        self.kernel = self.add_weight(name="kernel", shape=(context[-1], sequence[-1]))
+
+    def call(self, inputs):
+        sequence, context = inputs
+        gated = sequence + ops.expand_dims(ops.matmul(context, self.kernel), 1)
+        return ops.concatenate([gated, ops.repeat(ops.expand_dims(context, 1), ops.shape(sequence)[1], axis=1)], -1)
+
+    def compute_output_shape(self, input_shape):
+        sequence, context = input_shape
+        return (*sequence[:-1], sequence[-1] + context[-1])
+
+
+def custom_two_inputs():
+    """A custom layer called on two tensors (a list), between Keras layers."""
+    steps, meta = keras.Input((10, 16), name="steps"), keras.Input((8,), name="meta")
+    gated = Gate(name="gate")([layers.Dense(16, name="embed")(steps), meta])
+    return keras.Model([steps, meta], layers.Dense(3, name="out")(layers.GlobalAveragePooling1D()(gated)),
+                       name="custom_two_inputs")
+
+
 def custom_block():
     """A custom layer with its own weights between Keras layers (its output shape recorded by the next layer)."""
     x = keras.Input((32, 32, 3), name="image")
@@ -407,6 +434,69 @@ def audio():
     return keras.Model(samples, [layers.Flatten()(mel), pooled], name="audio")
 
 
+def mixed_float16():
+    """The Keras mixed-precision guide's model: under the global policy mixed_float16 (float32 variables, float16
+    computations), its softmax given dtype="float32" as the guide advises."""
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        x = keras.Input((784,), name="digits")
+        y = layers.Dense(64, activation="relu", name="dense_1")(x)
+        y = layers.BatchNormalization(name="norm")(y)
+        y = layers.Dense(10, name="dense_logits")(layers.Dense(64, activation="relu", name="dense_2")(y))
+        predictions = layers.Activation("softmax", dtype="float32", name="predictions")(y)
+        return keras.Model(x, predictions, name="mixed_float16")
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+def mixed_bfloat16_layers():
+    """Per-layer policies: every layer given dtype="mixed_bfloat16" (no global policy), a nested Sequential too."""
+    policy = "mixed_bfloat16"
+    head = keras.Sequential([layers.Dense(8, activation="relu", dtype=policy), layers.Dense(3, dtype=policy)],
+                            name="head")
+    image = keras.Input((16, 16, 3), name="image")
+    x = layers.Conv2D(8, 3, dtype=policy)(image)
+    x = layers.BatchNormalization(dtype=policy)(x)
+    x = layers.GlobalAveragePooling2D(dtype=policy)(x)
+    return keras.Model(image, head(x), name="mixed_bfloat16_layers")
+
+
+def float16_policy():
+    """Under the global policy float16: variables in float16 too (model.summary() weighs them at 2 bytes)."""
+    keras.mixed_precision.set_global_policy("float16")
+    try:
+        return keras.Sequential([keras.Input((12,)), layers.Dense(6, activation="relu"), layers.LayerNormalization(),
+                                 layers.Dense(2)], name="float16_policy")
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+def rnn_initial_state():
+    """RNNs of cells given initial states from other layers: RNN(LSTMCell) started by an encoder's states, and
+    RNN(StackedRNNCells) given the nested [[h, c], s] Keras takes for a stack."""
+    source, target = keras.Input((10, 6), name="source"), keras.Input((8, 5), name="target")
+    _, h, c = layers.RNN(layers.LSTMCell(12), return_state=True, name="encoder")(source)
+    decoded = layers.RNN(layers.LSTMCell(12), return_sequences=True, name="decoder")(target, initial_state=[h, c])
+    s = layers.Dense(7, name="start")(h)
+    stacked = layers.RNN(layers.StackedRNNCells([layers.LSTMCell(12), layers.GRUCell(7)]), name="stacked")(
+        decoded, initial_state=[[h, c], s])
+    return keras.Model([source, target], layers.Dense(3, name="out")(stacked), name="rnn_initial_state")
+
+
+def time_distributed_model():
+    """TimeDistributed wrapping whole models: a Sequential (a per-frame convnet) and a two-branch Functional model."""
+    frame = keras.Sequential([keras.Input((16, 16, 3)), layers.Conv2D(4, 3, activation="relu"),
+                              layers.MaxPooling2D(), layers.Flatten(), layers.Dense(8)], name="frame")
+    step_input = keras.Input((8,), name="step_input")
+    left, right = layers.Dense(5, name="left")(step_input), layers.Dense(5, name="right")(step_input)
+    merged = layers.Dense(4, name="merged")(layers.Add(name="both")([left, right]))
+    branches = keras.Model(step_input, layers.BatchNormalization(name="norm")(merged), name="branches")
+    clips = keras.Input((6, 16, 16, 3), name="clips")
+    x = layers.TimeDistributed(frame, name="frames")(clips)
+    x = layers.TimeDistributed(branches, name="steps")(x)
+    return keras.Model(clips, layers.GlobalAveragePooling1D(name="pool")(x), name="time_distributed_model")
+
+
 # name -> (builder, formats written)
 MODELS = {
     "mnist_convnet": (mnist_convnet, ("keras", "json")),
@@ -419,6 +509,7 @@ MODELS = {
     "with_lambda": (with_lambda, ("json",)),
     "with_custom": (with_custom, ("keras",)),
     "custom_block": (custom_block, ("keras", "json")),
+    "custom_two_inputs": (custom_two_inputs, ("keras", "json")),
     "shared_layer": (shared_layer, ("json",)),
     "siamese": (siamese, ("keras", "json")),
     "tied_embedding": (tied_embedding, ("keras",)),
@@ -440,6 +531,11 @@ MODELS = {
     "augmented": (augmented, ("keras",)),
     "convnext_tiny": (convnext_tiny, ("keras",)),
     "inception_resnet_v2": (inception_resnet_v2, ("keras",)),
+    "mixed_float16": (mixed_float16, ("keras", "json")),
+    "mixed_bfloat16_layers": (mixed_bfloat16_layers, ("keras", "json")),
+    "float16_policy": (float16_policy, ("keras", "json")),
+    "rnn_initial_state": (rnn_initial_state, ("keras", "json")),
+    "time_distributed_model": (time_distributed_model, ("keras", "json")),
 }
 # Run only these models (the others keep their files): `tools/keras_models.py hard_swish operations`; the
 # figures of the others are kept from figures.json.
@@ -580,6 +676,9 @@ def main(names) -> int:
                       f"{keras.backend.backend()} backend, tools/keras_models.py",
             "files": [f"{name}.{suffix}" for suffix in formats],
             "totals": totals(summary_lines),
+            # the totals lines as summary() printed them, with the parameters' memory (in their dtypes)
+            "totals_lines": [line.strip() for line in summary_lines
+                             if line.strip().startswith(("Total params", "Trainable params", "Non-trainable params"))],
             **summary_rows(model),
             "count_params": model.count_params(),
             "layers": rows(model),

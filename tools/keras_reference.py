@@ -203,7 +203,13 @@ def call_layer(layer, tensors, kwargs=None):
     layer(x, initial_state=[...]) for a recurrent layer (its other inputs are its initial states)."""
     kwargs = kwargs or {}
     if len(tensors) > 1 and "initial_state" in inspect.signature(layer.call).parameters:  # a recurrent layer
-        return layer(tensors[0], initial_state=list(tensors[1:]), **kwargs)
+        states = list(tensors[1:])
+        cell = getattr(layer, "cell", None)
+        if isinstance(cell, keras.layers.StackedRNNCells):  # Keras wants its states nested per cell: [[h, c], s]
+            sizes = [len(size) if isinstance(size, (list, tuple)) else 1 for size in cell.state_size]
+            starts = [sum(sizes[:index]) for index in range(len(sizes))]
+            states = [states[start] if size == 1 else states[start:start + size] for start, size in zip(starts, sizes)]
+        return layer(tensors[0], initial_state=states, **kwargs)
     if len(tensors) > 1 and next(iter(inspect.signature(layer.call).parameters)) != "inputs":
         return layer(*tensors, **kwargs)
     return layer(tensors[0] if len(tensors) == 1 else list(tensors), **kwargs)

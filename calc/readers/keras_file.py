@@ -21,6 +21,7 @@ import json
 import re
 import zipfile
 import zlib
+from collections import Counter
 from dataclasses import MISSING, dataclass, field
 from typing import Any, Callable, Dict, List, NoReturn, Optional, Tuple
 
@@ -232,6 +233,7 @@ def _is_hdf5(path: str) -> bool:
 MAX_JSON_DEPTH = 100
 _JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')  # a string, or a bracket outside strings
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # "\\ud800" in JSON text: a surrogate once read
 
 
 def _parse_json(text: str, where: Location, what: Optional[str]) -> Any:
@@ -252,6 +254,16 @@ def _parse_json(text: str, where: Location, what: Optional[str]) -> Any:
 def _check_data(data: Any, text: str, where: Location, what: Optional[str]) -> None:
     """Refuse JSON nested more than MAX_JSON_DEPTH deep, or holding a lone surrogate ("\\ud800"), which
     is not a character: no message or output could show it."""
+    surrogates = (not text.isascii() and _SURROGATE.search(text)) or ("\\u" in text and _SURROGATE_ESCAPE.search(text))
+    if not surrogates:  # no string to check (the common case): only the depth, level by level
+        level, depth = [data] if isinstance(data, (dict, list)) else [], 1
+        while level:
+            if depth > MAX_JSON_DEPTH:
+                _too_deep(text, where, what)
+            level = [item for value in level for item in (value.values() if isinstance(value, dict) else value)
+                     if isinstance(item, (dict, list))]
+            depth += 1
+        return
     stack = [(data, 1)]
     while stack:
         value, depth = stack.pop()
@@ -426,12 +438,15 @@ class _Converter:
         self.blocks: Dict[str, Dict[str, Any]] = {}
         self.declare = declare
         self.todo: Dict[str, Tuple[str, ...]] = {}
-        self.recorded_outputs: Dict[str, Any] = {}  # layer name -> its output shape, as its readers' inputs record it
+        self.model: Any = None  # the model's config, as read
+        # layer name -> its output shape, as its readers' inputs record it: for a custom layer's entry, found when
+        # there is one
+        self.recorded_outputs: Optional[Dict[str, Any]] = None
 
     # -- the model ------------------------------------------------------------------------------
     def top(self, entry: Any) -> Dict[str, Any]:
         class_name, config = self._model_parts(entry, None)
-        self.recorded_outputs = _recorded_outputs(entry)
+        self.model = entry
         spec: Dict[str, Any] = {"name": config.get("name")} if isinstance(config.get("name"), str) else {}
         scope = _Scope()
         if class_name == "Sequential":
@@ -459,6 +474,7 @@ class _Converter:
                        for history in _triples(config.get("output_layers"), "output_layers", self.where)]
         if batch is not None:
             spec["batch"] = batch
+        spec.update(_precision(entry))
         if isinstance(shape, dict):
             spec["inputs"] = shape
         else:
@@ -769,17 +785,29 @@ class _Converter:
         what = f"custom layer class '{layer.get('registered_name') or layer['class_name']}' (module: " \
                f"{layer.get('module') or 'none'})"
         input_shape = (layer.get("build_config") or {}).get("input_shape")
-        axes = _axis_names(input_shape)
+        # several inputs (called on a list): one shape each, their axes named B, L, C then B1, L1, C1, ...
+        several = isinstance(input_shape, list) and len(input_shape) > 1 and all(
+            isinstance(shape, list) and shape and not any(isinstance(dim, list) for dim in shape)
+            for shape in input_shape)
+        shapes = input_shape if several else [input_shape]
+        axes = [_axis_names(shape) for shape in shapes]
+        if self.recorded_outputs is None:
+            self.recorded_outputs = _recorded_outputs(self.model)
         output = self.recorded_outputs.get(name)
-        if axes is None:
+        if any(names is None for names in axes):
             todo = ["the input's shape is not recorded: name its axes in input_axes (batch first) and write "
                     "output_shape with them"]
             arguments: Dict[str, Any] = {"input_axes": [], "output_shape": []}
         else:
-            arguments = {"input_axes": axes, "output_shape": _shape_expression(output or input_shape, input_shape, axes)}
-            todo = [f"input_axes name the axes of its input {_shape_text(input_shape)}; "
+            axes = [names if index == 0 else [f"{name}{index}" for name in names] for index, names in enumerate(axes)]
+            arguments = {"input_axes": axes if several else axes[0],
+                         "output_shape": _shape_expression(output or shapes[0], shapes, axes)}
+            inputs = (f"its inputs {' and '.join(map(_shape_text, shapes))}, one list each" if several
+                      else f"its input {_shape_text(input_shape)}")
+            todo = [f"input_axes name the axes of {inputs}; "
                     + (f"output_shape is the {_shape_text(output)} the file records, written with them"
-                       if output else "its output's shape is not recorded: output_shape is a guess (the input's)")]
+                       if output else "its output's shape is not recorded: output_shape is a guess (the "
+                       + ("first input's)" if several else "input's)"))]
         arguments.update({"weights": {}, "macs": 0})
         todo = [f"TODO: {what} runs code layercalc cannot read: declare its figures.", *todo,
                 "weights: each weight its build() creates, {name: shape} (non_trainable_weights: the others); "
@@ -828,6 +856,8 @@ class _Converter:
         if not isinstance(value, dict) or not isinstance(value.get("config"), dict):
             return value  # the rule says what it expects
         class_name = value.get("class_name")
+        if class_name in MODEL_CLASSES:
+            return self._wrapped_model(value, key, context)
         rule = rules.lookup(class_name) if isinstance(class_name, str) else None
         if rule is None or _origin(value) != "layer":
             raise SpecError(f"'{key}' wraps {describe(class_name)}, a layer class layercalc does not support",
@@ -838,23 +868,53 @@ class _Converter:
         inner.update(self._config_arguments(rule, value["config"], context))
         return inner
 
+    def _model_layers(self, class_name: str, config: Dict[str, Any], entry: Dict[str, Any], scope: _Scope,
+                      what: str, one_input: bool = False) -> Tuple[List[Dict[str, Any]], List[str], List[str]]:
+        """(layer entries, output references, a Functional model's input names) of a model read in `scope`: a
+        Sequential model's input is `input`, a Functional model's keep their names (one_input: its one is `input`)."""
+        if class_name == "Sequential":
+            input_layer, members = self._sequential_members(config, entry)
+            scope.names[self._layer_name(input_layer)] = "input"
+            entries = self._chain(members, scope)
+            return entries, [entries[-1]["name"]], []
+        inputs = list(self._functional_inputs(config))
+        scope.names.update({input_name: "input" if one_input else input_name for input_name in inputs})
+        entries = self._graph(config, scope)
+        outputs = [self._reference(history, scope, what)
+                   for history in _triples(config.get("output_layers"), "output_layers", self.where)]
+        return entries, outputs, [] if one_input else inputs
+
+    def _wrapped_model(self, value: Dict[str, Any], key: str, context: Dict[str, Any]) -> Dict[str, Any]:
+        """A model wrapped by a layer (TimeDistributed(a Sequential or Functional model)) -> {type: Model, layers:
+        [...], output: ...}: its layers in a scope of their own, its one input named `input`."""
+        class_name, config = self._model_parts(value, context.get("layer"))
+        blocks = len(self.blocks)
+        inputs = 1 if class_name == "Sequential" else len(self._functional_inputs(config))
+        if inputs != 1:
+            raise SpecError(f"'{key}' wraps a model with {inputs} inputs: layercalc reads a wrapped model of one "
+                            "input", argument=key, **context)
+        entries, outputs, _ = self._model_layers(class_name, config, value, _Scope(), f"the outputs of '{key}'", True)
+        if len(outputs) != 1 or len(self.blocks) != blocks or any("call" in entry for entry in entries):
+            problem = (f"{len(outputs)} outputs" if len(outputs) != 1 else "a model nested in it"
+                       if len(self.blocks) != blocks else "a layer called twice")
+            raise SpecError(f"'{key}' wraps a model with {problem}: layercalc reads a wrapped model of one output, "
+                            "whose layers are called once", argument=key, **context)
+        model: Dict[str, Any] = {"type": "Model"}
+        if config.get("trainable") is False:
+            model["trainable"] = False
+        model["layers"] = entries
+        if outputs[0] != entries[-1]["name"]:
+            model["output"] = outputs[0]
+        return model
+
     def _nested(self, layer: Dict[str, Any], name: str, outer: _Scope) -> str:
         """A model used as a layer -> a block definition; returns the block's name."""
         class_name, config = self._model_parts(layer, name)
         scope = _Scope(prefix=outer.prefix + name + "/")
         block: Dict[str, Any] = {}
-        if class_name == "Sequential":
-            input_layer, members = self._sequential_members(config, layer)
-            scope.names[self._layer_name(input_layer)] = "input"
-            entries = self._chain(members, scope)
-            outputs = [entries[-1]["name"]]
-        else:
-            inputs = list(self._functional_inputs(config))
-            scope.names.update({input_name: input_name for input_name in inputs})
+        entries, outputs, inputs = self._model_layers(class_name, config, layer, scope, f"the outputs of '{name}'")
+        if inputs:
             block["inputs"] = inputs
-            entries = self._graph(config, scope)
-            outputs = [self._reference(history, scope, f"the outputs of '{name}'")
-                       for history in _triples(config.get("output_layers"), "output_layers", self.where)]
         first = outputs[0].rpartition(":")[0] if re.search(r":\d+$", outputs[0]) else outputs[0]
         if first not in {entry["name"] for entry in entries}:
             raise SpecError(f"the nested model's first output is '{outputs[0]}', not one of its layers' outputs",
@@ -898,11 +958,16 @@ def _axis_names(shape: Any) -> Optional[List[str]]:
     return list(AXIS_NAMES.get(len(shape), ("B", *(f"D{axis}" for axis in range(1, len(shape))))))
 
 
-def _shape_expression(shape: List[Any], input_shape: List[Any], axes: List[str]) -> List[Any]:
-    """A recorded output shape written with the input's axis names where a size is the input's on the same
-    axis (None on the batch axis: B), so that the entry holds for other input sizes too."""
-    return [axes[axis] if axis < len(input_shape) and dim == input_shape[axis] and (dim is not None or axis == 0)
-            else dim for axis, dim in enumerate(shape)]
+def _shape_expression(shape: List[Any], input_shapes: List[List[Any]], axes: List[List[str]]) -> List[Any]:
+    """A recorded output shape written with the inputs' axis names where a size is an input's on the same axis
+    (the first such input's; None on the batch axis: B), so that the entry holds for other input sizes too."""
+    def named(axis: int, dim: Any) -> Any:
+        for input_shape, names in zip(input_shapes, axes):
+            if axis < len(input_shape) and dim == input_shape[axis] and (dim is not None or axis == 0):
+                return names[axis]
+        return dim
+
+    return [named(axis, dim) for axis, dim in enumerate(shape)]
 
 
 def _flow(value: Any) -> str:
@@ -945,6 +1010,42 @@ def _recorded_outputs(config: Any) -> Dict[str, Any]:
 
     walk(config)
     return found
+
+
+# Keras' dtype policies as a spec's `dtype:` (the variables' dtype, float32 left out) or `mixed_precision:`.
+POLICIES = {"float32": {}, "float16": {"dtype": "float16"}, "bfloat16": {"dtype": "bfloat16"},
+            "float64": {"dtype": "float64"}, "mixed_float16": {"mixed_precision": "float16"},
+            "mixed_bfloat16": {"mixed_precision": "bfloat16"}}
+
+
+def _precision(config: Any) -> Dict[str, str]:
+    """The spec's `dtype:` or `mixed_precision:` from the dtype policies of the model's layers (nested models and
+    wrapped layers included): the policy most of them have (the first of equals), when it is one of POLICIES.  A
+    layer with another policy is counted under the model's (the float32 softmax at the end of a mixed model:
+    its output in the activations' dtype; a layer's variables in the model's variable dtype)."""
+    policies: List[str] = []
+
+    def walk(layer: Any) -> None:
+        inner, class_name = (layer.get("config"), layer.get("class_name")) if isinstance(layer, dict) else (None, None)
+        if not isinstance(inner, dict) or class_name == "InputLayer" or _origin(layer) == "operation":
+            return
+        if class_name in MODEL_CLASSES:
+            for member in inner.get("layers") if isinstance(inner.get("layers"), list) else []:
+                walk(member)
+            return
+        if isinstance(_dtype(inner.get("dtype")), str):
+            policies.append(_dtype(inner.get("dtype")))
+        for value in inner.values():  # wrapped layers and models: Bidirectional's layer, RNN's cells
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, dict) and isinstance(item.get("config"), dict) and (
+                        "dtype" in item["config"] or item.get("class_name") in MODEL_CLASSES):
+                    walk(item)
+
+    walk(config)
+    if not policies:
+        return {}
+    most = Counter(policies).most_common(1)[0][0]  # the first of those most often given
+    return dict(POLICIES.get(most, {}))
 
 
 def _call_name(reference: str, node: int) -> str:

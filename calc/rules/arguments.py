@@ -29,7 +29,7 @@ PartialShape = Union[int, Tuple[Optional[int], ...]]  # EinsumDense output_shape
 Vocabulary = Union[str, Tuple[Any, ...]]  # a lookup layer's tokens, or the path of a file of them
 ConvPadding = Union[int, Tuple[int, ...], str]  # torch's Conv padding: ints, or 'same' / 'valid'
 NonNegativeSize = Union[int, Tuple[int, ...]]  # torch's pooling padding
-AxisNames = Tuple[str, ...]  # Custom's input_axes: [B, H, W, C]
+AxisNames = Tuple[Any, ...]  # Custom's input_axes: [B, H, W, C]; several inputs: [[B, L, C], [B, D]]
 SizeExpression = Union[int, str]  # Custom's sizes: 64, or an expression of the input's axes, "H // 2"
 SizeExpressions = Tuple[SizeExpression, ...]
 WeightShapes = Dict[str, SizeExpressions]  # Custom's weights: {kernel: [3, 3, C, 64], bias: [64]}
@@ -157,7 +157,9 @@ ARGUMENT_TYPES: Dict[str, Tuple[str, Callable[[Any], bool]]] = {
         lambda v: all(isinstance(item, dict) and isinstance(item.get("type"), str)
                       for item in (v if isinstance(v, (list, tuple)) else [v])),
     ),
-    "AxisNames": ("a list of names", lambda v: isinstance(v, (list, tuple)) and all(isinstance(i, str) for i in v)),
+    "AxisNames": ("a list of names, or one list of names per input",
+                  lambda v: isinstance(v, (list, tuple)) and (all(isinstance(i, str) for i in v) or all(
+                      isinstance(i, (list, tuple)) and all(isinstance(n, str) for n in i) for i in v))),
     "SizeExpression": ("an integer or an expression of input_axes' names", _is_size),
     "SizeExpressions": ("a list of integers and expressions of input_axes' names (null: unknown)",
                         lambda v: isinstance(v, (list, tuple)) and all(i is None or _is_size(i) for i in v)),

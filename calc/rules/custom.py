@@ -3,7 +3,9 @@
 The spec names the input's axes (`input_axes: [B, H, W, C]`, batch included) and writes the output shape,
 each weight's shape and the MACs as integer expressions of those names: `+ - * // %`, parentheses and
 integers (`"H // 2"`, `"H*W*C*64*9"`).  The names stand for the sizes of the layer's input, whatever they
-are: numbers, symbols (`H` of `symbols:`) or None (unknown: anything computed from it is unknown).
+are: numbers, symbols (`H` of `symbols:`) or None (unknown: anything computed from it is unknown).  A layer of
+several inputs names the axes of each, one list per input (`input_axes: [[B, L, C], [B, D]]`, every name
+once), and its expressions use the names of any.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import functools
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Sequence, Tuple
 
 from ..dims import Dim, Shape, format_shape
 from ..errors import ShapeError, SpecError, closest
@@ -92,15 +94,40 @@ class Custom(Layer):
     MACs:   macs, an expression of the same names (0 when not given)
     """
 
-    input_axes: AxisNames = ()
+    max_inputs = None  # one input, or one per list of input_axes
+    input_axes: AxisNames = dataclasses.field(default=(), hash=False)
     output_shape_: SizeExpressions = renamed("output_shape")
     weights_: WeightShapes | None = renamed("weights", default=None, hash=False)
     non_trainable_weights: WeightShapes | None = dataclasses.field(default=None, hash=False)
     macs_: SizeExpression = renamed("macs", default=0)
 
+    @property
+    def per_input(self) -> Tuple[Tuple[str, ...], ...]:
+        """The axis names of each input: one tuple per input (input_axes: [[B, L, C], [B, D]]), or the one list."""
+        if self.input_axes and all(isinstance(names, (list, tuple)) for names in self.input_axes):
+            return tuple(tuple(names) for names in self.input_axes)
+        return (tuple(self.input_axes),)
+
+    @property
+    def names(self) -> Tuple[str, ...]:
+        return tuple(name for names in self.per_input for name in names)
+
+    def rule_input(self, shapes: Sequence[Shape]) -> Any:
+        """The input's shape, or a tuple of them for a layer declared with one list of input_axes per input."""
+        expected = len(self.per_input)
+        if len(shapes) != expected:
+            raise ShapeError(f"input_axes names the axes of {expected} input{'s' if expected > 1 else ''}"
+                             f"{'' if expected > 1 else ' (give one list of names per input for more)'}, but the "
+                             f"layer takes {len(shapes)}", argument="input_axes")
+        return tuple(shapes) if self.multiple else shapes[0]
+
+    @property
+    def multiple(self) -> bool:
+        return bool(self.input_axes) and all(isinstance(names, (list, tuple)) for names in self.input_axes)
+
     def validate(self) -> None:
         seen = set()
-        for name in self.input_axes:
+        for name in self.names:
             if not name.isidentifier():
                 raise SpecError(f"argument 'input_axes' names the input's axes with identifiers (B, H, W, C), found "
                                 f"'{name}'", argument="input_axes")
@@ -128,23 +155,28 @@ class Custom(Layer):
         except SpecError as error:
             raise SpecError(f"argument '{argument}': '{text}' {error.message}", argument=where) from None
         for name in names:
-            if name not in self.input_axes:
-                given = ", ".join(self.input_axes) if self.input_axes else "none (add input_axes: [B, H, W, C])"
+            if name not in self.names:
+                given = ", ".join(self.names) if self.names else "none (add input_axes: [B, H, W, C])"
                 raise SpecError(f"argument '{argument}': unknown axis name '{name}' in '{text}'"
-                                f"{closest(name, self.input_axes)}; input_axes names: {given}", argument=where)
+                                f"{closest(name, self.names)}; input_axes names: {given}", argument=where)
 
-    def _axes(self, x: Shape) -> Dict[str, Dim]:
-        if self.input_axes and len(self.input_axes) != len(x):
-            raise ShapeError(f"input_axes names {len(self.input_axes)} axes [{', '.join(self.input_axes)}], "
-                             f"but the input {format_shape(x)} has rank {len(x)}")
-        return dict(zip(self.input_axes, x))
+    def _axes(self, x: Any) -> Dict[str, Dim]:
+        axes: Dict[str, Dim] = {}
+        for index, (names, shape) in enumerate(zip(self.per_input, x if self.multiple else (x,))):
+            if names and len(names) != len(shape):
+                which = f"input {index}" if self.multiple else "the input"
+                raise ShapeError(f"input_axes names {len(names)} axes [{', '.join(names)}], but {which} "
+                                 f"{format_shape(shape)} has rank {len(shape)}")
+            axes.update(zip(names, shape))
+        return axes
 
     def _size(self, value: Any, x: Shape) -> Dim:
         if not isinstance(value, str):
             return value
         size = evaluate(parse_expression(value), self._axes(x))
         if isinstance(size, int) and size < 0:
-            raise ShapeError(f"'{value}' is {size} for the input {format_shape(x)}: a size cannot be negative")
+            shown = f"inputs {', '.join(map(format_shape, x))}" if self.multiple else f"input {format_shape(x)}"
+            raise ShapeError(f"'{value}' is {size} for the {shown}: a size cannot be negative")
         return size
 
     def output_shape(self, x: Shape) -> Shape:

@@ -27,15 +27,15 @@ def _activation(default: str) -> Any:
 # -- recurrent layers -----------------------------------------------------------------
 
 
-def sequence_with_states(shapes: Sequence[Shape], states: int, state: Shape, type_name: str) -> Shape:
+def sequence_with_states(shapes: Sequence[Shape], states: Sequence[Shape], type_name: str) -> Shape:
     """The first input (the sequence), after checking the others, a recurrent layer's initial states: none, or
-    `states` of them, each of the state's shape (an unknown axis matches any)."""
-    sequence, initial = shapes[0], shapes[1:]
-    if initial and len(initial) != states:
-        raise ShapeError(f"{type_name} takes {states} initial state{'s' if states > 1 else ''} after its sequence "
-                         f"(inputs: [sequence, {', '.join(f'state{index}' for index in range(states))}]), found "
+    one per state, each of that state's shape (an unknown axis matches any)."""
+    sequence, initial, count = shapes[0], shapes[1:], len(states)
+    if initial and len(initial) != count:
+        raise ShapeError(f"{type_name} takes {count} initial state{'s' if count > 1 else ''} after its sequence "
+                         f"(inputs: [sequence, {', '.join(f'state{index}' for index in range(count))}]), found "
                          f"{len(initial)}")
-    for given in initial:
+    for given, state in zip(initial, states):
         if len(given) != len(state) or any(a is not None and b is not None and a != b for a, b in zip(given, state)):
             raise ShapeError(f"an initial state of shape {format_shape(given)} where the state is "
                              f"{format_shape(state)}")
@@ -51,7 +51,7 @@ class Recurrent(Layer):
 
     def rule_input(self, shapes: Sequence[Shape]) -> Shape:
         """The sequence; initial states, the other inputs, must be one per state, of the state's shape."""
-        return sequence_with_states(shapes, self.states, self.state_shape(shapes[0]), self.keras_name())
+        return sequence_with_states(shapes, [self.state_shape(shapes[0])] * self.states, self.keras_name())
 
     def state_shape(self, x: Shape) -> Shape:
         """The shape of one state (batch included), after checking x."""
@@ -423,8 +423,11 @@ class RNN(Layer):
             LSTMCell's [h, c] of a stack in a list, layercalc lists them flat)
     params: each cell's, as its layer (SimpleRNN, LSTM, GRU) on the previous cell's units
     MACs:   timesteps · Σ the cells' MACs per step
+    inputs: the sequence, then optionally its initial states (initial_state=): each cell's, in order, each of the
+            state's shape (an LSTMCell's h and c, Keras' nested [[h, c], ...] written flat)
     """
 
+    max_inputs = None  # the sequence, then one initial state per state of each cell
     cell: LayerConfigs
     return_sequences: bool = False
     return_state: bool = False
@@ -450,6 +453,18 @@ class RNN(Layer):
     def validate(self) -> None:
         self.cells  # noqa: B018 - build the cells now, so their errors are spec errors
 
+    def rule_input(self, shapes: Sequence[Shape]) -> Shape:
+        """The sequence, after checking the initial states, if any: one per state of each cell, of its shape."""
+        return sequence_with_states(shapes, self.states(shapes[0]), self.keras_name())
+
+    def states(self, x: Shape) -> List[Shape]:
+        """The shape of each state of each cell, in order."""
+        states = []
+        for cell, shape in zip(self.cells, self.inputs(x)):
+            with inside(cell.argument, cell.label):
+                states += [cell.rule.state_shape(shape)] * cell.rule.states
+        return states
+
     def inputs(self, x: Shape) -> List[Shape]:
         """Each cell's input sequence: x, then the previous cell's output sequence."""
         shapes = [x]
@@ -459,10 +474,7 @@ class RNN(Layer):
         return shapes
 
     def output_shape(self, x: Shape) -> Any:
-        states = []
-        for cell, shape in zip(self.cells, self.inputs(x)):
-            with inside(cell.argument, cell.label):
-                states += [cell.rule.state_shape(shape)] * cell.rule.states
+        states = self.states(x)
         check_stateful(self.stateful, x)
         last = states[-1]
         output = (x[0], x[1], last[1]) if self.return_sequences else last
@@ -516,10 +528,7 @@ class Bidirectional(Layer):
     def rule_input(self, shapes: Sequence[Shape]) -> Shape:
         forward, backward = self.forward.rule, self.backward.rule
         states = [forward.state_shape(shapes[0])] * forward.states + [backward.state_shape(shapes[0])] * backward.states
-        sequence_with_states(shapes, len(states), states[0], self.keras_name())
-        for given, state in zip(shapes[1:], states):
-            sequence_with_states((shapes[0], given), 1, state, self.keras_name())
-        return shapes[0]
+        return sequence_with_states(shapes, states, self.keras_name())
 
     @cached_property
     def forward(self) -> Wrapped:
@@ -571,6 +580,105 @@ class Bidirectional(Layer):
         merge = {"sum": 1, "mul": 1, "ave": 2}.get(self.merge_mode, 0)
         merged = prod([merge, elements(y[0] if isinstance(y, list) else y)]) if merge else 0
         return dim_sum([self.forward.elementwise(x), self.backward.elementwise(x), merged])
+
+
+@register
+@rule
+class Model(Layer):
+    """A model as one layer, for TimeDistributed's `layer` (Keras' TimeDistributed(a Sequential or Functional
+    model)): `{type: Model, layers: [...], output: name}`.  Each layer takes the one before it (the first: the
+    model's one input, named `input`), or its `inputs:`, names of the layers before it (`lstm:1`: an output).
+
+    output: the output layer's (default: the last layer's)
+    params: its layers' (each its own trainable key)
+    MACs:   its layers' sum
+    """
+
+    layers: LayerConfigs
+    output: str | None = None
+
+    @cached_property
+    def steps(self) -> Tuple[Tuple[str, Tuple[str, ...], Wrapped], ...]:
+        """(name, input references, rule) of each layer, in order."""
+        configs = self.layers if isinstance(self.layers, tuple) else (self.layers,)
+        steps: List[Tuple[str, Tuple[str, ...], Wrapped]] = []
+        known = ["input"]
+        for index, config in enumerate(configs):
+            argument = f"layers[{index}]"
+            inputs = config.get("inputs", known[-1])
+            references = (inputs,) if isinstance(inputs, str) else tuple(inputs) if isinstance(inputs, list) else None
+            if not references or not all(isinstance(reference, str) for reference in references):
+                raise SpecError(f"{argument}: 'inputs' must name layers before it (or 'input'), found "
+                                f"{describe(inputs)}", argument="layers")
+            for reference in references:
+                if _output_name(reference)[0] not in known:
+                    raise SpecError(f"{argument}: unknown input '{reference}'{closest(reference, known)}; a layer "
+                                    f"takes 'input' or the layers before it ({', '.join(known)})", argument="layers")
+            wrapped = Wrapped.build({key: value for key, value in config.items() if key != "inputs"}, argument)
+            most = wrapped.rule.max_inputs
+            if len(references) < wrapped.rule.min_inputs or most is not None and len(references) > most:
+                raise SpecError(f"{wrapped.label}: takes {wrapped.rule.min_inputs}{' or more' if most is None else ''} "
+                                f"input{'s' if most != 1 else ''}, found {len(references)}", argument="layers")
+            name = config.get("name") if isinstance(config.get("name"), str) else f"layer_{index}"
+            if name in known:
+                raise SpecError(f"{argument}: the name '{name}' is taken (by the model's input or a layer before it)",
+                                argument="layers")
+            steps.append((name, references, wrapped))
+            known.append(name)
+        if not steps:
+            raise SpecError("a Model needs at least one layer", argument="layers")
+        if self.output is not None and _output_name(self.output)[0] not in known[1:]:
+            raise SpecError(f"unknown output '{self.output}'{closest(self.output, known[1:])}", argument="output")
+        return tuple(steps)
+
+    def validate(self) -> None:
+        self.steps  # noqa: B018 - build the layers now, so their errors are spec errors
+
+    def run(self, x: Shape) -> Tuple[List[Tuple[str, Wrapped, Any]], Any]:
+        """([(name, rule, its input) for each layer], the model's output)."""
+        outputs: dict = {"input": x}
+        runs = []
+        for name, references, wrapped in self.steps:
+            shapes = [_output_of(outputs, reference) for reference in references]
+            with inside(wrapped.argument, wrapped.label):
+                given = wrapped.rule.rule_input(shapes)
+            outputs[name] = wrapped.output_shape(given)
+            runs.append((name, wrapped, given))
+        return runs, _output_of(outputs, self.output or self.steps[-1][0])
+
+    def output_shape(self, x: Shape) -> Any:
+        return self.run(x)[1]
+
+    def weights(self, x: Shape) -> List[Weight]:
+        return [weight for name, wrapped, given in self.run(x)[0] for weight in wrapped.weights(given, f"{name}/")]
+
+    def macs(self, x: Shape, y: Any) -> Dim:
+        return dim_sum([wrapped.macs(given) for _, wrapped, given in self.run(x)[0]])
+
+    def bias_adds(self, x: Shape, y: Any) -> Dim:
+        return dim_sum([wrapped.bias_adds(given) for _, wrapped, given in self.run(x)[0]])
+
+    def elementwise(self, x: Shape, y: Any) -> Dim:
+        return dim_sum([wrapped.elementwise(given) for _, wrapped, given in self.run(x)[0]])
+
+
+def _output_name(reference: str) -> Tuple[str, int]:
+    """'lstm:1' -> ('lstm', 1); 'dense' -> ('dense', 0)."""
+    name, colon, index = reference.rpartition(":")
+    return (name, int(index)) if colon and index.isdigit() and name else (reference, 0)
+
+
+def _output_of(outputs: dict, reference: str) -> Shape:
+    """The shape a reference names: a layer's output, or its n-th output (`lstm:1`)."""
+    name, index = _output_name(reference)
+    shape = outputs[name]
+    if isinstance(shape, list):
+        if index >= len(shape):
+            raise ShapeError(f"'{reference}': layer '{name}' has {len(shape)} outputs", argument="layers")
+        return shape[index]
+    if index:
+        raise ShapeError(f"'{reference}': layer '{name}' has one output", argument="layers")
+    return shape
 
 
 @register

@@ -19,8 +19,11 @@ from .model import InputSpec, Spec, YamlList, YamlMap
 MAX_LAYERS = 1_000_000  # after blocks and repeat are expanded
 # Distinct symbols in a spec: a symbolic size holds at most 1,000 terms and atoms (symbolic.py) anyway.
 MAX_SYMBOLS = 1_000
-TOP_LEVEL_KEYS = ("name", "framework", "batch", "dtype", "input", "inputs", "symbols", "blocks", "layers", "outputs", "budget")
+TOP_LEVEL_KEYS = ("name", "framework", "batch", "dtype", "mixed_precision", "input", "inputs", "symbols", "blocks",
+                  "layers", "outputs", "budget")
 DTYPES = ("float32", "float16", "bfloat16", "int8", "float64")  # `dtype:`: the bytes behind memory figures
+# `mixed_precision:` (as --mixed-precision, which overrides it): activations in this dtype, variables in float32
+MIXED_PRECISIONS = ("bfloat16", "float16")
 FRAMEWORKS = ("keras", "torch")  # `framework:`: whose layers and semantics the spec uses (rules/registry.py)
 
 
@@ -118,6 +121,7 @@ def build_spec(data: Any, source: str, max_layers: int = MAX_LAYERS, bindings: O
         hint = closest(dtype, DTYPES) if isinstance(dtype, str) else ""
         raise SpecError(f"'dtype' must be one of {', '.join(DTYPES)}, found {describe(dtype)}{hint}",
                         location=data.value_locations["dtype"])
+    mixed_precision = _mixed_precision(data, dtype)
     framework = data.get("framework", FRAMEWORKS[0])
     if framework not in FRAMEWORKS:
         hint = closest(framework, FRAMEWORKS) if isinstance(framework, str) else ""
@@ -135,7 +139,24 @@ def build_spec(data: Any, source: str, max_layers: int = MAX_LAYERS, bindings: O
         blocks=expansion.instances,
         dtype=dtype,
         framework=framework,
+        mixed_precision=mixed_precision,
     )
+
+
+def _mixed_precision(data: YamlMap, dtype: Optional[str]) -> Optional[str]:
+    """`mixed_precision: bfloat16|float16`: Keras' mixed policies, float32 variables (so no other `dtype:`)."""
+    value = data.get("mixed_precision")
+    if value is None:
+        return None
+    location = data.value_locations["mixed_precision"]
+    if value not in MIXED_PRECISIONS:
+        hint = closest(value, MIXED_PRECISIONS) if isinstance(value, str) else ""
+        raise SpecError(f"'mixed_precision' must be one of {', '.join(MIXED_PRECISIONS)}, found {describe(value)}"
+                        f"{hint}", location=location)
+    if dtype not in (None, "float32"):
+        raise SpecError(f"'mixed_precision' keeps variables in float32, but 'dtype' is {dtype}: give one or the other",
+                        location=location)
+    return value
 
 
 def _parse_dim(value: Any, location: Location, what: str, symbols: _Symbols) -> Dim:

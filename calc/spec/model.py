@@ -100,6 +100,7 @@ class Spec(Record):
     blocks: Dict[str, BlockInstance] = field(default_factory=dict)
     dtype: Optional[str] = None  # the numbers' type for memory figures (None: float32 unless --dtype says)
     framework: str = "keras"  # whose layer types and semantics: keras, or torch (torch.nn modules, channels first)
+    mixed_precision: Optional[str] = None  # Keras' mixed policy: activations in this dtype, variables in float32
 
 
 def located(value: Any, location: Location) -> Any:
