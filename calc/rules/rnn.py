@@ -9,7 +9,7 @@ from functools import cached_property
 from typing import Any, ClassVar, List, Optional, Sequence, Tuple
 
 from ..dims import Dim, Shape, dim_sum, format_shape, prod
-from ..errors import ShapeError, SpecError, describe
+from ..errors import ShapeError, SpecError, closest, describe
 from .arguments import ACTIVATIONS, LayerConfig, LayerConfigs, NonNegativeInt, PositiveInt, Size, choices
 from .base import (
     SPATIAL_NAMES, Layer, Tap, Weight, activation_ops, elements, expect_rank, join_channels, rule, split_channels,
