@@ -7,7 +7,6 @@ hands every other one to the typer app here."""
 from __future__ import annotations
 
 import gc
-import os
 import signal
 import sys
 from contextlib import contextmanager

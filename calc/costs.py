@@ -14,7 +14,7 @@ from .dims import Dim, Shape, dim_sum, prod
 from .errors import Param, UsageError, closest, describe
 from .graph import parse_reference
 from .record import Record
-from .report import Conventions, LayerRow, Memory, ReceptiveField, Report, TrainingFlops
+from .report import Conventions, LayerRow, Memory, ReceptiveField, Report
 from .rules import PASS_THROUGH, Tap
 
 # Bytes per element of each --dtype (and `dtype:` in a spec).
@@ -46,8 +46,8 @@ def conventions(dtype: str = "float32", optimizer: str = "adam", count_bias: boo
             raise UsageError((Param("mixed_precision"), f" must be one of {', '.join(MIXED_PRECISION)}, found "
                               f"{describe(mixed_precision)}{closest(str(mixed_precision), MIXED_PRECISION)}"))
         if dtype != "float32":
-            raise UsageError((Param("mixed_precision"), f" keeps parameters, gradients and optimizer states in "
-                              f"float32, but ", Param("dtype"), f" is {dtype}: give one or the other"))
+            raise UsageError((Param("mixed_precision"), " keeps parameters, gradients and optimizer states in "
+                              "float32, but ", Param("dtype"), f" is {dtype}: give one or the other"))
     return Conventions(dtype=dtype, bytes_per_element=DTYPE_BYTES[dtype], optimizer=optimizer,
                        optimizer_slots=OPTIMIZER_SLOTS[optimizer], count_bias=count_bias,
                        count_elementwise=count_elementwise, mixed_precision=mixed_precision,

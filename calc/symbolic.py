@@ -454,10 +454,10 @@ def condition(difference: "Expr", operator: str) -> Tuple[str, str, int]:
 def summarize(conditions) -> Tuple[str, ...]:
     """Merge (left, operator, bound) conditions: the strongest bound per left side, as text."""
     strongest: Dict[Tuple[str, str], int] = {}
-    for left, operator, bound in conditions:
-        key = (left, operator)
+    for left, comparison, bound in conditions:
+        key = (left, comparison)
         if key not in strongest:
             strongest[key] = bound
         else:
-            strongest[key] = max(strongest[key], bound) if operator == ">=" else min(strongest[key], bound)
-    return tuple(f"{left} {operator} {bound}" for (left, operator), bound in strongest.items())
+            strongest[key] = max(strongest[key], bound) if comparison == ">=" else min(strongest[key], bound)
+    return tuple(f"{left} {comparison} {bound}" for (left, comparison), bound in strongest.items())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from ..budget import CheckResult
 from ..errors import visible
 from ..report import Report
 from . import (DIFF_RIGHT, budget_figures, by_type_table, choose_columns, column_rows, diff_headers, diff_rows,

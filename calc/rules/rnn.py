@@ -4,7 +4,7 @@ StackedRNNCells) and the wrappers Bidirectional and TimeDistributed."""
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cached_property
 from typing import Any, ClassVar, List, Optional, Sequence, Tuple
 
