@@ -32,7 +32,7 @@ def single_layer_spec(case: dict) -> str:
 
 
 @pytest.fixture
-def cli():
+def cli(command_built_once):
     """Run layercalc in-process: cli(["summary", "x.yaml"]) -> click Result (stdout, stderr, exit_code)."""
     runner = CliRunner()
 
@@ -67,7 +67,7 @@ def bounded_cli():
 
 
 @pytest.fixture
-def forked_cli():
+def forked_cli(command_built_once):
     """cli() in a forked child under the same CPU-time limit and CHILD_MEMORY_BYTES more memory than the parent
     holds: a few milliseconds a run, not a new interpreter's 0.3 s, so hostile inputs can be fuzzed by the
     thousand. forked_cli(args, input=None) -> (exit_code, stdout, stderr, repr of an exception or None); a child
@@ -107,10 +107,11 @@ def forked_cli():
     return run
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def command_built_once():
-    """typer builds the click command again on every run (~15 ms, most of a small spec's run): build it once
-    (for modules that run the command line many times: pytestmark = pytest.mark.usefixtures(...))."""
+    """typer builds the click command again on every run (~6-15 ms, most of a small spec's run): build it once
+    for the session (cli and forked_cli use it; the command holds no state between runs, as click's are
+    meant to be run many times)."""
     import typer.main
     import typer.testing
 
