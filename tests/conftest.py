@@ -1,11 +1,11 @@
 from __future__ import annotations
 
+import gc
 import json
 import os
 import resource
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -48,20 +48,16 @@ CHILD_CPU_SECONDS = 10
 CHILD_MEMORY_BYTES = 512 * 1024 * 1024
 
 
-def _limit_child() -> None:
-    resource.setrlimit(resource.RLIMIT_CPU, (CHILD_CPU_SECONDS, CHILD_CPU_SECONDS))
-    resource.setrlimit(resource.RLIMIT_AS, (CHILD_MEMORY_BYTES, CHILD_MEMORY_BYTES))
-
-
 @pytest.fixture
-def bounded_cli():
-    """Run layercalc in a child process under CPU-time and memory limits, in the current folder:
-    bounded_cli(["summary", "x.yaml"]) -> CompletedProcess (returncode, stdout, stderr)."""
+def bounded_cli(forked_cli):
+    """Run layercalc in a child under CPU-time and memory limits (forked_cli's: a fork, not a new interpreter's
+    0.3 s), in the current folder: bounded_cli(["summary", "x.yaml"]) -> CompletedProcess (returncode, stdout,
+    stderr); an exception that escaped the command fails the test."""
 
     def run(args):
-        return subprocess.run([sys.executable, "-m", "calc", *map(str, args)], capture_output=True, text=True,
-                              preexec_fn=_limit_child, env={**os.environ, "NO_COLOR": "1"},
-                              timeout=6 * CHILD_CPU_SECONDS)  # a backstop for a child that waits, not a measure
+        exit_code, stdout, stderr, exception = forked_cli(args, env={"NO_COLOR": "1"})
+        assert exception is None, exception
+        return subprocess.CompletedProcess(args, exit_code, stdout, stderr)
 
     return run
 
@@ -70,11 +66,12 @@ def bounded_cli():
 def forked_cli(command_built_once):
     """cli() in a forked child under the same CPU-time limit and CHILD_MEMORY_BYTES more memory than the parent
     holds: a few milliseconds a run, not a new interpreter's 0.3 s, so hostile inputs can be fuzzed by the
-    thousand. forked_cli(args, input=None) -> (exit_code, stdout, stderr, repr of an exception or None); a child
-    killed by a limit fails the test with its signal."""
+    thousand. forked_cli(args, input=None, env=None) -> (exit_code, stdout, stderr, repr of an exception or None);
+    a child killed by a limit fails the test with its signal. The child runs with the cyclic garbage collector
+    off, as calc.cli.main runs the command."""
     runner = CliRunner()
 
-    def run(args, input=None):
+    def run(args, input=None, env=None):
         reading, writing = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: run, send the result, and leave without running the parent's exit handlers
@@ -86,7 +83,8 @@ def forked_cli(command_built_once):
                 resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
                 resource.setrlimit(resource.RLIMIT_CPU, (CHILD_CPU_SECONDS, CHILD_CPU_SECONDS))
                 signal.alarm(6 * CHILD_CPU_SECONDS)  # a backstop for a child that waits
-                result = runner.invoke(app, [str(arg) for arg in args], input=input)
+                gc.disable()
+                result = runner.invoke(app, [str(arg) for arg in args], input=input, env=env)
                 exception = None if result.exception is None or isinstance(result.exception, SystemExit) \
                     else repr(result.exception)
                 payload = json.dumps([result.exit_code, result.stdout, result.stderr, exception]).encode()
