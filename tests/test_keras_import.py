@@ -107,8 +107,16 @@ def keras_dir(tmp_path, monkeypatch, keras_files):
     return tmp_path
 
 
+@pytest.fixture
+def model_dir(tmp_path, monkeypatch, keras_files, file):
+    """keras_dir with only the test's own model `file` (a parameter) in it: a model file names no other."""
+    (tmp_path / file).write_bytes(keras_files[file])
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
 @pytest.mark.parametrize("name, file", MODEL_FILES)
-def test_summary_equals_keras(cli, keras_dir, name, file):
+def test_summary_equals_keras(cli, model_dir, name, file):
     """Every layer's output shape and trainable / non-trainable parameters, and the totals summary() printed."""
     keras = FIGURES[name]
     report = summary_json(cli, file)
@@ -156,7 +164,7 @@ def test_dtype_policies_become_the_specs_precision(cli, keras_dir, name, precisi
 
 
 @pytest.mark.parametrize("name, file", MODEL_FILES)
-def test_depth_1_shows_nested_models_as_summary_does(cli, keras_dir, name, file):
+def test_depth_1_shows_nested_models_as_summary_does(cli, model_dir, name, file):
     """A nested model is a block: `--depth 1` gives the rows of Keras' model.summary(), one per nested model."""
     layers = summary_json(cli, file, "--depth", "1")["layers"]
     expected = FIGURES[name]["summary_rows"]
@@ -178,7 +186,7 @@ def test_depth_1_shows_nested_models_as_summary_does(cli, keras_dir, name, file)
 
 
 @pytest.mark.parametrize("name, file", MODEL_FILES)
-def test_convert_then_summary_round_trip(cli, keras_dir, name, file):
+def test_convert_then_summary_round_trip(cli, model_dir, name, file):
     result = cli(["convert", file, "-o", "converted.yaml"])
     assert result.exit_code == 0, result.stderr
     assert result.stdout == ""
