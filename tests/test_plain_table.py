@@ -50,12 +50,16 @@ def plain(report, title: str) -> str:
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda path: f"{path.parent.name}/{path.stem}")
 def test_every_spec_under_every_option_set(spec):
+    compared = []
     for name, options in OPTIONS.items():
         try:
             report = summarize(spec, **options)
         except LayercalcError:  # --per-batch without a batch
             assert name == "per_batch", name
             continue
+        if report in compared:  # equal to an earlier set's (--tree --depth 2 of a flat spec): laid out the same
+            continue
+        compared.append(report)
         title = report.name or spec.stem
         assert plain(report, title) == by_rich(report, title), name
 
