@@ -31,6 +31,21 @@ def piped(args, cwd) -> str:
     return result.stdout.decode("utf-8")
 
 
+@pytest.fixture(scope="module")
+def piped_once(tmp_path_factory):
+    """piped(args) in a folder of the module's, each command line run once: the tests that read the same
+    command's output share it (these commands name no file of the folder)."""
+    folder, outputs = tmp_path_factory.mktemp("piped"), {}
+
+    def run(args) -> str:
+        key = tuple(map(str, args))
+        if key not in outputs:
+            outputs[key] = piped(args, folder)
+        return outputs[key]
+
+    return run
+
+
 COMMANDS = {
     "summary": ["summary", SPECS / "mnist_convnet.yaml"],
     "summary --columns params": ["summary", SPECS / "mnist_convnet.yaml", "--columns", "params"],
@@ -44,8 +59,8 @@ COMMANDS = {
 
 
 @pytest.mark.parametrize("command", COMMANDS.values(), ids=COMMANDS)
-def test_piped_and_written_tables_are_the_same_bytes_without_trailing_spaces(cli, tmp_path, command):
-    printed = piped(command, tmp_path)
+def test_piped_and_written_tables_are_the_same_bytes_without_trailing_spaces(cli, piped_once, tmp_path, command):
+    printed = piped_once(command)
     assert cli([*command, "--output", tmp_path / "table.txt"], env=IN_PROCESS_ENV).exit_code in (0, 1)
     written = (tmp_path / "table.txt").read_text(encoding="utf-8")
     assert printed == written
@@ -53,9 +68,9 @@ def test_piped_and_written_tables_are_the_same_bytes_without_trailing_spaces(cli
     assert printed.endswith("\n") and not printed.endswith("\n\n\n")
 
 
-def test_a_title_is_never_cut_mid_word(tmp_path):
+def test_a_title_is_never_cut_mid_word(piped_once):
     """Before: the title was wrapped at the one column's width, 'Model:' / '"mnist-co' / 'nvnet"'."""
-    printed = piped(COMMANDS["summary --columns params"], tmp_path)
+    printed = piped_once(COMMANDS["summary --columns params"])
     assert printed.split("\n")[:4] == ['Model: "mnist-convnet"', "", " Param #", " " + "─" * 7]
 
 
@@ -69,14 +84,14 @@ def test_titles_of_check_and_diff_are_whole(tmp_path):
 
 
 @pytest.mark.parametrize("command", [["layers"], ["layers", "MultiHeadAttention"]])
-def test_layers_is_not_wrapped_when_piped(tmp_path, command):
-    printed = piped(command, tmp_path)
+def test_layers_is_not_wrapped_when_piped(piped_once, command):
+    printed = piped_once(command)
     lines = printed.split("\n")
     assert max(map(len, lines)) > 80
     assert [line for line in lines if line.endswith(" ")] == []
 
 
-def test_layers_lists_each_type_on_one_line(tmp_path):
+def test_layers_lists_each_type_on_one_line(piped_once):
     """Unwrapped, each type's row is one line: Dense's arguments end on Dense's line."""
-    line = next(line for line in piped(["layers"], tmp_path).split("\n") if " Dense " in line)
+    line = next(line for line in piped_once(["layers"]).split("\n") if " Dense " in line)
     assert line.split() == ["core", "Dense", "units=required,", "use_bias=true,", "lora_rank=null"]
