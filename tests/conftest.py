@@ -1,11 +1,15 @@
 from __future__ import annotations
 
-import gc
+import contextlib
+import io
 import json
 import os
 import resource
 import signal
 import subprocess
+import sys
+import tempfile
+import traceback
 from pathlib import Path
 
 import pytest
@@ -48,16 +52,61 @@ CHILD_CPU_SECONDS = 10
 CHILD_MEMORY_BYTES = 512 * 1024 * 1024
 
 
+def _limit_forked_child() -> None:
+    """In a forked child: CHILD_MEMORY_BYTES more address space than the parent held, CHILD_CPU_SECONDS of CPU
+    time, and an alarm as a backstop for a child that waits."""
+    with open("/proc/self/statm") as statm:
+        held = int(statm.read().split()[0]) * resource.getpagesize()
+    memory = held + CHILD_MEMORY_BYTES
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_CPU, (CHILD_CPU_SECONDS, CHILD_CPU_SECONDS))
+    signal.alarm(6 * CHILD_CPU_SECONDS)
+
+
 @pytest.fixture
-def bounded_cli(forked_cli):
-    """Run layercalc in a child under CPU-time and memory limits (forked_cli's: a fork, not a new interpreter's
-    0.3 s), in the current folder: bounded_cli(["summary", "x.yaml"]) -> CompletedProcess (returncode, stdout,
-    stderr); an exception that escaped the command fails the test."""
+def bounded_cli():
+    """Run `python -m calc ARGS` (calc.start.main, which leaves what it does not read itself, and every error, to
+    the typer app) in a forked child under the CPU-time and memory limits, in the current folder, its standard
+    output and error files, NO_COLOR=1: a fork, not a new interpreter's 0.3 s. bounded_cli(["summary",
+    "x.yaml"]) -> CompletedProcess (returncode, stdout, stderr); a child killed by a signal has returncode -signal,
+    as subprocess gives it."""
 
     def run(args):
-        exit_code, stdout, stderr, exception = forked_cli(args, env={"NO_COLOR": "1"})
-        assert exception is None, exception
-        return subprocess.CompletedProcess(args, exit_code, stdout, stderr)
+        with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
+            pid = os.fork()
+            if pid == 0:  # the child: the entry point as a fresh process runs it, then leave without exit handlers
+                code = 1
+                try:
+                    _limit_forked_child()
+                    reading, writing = os.pipe()  # standard input: empty
+                    os.close(writing)
+                    for number, stream in ((0, reading), (1, stdout.fileno()), (2, stderr.fileno())):
+                        os.dup2(stream, number)
+                    sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
+                    sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8")
+                    sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8",
+                                                  errors="backslashreplace")
+                    os.environ["NO_COLOR"] = "1"
+                    sys.argv = ["layercalc", *map(str, args)]
+                    from calc.start import main
+
+                    main()
+                    code = 0
+                except SystemExit as exit:
+                    code = exit.code if isinstance(exit.code, int) else 0 if exit.code is None else 1
+                except BaseException:  # noqa: BLE001 - as an uncaught exception ends a process: traceback, 1
+                    traceback.print_exc()
+                finally:
+                    for stream in (sys.stdout, sys.stderr):
+                        with contextlib.suppress(BaseException):
+                            stream.flush()
+                    os._exit(code)
+            _, status = os.waitpid(pid, 0)
+            stdout.seek(0)
+            stderr.seek(0)
+            return subprocess.CompletedProcess(
+                args, -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status),
+                stdout.read().decode("utf-8"), stderr.read().decode("utf-8"))
 
     return run
 
@@ -66,25 +115,18 @@ def bounded_cli(forked_cli):
 def forked_cli(command_built_once):
     """cli() in a forked child under the same CPU-time limit and CHILD_MEMORY_BYTES more memory than the parent
     holds: a few milliseconds a run, not a new interpreter's 0.3 s, so hostile inputs can be fuzzed by the
-    thousand. forked_cli(args, input=None, env=None) -> (exit_code, stdout, stderr, repr of an exception or None);
-    a child killed by a limit fails the test with its signal. The child runs with the cyclic garbage collector
-    off, as calc.cli.main runs the command."""
+    thousand. forked_cli(args, input=None) -> (exit_code, stdout, stderr, repr of an exception or None); a child
+    killed by a limit fails the test with its signal."""
     runner = CliRunner()
 
-    def run(args, input=None, env=None):
+    def run(args, input=None):
         reading, writing = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: run, send the result, and leave without running the parent's exit handlers
             try:
                 os.close(reading)
-                with open("/proc/self/statm") as statm:
-                    held = int(statm.read().split()[0]) * resource.getpagesize()
-                memory = held + CHILD_MEMORY_BYTES
-                resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-                resource.setrlimit(resource.RLIMIT_CPU, (CHILD_CPU_SECONDS, CHILD_CPU_SECONDS))
-                signal.alarm(6 * CHILD_CPU_SECONDS)  # a backstop for a child that waits
-                gc.disable()
-                result = runner.invoke(app, [str(arg) for arg in args], input=input, env=env)
+                _limit_forked_child()
+                result = runner.invoke(app, [str(arg) for arg in args], input=input)
                 exception = None if result.exception is None or isinstance(result.exception, SystemExit) \
                     else repr(result.exception)
                 payload = json.dumps([result.exit_code, result.stdout, result.stderr, exception]).encode()
