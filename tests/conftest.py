@@ -64,14 +64,14 @@ def _limit_forked_child() -> None:
 
 
 @pytest.fixture
-def bounded_cli():
+def forked_main():
     """Run `python -m calc ARGS` (calc.start.main, which leaves what it does not read itself, and every error, to
     the typer app) in a forked child under the CPU-time and memory limits, in the current folder, its standard
-    output and error files, NO_COLOR=1: a fork, not a new interpreter's 0.3 s. bounded_cli(["summary",
-    "x.yaml"]) -> CompletedProcess (returncode, stdout, stderr); a child killed by a signal has returncode -signal,
-    as subprocess gives it."""
+    output and error files, `env` changing its environment (None: unset): a fork, not a new interpreter's 0.3 s.
+    forked_main(["summary", "x.yaml"], env=None) -> CompletedProcess (returncode, stdout, stderr); a child killed
+    by a signal has returncode -signal, as subprocess gives it."""
 
-    def run(args):
+    def run(args, env=None):
         with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
             pid = os.fork()
             if pid == 0:  # the child: the entry point as a fresh process runs it, then leave without exit handlers
@@ -86,7 +86,11 @@ def bounded_cli():
                     sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8")
                     sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8",
                                                   errors="backslashreplace")
-                    os.environ["NO_COLOR"] = "1"
+                    for variable, value in (env or {}).items():
+                        if value is None:
+                            os.environ.pop(variable, None)
+                        else:
+                            os.environ[variable] = value
                     sys.argv = ["layercalc", *map(str, args)]
                     from calc.start import main
 
@@ -109,6 +113,12 @@ def bounded_cli():
                 stdout.read().decode("utf-8"), stderr.read().decode("utf-8"))
 
     return run
+
+
+@pytest.fixture
+def bounded_cli(forked_main):
+    """forked_main with NO_COLOR=1: bounded_cli(["summary", "x.yaml"]) -> CompletedProcess."""
+    return lambda args: forked_main(args, env={"NO_COLOR": "1"})
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Tables that paste cleanly (issue 16, requirement 6), through the real command line in a child process, as a
 shell runs it: what a pipe receives and what --output writes are the same bytes, no line ends in a space, a
-title is never cut mid-word, and nothing is wrapped at 80 columns when piped. (A file is never a terminal, in a
-child or not: the --output side runs in-process, with the child's environment.)"""
+title is never cut mid-word, and nothing is wrapped at 80 columns when piped. (The --output side runs in a
+forked child, conftest.forked_main, with the same environment: what the pipe receives is the point.)"""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ for variable in ("FORCE_COLOR", "TTY_COMPATIBLE", "NO_COLOR"):
     ENV.pop(variable, None)
 
 
-# What the child's environment changes, for a run in-process (None: unset).
-IN_PROCESS_ENV = {"COLUMNS": "80", "LINES": "24", "FORCE_COLOR": None, "TTY_COMPATIBLE": None, "NO_COLOR": None}
+# What ENV changes, for conftest.forked_main (None: unset).
+ENV_CHANGES = {"COLUMNS": "80", "LINES": "24", "FORCE_COLOR": None, "TTY_COMPATIBLE": None, "NO_COLOR": None}
 
 
 def piped(args, cwd) -> str:
@@ -59,9 +59,10 @@ COMMANDS = {
 
 
 @pytest.mark.parametrize("command", COMMANDS.values(), ids=COMMANDS)
-def test_piped_and_written_tables_are_the_same_bytes_without_trailing_spaces(cli, piped_once, tmp_path, command):
+def test_piped_and_written_tables_are_the_same_bytes_without_trailing_spaces(forked_main, piped_once, tmp_path,
+                                                                             command):
     printed = piped_once(command)
-    assert cli([*command, "--output", tmp_path / "table.txt"], env=IN_PROCESS_ENV).exit_code in (0, 1)
+    assert forked_main([*command, "--output", tmp_path / "table.txt"], env=ENV_CHANGES).returncode in (0, 1)
     written = (tmp_path / "table.txt").read_text(encoding="utf-8")
     assert printed == written
     assert [line for line in printed.split("\n") if line.endswith(" ")] == []
