@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import json
 import os
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import traceback
+import types
 from pathlib import Path
 
 import pytest
@@ -65,22 +67,24 @@ def _limit_forked_child() -> None:
 
 @pytest.fixture
 def forked_main():
-    """Run `python -m calc ARGS` (calc.start.main, which leaves what it does not read itself, and every error, to
-    the typer app) in a forked child under the CPU-time and memory limits, in the current folder, its standard
-    output and error files, `env` changing its environment (None: unset): a fork, not a new interpreter's 0.3 s.
-    forked_main(["summary", "x.yaml"], env=None) -> CompletedProcess (returncode, stdout, stderr); a child killed
-    by a signal has returncode -signal, as subprocess gives it."""
+    """Run `layercalc ARGS`, the installed command (calc.start.main, which leaves what it does not read itself, and
+    every error, to the typer app; or `entry`'s main), in a forked child under the CPU-time and memory limits, in the current
+    folder, its standard streams files (`input` its standard input), `env` changing its environment (None:
+    unset): a fork, not a new interpreter's 0.3 s. forked_main(["summary", "x.yaml"], env=None, input="",
+    entry="calc.start") -> CompletedProcess (returncode, stdout, stderr); a child killed by a signal has
+    returncode -signal, as subprocess gives it."""
 
-    def run(args, env=None):
-        with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
+    def run(args, env=None, input="", entry="calc.start"):
+        with tempfile.TemporaryFile() as stdin, tempfile.TemporaryFile() as stdout, \
+                tempfile.TemporaryFile() as stderr:
+            stdin.write(input.encode("utf-8"))
+            stdin.seek(0)
             pid = os.fork()
             if pid == 0:  # the child: the entry point as a fresh process runs it, then leave without exit handlers
                 code = 1
                 try:
                     _limit_forked_child()
-                    reading, writing = os.pipe()  # standard input: empty
-                    os.close(writing)
-                    for number, stream in ((0, reading), (1, stdout.fileno()), (2, stderr.fileno())):
+                    for number, stream in ((0, stdin.fileno()), (1, stdout.fileno()), (2, stderr.fileno())):
                         os.dup2(stream, number)
                     sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
                     sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8")
@@ -92,9 +96,8 @@ def forked_main():
                         else:
                             os.environ[variable] = value
                     sys.argv = ["layercalc", *map(str, args)]
-                    from calc.start import main
-
-                    main()
+                    sys.modules["__main__"] = types.ModuleType("__main__")  # a script's, not pytest's (click's name)
+                    importlib.import_module(entry).main()
                     code = 0
                 except SystemExit as exit:
                     code = exit.code if isinstance(exit.code, int) else 0 if exit.code is None else 1

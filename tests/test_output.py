@@ -32,7 +32,7 @@ def files(folder: Path):
 @contextlib.contextmanager
 def umask(mask: int):
     """This process' umask set to `mask` for the block, and so of the children it forks (conftest.forked_main:
-    `python -m calc` in a fork, not a new interpreter's 0.3 s)."""
+    `layercalc` in a fork, not a new interpreter's 0.3 s)."""
     previous = os.umask(mask)
     try:
         yield
