@@ -6,7 +6,6 @@ hang the test, which is failure enough)."""
 import io
 import json
 import os
-import resource
 import signal
 import struct
 import subprocess
@@ -391,19 +390,18 @@ def test_output_into_a_missing_folder(cli, write_spec):
                                                     "directory\n")
 
 
-# -- memory: the command in a child process that may use at most 1 GiB ---------------------------------------
+# -- memory: the command in a child that may use at most 512 MiB more than the parent holds ----------------------
 
-MEMORY = 1 << 30
+@pytest.fixture
+def bounded(bounded_cli, monkeypatch):
+    """bounded(path): `layercalc summary path` run in path's folder in a forked child under conftest's CPU-time
+    and memory limits (the memory CHILD_MEMORY_BYTES beyond the parent's: tighter than the 1 GiB of a new
+    interpreter these once ran in, which each regression below went past)."""
+    def run(path: Path) -> subprocess.CompletedProcess:
+        monkeypatch.chdir(path.parent)
+        return bounded_cli(["summary", path.name])
 
-
-def bounded(path: Path) -> subprocess.CompletedProcess:
-    """`layercalc summary path` in a child process limited to MEMORY bytes of address space (the timeout is
-    only a safety net: a bound that did not hold fails on memory long before)."""
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
-
-    return subprocess.run([sys.executable, "-m", "calc", "summary", path.name], cwd=path.parent, capture_output=True,
-                          text=True, preexec_fn=limit, timeout=300)
+    return run
 
 
 SMALL_MODEL = json.dumps({"class_name": "Sequential", "config": {"name": "small", "layers": [
@@ -484,7 +482,7 @@ ARCHIVES = [
 
 
 @pytest.mark.parametrize("make, message", ARCHIVES)
-def test_archives_are_read_in_bounded_memory(tmp_path, make, message):
+def test_archives_are_read_in_bounded_memory(bounded, tmp_path, make, message):
     """Whatever an archive declares, what is read from it is bounded: members compressed by any method but
     stored and deflate are refused (zipfile decompresses bzip2 and LZMA in one unbounded step: 2 KiB took
     6.3 GB), a member is inflated piecewise up to its limit (a 1 MiB deflate bomb took 1 GB), and the
@@ -514,7 +512,7 @@ KERAS_JSON = [
 
 
 @pytest.mark.parametrize("text, message", KERAS_JSON)
-def test_keras_json_that_python_cannot_walk_or_print(tmp_path, text, message):
+def test_keras_json_that_python_cannot_walk_or_print(bounded, tmp_path, text, message):
     """JSON nested deeper than the stages after reading can recurse, or holding half a UTF-16 pair, which no
     output could print: refused with where, never an internal error."""
     path = tmp_path / "model.json"
@@ -533,7 +531,7 @@ YAML_BOUNDED = [
 
 
 @pytest.mark.parametrize("make, message", YAML_BOUNDED)
-def test_specs_are_read_in_bounded_memory(tmp_path, make, message):
+def test_specs_are_read_in_bounded_memory(bounded, tmp_path, make, message):
     """A 16 MiB spec of tiny scalars took 4-6 GB once composed, and aliases written after a colon slipped past
     the alias count (871 bytes took 3.3 GB): both are counted before anything is built."""
     path = tmp_path / "model.yaml"

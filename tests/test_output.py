@@ -1,6 +1,7 @@
 """--output writes regular files only, never over an input, keeping modes and leaving no temporary file;
 standard output and input that fail (a full disk, a closed descriptor) exit 2 with one line."""
 
+import contextlib
 import os
 import shutil
 import signal
@@ -26,6 +27,17 @@ def run(args, cwd, **options):
 
 def files(folder: Path):
     return sorted(path.name for path in folder.iterdir())
+
+
+@contextlib.contextmanager
+def umask(mask: int):
+    """This process' umask set to `mask` for the block, and so of the children it forks (conftest.forked_main:
+    `layercalc` in a fork, not a new interpreter's 0.3 s)."""
+    previous = os.umask(mask)
+    try:
+        yield
+    finally:
+        os.umask(previous)
 
 
 # -- what --output may replace -------------------------------------------------------------------------------------
@@ -108,23 +120,26 @@ def test_a_read_only_file_is_refused_even_for_root(cli, write_spec, tmp_path):
 
 # -- modes, symlinks, standard output ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
-def test_a_new_file_gets_the_umask_mode(tmp_path, umask, mode):
-    (tmp_path / "model.yaml").write_text(SPEC)
-    result = run(["summary", "model.yaml", "-o", "report.txt"], tmp_path, umask=umask)
+@pytest.mark.parametrize("mask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_a_new_file_gets_the_umask_mode(forked_main, write_spec, tmp_path, mask, mode):
+    model = write_spec(SPEC)
+    with umask(mask):
+        result = forked_main(["summary", model, "-o", "report.txt"])
     assert (result.returncode, result.stderr) == (0, "")
     assert stat.S_IMODE(os.stat(tmp_path / "report.txt").st_mode) == mode
 
 
 @pytest.mark.parametrize("command", [["summary", "model.yaml", "-f", "json"], ["schema"], ["graph", "model.yaml"],
                                      ["check", "model.yaml", "--max-params", "1K"]])
-def test_every_command_writes_by_the_umask_and_keeps_an_existing_mode(tmp_path, command):
+def test_every_command_writes_by_the_umask_and_keeps_an_existing_mode(forked_main, write_spec, tmp_path, command):
     """Issue 16: a CI artifact, a shared spec.schema.json: 0644 under umask 022, and a 0644 file stays 0644 when
     a stricter umask replaces it (the mode is the file's, not the process')."""
-    (tmp_path / "model.yaml").write_text(SPEC)
-    assert run([*command, "-o", "out.txt"], tmp_path, umask=0o022).returncode == 0
+    write_spec(SPEC)
+    with umask(0o022):
+        assert forked_main([*command, "-o", "out.txt"]).returncode == 0
     assert stat.S_IMODE(os.stat(tmp_path / "out.txt").st_mode) == 0o644
-    assert run([*command, "-o", "out.txt"], tmp_path, umask=0o077).returncode == 0
+    with umask(0o077):
+        assert forked_main([*command, "-o", "out.txt"]).returncode == 0
     assert stat.S_IMODE(os.stat(tmp_path / "out.txt").st_mode) == 0o644
 
 

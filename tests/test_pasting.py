@@ -1,6 +1,7 @@
 """Tables that paste cleanly (issue 16, requirement 6), through the real command line in a child process, as a
 shell runs it: what a pipe receives and what --output writes are the same bytes, no line ends in a space, a
-title is never cut mid-word, and nothing is wrapped at 80 columns when piped."""
+title is never cut mid-word, and nothing is wrapped at 80 columns when piped. (The --output side runs in a
+forked child, conftest.forked_main, with the same environment: what the pipe receives is the point.)"""
 
 from __future__ import annotations
 
@@ -19,11 +20,30 @@ for variable in ("FORCE_COLOR", "TTY_COMPATIBLE", "NO_COLOR"):
     ENV.pop(variable, None)
 
 
+# What ENV changes, for conftest.forked_main (None: unset).
+ENV_CHANGES = {"COLUMNS": "80", "LINES": "24", "FORCE_COLOR": None, "TTY_COMPATIBLE": None, "NO_COLOR": None}
+
+
 def piped(args, cwd) -> str:
     """layercalc's standard output read through a pipe."""
     result = subprocess.run([sys.executable, "-m", "calc", *map(str, args)], cwd=cwd, capture_output=True, env=ENV)
     assert result.returncode in (0, 1), result.stderr
     return result.stdout.decode("utf-8")
+
+
+@pytest.fixture(scope="module")
+def piped_once(tmp_path_factory):
+    """piped(args) in a folder of the module's, each command line run once: the tests that read the same
+    command's output share it (these commands name no file of the folder)."""
+    folder, outputs = tmp_path_factory.mktemp("piped"), {}
+
+    def run(args) -> str:
+        key = tuple(map(str, args))
+        if key not in outputs:
+            outputs[key] = piped(args, folder)
+        return outputs[key]
+
+    return run
 
 
 COMMANDS = {
@@ -39,18 +59,19 @@ COMMANDS = {
 
 
 @pytest.mark.parametrize("command", COMMANDS.values(), ids=COMMANDS)
-def test_piped_and_written_tables_are_the_same_bytes_without_trailing_spaces(tmp_path, command):
-    printed = piped(command, tmp_path)
-    piped([*command, "--output", "table.txt"], tmp_path)
+def test_piped_and_written_tables_are_the_same_bytes_without_trailing_spaces(forked_main, piped_once, tmp_path,
+                                                                             command):
+    printed = piped_once(command)
+    assert forked_main([*command, "--output", tmp_path / "table.txt"], env=ENV_CHANGES).returncode in (0, 1)
     written = (tmp_path / "table.txt").read_text(encoding="utf-8")
     assert printed == written
     assert [line for line in printed.split("\n") if line.endswith(" ")] == []
     assert printed.endswith("\n") and not printed.endswith("\n\n\n")
 
 
-def test_a_title_is_never_cut_mid_word(tmp_path):
+def test_a_title_is_never_cut_mid_word(piped_once):
     """Before: the title was wrapped at the one column's width, 'Model:' / '"mnist-co' / 'nvnet"'."""
-    printed = piped(COMMANDS["summary --columns params"], tmp_path)
+    printed = piped_once(COMMANDS["summary --columns params"])
     assert printed.split("\n")[:4] == ['Model: "mnist-convnet"', "", " Param #", " " + "─" * 7]
 
 
@@ -64,14 +85,14 @@ def test_titles_of_check_and_diff_are_whole(tmp_path):
 
 
 @pytest.mark.parametrize("command", [["layers"], ["layers", "MultiHeadAttention"]])
-def test_layers_is_not_wrapped_when_piped(tmp_path, command):
-    printed = piped(command, tmp_path)
+def test_layers_is_not_wrapped_when_piped(piped_once, command):
+    printed = piped_once(command)
     lines = printed.split("\n")
     assert max(map(len, lines)) > 80
     assert [line for line in lines if line.endswith(" ")] == []
 
 
-def test_layers_lists_each_type_on_one_line(tmp_path):
+def test_layers_lists_each_type_on_one_line(piped_once):
     """Unwrapped, each type's row is one line: Dense's arguments end on Dense's line."""
-    line = next(line for line in piped(["layers"], tmp_path).split("\n") if " Dense " in line)
+    line = next(line for line in piped_once(["layers"]).split("\n") if " Dense " in line)
     assert line.split() == ["core", "Dense", "units=required,", "use_bias=true,", "lora_rank=null"]

@@ -26,9 +26,21 @@ def bound(spec) -> list:
     return [arg for dim in dims if not (dim is None or isinstance(dim, int)) for arg in ("--set", f"{dim}=64")]
 
 
+@pytest.fixture(scope="module")
+def bound_json():
+    """{spec: `summary spec --format json` with its symbols bound}, run once for the two tests that read it."""
+    return {}
+
+
+def bound_report(cli, bound_json, spec) -> dict:
+    if spec not in bound_json:
+        bound_json[spec] = json.loads(cli(["summary", spec, "--format", "json", *bound(spec)]).stdout)
+    return bound_json[spec]
+
+
 @pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
-def test_rows_sum_to_totals(cli, spec):
-    report = json.loads(cli(["summary", spec, "--format", "json", *bound(spec)]).stdout)
+def test_rows_sum_to_totals(cli, bound_json, spec):
+    report = bound_report(cli, bound_json, spec)
     for column in ("params", "trainable_params", "non_trainable_params", "macs"):
         assert sum(layer[column] for layer in report["layers"]) == report["totals"][column], column
     for layer in report["layers"]:
@@ -36,9 +48,9 @@ def test_rows_sum_to_totals(cli, spec):
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
-def test_table_totals_match_json(cli, spec):
+def test_table_totals_match_json(cli, bound_json, spec):
     """The table's printed totals are the JSON totals, formatted."""
-    totals = json.loads(cli(["summary", spec, "--format", "json", *bound(spec)]).stdout)["totals"]
+    totals = bound_report(cli, bound_json, spec)["totals"]
     table = cli(["summary", spec, *bound(spec)]).stdout
     assert f"Total params: {totals['params']:,}" in table
     assert f"Trainable params: {totals['trainable_params']:,}" in table

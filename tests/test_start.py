@@ -1,6 +1,8 @@
 """The entry point's fast reader (calc/start.py) against the typer app (calc/cli.py): the same command lines
-through both, in fresh processes, give the same standard output, standard error, exit code and --output file;
-the ones the reader declares run without importing typer, and every other one is left to typer."""
+through both give the same standard output, standard error, exit code and --output file; the ones the reader
+declares run without importing typer, and every other one is left to typer. The entry point runs in a fresh
+process (what it imports is the point); the typer app, which imports typer whatever it is given
+(test_the_reference_imports_typer), in a fork of this one (conftest.forked_main), not a second fresh process."""
 
 import subprocess
 import sys
@@ -98,12 +100,31 @@ def run(entry: str, argv, tmp_path: Path, output_name: str, stdin: str = ""):
             marker.read_text() == "True")
 
 
+@pytest.fixture
+def typer_reference(forked_main, monkeypatch):
+    """typer_reference(argv, tmp_path, output_name, stdin="") -> run()'s first four for calc.cli's main, in a
+    forked child of this process, in ROOT."""
+    monkeypatch.chdir(ROOT)
+
+    def reference(argv, tmp_path: Path, output_name: str, stdin: str = ""):
+        argv = [word.replace("OUTPUT", str(tmp_path / output_name)) for word in argv]
+        result = forked_main(argv, input=stdin, entry="calc.cli")
+        output = tmp_path / output_name
+        return result.stdout, result.stderr, result.returncode, output.read_text() if output.exists() else None
+
+    return reference
+
+
+def test_the_reference_imports_typer(tmp_path):
+    """calc.cli imports typer as it is imported, whatever the command line: the reference goes through typer."""
+    assert run("calc.cli", ["layers"], tmp_path, "typer.out")[4]
+
+
 @pytest.mark.parametrize("argv, fast", MATRIX, ids=lambda value: " ".join(value) if isinstance(value, list) else "")
-def test_the_fast_reader_and_typer_give_the_same_bytes(argv, fast, tmp_path):
+def test_the_fast_reader_and_typer_give_the_same_bytes(typer_reference, argv, fast, tmp_path):
     through_start = run("calc.start", argv, tmp_path, "start.out")
-    through_typer = run("calc.cli", argv, tmp_path, "typer.out")
-    assert through_start[:4] == through_typer[:4]
-    assert through_typer[4]  # the reference really went through typer
+    through_typer = typer_reference(argv, tmp_path, "typer.out")
+    assert through_start[:4] == through_typer
     assert through_start[4] is not fast
 
 
@@ -112,39 +133,39 @@ def test_the_fast_reader_and_typer_give_the_same_bytes(argv, fast, tmp_path):
     ["summary", RESNET, "-o", "OUTPUT", "--depth", "2"],
     ["check", RESNET, "--max-params", "2M", "-o", "OUTPUT"],
 ])
-def test_an_output_file_is_the_same(argv, tmp_path):
+def test_an_output_file_is_the_same(typer_reference, argv, tmp_path):
     through_start = run("calc.start", argv, tmp_path, "start.out")
-    through_typer = run("calc.cli", argv, tmp_path, "typer.out")
+    through_typer = typer_reference(argv, tmp_path, "typer.out")
     assert through_start[:3] == through_typer[:3] and through_start[3] == through_typer[3]
     assert through_start[3] and not through_start[4]
 
 
-def test_standard_input_is_left_to_typer(tmp_path):
+def test_standard_input_is_left_to_typer(typer_reference, tmp_path):
     """`-` is read once: were the fast path to fail after reading it, typer would find it empty."""
     spec = (ROOT / RESNET).read_text()
     through_start = run("calc.start", ["summary", "-", "-f", "json"], tmp_path, "start.out", stdin=spec)
-    through_typer = run("calc.cli", ["summary", "-", "-f", "json"], tmp_path, "typer.out", stdin=spec)
-    assert through_start[:4] == through_typer[:4] and through_start[4]
+    through_typer = typer_reference(["summary", "-", "-f", "json"], tmp_path, "typer.out", stdin=spec)
+    assert through_start[:4] == through_typer and through_start[4]
 
 
 @pytest.mark.parametrize("argv", [["summary", RESNET, "--depth", "1"], ["layers"], ["layers", "Dense"]])
-def test_a_terminal_gets_the_same_rich_table(argv, tmp_path, monkeypatch):
+def test_a_terminal_gets_the_same_rich_table(typer_reference, argv, tmp_path, monkeypatch):
     """TTY_COMPATIBLE=1: rich's table with its styles, as on a terminal, through both paths."""
     monkeypatch.setenv("TTY_COMPATIBLE", "1")
     monkeypatch.setenv("COLUMNS", "120")
     through_start = run("calc.start", argv, tmp_path, "start.out")
-    through_typer = run("calc.cli", argv, tmp_path, "typer.out")
-    assert through_start[:4] == through_typer[:4] and "\x1b[" in through_start[0] and not through_start[4]
+    through_typer = typer_reference(argv, tmp_path, "typer.out")
+    assert through_start[:4] == through_typer and "\x1b[" in through_start[0] and not through_start[4]
 
 
-def test_completion_is_left_to_typer(tmp_path, monkeypatch):
+def test_completion_is_left_to_typer(typer_reference, tmp_path, monkeypatch):
     """With click's completion variable set, even a command line the reader knows goes to typer."""
     monkeypatch.setenv("_LAYERCALC_COMPLETE", "bash_complete")
     monkeypatch.setenv("COMP_WORDS", "layercalc summary specs/resnet50.yaml --form")
     monkeypatch.setenv("COMP_CWORD", "3")
     through_start = run("calc.start", ["summary", RESNET], tmp_path, "start.out")
-    through_typer = run("calc.cli", ["summary", RESNET], tmp_path, "typer.out")
-    assert through_start[:4] == through_typer[:4] and through_start[4]
+    through_typer = typer_reference(["summary", RESNET], tmp_path, "typer.out")
+    assert through_start[:4] == through_typer and through_start[4]
 
 
 def test_every_declared_option_is_the_typer_option_of_that_name():
