@@ -439,6 +439,7 @@ class _Converter:
         self.declare = declare
         self.todo: Dict[str, Tuple[str, ...]] = {}
         self.model: Any = None  # the model's config, as read
+        self.policy = "float32"  # the dtype policy most of the model's layers have: the spec's precision
         # layer name -> its output shape, as its readers' inputs record it: for a custom layer's entry, found when
         # there is one
         self.recorded_outputs: Optional[Dict[str, Any]] = None
@@ -447,6 +448,7 @@ class _Converter:
     def top(self, entry: Any) -> Dict[str, Any]:
         class_name, config = self._model_parts(entry, None)
         self.model = entry
+        self.policy = _model_policy(entry)
         spec: Dict[str, Any] = {"name": config.get("name")} if isinstance(config.get("name"), str) else {}
         scope = _Scope()
         if class_name == "Sequential":
@@ -474,7 +476,7 @@ class _Converter:
                        for history in _triples(config.get("output_layers"), "output_layers", self.where)]
         if batch is not None:
             spec["batch"] = batch
-        spec.update(_precision(entry))
+        spec.update(POLICIES[self.policy])
         if isinstance(shape, dict):
             spec["inputs"] = shape
         else:
@@ -744,6 +746,9 @@ class _Converter:
             entry["inputs"] = references[0] if len(references) == 1 else references
         if layer["config"].get("trainable") is False:
             entry["trainable"] = False
+        policy = _dtype(layer["config"].get("dtype"))
+        if block_name is None and operation is None and policy in POLICIES and policy != self.policy:
+            entry["dtype"] = policy  # a layer's own policy (the float32 softmax of a mixed model)
         entry.update(args)
         entry.update(call_arguments)
         scope.names.setdefault(name, name)
@@ -1012,17 +1017,17 @@ def _recorded_outputs(config: Any) -> Dict[str, Any]:
     return found
 
 
-# Keras' dtype policies as a spec's `dtype:` (the variables' dtype, float32 left out) or `mixed_precision:`.
+# Keras' dtype policies as a spec's `dtype:` (the variables' dtype, float32 left out) or `mixed_precision:`; a
+# layer's own, one of these, is its `dtype:`.
 POLICIES = {"float32": {}, "float16": {"dtype": "float16"}, "bfloat16": {"dtype": "bfloat16"},
             "float64": {"dtype": "float64"}, "mixed_float16": {"mixed_precision": "float16"},
             "mixed_bfloat16": {"mixed_precision": "bfloat16"}}
 
 
-def _precision(config: Any) -> Dict[str, str]:
-    """The spec's `dtype:` or `mixed_precision:` from the dtype policies of the model's layers (nested models and
-    wrapped layers included): the policy most of them have (the first of equals), when it is one of POLICIES.  A
-    layer with another policy is counted under the model's (the float32 softmax at the end of a mixed model:
-    its output in the activations' dtype; a layer's variables in the model's variable dtype)."""
+def _model_policy(config: Any) -> str:
+    """The model's dtype policy, which becomes the spec's `dtype:` or `mixed_precision:`: the one most of its
+    layers have (nested models' and wrapped layers' included; the first of equals), when it is one of POLICIES,
+    else float32.  A layer with another policy of POLICIES gets it as its own `dtype:`."""
     policies: List[str] = []
 
     def walk(layer: Any) -> None:
@@ -1042,10 +1047,8 @@ def _precision(config: Any) -> Dict[str, str]:
                     walk(item)
 
     walk(config)
-    if not policies:
-        return {}
-    most = Counter(policies).most_common(1)[0][0]  # the first of those most often given
-    return dict(POLICIES.get(most, {}))
+    most = Counter(policies).most_common(1)[0][0] if policies else "float32"  # the first of those most often given
+    return most if most in POLICIES else "float32"
 
 
 def _call_name(reference: str, node: int) -> str:
