@@ -70,11 +70,12 @@ def analyze(model: "Spec | Graph", conventions: Optional[Conventions] = None, pe
                      macs=prod([dim_sum(example_macs), scale]) if per_batch else dim_sum(example_macs))
     dtype = conventions.dtype if conventions else dtype or getattr(model, "dtype", None) or "float32"
     bytes_per_parameter = cost_algebra.DTYPE_BYTES[dtype]
-    own_dtypes = any(row.dtype for row in rows)  # layers with policies of their own: each weighed in its own
+    # layers with dtype policies of their own: each one's weights weighed in its own dtype
+    byte_totals = cost_algebra.parameter_bytes(rows, bytes_per_parameter) if any(row.dtype for row in rows) else None
     report = Report(graph.name, batch, tuple(input_rows), tuple(rows), graph.outputs, totals, graph.is_chain,
                     graph.blocks, () if assumptions is None else assumptions.close(),
                     bytes_per_parameter=bytes_per_parameter, framework=graph.framework,
-                    parameter_byte_totals=cost_algebra.parameter_bytes(rows, bytes_per_parameter) if own_dtypes else None)
+                    parameter_byte_totals=byte_totals)
     if conventions is None:
         return report
     return replace(report, costs=_model_costs(report, replace(conventions, per_batch=per_batch, batch=batch)))

@@ -26,7 +26,9 @@ It writes, into tests/data/keras_models/:
   ``model.count_params()``.  The rows include the Keras operations between layers
   (``model.operations``, as summary() lists them), with ``"operation": true``, and
   ``"mask": true`` for those whose outputs only make masks (the NotEqual that
-  ``Embedding(mask_zero=True)`` adds).
+  ``Embedding(mask_zero=True)`` adds).  A model with a layer whose dtype policy is not float32 also has
+  ``dtypes``: each layer's policy, ``variable_dtype``, ``compute_dtype``, the dtype of its output tensor and
+  those of its weights (``output_dtype``, ``weight_dtypes``), and ``input_dtypes``.
 
 The tests only ever read these files; they never import Keras.
 """
