@@ -71,7 +71,8 @@ def analyze(model: "Spec | Graph", conventions: Optional[Conventions] = None, pe
     dtype = conventions.dtype if conventions else dtype or getattr(model, "dtype", None) or "float32"
     bytes_per_parameter = cost_algebra.DTYPE_BYTES[dtype]
     # layers with dtype policies of their own: each one's weights weighed in its own dtype
-    byte_totals = cost_algebra.parameter_bytes(rows, bytes_per_parameter) if any(row.dtype for row in rows) else None
+    own = any(row.dtype or row.weight_dtypes for row in rows)
+    byte_totals = cost_algebra.parameter_bytes(rows, bytes_per_parameter) if own else None
     report = Report(graph.name, batch, tuple(input_rows), tuple(rows), graph.outputs, totals, graph.is_chain,
                     graph.blocks, () if assumptions is None else assumptions.close(),
                     bytes_per_parameter=bytes_per_parameter, framework=graph.framework,
@@ -141,7 +142,22 @@ def _evaluate(node: Node, x: Any, conventions: Optional[Conventions], scale: Opt
         if receptive_field is not None:
             layer_costs = replace(layer_costs, receptive_field=receptive_field)
     return LayerRow(node.name, node.type, node.inputs, outputs, counts, node.spec.scope, layer_costs,
-                    dtype=node.dtype), example_macs
+                    dtype=node.dtype, weight_dtypes=_weight_dtypes(node, figures[1])), example_macs
+
+
+def _weight_dtypes(node: Node, weights: Tuple[Any, ...]) -> Tuple[Tuple[Optional[str], Dim, Dim], ...]:
+    """(policy, trainable, non-trainable parameters) per policy of the layer's weights, when a layer it wraps has a
+    policy of its own (its weights are in that one's variable dtype); () when all are in the layer's."""
+    if node.shares is not None or not any(weight.dtype for weight in weights):
+        return ()
+    groups: Dict[Optional[str], Tuple[Dim, Dim]] = {}
+    for weight in weights:
+        if not weight.buffer:
+            trainable, frozen = groups.get(weight.dtype or node.dtype, (0, 0))
+            size = prod(weight.shape)
+            groups[weight.dtype or node.dtype] = ((dim_sum([trainable, size]), frozen) if weight.trainable and
+                                                  node.trainable else (trainable, dim_sum([frozen, size])))
+    return tuple((policy, trainable, frozen) for policy, (trainable, frozen) in groups.items())
 
 
 # (outputs, weights, counts, MACs per example, receptive-field window, costs but the receptive field)

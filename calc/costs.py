@@ -81,11 +81,18 @@ def layer_itemsizes(policy: Optional[str], variables: int, activations: int) -> 
 
 def parameter_bytes(rows: Sequence[LayerRow], bytes_per_parameter: int) -> Dict[str, Dim]:
     """The bytes of the parameters of each column ("params", "trainable_params", "non_trainable_params"), as Keras'
-    summary weighs them: each layer's weights in its policy's variable dtype, else `bytes_per_parameter`."""
-    return {column: dim_sum(prod([getattr(row.counts, column),
-                                  layer_itemsizes(row.dtype, bytes_per_parameter, bytes_per_parameter)[0]])
-                            for row in rows)
-            for column in ("params", "trainable_params", "non_trainable_params")}
+    summary weighs them: each weight in its layer's policy's variable dtype (a wrapped layer's own policy's for its
+    weights), else `bytes_per_parameter`."""
+    trainable: List[Dim] = []
+    frozen: List[Dim] = []
+    for row in rows:
+        for policy, trainable_params, frozen_params in row.weight_dtypes or (
+                (row.dtype, row.counts.trainable_params, row.counts.non_trainable_params),):
+            itemsize = layer_itemsizes(policy, bytes_per_parameter, bytes_per_parameter)[0]
+            trainable.append(prod([trainable_params, itemsize]))
+            frozen.append(prod([frozen_params, itemsize]))
+    return {"params": dim_sum([*trainable, *frozen]), "trainable_params": dim_sum(trainable),
+            "non_trainable_params": dim_sum(frozen)}
 
 
 def itemsize(dtype: str, convention: Conventions) -> int:

@@ -9,10 +9,9 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from . import rules
 from .dims import Dim
-from .errors import LayercalcError, Location, SpecError, closest, describe
+from .errors import LayercalcError, Location, SpecError, closest
 from .record import Record, record
 from .spec import InputSpec, LayerSpec, Spec
-from .spec.build import LAYER_DTYPES
 
 
 def _written(ref, names: List[str]) -> str:
@@ -187,14 +186,12 @@ def _resolve(spec: Spec, layer: LayerSpec, name: str, names: List[str], known: s
 def _dtype_policy(rule_class: type, layer: LayerSpec, context: Dict[str, str]) -> Optional[str]:
     """A layer's `dtype:` (Keras' per-layer dtype argument): the policy its weights and outputs are counted in;
     None (not given, or null as Keras' default) when it follows the spec's dtype: and mixed_precision:."""
-    value = layer.args.get("dtype")
-    if value is None or not rule_class.dtype_policy:
+    if not rule_class.dtype_policy:
         return None
-    if value not in LAYER_DTYPES:
-        hint = closest(value, LAYER_DTYPES) if isinstance(value, str) else ""
-        raise SpecError(f"dtype must be one of {', '.join(LAYER_DTYPES)} (Keras' dtype policies), found "
-                        f"{describe(value)}{hint}", location=layer.arg_location("dtype"), **context)
-    return value
+    try:
+        return rules.check_dtype_policy(layer.args.get("dtype"))
+    except LayercalcError as error:
+        raise error.add_context(location=layer.arg_location("dtype"), **context)
 
 
 _SCALARS = (str, int, float, bool, type(None))

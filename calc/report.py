@@ -76,6 +76,9 @@ class LayerRow(Record):
     level: int = 0  # in the tree view (analysis.tree): blocks this row is nested in, as indentation
     expanded: bool = False  # in the tree view: a block's row with its children's rows under it
     dtype: Optional[str] = None  # the layer's own Keras dtype policy (its weights' and outputs' dtype), if it has one
+    # (policy, trainable, non-trainable parameters) of each policy its weights are in, when a layer it wraps has
+    # a policy of its own (Bidirectional's LSTM given dtype float16); () otherwise: all in `dtype`
+    weight_dtypes: Tuple[Tuple[Optional[str], Dim, Dim], ...] = ()
 
     @property
     def output_shape(self) -> Union[Shape, List[Shape]]:

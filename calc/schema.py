@@ -7,7 +7,7 @@ import dataclasses
 from typing import Any, Dict
 
 from . import rules
-from .spec.build import DTYPES, FRAMEWORKS, LAYER_DTYPES, MIXED_PRECISIONS
+from .spec.build import DTYPES, FRAMEWORKS, MIXED_PRECISIONS
 from .spec.counts import BUDGET_KEYS, MEMORY_BUDGETS
 from .spec.expansion import MODEL_ARGUMENTS
 
@@ -64,8 +64,9 @@ def _layer_rule(name: str, rule_class: type) -> Dict[str, Any]:
     properties = {rules.argument_name(f): _argument_schema(f) for f in fields}
     properties.update({key: {} for key in rule_class.ignored_arguments if key not in MODEL_ARGUMENTS})
     if rule_class.dtype_policy:
-        properties["dtype"] = {"enum": [*LAYER_DTYPES, None], "description": "the layer's Keras dtype policy: its "
-                               "weights' and outputs' dtype (default: the spec's dtype and mixed_precision)"}
+        properties["dtype"] = {"enum": [*rules.LAYER_DTYPES, None],
+                               "description": "the layer's Keras dtype policy: its weights' and outputs' dtype "
+                                              "(default: the spec's dtype and mixed_precision)"}
     required = [rules.argument_name(f) for f in fields
                 if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
     return {

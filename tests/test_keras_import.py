@@ -65,7 +65,7 @@ def test_every_saved_model_is_tested():
                                                "augmentation", "text_preprocessing", "encodings", "audio",
                                                # dtype policies, RNN cells' initial states, TimeDistributed(model)
                                                "mixed_float16", "mixed_bfloat16_layers", "float16_policy",
-                                               "float16_layer", "bfloat16_in_mixed",
+                                               "float16_layer", "bfloat16_in_mixed", "wrapped_float16",
                                                "rnn_initial_state", "time_distributed_model"}
     assert sorted(path.name for path in DATA.iterdir() if path.name != "figures.json") == sorted(
         file for model in FIGURES.values() for file in model["files"])
@@ -187,7 +187,8 @@ def test_layer_dtype_policies_are_each_layers(cli, keras_dir, name, file):
     in its variable dtype, its output in its compute dtype, as Keras gave them (the dtypes of each layer's weights
     and output tensor, tools/keras_models.py): the guide's float32 softmax after float16 layers outputs float32,
     a float16 Dense among float32 layers has float16 weights, and a mixed_bfloat16 LayerNormalization float32
-    weights and a bfloat16 output."""
+    weights and a bfloat16 output; a wrapped layer's weights are in its own policy's dtype
+    (Bidirectional(LSTM(dtype="float16"))), the wrapper's output in the wrapper's."""
     report = summary_json(cli, file, "--memory")
     rows = {row["name"]: row for row in report["layers"]}
     expected = output_bytes(name)
@@ -195,11 +196,15 @@ def test_layer_dtype_policies_are_each_layers(cli, keras_dir, name, file):
     trainable = weight_bytes(name, "trainable_params")
     assert report["memory"]["parameters"] == weight_bytes(name, "params")
     assert (report["memory"]["gradients"], report["memory"]["optimizer_state"]) == (trainable, 2 * trainable)
-    policies = [dtypes["policy"] for _, dtypes in keras_layers(name)]
-    model_policy = max(policies, key=policies.count)
-    own = {row["name"]: dtypes["policy"] for row, dtypes in keras_layers(name) if dtypes["policy"] != model_policy}
-    assert {layer: row["dtype"] for layer, row in rows.items() if "dtype" in row} == own
-    assert ("layer_dtypes" in report["conventions"]) == bool(own)
+    # each layer's policy: its own dtype:, else the spec's (mixed_precision: float16 is mixed_float16)
+    conventions = report["conventions"]
+    model_policy = conventions["dtype"]
+    if "mixed_precision" in conventions:
+        model_policy = "mixed_" + conventions["mixed_precision"]
+    assert {row["name"]: rows[row["name"]].get("dtype", model_policy) for row, _ in keras_layers(name)} == {
+        row["name"]: dtypes["policy"] for row, dtypes in keras_layers(name)}
+    own = any("dtype" in row for row in rows.values())
+    assert ("layer_dtypes" in report["conventions"]) == own
 
 
 def test_converted_layer_dtypes_round_trip(cli, keras_dir):

@@ -91,3 +91,19 @@ def test_without_a_layer_dtype_nothing_changes(cli):
     report = summary(cli, ROOT / "specs" / "mnist_convnet.yaml")
     assert "layer_dtypes" not in report["conventions"]
     assert not any("dtype" in row for row in report["layers"])
+
+
+def test_a_wrapped_layers_own_policy(cli, tmp_path):
+    """A wrapped layer's dtype is checked where the wrapper's argument is; its weights are in it (Keras 3.15.1:
+    Bidirectional(LSTM(3, dtype="float16")) on (5, 4) has 192 float16 weights, model.summary() 384.00 B; compared
+    through a saved model in tests/test_keras_import.py, wrapped_float16)."""
+    spec = tmp_path / "model.yaml"
+    model = "input: [5, 4]\nlayers:\n  - {type: Bidirectional, layer: {type: LSTM, units: 3, dtype: %s}}\n"
+    spec.write_text(model % "float16")
+    assert "Total params: 192 (384.00 B)" in cli(["summary", str(spec)]).stdout
+    spec.write_text(model % "half")
+    result = cli(["summary", str(spec)])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        f"{spec}:3:34: layer 'bidirectional' (Bidirectional): layer (LSTM): dtype must be one of float32, float16, "
+        "bfloat16, float64, mixed_float16, mixed_bfloat16 (Keras' dtype policies), found 'half'")

@@ -504,6 +504,17 @@ def bfloat16_in_mixed():
         keras.mixed_precision.set_global_policy("float32")
 
 
+def wrapped_float16():
+    """Wrapped layers with policies of their own: Bidirectional(LSTM(dtype="float16")) and
+    TimeDistributed(Dense(dtype="float16")) in a float32 model (model.summary() weighs their weights at 2 bytes;
+    the wrappers output float32), and a TimeDistributed given dtype="float16" around a Dense given "float32"."""
+    sequence = keras.Input((5, 4), name="sequence")
+    recurrent = layers.Bidirectional(layers.LSTM(3, dtype="float16"), name="bidi")(sequence)
+    dense = layers.TimeDistributed(layers.Dense(2, dtype="float16"), name="td")(sequence)
+    inverse = layers.TimeDistributed(layers.Dense(2, dtype="float32"), dtype="float16", name="td_half")(sequence)
+    return keras.Model(sequence, [recurrent, dense, inverse], name="wrapped_float16")
+
+
 def rnn_initial_state():
     """RNNs of cells given initial states from other layers: RNN(LSTMCell) started by an encoder's states, and
     RNN(StackedRNNCells) given the nested [[h, c], s] Keras takes for a stack."""
@@ -569,6 +580,7 @@ MODELS = {
     "float16_policy": (float16_policy, ("keras", "json")),
     "float16_layer": (float16_layer, ("keras", "json")),
     "bfloat16_in_mixed": (bfloat16_in_mixed, ("keras", "json")),
+    "wrapped_float16": (wrapped_float16, ("keras", "json")),
     "rnn_initial_state": (rnn_initial_state, ("keras", "json")),
     "time_distributed_model": (time_distributed_model, ("keras", "json")),
 }

@@ -746,9 +746,8 @@ class _Converter:
             entry["inputs"] = references[0] if len(references) == 1 else references
         if layer["config"].get("trainable") is False:
             entry["trainable"] = False
-        policy = _dtype(layer["config"].get("dtype"))
-        if block_name is None and operation is None and policy in POLICIES and policy != self.policy:
-            entry["dtype"] = policy  # a layer's own policy (the float32 softmax of a mixed model)
+        if block_name is None and operation is None:
+            entry.update(_own_policy(layer["config"], self.policy))  # the float32 softmax of a mixed model
         entry.update(args)
         entry.update(call_arguments)
         scope.names.setdefault(name, name)
@@ -838,10 +837,12 @@ class _Converter:
                 value = None
             if key in known:  # before IRRELEVANT: Embedding's input_dim is an argument
                 argument = known[key]
+                outer = _dtype(config.get("dtype"))  # a wrapped layer's policy: its own, or its wrapper's
+                outer = outer if outer in POLICIES else self.policy
                 if "LayerConfig" in str(argument.type) and isinstance(value, list):  # RNN's cells
-                    value = [self._wrapped(item, key, context) for item in value]
+                    value = [self._wrapped(item, key, context, outer) for item in value]
                 elif "LayerConfig" in str(argument.type) and value is not None:
-                    value = self._wrapped(value, key, context)
+                    value = self._wrapped(value, key, context, outer)
                 if _is_default(argument, value):
                     continue
                 args[key] = value
@@ -856,8 +857,9 @@ class _Converter:
                 args[key] = value  # the rule refuses it, naming the closest argument it knows
         return args
 
-    def _wrapped(self, value: Any, key: str, context: Dict[str, Any]) -> Dict[str, Any]:
-        """A wrapped layer's config (Bidirectional, TimeDistributed) -> {type: LSTM, units: ...}."""
+    def _wrapped(self, value: Any, key: str, context: Dict[str, Any], outer: str) -> Dict[str, Any]:
+        """A wrapped layer's config (Bidirectional, TimeDistributed) -> {type: LSTM, units: ...}, with its dtype
+        policy when it is not `outer`, its wrapper's."""
         if not isinstance(value, dict) or not isinstance(value.get("config"), dict):
             return value  # the rule says what it expects
         class_name = value.get("class_name")
@@ -870,6 +872,7 @@ class _Converter:
         inner = {"type": class_name}
         if value["config"].get("trainable") is False:
             inner["trainable"] = False
+        inner.update(_own_policy(value["config"], outer))
         inner.update(self._config_arguments(rule, value["config"], context))
         return inner
 
@@ -1022,6 +1025,13 @@ def _recorded_outputs(config: Any) -> Dict[str, Any]:
 POLICIES = {"float32": {}, "float16": {"dtype": "float16"}, "bfloat16": {"dtype": "bfloat16"},
             "float64": {"dtype": "float64"}, "mixed_float16": {"mixed_precision": "float16"},
             "mixed_bfloat16": {"mixed_precision": "bfloat16"}}
+
+
+def _own_policy(config: Dict[str, Any], default: str) -> Dict[str, str]:
+    """{"dtype": a layer's policy} when it is one of POLICIES other than `default` (the model's, or the wrapper's
+    of a wrapped layer), else {}."""
+    policy = _dtype(config.get("dtype"))
+    return {"dtype": policy} if policy in POLICIES and policy != default else {}
 
 
 def _model_policy(config: Any) -> str:

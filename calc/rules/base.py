@@ -27,6 +27,7 @@ class Weight(NamedTuple):
     shape: Shape
     trainable: bool = True
     buffer: bool = False  # a PyTorch buffer (BatchNorm's running_mean): state that is not a parameter
+    dtype: Optional[str] = None  # the dtype policy of the wrapped layer that made it, when it has one of its own
 
 
 class Tap(NamedTuple):

@@ -24,8 +24,6 @@ TOP_LEVEL_KEYS = ("name", "framework", "batch", "dtype", "mixed_precision", "inp
 DTYPES = ("float32", "float16", "bfloat16", "int8", "float64")  # `dtype:`: the bytes behind memory figures
 # `mixed_precision:` (as --mixed-precision, which overrides it): activations in this dtype, variables in float32
 MIXED_PRECISIONS = ("bfloat16", "float16")
-# A layer's `dtype:`: Keras' dtype policy of that layer (its variables' and outputs' dtype), whatever the spec's.
-LAYER_DTYPES = ("float32", "float16", "bfloat16", "float64", "mixed_float16", "mixed_bfloat16")
 FRAMEWORKS = ("keras", "torch")  # `framework:`: whose layers and semantics the spec uses (rules/registry.py)
 
 
