@@ -69,9 +69,14 @@ def analyze(model: "Spec | Graph", conventions: Optional[Conventions] = None, pe
     totals = replace(Counts.summed(rows),
                      macs=prod([dim_sum(example_macs), scale]) if per_batch else dim_sum(example_macs))
     dtype = conventions.dtype if conventions else dtype or getattr(model, "dtype", None) or "float32"
+    bytes_per_parameter = cost_algebra.DTYPE_BYTES[dtype]
+    # layers with dtype policies of their own: each one's weights weighed in its own dtype
+    own = any(row.dtype or row.weight_dtypes for row in rows)
+    byte_totals = cost_algebra.parameter_bytes(rows, bytes_per_parameter) if own else None
     report = Report(graph.name, batch, tuple(input_rows), tuple(rows), graph.outputs, totals, graph.is_chain,
                     graph.blocks, () if assumptions is None else assumptions.close(),
-                    bytes_per_parameter=cost_algebra.DTYPE_BYTES[dtype], framework=graph.framework)
+                    bytes_per_parameter=bytes_per_parameter, framework=graph.framework,
+                    parameter_byte_totals=byte_totals)
     if conventions is None:
         return report
     return replace(report, costs=_model_costs(report, replace(conventions, per_batch=per_batch, batch=batch)))
@@ -120,7 +125,7 @@ def _evaluate(node: Node, x: Any, conventions: Optional[Conventions], scale: Opt
     row counts them.  `known`: the figures of each rule and input met before, when every size is a
     number (a rule is a pure function of its arguments and input: the same layer on the same input, as
     in a repeated block, is computed once; its receptive field, which depends on the layers before, not)."""
-    key = (id(node.rule), x, node.trainable, node.shares is None)
+    key = (id(node.rule), x, node.trainable, node.shares is None, node.dtype)
     figures = known.get(key) if known is not None else None
     if figures is None:
         figures = _figures(node, x, conventions, scale, fields, built)
@@ -136,7 +141,23 @@ def _evaluate(node: Node, x: Any, conventions: Optional[Conventions], scale: Opt
         receptive_field = cost_algebra.receptive_field(fields[node.name])
         if receptive_field is not None:
             layer_costs = replace(layer_costs, receptive_field=receptive_field)
-    return LayerRow(node.name, node.type, node.inputs, outputs, counts, node.spec.scope, layer_costs), example_macs
+    return LayerRow(node.name, node.type, node.inputs, outputs, counts, node.spec.scope, layer_costs,
+                    dtype=node.dtype, weight_dtypes=_weight_dtypes(node, figures[1])), example_macs
+
+
+def _weight_dtypes(node: Node, weights: Tuple[Any, ...]) -> Tuple[Tuple[Optional[str], Dim, Dim], ...]:
+    """(policy, trainable, non-trainable parameters) per policy of the layer's weights, when a layer it wraps has a
+    policy of its own (its weights are in that one's variable dtype); () when all are in the layer's."""
+    if node.shares is not None or not any(weight.dtype for weight in weights):
+        return ()
+    groups: Dict[Optional[str], Tuple[Dim, Dim]] = {}
+    for weight in weights:
+        if not weight.buffer:
+            trainable, frozen = groups.get(weight.dtype or node.dtype, (0, 0))
+            size = prod(weight.shape)
+            groups[weight.dtype or node.dtype] = ((dim_sum([trainable, size]), frozen) if weight.trainable and
+                                                  node.trainable else (trainable, dim_sum([frozen, size])))
+    return tuple((policy, trainable, frozen) for policy, (trainable, frozen) in groups.items())
 
 
 # (outputs, weights, counts, MACs per example, receptive-field window, costs but the receptive field)
@@ -179,11 +200,12 @@ def _figures(node: Node, x: Any, conventions: Optional[Conventions], scale: Opti
     fields[node.name] = cost_algebra.propagate(window, [fields[name] for name in node.sources], x, outputs[0])
     saved, cached = rule.saved_tensors(x, result), rule.kv_cache(x, result)
     batch = outputs[0][0]
+    _, itemsize = cost_algebra.layer_itemsizes(node.dtype, conventions.bytes_per_element,
+                                               conventions.bytes_per_activation)  # its outputs' (compute) dtype
     layer_costs = LayerCosts(cost_algebra.flops(macs, bias, ops, conventions), bias, ops,
-                             cost_algebra.tensor_bytes(outputs, conventions.bytes_per_activation), None,
-                             attention=saved != 0,
-                             saved_bytes=cost_algebra.attention_bytes(saved, batch, conventions, saved=True),
-                             kv_cache_bytes=cost_algebra.attention_bytes(cached, batch, conventions, saved=False))
+                             cost_algebra.tensor_bytes(outputs, itemsize), None, attention=saved != 0,
+                             saved_bytes=cost_algebra.attention_bytes(saved, batch, conventions, True, itemsize),
+                             kv_cache_bytes=cost_algebra.attention_bytes(cached, batch, conventions, False, itemsize))
     return outputs, weights, counts, example_macs, window, layer_costs
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
 from .errors import Param, ShapeError
-from .report import Report
+from .report import LAYER_DTYPES_NOTE, Report
 
 # Budget name -> (what it limits, the figure it reads: a total of the report's counts, or of its costs).
 # max_layer_params limits each layer.
@@ -127,5 +127,7 @@ def convention(name: str, report: Report, per_batch: bool = False) -> str:
     numbers = rules.dtype
     if rules.mixed_precision:
         numbers = f"{rules.dtype} parameters, {rules.mixed_precision} activations"
+    if report.parameter_byte_totals is not None:
+        numbers += LAYER_DTYPES_NOTE
     whole = "one example (batch unknown)" if batch is None else f"batch {batch}"
     return f"{counted}; {numbers}, {whole}"

@@ -65,17 +65,47 @@ def flops(macs: Dim, bias: Dim, ops: Dim, convention: Conventions) -> Dim:
 # -- memory ---------------------------------------------------------------------------------------
 
 
+def layer_itemsizes(policy: Optional[str], variables: int, activations: int) -> Tuple[int, int]:
+    """(bytes per weight, bytes per output element) of a layer under its Keras dtype policy, as Keras' DTypePolicy
+    reads the name: mixed_float16 keeps float32 variables and computes (outputs) in float16, any other policy is
+    both; a layer without a policy of its own takes the model's (`variables`, `activations`).
+
+    >>> layer_itemsizes("mixed_bfloat16", 8, 8), layer_itemsizes("float16", 4, 4), layer_itemsizes(None, 4, 2)
+    ((4, 2), (2, 2), (4, 2))
+    """
+    if policy is None:
+        return variables, activations
+    compute = policy.removeprefix("mixed_")
+    return DTYPE_BYTES["float32" if compute != policy else compute], DTYPE_BYTES[compute]
+
+
+def parameter_bytes(rows: Sequence[LayerRow], bytes_per_parameter: int) -> Dict[str, Dim]:
+    """The bytes of the parameters of each column ("params", "trainable_params", "non_trainable_params"), as Keras'
+    summary weighs them: each weight in its layer's policy's variable dtype (a wrapped layer's own policy's for its
+    weights), else `bytes_per_parameter`."""
+    trainable: List[Dim] = []
+    frozen: List[Dim] = []
+    for row in rows:
+        for policy, trainable_params, frozen_params in row.weight_dtypes or (
+                (row.dtype, row.counts.trainable_params, row.counts.non_trainable_params),):
+            itemsize = layer_itemsizes(policy, bytes_per_parameter, bytes_per_parameter)[0]
+            trainable.append(prod([trainable_params, itemsize]))
+            frozen.append(prod([frozen_params, itemsize]))
+    return {"params": dim_sum([*trainable, *frozen]), "trainable_params": dim_sum(trainable),
+            "non_trainable_params": dim_sum(frozen)}
+
+
 def itemsize(dtype: str, convention: Conventions) -> int:
     """An input's bytes per element: integer inputs keep theirs, the others take the activations' dtype."""
     return INTEGER_BYTES.get(dtype, convention.bytes_per_activation)
 
 
-def attention_bytes(elements: Dim, batch: Dim, convention: Conventions, saved: bool) -> Dim:
+def attention_bytes(elements: Dim, batch: Dim, convention: Conventions, saved: bool, bytes_per_element: int) -> Dim:
     """Bytes of a layer's saved tensors (saved, and none when the convention fuses attention) or KV cache, from
-    its elements per example: the whole batch when known, in the activations' dtype."""
+    its elements per example: the whole batch when known, in the layer's activations' dtype."""
     if saved and convention.attention == "fused" or elements == 0:
         return 0
-    return prod([elements, convention.bytes_per_activation, 1 if batch is None else batch])
+    return prod([elements, bytes_per_element, 1 if batch is None else batch])
 
 
 def training_flops(forward: Dim, trainable: Dim, tokens: Dim, convention: Conventions) -> Tuple[Dim, Dim]:
@@ -112,10 +142,10 @@ def tensor_bytes(shapes: Sequence[Shape], bytes_per_element: int) -> Dim:
 
 def memory(report: Report, input_bytes: Tuple[Dim, ...], convention: Conventions) -> Memory:
     """The model's memory figures from the report's rows (each with its costs) and its inputs' bytes."""
-    rows, totals = report.layers, report.totals
-    trainable = prod([totals.trainable_params, convention.bytes_per_element])
+    rows = report.layers
+    trainable = report.parameter_bytes("trainable_params")  # gradients and optimizer slots: in the weights' dtypes
     peak, peak_layer = _inference_peak(report, rows, input_bytes)
-    return Memory(parameters=prod([totals.params, convention.bytes_per_element]),
+    return Memory(parameters=report.parameter_bytes("params"),
                   activations=dim_sum([*input_bytes, *(row.costs.activation_bytes for row in rows)]),
                   inference_peak=peak, peak_layer=peak_layer, gradients=trainable,
                   optimizer_state=prod([trainable, convention.optimizer_slots]),

@@ -47,6 +47,7 @@ class Node(Record):
     spec: LayerSpec  # for locations in errors
     sources: Tuple[str, ...] = ()  # the names of the layers and inputs it reads (inputs without ':n')
     shares: Optional[str] = None  # another call of this layer: the node whose weights it uses
+    dtype: Optional[str] = None  # its Keras dtype policy (`dtype: float16`, mixed_bfloat16, ...); None: the spec's
 
 
 @record
@@ -106,7 +107,7 @@ def build_graph(spec: Spec) -> Graph:
             raise error.add_context(location=layer.arg_location(error.argument), **context)
         inputs = _inputs(spec, layer, index, names, known, type(rule), context)
         nodes[index] = Node(name, called.type, rule, inputs, called.trainable, layer,
-                            tuple(parse_reference(ref)[0] for ref in inputs), called.name)
+                            tuple(parse_reference(ref)[0] for ref in inputs), called.name, called.dtype)
     ordered = _topological_order(nodes)
     outputs = _outputs(spec, nodes, input_names)
     _check_all_used(spec, ordered, outputs)
@@ -179,7 +180,18 @@ def _resolve(spec: Spec, layer: LayerSpec, name: str, names: List[str], known: s
             built[key] = rule
     inputs = _inputs(spec, layer, index, names, known, rule_class, context)
     return Node(name, rule_class.keras_name(), rule, inputs, layer.trainable, layer,
-                tuple(parse_reference(ref)[0] for ref in inputs))
+                tuple(parse_reference(ref)[0] for ref in inputs), dtype=_dtype_policy(rule_class, layer, context))
+
+
+def _dtype_policy(rule_class: type, layer: LayerSpec, context: Dict[str, str]) -> Optional[str]:
+    """A layer's `dtype:` (Keras' per-layer dtype argument): the policy its weights and outputs are counted in;
+    None (not given, or null as Keras' default) when it follows the spec's dtype: and mixed_precision:."""
+    if not rule_class.dtype_policy:
+        return None
+    try:
+        return rules.check_dtype_policy(layer.args.get("dtype"))
+    except LayercalcError as error:
+        raise error.add_context(location=layer.arg_location("dtype"), **context)
 
 
 _SCALARS = (str, int, float, bool, type(None))

@@ -75,6 +75,10 @@ class LayerRow(Record):
     call: int = 0  # which call of that layer (1, 2, ... in report order; the layer's own row is call 0)
     level: int = 0  # in the tree view (analysis.tree): blocks this row is nested in, as indentation
     expanded: bool = False  # in the tree view: a block's row with its children's rows under it
+    dtype: Optional[str] = None  # the layer's own Keras dtype policy (its weights' and outputs' dtype), if it has one
+    # (policy, trainable, non-trainable parameters) of each policy its weights are in, when a layer it wraps has
+    # a policy of its own (Bidirectional's LSTM given dtype float16); () otherwise: all in `dtype`
+    weight_dtypes: Tuple[Tuple[Optional[str], Dim, Dim], ...] = ()
 
     @property
     def output_shape(self) -> Union[Shape, List[Shape]]:
@@ -101,6 +105,8 @@ class Report(Record):
     tree: bool = False  # the rows are the tree view: blocks' rows with their children under them (analysis.tree)
     by_type: Tuple["TypeTotals", ...] = ()  # the totals per layer type, when asked for (analysis.totals_by_type)
     bytes_per_parameter: int = 4  # each weight's bytes in the report's dtype (float32 unless the spec or --dtype says)
+    # {column: bytes} of the parameters, when layers have dtype policies of their own (each weighed in its own)
+    parameter_byte_totals: Optional[Dict[str, Dim]] = None
     framework: str = "keras"  # whose semantics: torch models report their buffers beside the parameters
 
     @property
@@ -110,7 +116,10 @@ class Report(Record):
 
     def parameter_bytes(self, column: str) -> Dim:
         """The bytes of the parameters a column of the totals counts ("params", "trainable_params",
-        "non_trainable_params"), as Keras' summary weighs them: count × the dtype's bytes."""
+        "non_trainable_params"), as Keras' summary weighs them: count × the dtype's bytes (each layer's own, when
+        layers have dtype policies of their own)."""
+        if self.parameter_byte_totals is not None:
+            return self.parameter_byte_totals[column]
         return prod([getattr(self.totals, column), self.bytes_per_parameter])
 
     def to_dict(self, layers_as_made: bool = False) -> Dict[str, Any]:
@@ -147,6 +156,7 @@ class Report(Record):
                     **figures(row.counts, self.has_buffers),
                     **(figures(row.costs) if row.costs else {}),
                     **({"scope": list(row.scope)} if row.scope else {}),
+                    **({"dtype": row.dtype} if row.dtype else {}),
                     **({"shared_with": row.shared_with, "call": row.call} if row.shared_with else {}),
                 }
                 for row in self.layers
@@ -158,7 +168,8 @@ class Report(Record):
                        **(costs.per_token.as_dict(costs.training is not None) if costs and costs.per_token else {})},
             **({"valid_when": list(self.valid_when)} if self.valid_when else {}),
             **({"memory": costs.memory.as_dict(),
-                "conventions": costs.conventions.as_dict(costs.memory.attention, costs.per_token is not None)}
+                "conventions": {**costs.conventions.as_dict(costs.memory.attention, costs.per_token is not None),
+                                **({"layer_dtypes": LAYER_DTYPES} if self.parameter_byte_totals is not None else {})}}
                if costs else {}),
         }
 
@@ -325,6 +336,11 @@ class Conventions(Record):
                 data.update(training_flops_per_token=TRAINING_FLOPS_PER_TOKEN)
         return data
 
+
+# What the memory figures count when layers have dtype policies of their own (a spec's per-layer `dtype:`).
+LAYER_DTYPES = ("each layer with a dtype policy of its own: its weights (and their gradients and optimizer states) "
+                "in the policy's variable dtype, its outputs in its compute dtype (mixed_float16: float32 and float16)")
+LAYER_DTYPES_NOTE = ", layers with a dtype of their own in theirs"
 
 ATTENTION_SAVED = {
     "materialized": "each attention layer keeps its scores and their softmax (batch x heads x query positions x "

@@ -63,6 +63,10 @@ def _layer_rule(name: str, rule_class: type) -> Dict[str, Any]:
     fields = dataclasses.fields(rule_class)
     properties = {rules.argument_name(f): _argument_schema(f) for f in fields}
     properties.update({key: {} for key in rule_class.ignored_arguments if key not in MODEL_ARGUMENTS})
+    if rule_class.dtype_policy:
+        properties["dtype"] = {"enum": [*rules.LAYER_DTYPES, None],
+                               "description": "the layer's Keras dtype policy: its weights' and outputs' dtype "
+                                              "(default: the spec's dtype and mixed_precision)"}
     required = [rules.argument_name(f) for f in fields
                 if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
     return {

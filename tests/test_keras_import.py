@@ -64,6 +64,7 @@ def test_every_saved_model_is_tested():
                                                "augmentation", "text_preprocessing", "encodings", "audio",
                                                # dtype policies, RNN cells' initial states, TimeDistributed(model)
                                                "mixed_float16", "mixed_bfloat16_layers", "float16_policy",
+                                               "float16_layer", "bfloat16_in_mixed", "wrapped_float16",
                                                "rnn_initial_state", "time_distributed_model"}
     assert sorted(path.name for path in DATA.iterdir() if path.name != "figures.json") == sorted(
         file for model in FIGURES.values() for file in model["files"])
@@ -149,18 +150,85 @@ def test_totals_lines_weigh_parameters_as_keras_does(cli, keras_dir, name, file)
 def test_dtype_policies_become_the_specs_precision(cli, keras_dir, name, precision):
     """Keras' global policy, or one given to every layer (dtype="mixed_bfloat16"), is the spec's mixed_precision
     (activations in float16 or bfloat16, variables in float32: not dtype, which would weigh them at 2 bytes) or,
-    for a plain float16 policy, its dtype. mixed_float16's softmax has the guide's dtype="float32": it is counted
-    under the model's policy (it has no weights; its output's memory in float16)."""
+    for a plain float16 policy, its dtype. (mixed_float16's softmax, given the guide's dtype="float32", keeps its
+    own: test_layer_dtype_policies_are_each_layers.)"""
     conventions = summary_json(cli, f"{name}.keras", "--memory")["conventions"]
     assert {"dtype": conventions["dtype"], "mixed_precision": conventions.get("mixed_precision")} == {
         "dtype": "float32", "mixed_precision": None, **precision}
     converted = cli(["convert", f"{name}.json"]).stdout
     key, value = next(iter(precision.items()))
     assert f"\n{key}: {value}\n" in converted
-    # the options override the file's: --dtype counts every number in its dtype, --mixed-precision the activations
+    # the options override the file's: --dtype counts every number of the layers without a policy of their own
+    # in its dtype, --mixed-precision their activations
     assert summary_json(cli, f"{name}.keras", "--dtype", "float64")["conventions"]["dtype"] == "float64"
     assert summary_json(cli, f"{name}.keras", "--mixed-precision", "bfloat16")["conventions"][
         "activation_dtype"] == "bfloat16"
+
+
+KERAS_DTYPE_BYTES = {"float16": 2, "bfloat16": 2, "float32": 4, "float64": 8}
+
+
+def keras_layers(name):
+    """[(layer row, its dtypes)] of a model's layers (nested models left out: blocks, their layers are listed)."""
+    layers = {row["name"]: row for row in FIGURES[name]["layers"]}
+    return [(layers[layer], dtypes) for layer, dtypes in FIGURES[name]["dtypes"].items()
+            if layers[layer]["type"] not in NESTED_TYPES]
+
+
+def weight_bytes(name, column):
+    """The bytes of a column's parameters, each layer's in the dtype Keras gave its weights (one per layer)."""
+    assert all(len(dtypes["weight_dtypes"]) <= 1 for _, dtypes in keras_layers(name))
+    return sum(row[column] * KERAS_DTYPE_BYTES[(dtypes["weight_dtypes"] or ["float32"])[0]]
+               for row, dtypes in keras_layers(name))
+
+
+def output_bytes(name):
+    """{layer: its output's elements per example × the bytes of the dtype Keras gave its output tensor}."""
+    found = {}
+    for row, dtypes in keras_layers(name):
+        found[row["name"]] = KERAS_DTYPE_BYTES[dtypes["output_dtype"]]
+        for size in row["output_shape"][1:]:
+            found[row["name"]] *= size
+    return found
+
+
+DTYPE_MODELS = [(name, file) for name, file in MODEL_FILES if "dtypes" in FIGURES[name]]
+
+
+@pytest.mark.parametrize("name, file", DTYPE_MODELS)
+def test_layer_dtype_policies_are_each_layers(cli, keras_dir, name, file):
+    """A layer whose policy differs from the model's keeps its own (`dtype:` in the converted spec): its weights
+    in its variable dtype, its output in its compute dtype, as Keras gave them (the dtypes of each layer's weights
+    and output tensor, tools/keras_models.py): the guide's float32 softmax after float16 layers outputs float32,
+    a float16 Dense among float32 layers has float16 weights, and a mixed_bfloat16 LayerNormalization float32
+    weights and a bfloat16 output; a wrapped layer's weights are in its own policy's dtype
+    (Bidirectional(LSTM(dtype="float16"))), the wrapper's output in the wrapper's."""
+    report = summary_json(cli, file, "--memory")
+    rows = {row["name"]: row for row in report["layers"]}
+    expected = output_bytes(name)
+    assert {layer: rows[layer]["activation_bytes"] for layer in expected} == expected
+    trainable = weight_bytes(name, "trainable_params")
+    assert report["memory"]["parameters"] == weight_bytes(name, "params")
+    assert (report["memory"]["gradients"], report["memory"]["optimizer_state"]) == (trainable, 2 * trainable)
+    # each layer's policy: its own dtype:, else the spec's (mixed_precision: float16 is mixed_float16)
+    conventions = report["conventions"]
+    model_policy = conventions["dtype"]
+    if "mixed_precision" in conventions:
+        model_policy = "mixed_" + conventions["mixed_precision"]
+    assert {row["name"]: rows[row["name"]].get("dtype", model_policy) for row, _ in keras_layers(name)} == {
+        row["name"]: dtypes["policy"] for row, dtypes in keras_layers(name)}
+    own = any("dtype" in row for row in rows.values())
+    assert ("layer_dtypes" in report["conventions"]) == own
+
+
+def test_converted_layer_dtypes_round_trip(cli, keras_dir):
+    """convert writes each layer's own policy as its `dtype:`; the spec's summary is the file's."""
+    converted = cli(["convert", "bfloat16_in_mixed.keras"]).stdout
+    assert "\nmixed_precision: float16\n" in converted
+    assert "    name: predictions\n    dtype: float32\n" in converted
+    assert "    name: dense_f64\n    dtype: float64\n" in converted
+    (keras_dir / "converted.yaml").write_text(converted)
+    assert summary_json(cli, "converted.yaml", "--memory") == summary_json(cli, "bfloat16_in_mixed.keras", "--memory")
 
 
 @pytest.mark.parametrize("name, file", MODEL_FILES)

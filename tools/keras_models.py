@@ -26,7 +26,9 @@ It writes, into tests/data/keras_models/:
   ``model.count_params()``.  The rows include the Keras operations between layers
   (``model.operations``, as summary() lists them), with ``"operation": true``, and
   ``"mask": true`` for those whose outputs only make masks (the NotEqual that
-  ``Embedding(mask_zero=True)`` adds).
+  ``Embedding(mask_zero=True)`` adds).  A model with a layer whose dtype policy is not float32 also has
+  ``dtypes``: each layer's policy, ``variable_dtype``, ``compute_dtype``, the dtype of its output tensor and
+  those of its weights (``output_dtype``, ``weight_dtypes``), and ``input_dtypes``.
 
 The tests only ever read these files; they never import Keras.
 """
@@ -471,6 +473,48 @@ def float16_policy():
         keras.mixed_precision.set_global_policy("float32")
 
 
+def float16_layer():
+    """A float32 model with one layer given dtype="float16" (its weights and output in float16), the float32 Dense
+    after it computing in float32 again (Keras casts its float16 input), and a LayerNormalization given
+    dtype="mixed_bfloat16" (float32 weights, bfloat16 output)."""
+    x = keras.Input((12,), name="features")
+    y = layers.Dense(16, activation="relu", name="dense_in")(x)
+    y = layers.Dense(32, activation="relu", dtype="float16", name="half")(y)
+    y = layers.LayerNormalization(dtype="mixed_bfloat16", name="norm")(y)
+    return keras.Model(x, layers.Dense(4, name="dense_out")(y), name="float16_layer")
+
+
+def bfloat16_in_mixed():
+    """Under the global policy mixed_float16, a Conv2D and a Dense given dtype="bfloat16" (weights and outputs in
+    bfloat16), a BatchNormalization given dtype="float16", a Dense given dtype="float64", and the guide's float32
+    softmax."""
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        image = keras.Input((8, 8, 3), name="image")
+        y = layers.Conv2D(4, 3, dtype="bfloat16", name="conv_bf16")(image)
+        y = layers.BatchNormalization(dtype="float16", name="norm_f16")(y)
+        y = layers.Conv2D(6, 3, name="conv")(y)
+        y = layers.Flatten(name="flatten")(y)
+        y = layers.Dense(10, dtype="bfloat16", name="dense_bf16")(y)
+        y = layers.Dense(5, dtype="float64", name="dense_f64")(y)
+        y = layers.Dense(3, name="logits")(y)
+        predictions = layers.Activation("softmax", dtype="float32", name="predictions")(y)
+        return keras.Model(image, predictions, name="bfloat16_in_mixed")
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+def wrapped_float16():
+    """Wrapped layers with policies of their own: Bidirectional(LSTM(dtype="float16")) and
+    TimeDistributed(Dense(dtype="float16")) in a float32 model (model.summary() weighs their weights at 2 bytes;
+    the wrappers output float32), and a TimeDistributed given dtype="float16" around a Dense given "float32"."""
+    sequence = keras.Input((5, 4), name="sequence")
+    recurrent = layers.Bidirectional(layers.LSTM(3, dtype="float16"), name="bidi")(sequence)
+    dense = layers.TimeDistributed(layers.Dense(2, dtype="float16"), name="td")(sequence)
+    inverse = layers.TimeDistributed(layers.Dense(2, dtype="float32"), dtype="float16", name="td_half")(sequence)
+    return keras.Model(sequence, [recurrent, dense, inverse], name="wrapped_float16")
+
+
 def rnn_initial_state():
     """RNNs of cells given initial states from other layers: RNN(LSTMCell) started by an encoder's states, and
     RNN(StackedRNNCells) given the nested [[h, c], s] Keras takes for a stack."""
@@ -534,6 +578,9 @@ MODELS = {
     "mixed_float16": (mixed_float16, ("keras", "json")),
     "mixed_bfloat16_layers": (mixed_bfloat16_layers, ("keras", "json")),
     "float16_policy": (float16_policy, ("keras", "json")),
+    "float16_layer": (float16_layer, ("keras", "json")),
+    "bfloat16_in_mixed": (bfloat16_in_mixed, ("keras", "json")),
+    "wrapped_float16": (wrapped_float16, ("keras", "json")),
     "rnn_initial_state": (rnn_initial_state, ("keras", "json")),
     "time_distributed_model": (time_distributed_model, ("keras", "json")),
 }
@@ -585,6 +632,22 @@ def rows(model, prefix: str = "", nested_only: bool = False) -> list:
         if isinstance(layer, keras.Model):
             result.extend(rows(layer, prefix + layer.name + "/"))
     return result
+
+
+def dtypes(model, prefix: str = "") -> dict:
+    """{layer path: its policy, variables' dtype and output's dtype} for every layer, nested models' layers under
+    their path, and {input: dtype}: recorded for the models with a layer whose policy is not float32."""
+    found = {}
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        output = keras.tree.flatten(layer.output)[0]
+        found[prefix + layer.name] = {"policy": layer.dtype_policy.name, "variable_dtype": layer.variable_dtype,
+                                      "compute_dtype": layer.compute_dtype, "output_dtype": str(output.dtype),
+                                      "weight_dtypes": sorted({str(w.dtype) for w in layer.weights})}
+        if isinstance(layer, keras.Model):
+            found.update(dtypes(layer, prefix + layer.name + "/"))
+    return found
 
 
 def mask_operations(model) -> set:
@@ -684,6 +747,10 @@ def main(names) -> int:
             "layers": rows(model),
             "inputs": {tensor.name: shape_of(tensor) for tensor in model.inputs},
         }
+        layer_dtypes = dtypes(model)
+        if any(item["policy"] != "float32" for item in layer_dtypes.values()):
+            figures[name]["dtypes"] = layer_dtypes
+            figures[name]["input_dtypes"] = {tensor.name: str(tensor.dtype) for tensor in model.inputs}
         for suffix in formats:
             path = os.path.join(OUT, f"{name}.{suffix}")
             if suffix == "keras":

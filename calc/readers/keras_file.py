@@ -439,6 +439,7 @@ class _Converter:
         self.declare = declare
         self.todo: Dict[str, Tuple[str, ...]] = {}
         self.model: Any = None  # the model's config, as read
+        self.policy = "float32"  # the dtype policy most of the model's layers have: the spec's precision
         # layer name -> its output shape, as its readers' inputs record it: for a custom layer's entry, found when
         # there is one
         self.recorded_outputs: Optional[Dict[str, Any]] = None
@@ -447,6 +448,7 @@ class _Converter:
     def top(self, entry: Any) -> Dict[str, Any]:
         class_name, config = self._model_parts(entry, None)
         self.model = entry
+        self.policy = _model_policy(entry)
         spec: Dict[str, Any] = {"name": config.get("name")} if isinstance(config.get("name"), str) else {}
         scope = _Scope()
         if class_name == "Sequential":
@@ -474,7 +476,7 @@ class _Converter:
                        for history in _triples(config.get("output_layers"), "output_layers", self.where)]
         if batch is not None:
             spec["batch"] = batch
-        spec.update(_precision(entry))
+        spec.update(POLICIES[self.policy])
         if isinstance(shape, dict):
             spec["inputs"] = shape
         else:
@@ -744,6 +746,8 @@ class _Converter:
             entry["inputs"] = references[0] if len(references) == 1 else references
         if layer["config"].get("trainable") is False:
             entry["trainable"] = False
+        if block_name is None and operation is None:
+            entry.update(_own_policy(layer["config"], self.policy))  # the float32 softmax of a mixed model
         entry.update(args)
         entry.update(call_arguments)
         scope.names.setdefault(name, name)
@@ -833,10 +837,12 @@ class _Converter:
                 value = None
             if key in known:  # before IRRELEVANT: Embedding's input_dim is an argument
                 argument = known[key]
+                outer = _dtype(config.get("dtype"))  # a wrapped layer's policy: its own, or its wrapper's
+                outer = outer if outer in POLICIES else self.policy
                 if "LayerConfig" in str(argument.type) and isinstance(value, list):  # RNN's cells
-                    value = [self._wrapped(item, key, context) for item in value]
+                    value = [self._wrapped(item, key, context, outer) for item in value]
                 elif "LayerConfig" in str(argument.type) and value is not None:
-                    value = self._wrapped(value, key, context)
+                    value = self._wrapped(value, key, context, outer)
                 if _is_default(argument, value):
                     continue
                 args[key] = value
@@ -851,8 +857,9 @@ class _Converter:
                 args[key] = value  # the rule refuses it, naming the closest argument it knows
         return args
 
-    def _wrapped(self, value: Any, key: str, context: Dict[str, Any]) -> Dict[str, Any]:
-        """A wrapped layer's config (Bidirectional, TimeDistributed) -> {type: LSTM, units: ...}."""
+    def _wrapped(self, value: Any, key: str, context: Dict[str, Any], outer: str) -> Dict[str, Any]:
+        """A wrapped layer's config (Bidirectional, TimeDistributed) -> {type: LSTM, units: ...}, with its dtype
+        policy when it is not `outer`, its wrapper's."""
         if not isinstance(value, dict) or not isinstance(value.get("config"), dict):
             return value  # the rule says what it expects
         class_name = value.get("class_name")
@@ -865,6 +872,7 @@ class _Converter:
         inner = {"type": class_name}
         if value["config"].get("trainable") is False:
             inner["trainable"] = False
+        inner.update(_own_policy(value["config"], outer))
         inner.update(self._config_arguments(rule, value["config"], context))
         return inner
 
@@ -1012,17 +1020,24 @@ def _recorded_outputs(config: Any) -> Dict[str, Any]:
     return found
 
 
-# Keras' dtype policies as a spec's `dtype:` (the variables' dtype, float32 left out) or `mixed_precision:`.
+# Keras' dtype policies as a spec's `dtype:` (the variables' dtype, float32 left out) or `mixed_precision:`; a
+# layer's own, one of these, is its `dtype:`.
 POLICIES = {"float32": {}, "float16": {"dtype": "float16"}, "bfloat16": {"dtype": "bfloat16"},
             "float64": {"dtype": "float64"}, "mixed_float16": {"mixed_precision": "float16"},
             "mixed_bfloat16": {"mixed_precision": "bfloat16"}}
 
 
-def _precision(config: Any) -> Dict[str, str]:
-    """The spec's `dtype:` or `mixed_precision:` from the dtype policies of the model's layers (nested models and
-    wrapped layers included): the policy most of them have (the first of equals), when it is one of POLICIES.  A
-    layer with another policy is counted under the model's (the float32 softmax at the end of a mixed model:
-    its output in the activations' dtype; a layer's variables in the model's variable dtype)."""
+def _own_policy(config: Dict[str, Any], default: str) -> Dict[str, str]:
+    """{"dtype": a layer's policy} when it is one of POLICIES other than `default` (the model's, or the wrapper's
+    of a wrapped layer), else {}."""
+    policy = _dtype(config.get("dtype"))
+    return {"dtype": policy} if policy in POLICIES and policy != default else {}
+
+
+def _model_policy(config: Any) -> str:
+    """The model's dtype policy, which becomes the spec's `dtype:` or `mixed_precision:`: the one most of its
+    layers have (nested models' and wrapped layers' included; the first of equals), when it is one of POLICIES,
+    else float32.  A layer with another policy of POLICIES gets it as its own `dtype:`."""
     policies: List[str] = []
 
     def walk(layer: Any) -> None:
@@ -1042,10 +1057,8 @@ def _precision(config: Any) -> Dict[str, str]:
                     walk(item)
 
     walk(config)
-    if not policies:
-        return {}
-    most = Counter(policies).most_common(1)[0][0]  # the first of those most often given
-    return dict(POLICIES.get(most, {}))
+    most = Counter(policies).most_common(1)[0][0] if policies else "float32"  # the first of those most often given
+    return most if most in POLICIES else "float32"
 
 
 def _call_name(reference: str, node: int) -> str:

@@ -16,6 +16,19 @@ from ..errors import SpecError, closest, describe
 # Base-layer arguments every Keras layer takes that never change shapes or counts.
 COMMON_IGNORED = ("dtype", "autocast", "activity_regularizer", "input_shape", "input_dim", "batch_size")
 
+# A layer's `dtype` (Keras' per-layer dtype argument): the dtype policies it may name, whatever the spec's.
+LAYER_DTYPES = ("float32", "float16", "bfloat16", "float64", "mixed_float16", "mixed_bfloat16")
+
+
+def check_dtype_policy(value: Any) -> Optional[str]:
+    """A layer's `dtype` checked: one of LAYER_DTYPES, or None (Keras' default: the model's policy)."""
+    if value is not None and value not in LAYER_DTYPES:
+        hint = closest(value, LAYER_DTYPES) if isinstance(value, str) else ""
+        raise SpecError(f"dtype must be one of {', '.join(LAYER_DTYPES)} (Keras' dtype policies), found "
+                        f"{describe(value)}{hint}", argument="dtype")
+    return value
+
+
 # Names of argument types, used as field annotations (see ARGUMENT_TYPES).
 PositiveInt = NonNegativeInt = int
 Size = Union[int, Tuple[int, ...]]

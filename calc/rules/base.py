@@ -27,6 +27,7 @@ class Weight(NamedTuple):
     shape: Shape
     trainable: bool = True
     buffer: bool = False  # a PyTorch buffer (BatchNorm's running_mean): state that is not a parameter
+    dtype: Optional[str] = None  # the dtype policy of the wrapped layer that made it, when it has one of its own
 
 
 class Tap(NamedTuple):
@@ -104,6 +105,9 @@ class Layer(Record):
     call_arguments: ClassVar[Tuple[str, ...]] = ()
     # Arguments every layer of the framework takes that never change shapes or counts (Keras' base Layer's).
     ignored_arguments: ClassVar[Tuple[str, ...]] = COMMON_IGNORED
+    # Its `dtype` argument is a Keras layer's dtype policy: its weights' and outputs' dtype (not a keras.ops
+    # function's, nor a torch module's).
+    dtype_policy: ClassVar[bool] = True
 
     def rule_input(self, shapes: Sequence[Shape]) -> Any:
         """What the other methods take from the input shapes: one shape, or a tuple of them for a layer of

@@ -83,6 +83,8 @@ def same_shape_but(shapes: Sequence[Shape], axis: Optional[int], what: str) -> N
 class Operation(Layer):
     """A keras.ops function applied to tensors (no weights)."""
 
+    dtype_policy: ClassVar[bool] = False
+
     # Its Keras function's parameters, in order, that take the tensors (and constants) it is called on: a
     # model file's positional arguments are matched to them (calc/readers/keras_file.py).
     call_parameters: ClassVar[Tuple[str, ...]] = ("x",)

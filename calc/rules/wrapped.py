@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator, List
+from typing import Any, Iterator, List, Optional
 
 from ..dims import Dim, Shape
 from ..errors import LayercalcError, SpecError, closest, describe
-from .arguments import LayerConfig
+from .arguments import LayerConfig, check_dtype_policy
 from .base import Layer, Weight
 from .registry import all_type_names, lookup
 
@@ -32,6 +32,7 @@ class Wrapped:
     trainable: bool
     argument: str
     label: str  # how messages name it: "layer (LSTM)"
+    dtype: Optional[str] = None  # its own Keras dtype policy (`dtype: float16`): its weights' dtype
 
     @classmethod
     def build(cls, config: LayerConfig, argument: str, framework: str = "keras") -> "Wrapped":
@@ -50,7 +51,8 @@ class Wrapped:
             if name is not None and not isinstance(name, str):
                 raise SpecError(f"'name' must be a string, found {describe(name)}")
             args = {key: value for key, value in config.items() if key not in ("type", "name", "trainable")}
-            return cls(rule_class.from_args(args), trainable, argument, label)
+            dtype = check_dtype_policy(args.get("dtype")) if rule_class.dtype_policy else None
+            return cls(rule_class.from_args(args), trainable, argument, label, dtype)
 
     @property
     def type_name(self) -> str:
@@ -63,7 +65,8 @@ class Wrapped:
     def weights(self, x: Shape, prefix: str = "") -> List[Weight]:
         with inside(self.argument, self.label):
             weights = self.rule.weights(x)
-        return [Weight(prefix + w.name, w.shape, w.trainable and self.trainable, w.buffer) for w in weights]
+        return [Weight(prefix + w.name, w.shape, w.trainable and self.trainable, w.buffer, w.dtype or self.dtype)
+                for w in weights]
 
     def macs(self, x: Shape) -> Dim:
         with inside(self.argument, self.label):

@@ -15,6 +15,7 @@ class Module(Layer):
     """Base of the torch rules: every module takes device and dtype, which change no count."""
 
     ignored_arguments: ClassVar[Tuple[str, ...]] = ("device", "dtype")
+    dtype_policy: ClassVar[bool] = False
 
 
 def torch_shape(x: Shape) -> str:
