@@ -539,8 +539,8 @@ class _Converter:
                             location=self.where)
         dtype = _dtype(config.get("dtype")) or "float32"
         rest = shape[1:]
-        return shape[0], rest if dtype == POLICIES[self.policy].get("dtype", "float32") else {"shape": rest,
-                                                                                                "dtype": dtype}
+        default = POLICIES[self.policy].get("dtype", "float32")  # what the spec gives an input without a dtype
+        return shape[0], rest if dtype == default else {"shape": rest, "dtype": dtype}
 
     # -- layers ---------------------------------------------------------------------------------
     def _chain(self, members: List[Any], scope: _Scope) -> List[Dict[str, Any]]:
