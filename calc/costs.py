@@ -19,9 +19,11 @@ from .rules import PASS_THROUGH, Tap
 
 # Bytes per element of each --dtype (and `dtype:` in a spec).
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "float64": 8}
-# Integer inputs (token ids) keep their own size whatever the report's dtype.
+# Integer inputs (token ids) keep their own size whatever the report's dtype, and so do float inputs of a
+# declared dtype (FLOAT_BYTES).
 INTEGER_BYTES = {"bool": 1, "int8": 1, "uint8": 1, "int16": 2, "uint16": 2, "int32": 4, "uint32": 4, "int64": 8,
                  "uint64": 8}
+FLOAT_BYTES = {dtype: DTYPE_BYTES[dtype] for dtype in ("float16", "bfloat16", "float32", "float64")}
 # Extra copies of each trainable parameter an optimizer keeps: momentum's velocity, RMSprop's mean
 # square, Adam's first and second moments.
 OPTIMIZER_SLOTS = {"sgd": 0, "momentum": 1, "rmsprop": 1, "adam": 2, "adamw": 2}
@@ -95,9 +97,13 @@ def parameter_bytes(rows: Sequence[LayerRow], bytes_per_parameter: int) -> Dict[
             "non_trainable_params": dim_sum(frozen)}
 
 
-def itemsize(dtype: str, convention: Conventions) -> int:
-    """An input's bytes per element: integer inputs keep theirs, the others take the activations' dtype."""
-    return INTEGER_BYTES.get(dtype, convention.bytes_per_activation)
+def itemsize(dtype: Optional[str], convention: Conventions) -> int:
+    """An input's bytes per element: a declared integer or float dtype's own; an input without one is in the
+    numbers' dtype (--dtype, `dtype:`), float32 under mixed precision, as Keras' Input (backend.floatx()) and
+    PyTorch autocast leave the model's input; any other (a string input) in the activations'."""
+    if dtype is None:
+        return convention.bytes_per_element
+    return INTEGER_BYTES.get(dtype) or FLOAT_BYTES.get(dtype, convention.bytes_per_activation)
 
 
 def attention_bytes(elements: Dim, batch: Dim, convention: Conventions, saved: bool, bytes_per_element: int) -> Dim:

@@ -57,7 +57,7 @@ class InputRow(Record):
 
     name: str
     shape: Shape  # batch included
-    dtype: str
+    dtype: Optional[str]  # as declared, else None
 
 
 @dataclass(frozen=True, eq=False, repr=False)

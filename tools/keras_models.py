@@ -28,7 +28,9 @@ It writes, into tests/data/keras_models/:
   ``"mask": true`` for those whose outputs only make masks (the NotEqual that
   ``Embedding(mask_zero=True)`` adds).  A model with a layer whose dtype policy is not float32 also has
   ``dtypes``: each layer's policy, ``variable_dtype``, ``compute_dtype``, the dtype of its output tensor and
-  those of its weights (``output_dtype``, ``weight_dtypes``), and ``input_dtypes``.
+  those of its weights (``output_dtype``, ``weight_dtypes``), ``input_dtypes``, and ``input_layers``: each
+  InputLayer's dtype, policy and output dtype (recorded for mixed_float16, float16_policy and
+  mixed_bfloat16_layers).
 
 The tests only ever read these files; they never import Keras.
 """
@@ -650,6 +652,13 @@ def dtypes(model, prefix: str = "") -> dict:
     return found
 
 
+def input_layers(model) -> dict:
+    """{InputLayer name: its dtype (the config's), policy (the global one when built) and output's dtype}: Keras'
+    Input is float32 (backend.floatx()) whatever the policy, unless given a dtype."""
+    return {tensor.name: {"dtype": layer.dtype, "policy": layer.dtype_policy.name, "output_dtype": str(tensor.dtype)}
+            for tensor in model.inputs for layer in [tensor._keras_history[0]]}
+
+
 def mask_operations(model) -> set:
     """The names of the operations whose outputs only make masks: read as mask= (query_mask=, ...) by layers,
     or only by other such operations (Masking's NotEqual, then Any); never a model output."""
@@ -751,6 +760,7 @@ def main(names) -> int:
         if any(item["policy"] != "float32" for item in layer_dtypes.values()):
             figures[name]["dtypes"] = layer_dtypes
             figures[name]["input_dtypes"] = {tensor.name: str(tensor.dtype) for tensor in model.inputs}
+            figures[name]["input_layers"] = input_layers(model)
         for suffix in formats:
             path = os.path.join(OUT, f"{name}.{suffix}")
             if suffix == "keras":

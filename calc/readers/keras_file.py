@@ -459,6 +459,7 @@ class _Converter:
                         and layer["config"].get("name") == "input" for layer in members)
             if named:  # a layer is named 'input', the name `input:` gives: keep the InputLayer's
                 shape = {keras_name: shape}
+            single = not named  # `input:` (its shape, or {shape, dtype}), not `inputs:`
             scope.names[keras_name] = keras_name if named else "input"
             layers = self._chain(members, scope)
             outputs = None
@@ -472,15 +473,13 @@ class _Converter:
             shape = {name: self._input(layer)[1] for name, layer in inputs.items()}
             scope.names.update({name: name for name in inputs})
             layers = self._graph(config, scope)
+            single = False
             outputs = [self._reference(history, scope, "the model's outputs")
                        for history in _triples(config.get("output_layers"), "output_layers", self.where)]
         if batch is not None:
             spec["batch"] = batch
         spec.update(POLICIES[self.policy])
-        if isinstance(shape, dict):
-            spec["inputs"] = shape
-        else:
-            spec["input"] = shape
+        spec["input" if single else "inputs"] = shape
         if self.blocks:
             spec["blocks"] = self.blocks
         spec["layers"] = layers
@@ -526,7 +525,8 @@ class _Converter:
         return inputs
 
     def _input(self, layer: Dict[str, Any]) -> Tuple[Any, Any]:
-        """(batch, spec input) of an InputLayer config: batch_shape -> batch + shape, and a dtype if not float32."""
+        """(batch, spec input) of an InputLayer config: batch_shape -> batch + shape, and its dtype unless it is the
+        one the spec gives an input without one (the `dtype:` a float16 policy writes, else float32)."""
         config = layer.get("config") if isinstance(layer.get("config"), dict) else {}
         name = config.get("name", "input")
         shape = decode(config.get("batch_shape"))
@@ -539,7 +539,8 @@ class _Converter:
                             location=self.where)
         dtype = _dtype(config.get("dtype")) or "float32"
         rest = shape[1:]
-        return shape[0], rest if dtype == "float32" else {"shape": rest, "dtype": dtype}
+        default = POLICIES[self.policy].get("dtype", "float32")  # what the spec gives an input without a dtype
+        return shape[0], rest if dtype == default else {"shape": rest, "dtype": dtype}
 
     # -- layers ---------------------------------------------------------------------------------
     def _chain(self, members: List[Any], scope: _Scope) -> List[Dict[str, Any]]:

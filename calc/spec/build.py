@@ -265,8 +265,8 @@ def _parse_input_layer(layer: YamlMap, location: Location, batch: Dim, data: Yam
     else:
         location = layer.value_locations["shape"]
         shape = _parse_shape(layer["shape"], location, "InputLayer shape", symbols)
-    dtype = layer.get("dtype", "float32")
-    if not isinstance(dtype, str):
+    dtype = layer.get("dtype")  # None: not declared
+    if "dtype" in layer and not isinstance(dtype, str):
         raise SpecError(f"InputLayer: dtype must be a string such as int32, found {describe(dtype)}",
                         location=layer.value_locations["dtype"])
     return batch, (InputSpec(name=name, shape=shape, dtype=dtype, location=location),)
@@ -283,7 +283,7 @@ def _rest_of(entries: YamlList) -> YamlList:
 
 
 def _parse_input(name: str, value: Any, location: Location, symbols: _Symbols) -> InputSpec:
-    dtype = "float32"
+    dtype = None  # not declared
     if isinstance(value, YamlMap):
         for key in value:
             if key not in ("shape", "dtype"):
@@ -294,8 +294,8 @@ def _parse_input(name: str, value: Any, location: Location, symbols: _Symbols) -
                 )
         if "shape" not in value:
             raise SpecError(f"input '{name}' has no 'shape'", location=location)
-        dtype = value.get("dtype", dtype)
-        if not isinstance(dtype, str):
+        dtype = value.get("dtype")
+        if "dtype" in value and not isinstance(dtype, str):
             raise SpecError(f"input '{name}': dtype must be a string such as int32, found {describe(dtype)}",
                             location=value.value_locations["dtype"])
         location, value = value.value_locations["shape"], value["shape"]

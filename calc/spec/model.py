@@ -36,7 +36,7 @@ class InputSpec(Record):
 
     name: str
     shape: Shape  # without the batch axis
-    dtype: str
+    dtype: Optional[str]  # None when the spec declares none (float, in the numbers' dtype: costs.itemsize)
     location: Location
 
 
