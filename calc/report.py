@@ -122,6 +122,10 @@ class Report(Record):
             return self.parameter_byte_totals[column]
         return prod([getattr(self.totals, column), self.bytes_per_parameter])
 
+    def float32_inputs(self, conventions: "Conventions") -> bool:
+        """Whether mixed precision leaves an input in float32 here: one without a declared dtype (costs.itemsize)."""
+        return bool(conventions.mixed_precision) and any(row.dtype is None for row in self.inputs)
+
     def to_dict(self, layers_as_made: bool = False) -> Dict[str, Any]:
         """The JSON report (docs/report.md lists every field); layers_as_made: its "layers" as an iterator
         that makes each layer's mapping when it is reached (a writer need not hold them all)."""
@@ -169,7 +173,8 @@ class Report(Record):
             **({"valid_when": list(self.valid_when)} if self.valid_when else {}),
             **({"memory": costs.memory.as_dict(),
                 "conventions": {**costs.conventions.as_dict(costs.memory.attention, costs.per_token is not None),
-                                **({"layer_dtypes": LAYER_DTYPES} if self.parameter_byte_totals is not None else {})}}
+                                **({"layer_dtypes": LAYER_DTYPES} if self.parameter_byte_totals is not None else {}),
+                                **({"inputs": FLOAT32_INPUTS} if self.float32_inputs(costs.conventions) else {})}}
                if costs else {}),
         }
 
@@ -336,6 +341,11 @@ class Conventions(Record):
                 data.update(training_flops_per_token=TRAINING_FLOPS_PER_TOKEN)
         return data
 
+
+# Under mixed precision, a model's inputs with no declared dtype (costs.itemsize).
+FLOAT32_INPUTS = ("inputs without a declared dtype in float32, as Keras' Input (backend.floatx()) and PyTorch "
+                  "autocast leave them; declared ones in their dtype")
+FLOAT32_INPUTS_NOTE = ", inputs float32"
 
 # What the memory figures count when layers have dtype policies of their own (a spec's per-layer `dtype:`).
 LAYER_DTYPES = ("each layer with a dtype policy of its own: its weights (and their gradients and optimizer states) "

@@ -57,6 +57,7 @@ SUMMARY_RUNS = [
     ["summary", MNIST, "-f", "json", "--by-type"],  # by_type
     ["summary", ROOT / "tests" / "data" / "hf" / "configs" / "mixtral_small_model.json", "-f", "json"],  # active_params
     ["summary", ROOT / "tests" / "data" / "keras_models" / "float16_layer.json", "-f", "json", "--memory"],  # dtype
+    ["summary", MNIST, "-f", "json", "--mixed-precision", "float16"],  # conventions.inputs
 ]
 CHECK_RUNS = [
     ["check", ROOT / "specs" / "residual_small.yaml", MNIST, "-f", "json", "--max-layer-params", "60K",

@@ -125,3 +125,19 @@ def test_a_null_input_dtype_is_still_refused(cli, tmp_path, model, where):
     result = cli(["summary", str(spec)])
     assert result.exit_code == 2
     assert result.stderr.strip() == f"{spec}:{where}: dtype must be a string such as int32, found null"
+
+
+@pytest.mark.parametrize("spec, option, said", [
+    ("input: [8]\nlayers:\n  - {type: Dense, units: 2}\n", "--mixed-precision", True),
+    ("input: {shape: [8], dtype: float16}\nlayers:\n  - {type: Dense, units: 2}\n", "--mixed-precision", False),
+    ("input: [8]\nlayers:\n  - {type: Dense, units: 2}\n", "--dtype", False),
+])
+def test_the_conventions_say_when_inputs_stay_float32(cli, tmp_path, spec, option, said):
+    """The footer and JSON `conventions.inputs` state the input rule where it decides a figure: mixed precision and
+    an input without a declared dtype; not for a declared one, nor under --dtype."""
+    path = tmp_path / "model.yaml"
+    path.write_text(spec)
+    table = cli(["summary", str(path), "--memory", option, "float16"]).stdout
+    report = json.loads(cli(["summary", str(path), "-f", "json", option, "float16"]).stdout)
+    assert (", inputs float32," in table) is said
+    assert ("inputs" in report["conventions"]) is said

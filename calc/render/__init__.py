@@ -7,7 +7,7 @@ from typing import Any, Iterable, Iterator, List, NamedTuple, Optional, Sequence
 
 from ..dims import Dim, Shape, format_shape
 from ..errors import Param, UsageError, closest, visible
-from ..report import LAYER_DTYPES_NOTE
+from ..report import FLOAT32_INPUTS_NOTE, LAYER_DTYPES_NOTE
 
 def load(name: str):
     """The renderer module `name` (json, markdown, csv, table), imported on first use."""
@@ -252,6 +252,8 @@ def cost_lines(report, flops: bool, memory: bool, text=visible):
         if convention.mixed_precision:
             numbers = (f"mixed precision: parameters, gradients, optimizer states {numbers}; activations "
                        f"{convention.mixed_precision} ({convention.bytes_per_activation} B)")
+            if report.float32_inputs(convention):
+                numbers += FLOAT32_INPUTS_NOTE
         if report.parameter_byte_totals is not None:
             numbers += LAYER_DTYPES_NOTE
         yield "Memory", f"{numbers}, {batch}; 1 KiB = 1,024 B"
