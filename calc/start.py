@@ -5,7 +5,8 @@ commands and options declared in FAST_OPTIONS (summary, check, layers), run thro
 typer commands in cli.py (`show_summary`, `check_one`, `emit_check`, `show_layers`, `emit`).  Anything else
 goes to the typer app, whose messages, exit codes, help and completion are the reference: another command, an
 option or a form of one not declared (`-fjson`, a value that starts with '-'), --help, standard input as the
-spec, a malformed value, and any error, which the typer app then meets and reports itself
+spec, a malformed value, and any error, which the typer app then meets and reports itself (an error after part
+of the output was written is reported here, in the typer app's words: a second run would print that part twice)
 (tests/test_start.py runs both paths and compares every byte).
 
 A new option of a command needs nothing here: until it is declared in FAST_OPTIONS, an invocation that gives
@@ -103,13 +104,52 @@ def run_fast(argv: Sequence[str]) -> Optional[int]:
     # Shell completion (click's _PROG_NAME_COMPLETE variable) is typer's.
     if command is None or any(name.startswith("_") and name.endswith("_COMPLETE") for name in os.environ):
         return None
+    stdout, sys.stdout = sys.stdout, sys.stdout and WrittenTo(sys.stdout)
     try:
         return command() or 0
     except BrokenPipeError:  # the reader went away (`| head`): not a failure, as in cli.reported_errors
         discard_standard_output()
         return 0
-    except Exception:  # an error: the typer app runs the command again and reports it in its own words
-        return None
+    except Exception:  # an error: the typer app runs the command again and reports it in its own words,
+        if not (sys.stdout and sys.stdout.written):
+            return None
+        return reported_here()  # unless part of the output is out: a second run would print it twice
+    finally:
+        sys.stdout = stdout
+
+
+class WrittenTo:
+    """Standard output, noting whether anything was written to it (or its buffer, which rich may use)."""
+
+    def __init__(self, stream) -> None:
+        self.stream, self.written = stream, False
+
+    def write(self, text: str) -> int:
+        self.written = True
+        return self.stream.write(text)
+
+    def writelines(self, lines) -> None:
+        self.written = True
+        self.stream.writelines(lines)
+
+    def __getattr__(self, name: str):
+        if name == "buffer":
+            self.written = True
+        return getattr(self.stream, name)
+
+
+def reported_here() -> int:
+    """The exit code of the error being handled, reported as the typer app reports it (cli.reported_errors)."""
+    import typer
+
+    from .cli import reported_errors
+
+    try:
+        with reported_errors(debug=False):
+            raise  # noqa: PLE0704 - the error being handled
+    except typer.Exit as exit_code:
+        return exit_code.exit_code
+    return 0  # pragma: no cover - reported_errors ends every error it is given with an exit code
 
 
 def read_command(argv: Sequence[str]):
