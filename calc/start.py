@@ -5,7 +5,7 @@ commands and options declared in FAST_OPTIONS (summary, check, layers), run thro
 typer commands in cli.py (`show_summary`, `check_one`, `emit_check`, `show_layers`, `emit`).  Anything else
 goes to the typer app, whose messages, exit codes, help and completion are the reference: another command, an
 option or a form of one not declared (`-fjson`, a value that starts with '-'), --help, standard input as the
-spec, a malformed value, and any error, which the typer app then meets and reports itself (an error after part
+spec or any spec that is not a regular file (a named pipe, /dev/stdin: read once), a malformed value, and any error, which the typer app then meets and reports itself (an error after part
 of the output was written is reported here, in the typer app's words: a second run would print that part twice)
 (tests/test_start.py runs both paths and compares every byte).
 
@@ -193,7 +193,19 @@ def read_command(argv: Sequence[str]):
     function, fewest, most = FAST_COMMANDS[argv[0]]
     if len(arguments) < fewest or most is not None and len(arguments) > most:
         return None
+    if function is not show_layers and not all(map(is_regular_file, arguments)):
+        return None  # a named pipe (/dev/stdin, <(...)) is read once: no second reading after an error
     return lambda: function(*arguments, **options)
+
+
+def is_regular_file(path: str) -> bool:
+    """Whether `path` names a regular file, which the typer app can read again if the fast path fails."""
+    import stat
+
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):  # no such file, a name too long, a NUL: the typer app says so
+        return False
 
 
 def show_summary(spec: str, output_format: str = "table", depth: Optional[int] = None, bindings: Sequence[str] = (),

@@ -219,3 +219,36 @@ def test_a_reader_that_goes_away_is_no_failure_on_either_path(argv):
         return error, process.wait()
 
     assert closed_early("calc.start") == closed_early("calc.cli") == (b"", 1 if argv[0] == "check" else 0)
+
+
+@pytest.mark.parametrize("spec", ["input: [8]\nlayers:\n  - {type: Dence, units: 3}\n",
+                                  (ROOT / "specs/mnist_convnet.yaml").read_text()])
+def test_a_spec_read_once_is_left_to_typer(spec, tmp_path):
+    """A spec that is not a regular file (a named pipe; /dev/stdin, <(...) in a shell) can be read only once:
+    were the fast path to fail after reading it, the typer app would wait for a writer that is gone, or read
+    nothing. Such a command line goes to typer, which reads the spec once."""
+    import os
+    import threading
+
+    fifo = tmp_path / "spec.fifo"
+    os.mkfifo(fifo)
+
+    def through(entry):
+        def write():
+            with open(fifo, "w") as pipe:  # blocks until the command opens the pipe to read
+                pipe.write(spec)
+
+        writer = threading.Thread(target=write, daemon=True)
+        writer.start()
+        code = f"import sys\nsys.argv = ['layercalc', 'summary', {str(fifo)!r}]\nfrom {entry} import main\nmain()\n"
+        try:
+            result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                                    timeout=20)
+        except subprocess.TimeoutExpired:  # the command waited for a second writer (and was killed)
+            return "timed out"
+        writer.join()
+        return result.stdout, result.stderr, result.returncode
+
+    through_typer = through("calc.cli")
+    assert through_typer != "timed out" and ("Dence" in through_typer[1] or through_typer[2] == 0)
+    assert through("calc.start") == through_typer
