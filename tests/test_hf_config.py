@@ -306,3 +306,24 @@ def test_readme_serving_figures_are_what_the_command_prints(cli):
     assert result.exit_code == 0, result.stderr
     printed = result.stdout.splitlines()
     assert quoted and all(line in printed for line in quoted), quoted
+
+
+@pytest.mark.parametrize("command, marker", [
+    ("summary tests/data/hf/configs/llama3_8b.json --depth 1", "layercalc summary tests/data/hf/configs/llama3_8b.json"),
+    ("summary tests/data/hf/configs/mixtral_8x7b.json", "**Mixture of experts.**"),
+    ("summary specs/llama3_8b.yaml --set T=8192 --set B=1 --flops --training-flops --mixed-precision bfloat16 "
+     "--optimizer adamw --depth 1 --columns name,params,flops,memory,kv_cache,attention_saved",
+     "--columns name,params,flops,memory,kv_cache,attention_saved"),
+])
+def test_readme_config_blocks_are_what_the_command_prints(cli, command, marker):
+    """README, "Language models from config.json" and "Transformers and LLMs": every line of the output quoted
+    after `marker` (but the elision, `...`) is a line the command prints."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split(marker, 1)[1]
+    # the first fenced block that opens after the marker (a plain fence: its text starts on the next line)
+    quoted = next(part for part in section.split("```")[1:] if part.startswith("\n") and part.strip()).splitlines()
+    result = cli(command.split())
+    assert result.exit_code == 0, result.stderr
+    printed = result.stdout.splitlines()
+    quoted = [line for line in quoted if not line.lstrip().startswith("...")]
+    assert quoted and all(line in printed for line in quoted), [line for line in quoted if line not in printed]
