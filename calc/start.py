@@ -5,9 +5,10 @@ commands and options declared in FAST_OPTIONS (summary, check, layers), run thro
 typer commands in cli.py (`show_summary`, `check_one`, `emit_check`, `show_layers`, `emit`).  Anything else
 goes to the typer app, whose messages, exit codes, help and completion are the reference: another command, an
 option or a form of one not declared (`-fjson`, a value that starts with '-'), --help, standard input as the
-spec or any spec that is not a regular file (a named pipe, /dev/stdin: read once), a malformed value, and any error, which the typer app then meets and reports itself (an error after part
-of the output was written is reported here, in the typer app's words: a second run would print that part twice)
-(tests/test_start.py runs both paths and compares every byte).
+spec or any spec that is not a regular file (a named pipe, /dev/stdin: read once), a malformed value, and any
+error, which the typer app then meets and reports itself (an error after part of the output was written is
+reported here, in the typer app's words: a second run would print that part twice) (tests/test_start.py runs
+both paths and compares every byte).
 
 A new option of a command needs nothing here: until it is declared in FAST_OPTIONS, an invocation that gives
 it goes to typer.  Declaring it is one line, once the command's function here (`show_summary`, `show_check`)
@@ -110,10 +111,12 @@ def run_fast(argv: Sequence[str]) -> Optional[int]:
     except BrokenPipeError:  # the reader went away (`| head`): not a failure, as in cli.reported_errors
         discard_standard_output()
         return 0
-    except Exception:  # an error: the typer app runs the command again and reports it in its own words,
+    except Exception as error:  # an error: the typer app runs the command again and reports it in its own words,
         if not (sys.stdout and sys.stdout.written):
             return None
-        return reported_here()  # unless part of the output is out: a second run would print it twice
+        from .cli import reported  # unless part of the output is out: a second run would print it twice
+
+        return reported(error)
     finally:
         sys.stdout = stdout
 
@@ -136,20 +139,6 @@ class WrittenTo:
         if name == "buffer":
             self.written = True
         return getattr(self.stream, name)
-
-
-def reported_here() -> int:
-    """The exit code of the error being handled, reported as the typer app reports it (cli.reported_errors)."""
-    import typer
-
-    from .cli import reported_errors
-
-    try:
-        with reported_errors(debug=False):
-            raise  # noqa: PLE0704 - the error being handled
-    except typer.Exit as exit_code:
-        return exit_code.exit_code
-    return 0  # pragma: no cover - reported_errors ends every error it is given with an exit code
 
 
 def read_command(argv: Sequence[str]):

@@ -309,7 +309,8 @@ def test_readme_serving_figures_are_what_the_command_prints(cli):
 
 
 @pytest.mark.parametrize("command, marker", [
-    ("summary tests/data/hf/configs/llama3_8b.json --depth 1", "layercalc summary tests/data/hf/configs/llama3_8b.json"),
+    ("summary tests/data/hf/configs/llama3_8b.json --depth 1",
+     "layercalc summary tests/data/hf/configs/llama3_8b.json --depth 1"),
     ("summary tests/data/hf/configs/mixtral_8x7b.json", "**Mixture of experts.**"),
     ("summary specs/llama3_8b.yaml --set T=8192 --set B=1 --flops --training-flops --mixed-precision bfloat16 "
      "--optimizer adamw --depth 1 --columns name,params,flops,memory,kv_cache,attention_saved",
