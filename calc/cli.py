@@ -140,6 +140,17 @@ def reported_errors(debug: bool) -> Iterator[None]:
         raise typer.Exit(EXIT_INTERNAL)
 
 
+def reported(error: Exception) -> int:
+    """The exit code of `error`, reported on stderr as every command reports it (start.py's fast path, for an
+    error met after part of its output was written)."""
+    try:
+        with reported_errors(debug=False):
+            raise error
+    except typer.Exit as exit_code:
+        return exit_code.exit_code
+    return 0  # pragma: no cover - reported_errors ends every error but BrokenPipeError, handled before
+
+
 def complete_layer_type(incomplete: str) -> List[str]:
     """Shell completion of a layer type: the registered types and aliases that start as typed."""
     from .rules.registry import ALIASES, load_all

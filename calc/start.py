@@ -5,8 +5,10 @@ commands and options declared in FAST_OPTIONS (summary, check, layers), run thro
 typer commands in cli.py (`show_summary`, `check_one`, `emit_check`, `show_layers`, `emit`).  Anything else
 goes to the typer app, whose messages, exit codes, help and completion are the reference: another command, an
 option or a form of one not declared (`-fjson`, a value that starts with '-'), --help, standard input as the
-spec, a malformed value, and any error, which the typer app then meets and reports itself
-(tests/test_start.py runs both paths and compares every byte).
+spec or any spec that is not a regular file (a named pipe, /dev/stdin: read once), a malformed value, and any
+error, which the typer app then meets and reports itself (an error after part of the output was written is
+reported here, in the typer app's words: a second run would print that part twice) (tests/test_start.py runs
+both paths and compares every byte).
 
 A new option of a command needs nothing here: until it is declared in FAST_OPTIONS, an invocation that gives
 it goes to typer.  Declaring it is one line, once the command's function here (`show_summary`, `show_check`)
@@ -103,13 +105,40 @@ def run_fast(argv: Sequence[str]) -> Optional[int]:
     # Shell completion (click's _PROG_NAME_COMPLETE variable) is typer's.
     if command is None or any(name.startswith("_") and name.endswith("_COMPLETE") for name in os.environ):
         return None
+    stdout, sys.stdout = sys.stdout, sys.stdout and WrittenTo(sys.stdout)
     try:
         return command() or 0
     except BrokenPipeError:  # the reader went away (`| head`): not a failure, as in cli.reported_errors
         discard_standard_output()
         return 0
-    except Exception:  # an error: the typer app runs the command again and reports it in its own words
-        return None
+    except Exception as error:  # an error: the typer app runs the command again and reports it in its own words,
+        if not (sys.stdout and sys.stdout.written):
+            return None
+        from .cli import reported  # unless part of the output is out: a second run would print it twice
+
+        return reported(error)
+    finally:
+        sys.stdout = stdout
+
+
+class WrittenTo:
+    """Standard output, noting whether anything was written to it (or its buffer, which rich may use)."""
+
+    def __init__(self, stream) -> None:
+        self.stream, self.written = stream, False
+
+    def write(self, text: str) -> int:
+        self.written = True
+        return self.stream.write(text)
+
+    def writelines(self, lines) -> None:
+        self.written = True
+        self.stream.writelines(lines)
+
+    def __getattr__(self, name: str):
+        if name == "buffer":
+            self.written = True
+        return getattr(self.stream, name)
 
 
 def read_command(argv: Sequence[str]):
@@ -153,7 +182,19 @@ def read_command(argv: Sequence[str]):
     function, fewest, most = FAST_COMMANDS[argv[0]]
     if len(arguments) < fewest or most is not None and len(arguments) > most:
         return None
+    if function is not show_layers and not all(map(is_regular_file, arguments)):
+        return None  # a named pipe (/dev/stdin, <(...)) is read once: no second reading after an error
     return lambda: function(*arguments, **options)
+
+
+def is_regular_file(path: str) -> bool:
+    """Whether `path` names a regular file, which the typer app can read again if the fast path fails."""
+    import stat
+
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):  # no such file, a name too long, a NUL: the typer app says so
+        return False
 
 
 def show_summary(spec: str, output_format: str = "table", depth: Optional[int] = None, bindings: Sequence[str] = (),

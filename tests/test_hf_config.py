@@ -102,8 +102,9 @@ def test_every_family_has_two_configurations():
     for name in CONFIGS:
         model_type = json.loads(config_path(name).read_text())["model_type"]
         families[model_type] = families.get(model_type, 0) + 1
-    assert families == {"bert": 3, "roberta": 2, "distilbert": 2, "gemma": 2, "gemma2": 2, "gpt2": 3, "llama": 5, "mistral": 2, "phi3": 2,
-                        "qwen2": 3, "mixtral": 2, "qwen2_moe": 2, "gpt_neox": 2, "opt": 2, "vit": 2, "t5": 4}
+    assert families == {"bert": 3, "roberta": 2, "distilbert": 2, "gemma": 3, "gemma2": 3, "gpt2": 3, "llama": 5,
+                        "mistral": 3, "phi3": 2, "qwen2": 4, "mixtral": 3, "qwen2_moe": 3, "gpt_neox": 2, "opt": 2,
+                        "vit": 2, "t5": 4}
     assert set(PUBLISHED) <= set(CONFIGS)
 
 
@@ -306,3 +307,41 @@ def test_readme_serving_figures_are_what_the_command_prints(cli):
     assert result.exit_code == 0, result.stderr
     printed = result.stdout.splitlines()
     assert quoted and all(line in printed for line in quoted), quoted
+
+
+@pytest.mark.parametrize("command, marker", [
+    ("summary tests/data/hf/configs/llama3_8b.json --depth 1",
+     "layercalc summary tests/data/hf/configs/llama3_8b.json --depth 1"),
+    ("summary tests/data/hf/configs/mixtral_8x7b.json", "**Mixture of experts.**"),
+    ("summary specs/llama3_8b.yaml --set T=8192 --set B=1 --flops --training-flops --mixed-precision bfloat16 "
+     "--optimizer adamw --depth 1 --columns name,params,flops,memory,kv_cache,attention_saved",
+     "--columns name,params,flops,memory,kv_cache,attention_saved"),
+])
+def test_readme_config_blocks_are_what_the_command_prints(cli, command, marker):
+    """README, "Language models from config.json" and "Transformers and LLMs": every line of the output quoted
+    after `marker` (but the elision, `...`) is a line the command prints."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split(marker, 1)[1]
+    # the first fenced block that opens after the marker (a plain fence: its text starts on the next line)
+    quoted = next(part for part in section.split("```")[1:] if part.startswith("\n") and part.strip()).splitlines()
+    result = cli(command.split())
+    assert result.exit_code == 0, result.stderr
+    printed = result.stdout.splitlines()
+    quoted = [line for line in quoted if not line.lstrip().startswith("...")]
+    assert quoted and all(line in printed for line in quoted), [line for line in quoted if line not in printed]
+
+
+
+@pytest.mark.parametrize("name, key, left_out", [
+    ("gemma_7b_default_head_dim", "head_dim", 256),  # not hidden_size / heads = 192
+    ("gemma2_small_defaults", "num_key_value_heads", 4), ("qwen2_small_default_kv_heads", "num_key_value_heads", 32),
+    ("mixtral_small_default_kv_heads", "num_key_value_heads", 8),
+    ("qwen2_moe_small_default_kv_heads", "num_key_value_heads", 16),
+])
+def test_a_key_left_out_has_the_value_of_the_transformers_class(name, key, left_out):
+    """A config.json without num_key_value_heads or head_dim: transformers' configuration class of the family gives
+    the value (MistralConfig 8 key/value heads, Qwen2Config 32, GemmaConfig head_dim 256, ...), which the figures of
+    tests/data/hf/figures (transformers 5.24.0) show and the module-by-module test compares."""
+    assert key not in json.loads(config_path(name).read_text())
+    assert figures(name)["params"] == summarize(config_path(name)).totals.params
+    assert f"{key}: {left_out}" in convert(config_path(name))  # the spec it stands for says so

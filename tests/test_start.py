@@ -82,6 +82,14 @@ MATRIX = [
     (["summary", RESNET, "specs/gpt2.yaml"], False),
     (["summmary", RESNET], False),
     ([], False),
+    # click's readings: the last of a repeated option wins; '-o-', '-f=json', a spec that starts with '-',
+    # an integer with '_' (int() takes it) are typer's
+    (["summary", "--depth", "2", RESNET, "--depth", "1", "-f", "csv", "--format=markdown"], True),
+    (["check", RESNET, "--max-params", "2M", "--max-params=30M", "-o", "-"], True),
+    (["summary", RESNET, "-o-"], False),
+    (["summary", RESNET, "-f=json"], False),
+    (["summary", "-resnet50.yaml"], False),
+    (["summary", RESNET, "--max-layers", "1_000"], False),
 ]
 
 
@@ -189,3 +197,79 @@ def test_every_declared_option_is_the_typer_option_of_that_name():
                 assert param.type.min == 1 and param.type.max is None, option
             elif isinstance(kind, tuple):
                 assert tuple(param.type.choices) == kind, option
+
+
+def test_an_error_after_part_of_the_output_is_reported_once(tmp_path, monkeypatch):
+    """Standard output in ASCII cannot take the table's rules: the error comes after the title was written.
+    Were the typer app to run the command again, the title would be printed twice; the error is reported
+    once, in the typer app's words, after the same part of the output."""
+    monkeypatch.setenv("PYTHONIOENCODING", "ascii")
+    argv = ["summary", RESNET, "--depth", "1"]
+    through_start = run("calc.start", argv, tmp_path, "start.out")
+    through_typer = run("calc.cli", argv, tmp_path, "typer.out")
+    assert through_typer[2] != 0 and through_typer[0].startswith('Model: "resnet50"')  # the case arises
+    assert through_start[:4] == through_typer[:4]
+    assert through_start[0].count("Model:") == 1
+
+
+@pytest.mark.parametrize("environment", [{"NO_COLOR": "1", "COLUMNS": "40", "TERM": "dumb"},
+                                         {"TTY_COMPATIBLE": "1", "NO_COLOR": "1", "COLUMNS": "60"},
+                                         {"FORCE_COLOR": "1", "TERM": "dumb"}, {"TTY_COMPATIBLE": "0"}])
+def test_the_environment_is_read_alike(environment, tmp_path, monkeypatch):
+    """NO_COLOR, COLUMNS, TERM, FORCE_COLOR and TTY_COMPATIBLE decide the table the same way on both paths."""
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    argv = ["summary", RESNET, "--depth", "1"]
+    through_start = run("calc.start", argv, tmp_path, "start.out")
+    through_typer = run("calc.cli", argv, tmp_path, "typer.out")
+    assert through_start[:4] == through_typer[:4] and not through_start[4]
+
+
+@pytest.mark.parametrize("argv", [["summary", "specs/densenet121.yaml"], ["summary", RESNET, "-f", "json"],
+                                  ["check", "specs/densenet121.yaml", RESNET, "--max-params", "1M"]])
+def test_a_reader_that_goes_away_is_no_failure_on_either_path(argv):
+    """`layercalc ... | head -c 10`: the reader closes the pipe; both paths end quietly with the command's code."""
+    def closed_early(entry):
+        code = f"import sys\nsys.argv = ['layercalc', *{argv!r}]\nfrom {entry} import main\nmain()\n"
+        process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   cwd=ROOT)
+        process.stdout.read(10)
+        process.stdout.close()
+        error = process.stderr.read()
+        process.stderr.close()
+        return error, process.wait()
+
+    assert closed_early("calc.start") == closed_early("calc.cli") == (b"", 1 if argv[0] == "check" else 0)
+
+
+@pytest.mark.parametrize("spec", ["input: [8]\nlayers:\n  - {type: Dence, units: 3}\n",
+                                  (ROOT / "specs/mnist_convnet.yaml").read_text()])
+def test_a_spec_read_once_is_left_to_typer(spec, tmp_path):
+    """A spec that is not a regular file (a named pipe; /dev/stdin, <(...) in a shell) can be read only once:
+    were the fast path to fail after reading it, the typer app would wait for a writer that is gone, or read
+    nothing. Such a command line goes to typer, which reads the spec once."""
+    import os
+    import threading
+
+    fifo = tmp_path / "spec.fifo"
+    os.mkfifo(fifo)
+
+    def through(entry):
+        def write():
+            with open(fifo, "w") as pipe:  # blocks until the command opens the pipe to read
+                pipe.write(spec)
+
+        writer = threading.Thread(target=write, daemon=True)
+        writer.start()
+        code = f"import sys\nsys.argv = ['layercalc', 'summary', {str(fifo)!r}]\nfrom {entry} import main\nmain()\n"
+        try:
+            result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                                    timeout=20)
+        except subprocess.TimeoutExpired:  # the command waited for a second writer (and was killed)
+            return "timed out"
+        writer.join()
+        return result.stdout, result.stderr, result.returncode
+
+    through_typer = through("calc.cli")
+    assert through_typer != "timed out" and ("Dence" in through_typer[1] or through_typer[2] == 0)
+    assert through("calc.start") == through_typer

@@ -40,6 +40,14 @@ def is_hf_config(data: Any) -> bool:
             and "layers" not in data and "class_name" not in data)
 
 
+# What transformers 5.24's configuration class of a family gives a key that config.json leaves out, where that
+# is not the value derived from the others (tests/data/hf/configs/*_default*.json).
+LEFT_OUT = {"mistral": {"num_key_value_heads": 8}, "mixtral": {"num_key_value_heads": 8},
+            "qwen2": {"num_key_value_heads": 32}, "qwen2_moe": {"num_key_value_heads": 16},
+            "gemma": {"num_key_value_heads": 16, "head_dim": 256},
+            "gemma2": {"num_key_value_heads": 4, "head_dim": 256}}
+
+
 class Config:
     """A config.json's values, read with the checks and the messages (at the key's line:col) a user needs."""
 
@@ -99,11 +107,15 @@ class Config:
             raise self.refuse(key, f"'{key}' {describe(value)} is not supported: {why}")
 
     def heads(self) -> Tuple[int, int, int]:
-        """(query heads, key/value heads, head size) of a grouped-query decoder."""
+        """(query heads, key/value heads, head size) of a grouped-query decoder. A key the file leaves out has
+        the value of its family's transformers configuration class (LEFT_OUT), else, as a null one, the value
+        derived from the others: every query head its own key/value head, hidden_size ÷ heads."""
+        left_out = {key: value for key, value in LEFT_OUT.get(self.data.get("model_type"), {}).items()
+                    if key not in self.data}
         heads = self.size("num_attention_heads")
-        kv_heads = self.size("num_key_value_heads", heads)
+        kv_heads = self.size("num_key_value_heads", left_out.get("num_key_value_heads", heads))
         hidden = self.size("hidden_size")
-        head_dim = self.size("head_dim", hidden // heads)
+        head_dim = self.size("head_dim", left_out.get("head_dim", hidden // heads))
         if heads % kv_heads:
             raise self.refuse("num_key_value_heads", f"num_attention_heads {heads} must be divisible by "
                                                      f"num_key_value_heads {kv_heads}")
