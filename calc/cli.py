@@ -132,6 +132,14 @@ def reported_errors(debug: bool) -> Iterator[None]:
         discard_standard_output()
     except (typer.Exit, typer.Abort, KeyboardInterrupt):
         raise
+    except UnicodeEncodeError as error:  # the output's encoding (PYTHONIOENCODING=ascii, a C locale) lacks a character
+        if debug:
+            raise
+        character = f"U+{ord(error.object[error.start]):04X}"
+        typer.echo(message_line(f"layercalc: the output's encoding ({error.encoding}) cannot write the character "
+                                f"{character}: set PYTHONIOENCODING=utf-8 (or a UTF-8 locale), or write to a file "
+                                "with --output"), err=True)
+        raise typer.Exit(EXIT_INVALID)
     except Exception as error:  # a bug in layercalc: say so plainly
         if debug:
             raise

@@ -210,6 +210,9 @@ def test_an_error_after_part_of_the_output_is_reported_once(tmp_path, monkeypatc
     assert through_typer[2] != 0 and through_typer[0].startswith('Model: "resnet50"')  # the case arises
     assert through_start[:4] == through_typer[:4]
     assert through_start[0].count("Model:") == 1
+    assert through_start[2] == 2 and through_start[1] == (
+        "layercalc: the output's encoding (ascii) cannot write the character U+2500: set PYTHONIOENCODING=utf-8 "
+        "(or a UTF-8 locale), or write to a file with --output\n")
 
 
 @pytest.mark.parametrize("environment", [{"NO_COLOR": "1", "COLUMNS": "40", "TERM": "dumb"},
