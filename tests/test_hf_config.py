@@ -172,6 +172,13 @@ def edited(tmp_path, name, **changes):
      "'add_cross_attention' true is not supported: GPT-2's cross-attention layers need an encoder's sequence"),
     ("llama3_8b", {"hidden_act": "mish"}, "'hidden_act' 'mish' is not an activation layercalc knows"),
     ("llama3_8b", {"num_key_value_heads": 5}, "num_attention_heads 32 must be divisible by num_key_value_heads 5"),
+    # transformers 5.24's LlamaConfig and Gemma2Config (validate_architecture): "The hidden size (4096) is not a
+    # multiple of the number of attention heads (24)." even with head_dim given (run in a scratch venv)
+    ("llama3_8b", {"num_attention_heads": 24, "head_dim": 128},
+     "config.json:11:3: hidden_size 4096 must be divisible by num_attention_heads 24 (transformers' llama "
+     "configuration requires it, whatever head_dim says)"),
+    ("gemma2_2b", {"num_attention_heads": 7},
+     "hidden_size 2304 must be divisible by num_attention_heads 7 (transformers' gemma2 configuration requires it"),
     ("qwen1_5_moe_a2_7b", {"decoder_sparse_step": 2},
      "'decoder_sparse_step' 2 is not supported: layers without experts (every n-th layer sparse) are not modelled"),
     ("qwen1_5_moe_a2_7b", {"mlp_only_layers": [0]},

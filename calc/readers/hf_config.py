@@ -40,6 +40,10 @@ def is_hf_config(data: Any) -> bool:
             and "layers" not in data and "class_name" not in data)
 
 
+# Families whose transformers 5.24 configuration class refuses a hidden_size that is not a multiple of
+# num_attention_heads even when head_dim is given (LlamaConfig, Gemma2Config: validate_architecture).
+WHOLE_HEADS = ("llama", "gemma2")
+
 # What transformers 5.24's configuration class of a family gives a key that config.json leaves out, where that
 # is not the value derived from the others (tests/data/hf/configs/*_default*.json).
 LEFT_OUT = {"mistral": {"num_key_value_heads": 8}, "mixtral": {"num_key_value_heads": 8},
@@ -116,6 +120,10 @@ class Config:
         kv_heads = self.size("num_key_value_heads", left_out.get("num_key_value_heads", heads))
         hidden = self.size("hidden_size")
         head_dim = self.size("head_dim", left_out.get("head_dim", hidden // heads))
+        if hidden % heads and self.data.get("model_type") in WHOLE_HEADS:
+            raise self.refuse("num_attention_heads", f"hidden_size {hidden} must be divisible by num_attention_heads "
+                                                     f"{heads} (transformers' {self.data['model_type']} configuration "
+                                                     "requires it, whatever head_dim says)")
         if heads % kv_heads:
             raise self.refuse("num_key_value_heads", f"num_attention_heads {heads} must be divisible by "
                                                      f"num_key_value_heads {kv_heads}")
