@@ -264,7 +264,12 @@ class Memory(Record):
     optimizer_state: Dim  # the optimizer's slots per trainable parameter
     attention: bool = False  # the model has attention layers: the two figures below are shown
     attention_saved: Dim = 0  # attention's scores and probabilities kept for the backward pass (0 when fused)
-    kv_cache: Dim = 0  # keys and values of every attention layer at every key position
+    kv_cache: Dim = 0  # keys and values a generating decoder caches (causal self-attention, its cross-attention)
+
+    @property
+    def cached(self) -> bool:
+        """Some layer caches keys and values (a decoder's attention): the KV cache and serving lines are shown."""
+        return self.attention and self.kv_cache != 0
 
     @property
     def inference(self) -> Dim:

@@ -28,7 +28,7 @@ input: {shape: [10], dtype: int32}
 layers:
   - {type: Embedding, name: embed, input_dim: 50, output_dim: 32}
   - {type: GroupQueryAttention, name: attention, inputs: [embed, embed], num_query_heads: 4,
-     num_key_value_heads: 2, head_dim: 8}
+     num_key_value_heads: 2, head_dim: 8, use_causal_mask: true}
 """
 
 
@@ -82,16 +82,37 @@ def test_multi_head_attention_kv_cache_uses_key_and_value_sizes():
     """keys 7 positions · 3 heads · key_dim 4, values 7 · 3 · value_dim 6: 84 + 126 elements (int8: bytes)."""
     spec = {"inputs": {"query": [5, 8], "value": [7, 8]},
             "layers": [{"type": "MultiHeadAttention", "name": "attention", "inputs": ["query", "value"],
-                        "num_heads": 3, "key_dim": 4, "value_dim": 6}]}
+                        "num_heads": 3, "key_dim": 4, "value_dim": 6, "use_causal_mask": True}]}
     assert attention(report_of(json.dumps(spec), dtype="int8")).costs.kv_cache_bytes == 210
+
+
+@pytest.mark.parametrize("layer", [
+    {"type": "MultiHeadAttention", "num_heads": 2, "key_dim": 4},
+    {"type": "GroupQueryAttention", "num_query_heads": 2, "num_key_value_heads": 1, "head_dim": 4},
+])
+def test_attention_without_causal_mask_caches_nothing(layer):
+    """Only a decoder's causal self-attention caches keys and values for generation: an encoder's attention
+    (use_causal_mask false, Keras' default) has no KV cache, as tests/data/hf/bert_base.json's kv_cache None."""
+    spec = {"inputs": {"query": [5, 8], "value": [5, 8]},
+            "layers": [{**layer, "name": "attention", "inputs": ["query", "value"]}]}
+    plain = report_of(json.dumps(spec), dtype="int8")
+    assert attention(plain).costs.kv_cache_bytes == plain.costs.memory.kv_cache == 0
+    assert plain.costs.memory.serving == plain.costs.memory.inference
+    spec["layers"][0]["use_causal_mask"] = True  # the same figures, but for the cache: 2 · 5 · 1 or 2 heads · 4
+    causal = report_of(json.dumps(spec), dtype="int8")
+    assert attention(causal).costs.kv_cache_bytes == 2 * 5 * layer.get("num_key_value_heads", 2) * 4
+    assert (causal.totals.params, causal.totals.macs) == (plain.totals.params, plain.totals.macs)
 
 
 
 @pytest.mark.parametrize("layer, inputs, saved, cached, why", [
-    ({"type": "TransformerEncoder"}, ["query"], 100, 80,
-     "self-attention: scores and softmax 2 · 2 heads · 5 · 5; keys and values 5 · 2 heads · (4 + 4)"),
+    ({"type": "TransformerEncoder"}, ["query"], 100, 0,
+     "self-attention: scores and softmax 2 · 2 heads · 5 · 5; an encoder caches no keys and values"),
+    ({"type": "TransformerDecoder"}, ["query"], 100, 80,
+     "causal self-attention: keys and values 5 · 2 heads · (4 + 4)"),
     ({"type": "TransformerDecoder"}, ["query", "value"], 240, 192,
-     "+ cross-attention over the 7 encoder positions: saved 2 · 2 · 5 · 7 = 140, cached 7 · 2 · (4 + 4) = 112"),
+     "+ cross-attention over the 7 encoder positions: saved 2 · 2 · 5 · 7 = 140, cached 7 · 2 · (4 + 4) = 112, "
+     "as Keras Hub's cross_attention_cache keeps them"),
 ])
 def test_keras_hub_transformer_blocks_save_and_cache_their_attentions(layer, inputs, saved, cached, why):
     shapes = {"query": [5, 8], "value": [7, 8]}

@@ -37,7 +37,7 @@ It does two things (both by default):
     ``call_parameters``); ``ops.get_item`` indexes with its ``key`` (``":, 1:3"``).
 
 A spec argument in CALL_ARGUMENTS is one Keras takes when the layer is called, not
-when it is made (``return_attention_scores``); the tool passes it to the call.
+when it is made (``return_attention_scores``, ``use_causal_mask``); the tool passes it to the call.
 
 Shared calls (``{call: wte, reverse: true}``, a block instance's call) call the same Keras
 layer object again, with the call's arguments (``reverse=True``) passed to the call; a layer
@@ -110,7 +110,7 @@ CASES_OUT = os.path.join(ROOT, "tests", "data", "keras", "rule_cases")
 
 ERROR_CHARS = 300
 # Spec arguments that Keras takes as call arguments, not constructor ones.
-CALL_ARGUMENTS = ("return_attention_scores",)
+CALL_ARGUMENTS = ("return_attention_scores", "use_causal_mask")
 MAX_PARAMS = 1_000_000_000  # a spec larger than this is refused (its float32 weights would be 4 GB or more)
 # Rule-case families whose layer classes come from another package's layers module than keras.layers.
 LAYER_MODULES = {"keras_hub": "keras_hub"}

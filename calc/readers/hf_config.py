@@ -192,7 +192,7 @@ def grouped_attention(config: Config, bias: bool) -> dict:
     heads, kv_heads, head_dim = config.heads()
     return {"type": "GroupQueryAttention", "name": "self_attn", "inputs": ["input_layernorm", "input_layernorm"],
             "num_query_heads": heads,
-            "num_key_value_heads": kv_heads, "head_dim": head_dim, "use_bias": bias}
+            "num_key_value_heads": kv_heads, "head_dim": head_dim, "use_bias": bias, "use_causal_mask": True}
 
 
 def llama(config: Config, head: bool) -> dict:
@@ -274,7 +274,7 @@ def gpt2(config: Config, head: bool) -> dict:
     norm = {"type": "LayerNormalization", "epsilon": epsilon}
     block = [{**norm, "name": "ln_1"},
              {"type": "MultiHeadAttention", "name": "attn", "inputs": ["ln_1", "ln_1"], "num_heads": heads,
-              "key_dim": width // heads},
+              "key_dim": width // heads, "use_causal_mask": True},
              {"type": "Add", "name": "attention_residual", "inputs": ["input", "attn"]},
              {**norm, "name": "ln_2"}, {"type": "mlp", "name": "mlp"},
              {"type": "Add", "name": "mlp_residual", "inputs": ["attention_residual", "mlp"]}]
@@ -306,7 +306,8 @@ def gpt_neox(config: Config, head: bool) -> dict:
                                                    f"{heads}")
     norm = {"type": "LayerNormalization", "epsilon": config.number("layer_norm_eps", 1e-05)}
     attention = {"type": "MultiHeadAttention", "name": "attention", "inputs": ["input_layernorm", "input_layernorm"],
-                 "num_heads": heads, "key_dim": width // heads, "use_bias": config.flag("attention_bias", True)}
+                 "num_heads": heads, "key_dim": width // heads, "use_bias": config.flag("attention_bias", True),
+                 "use_causal_mask": True}
     if config.flag("use_parallel_residual", True):
         body = [{**norm, "name": "input_layernorm"}, attention,
                 {**norm, "name": "post_attention_layernorm", "inputs": ["input"]}, {"type": "mlp", "name": "mlp"},
@@ -349,7 +350,7 @@ def opt(config: Config, head: bool) -> dict:
     bias = config.flag("enable_bias", True)
     before = config.flag("do_layer_norm_before", True)
     attention = {"type": "MultiHeadAttention", "name": "self_attn", "num_heads": heads, "key_dim": width // heads,
-                 "use_bias": bias}
+                 "use_bias": bias, "use_causal_mask": True}
     fc = [{"type": "Dense", "name": "fc1", "units": config.size("ffn_dim"), "use_bias": bias,
            "activation": config.activation("activation_function")},
           {"type": "Dense", "name": "fc2", "units": width, "use_bias": bias}]
@@ -455,12 +456,12 @@ def t5(config: Config, head: bool) -> dict:
                      {"type": "Add", "name": "attention_residual", "inputs": ["input", "SelfAttention"]},
                      rms_norm("ff_norm", epsilon), {"type": "feed_forward", "name": "DenseReluDense"},
                      {"type": "Add", "name": "ff_residual", "inputs": ["attention_residual", "DenseReluDense"]}]
-    decoder_layer = [rms_norm("self_attention_norm", epsilon),
-                     attention("SelfAttention", ["self_attention_norm", "self_attention_norm"]),
+    decoder_layer = [rms_norm("self_attention_norm", epsilon),  # the decoder's attentions: is_decoder, cached
+                     {**attention("SelfAttention", ["self_attention_norm", "self_attention_norm"]), "is_decoder": True},
                      {"type": "Add", "name": "attention_residual", "inputs": ["x", "SelfAttention"]},
                      rms_norm("cross_attention_norm", epsilon),
                      {**attention("EncDecAttention", ["cross_attention_norm", "encoded"]),
-                      "has_relative_attention_bias": False},
+                      "has_relative_attention_bias": False, "is_decoder": True},
                      {"type": "Add", "name": "cross_attention_residual",
                       "inputs": ["attention_residual", "EncDecAttention"]},
                      rms_norm("ff_norm", epsilon), {"type": "feed_forward", "name": "DenseReluDense"},

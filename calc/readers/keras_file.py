@@ -12,7 +12,8 @@ constraints are dropped; anything else goes through unchanged, so the rule
 refuses what it does not know rather than guessing.  Keras Hub's layers
 (module keras_hub...) read as layercalc's rules of the same names in
 calc/rules/keras_hub.py; a call argument return_attention_scores=True is the
-spec's layer argument, its scores the layer's output 1 (`mha:1`).
+spec's layer argument, its scores the layer's output 1 (`mha:1`), and so is
+use_causal_mask=True (a decoder's self-attention, with a KV cache).
 """
 
 from __future__ import annotations
@@ -44,14 +45,16 @@ EMPTY_MEANS_NONE = {("Normalization", "axis")}
 # Keyword arguments of a layer call that change no shape or count; tensors given as
 # query/value/key (MultiHeadAttention, Attention) or decoder_sequence/encoder_sequence (Keras Hub's
 # TransformerDecoder) are inputs, in that order; so are a recurrent layer's initial_state tensors, after its sequence.
-IGNORED_CALL_ARGUMENTS = {"training", "mask", "use_causal_mask"}
+IGNORED_CALL_ARGUMENTS = {"training", "mask"}
 # The masks Keras passes from layer to layer (mask=, query_mask=, ...): computed by operations it adds itself
 # (Embedding(mask_zero=True) and Masking: NotEqual, Any), they change no shape or count, so those operations
 # are left out of the spec.
 TENSOR_CALL_ARGUMENTS = ("query", "value", "key", "decoder_sequence", "encoder_sequence", "initial_state")
-# Call arguments that a spec gives as the layer's own arguments (attention's second output, the scores):
-# every call of a layer must give the same value.
-LAYER_CALL_ARGUMENTS = {"return_attention_scores"}
+# Call arguments that a spec gives as the layer's own arguments (attention's second output, the scores; a
+# causal self-attention, whose keys and values a decoder caches): every call of a layer must give the same
+# value.  use_causal_mask is kept for the layers whose rule takes it (MultiHeadAttention, GroupQueryAttention),
+# left out for the others (Attention's mask changes no figure).
+LAYER_CALL_ARGUMENTS = {"return_attention_scores", "use_causal_mask"}
 # Keras Hub's layers (module keras_hub...) that layercalc has rules for, in calc/rules/keras_hub.py; the
 # config keys they write that change no shape or count (build shapes, an initializer under a plain name).
 KERAS_HUB_DROPPED = {("PositionEmbedding", "initializer"), ("TransformerDecoder", "decoder_sequence_shape"),
@@ -336,7 +339,8 @@ def _is_tensor(value: Any) -> bool:
 
 
 def _is_mask(key: str) -> bool:
-    return key == "mask" or key.endswith("_mask") and key != "attention_mask"
+    """A mask tensor Keras passes (mask=, query_mask=, ...); use_causal_mask is a flag, not a tensor."""
+    return key == "mask" or key.endswith("_mask") and key not in ("attention_mask", "use_causal_mask")
 
 
 def _tensors(value: Any) -> List[Any]:
@@ -750,7 +754,9 @@ class _Converter:
         if block_name is None and operation is None:
             entry.update(_own_policy(layer["config"], self.policy))  # the float32 softmax of a mixed model
         entry.update(args)
-        entry.update(call_arguments)
+        rule = None if block_name or operation else rules.lookup(type_name)
+        entry.update({key: value for key, value in call_arguments.items()
+                      if key != "use_causal_mask" or (rule is not None and key in rule.arguments())})
         scope.names.setdefault(name, name)
         return entry
 

@@ -76,7 +76,7 @@ def grouped_attention(config: Dict[str, Any], where: Location) -> dict:
     return {"type": "GroupQueryAttention", "num_query_heads": heads,
             "num_key_value_heads": _size(config, "num_key_value_heads", where, heads),
             "head_dim": _size(config, "head_dim", where, _size(config, "hidden_dim", where) // heads), "use_bias": False,
-            "inputs": ["self_attention_layernorm", "self_attention_layernorm"]}
+            "use_causal_mask": True, "inputs": ["self_attention_layernorm", "self_attention_layernorm"]}
 
 
 def qwen_attention(config: Dict[str, Any], where: Location) -> dict:
@@ -189,7 +189,7 @@ def gemma(config: Dict[str, Any], where: Location, name: str = "gemma_backbone",
              "head_dim": _size(config, "head_dim", where)}
     attention = ({"type": "Qwen3Attention", **sizes, "layer_norm_epsilon": norm["epsilon"],
                   "inputs": ["pre_attention_norm"]} if query_key_norm else
-                 {"type": "GroupQueryAttention", **sizes, "use_bias": False,
+                 {"type": "GroupQueryAttention", **sizes, "use_bias": False, "use_causal_mask": True,
                   "inputs": ["pre_attention_norm", "pre_attention_norm"]})
     post_attention = [{**norm, "name": "post_attention_norm"}] if config.get("use_post_attention_norm") else []
     post_ffw = [{**norm, "name": "post_ffw_norm"}] if config.get("use_post_ffw_norm") else []

@@ -241,10 +241,11 @@ def cost_lines(report, flops: bool, memory: bool, text=visible):
         if held.attention:
             kept = "none: fused" if convention.attention == "fused" else "scores and probabilities"
             yield f"Attention's saved tensors ({kept})", exact_size(held.attention_saved)
-            yield "KV cache (keys and values at every key position)", exact_size(held.kv_cache)
+            if held.cached:
+                yield "KV cache (keys and values at every key position)", exact_size(held.kv_cache)
             saved = ", attention's saved tensors"
         yield f"Inference peak (parameters + outputs alive{at})", exact_size(held.inference)
-        if held.attention:
+        if held.cached:
             yield "Serving memory (inference peak + KV cache)", exact_size(held.serving)
         yield f"Training estimate (parameters, gradients, {slots}, activations{saved})", exact_size(held.training)
         batch = "one example (batch unknown)" if convention.batch is None else f"batch {convention.batch}"

@@ -2,7 +2,10 @@
 projections, as in Keras) and the parameter-light Attention and AdditiveAttention.
 
 Each takes Keras' call argument return_attention_scores as a layer argument: the scores
-are then output 1 (`mha:1`), with the shape a call on real tensors returns."""
+are then output 1 (`mha:1`), with the shape a call on real tensors returns.  MultiHeadAttention
+and GroupQueryAttention also take the call argument use_causal_mask as a layer argument: a
+causal self-attention is a decoder's, whose keys and values generation caches (the KV cache);
+any other attention (an encoder's, a cross-attention of a plain Keras model) caches none."""
 
 from __future__ import annotations
 
@@ -112,6 +115,8 @@ class MultiHeadAttention(Layer):
     that are not attention axes, H, the query's attention axes, the
     key's), as a call returns them (Keras' symbolic shape
     (batch, H, Tq, Tq) is right only for rank 3 and Tk = Tq)
+    KV cache: with use_causal_mask (a decoder's self-attention),
+    krows·H·(dk + dv) per example; none otherwise
     """
 
     min_inputs = 2
@@ -136,6 +141,7 @@ class MultiHeadAttention(Layer):
     use_gate: bool = False
     seed: Any = None
     return_attention_scores: bool = False  # a call argument in Keras
+    use_causal_mask: bool = False  # a call argument in Keras: a decoder's self-attention, with a KV cache
 
     def validate(self) -> None:
         refuse_flash_attention_conflicts(self)
@@ -235,11 +241,15 @@ class MultiHeadAttention(Layer):
         rows, key_length = self.lengths(x)
         return prod([2, self.num_heads, rows, key_length])
 
-    def kv_cache(self, x: Tuple[Shape, ...], y: Any) -> Dim:
+    def key_values(self, x: Tuple[Shape, ...]) -> Dim:
         """Projected keys (H·dk) and values (H·dv) at every key position."""
         self.axes(x)
         _, _, key = split_inputs(x)
         return prod([*key[1:-1], self.num_heads, self.key_dim + self.heads_value_dim])
+
+    def kv_cache(self, x: Tuple[Shape, ...], y: Any) -> Dim:
+        """The keys and values a causal self-attention caches for generation (use_causal_mask); none otherwise."""
+        return self.key_values(x) if self.use_causal_mask else 0
 
 
 @register
@@ -261,6 +271,8 @@ class GroupQueryAttention(Layer):
             Tq·Tk·Hq·h: Keras repeats each key and value head for the Hq / Hkv
             query heads of its group (copies) and multiplies per query head
     return_attention_scores adds the scores (batch, Hq, Tq, Tk)
+    KV cache: with use_causal_mask (a decoder's self-attention),
+    2·Tk·Hkv·h per example; none otherwise
     """
 
     min_inputs = 2
@@ -284,6 +296,7 @@ class GroupQueryAttention(Layer):
     use_gate: bool = False
     seed: Any = None
     return_attention_scores: bool = False  # a call argument in Keras
+    use_causal_mask: bool = False  # a call argument in Keras: a decoder's self-attention, with a KV cache
 
     def validate(self) -> None:
         if self.num_query_heads % self.num_key_value_heads:
@@ -353,9 +366,10 @@ class GroupQueryAttention(Layer):
         return prod([2, self.num_query_heads, query[1], key[1]])
 
     def kv_cache(self, x: Tuple[Shape, ...], y: Any) -> Dim:
-        """Keys and values of the Hkv shared heads (not repeated per query group), h each, at every key position."""
+        """With use_causal_mask, keys and values of the Hkv shared heads (not repeated per query group), h each,
+        at every key position; none otherwise."""
         _, _, key = self.check(x)
-        return prod([2, key[1], self.num_key_value_heads, self.head_dim])
+        return prod([2, key[1], self.num_key_value_heads, self.head_dim]) if self.use_causal_mask else 0
 
 
 @rule

@@ -35,8 +35,9 @@ class Qwen2Attention(Layer):
     MACs:   as GroupQueryAttention's of the same sizes: projections
             T·d·(Hq + 2·Hkv)·h + T·Hq·h·d, + Q·Kᵀ and attention·V
             T·T·Hq·h each
-    elementwise, saved tensors and KV cache are GroupQueryAttention's; bias
-    additions one per query, key and value element.
+    elementwise, saved tensors and KV cache are GroupQueryAttention's (a
+    causal one: always a decoder's); bias additions one per query, key and
+    value element.
     """
 
     num_attention_heads: PositiveInt
@@ -44,9 +45,10 @@ class Qwen2Attention(Layer):
     head_dim: PositiveInt
 
     def attention(self) -> GroupQueryAttention:
-        """GroupQueryAttention of the same sizes without biases: every figure but the biases."""
+        """GroupQueryAttention of the same sizes without biases: every figure but the biases; causal, as
+        transformers' module always is (a decoder's: its keys and values are cached)."""
         return GroupQueryAttention(num_query_heads=self.num_attention_heads, num_key_value_heads=self.num_key_value_heads,
-                                   head_dim=self.head_dim, use_bias=False)
+                                   head_dim=self.head_dim, use_bias=False, use_causal_mask=True)
 
     def validate(self) -> None:
         if self.num_attention_heads % self.num_key_value_heads:
@@ -104,6 +106,10 @@ class T5Attention(Layer):
     MACs:   MultiHeadAttention's (the bias is a lookup); elementwise its
             softmax, and the position bias added to each of H·Tq·Tk scores
             instead of the query's scaling
+    KV cache: is_decoder (the decoder stack's attentions, transformers'
+    config.is_decoder) caches the keys and values of every key position,
+    Tk·H·2·d_kv, for its self-attention and its cross-attention alike
+    (transformers' EncoderDecoderCache keeps both); the encoder's, none
     """
 
     min_inputs = 2
@@ -113,6 +119,7 @@ class T5Attention(Layer):
     d_kv: PositiveInt
     has_relative_attention_bias: bool = False
     relative_attention_num_buckets: PositiveInt = 32
+    is_decoder: bool = False
 
     def attention(self) -> MultiHeadAttention:
         return MultiHeadAttention(num_heads=self.num_heads, key_dim=self.d_kv, use_bias=False)
@@ -138,7 +145,7 @@ class T5Attention(Layer):
         return self.attention().saved_tensors(x, y)
 
     def kv_cache(self, x: Tuple[Shape, ...], y: Any) -> Dim:
-        return self.attention().kv_cache(x, y)
+        return self.attention().key_values(x) if self.is_decoder else 0
 
 
 @register

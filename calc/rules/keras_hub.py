@@ -263,9 +263,6 @@ class TransformerBlock(Layer):
     def saved_tensors(self, x: Any, y: Any) -> Dim:
         return part_sum(self.parts(x), "saved_tensors")
 
-    def kv_cache(self, x: Any, y: Any) -> Dim:
-        return part_sum(self.parts(x), "kv_cache")
-
 
 @register
 @rule
@@ -285,9 +282,10 @@ class TransformerEncoder(TransformerBlock):
     params: the sublayers': attention 3·(d·H·h + H·h) + H·h·d + d, norms 2·2d,
             Dense d·I + I and I·d + d
     MACs:   the sublayers': attention (as MultiHeadAttention's) + rows·d·I + rows·I·d
-    elementwise, bias additions, saved tensors and KV cache are the sublayers',
-    plus the two residual sums (one per output element each); dropout, an
-    identity at inference, adds nothing.
+    elementwise, bias additions and saved tensors are the sublayers', plus
+    the two residual sums (one per output element each); dropout, an
+    identity at inference, adds nothing. No KV cache: an encoder's
+    self-attention is not causal.
     """
 
     def sequence(self, x: Shape) -> Shape:
@@ -329,10 +327,13 @@ class TransformerDecoder(TransformerBlock):
     MACs:   the sublayers': the attentions (as MultiHeadAttention's; the
             causal mask hides scores, Keras still computes them all) +
             rows·d·I + rows·I·d
-    elementwise, bias additions, saved tensors and KV cache are the sublayers',
-    plus a residual sum per block (one per output element each) and the causal
+    elementwise, bias additions and saved tensors are the sublayers', plus
+    a residual sum per block (one per output element each) and the causal
     mask's two selects per self-attention score (Keras' masked Softmax: before
     and after the softmax); dropout adds nothing at inference.
+    KV cache: the keys and values of both attentions, T·H·2h for the
+    self-attention and S·H·2h for the cross-attention (Keras Hub's
+    self_attention_cache and cross_attention_cache)
     """
 
     max_inputs = 2
@@ -363,6 +364,11 @@ class TransformerDecoder(TransformerBlock):
         mask_selects = prod([2, self.num_heads, decoder[1], decoder[1]])
         return dim_sum([super().elementwise(x, y), mask_selects])
 
+    def kv_cache(self, x: Tuple[Shape, ...], y: Any) -> Dim:
+        """Generation caches the keys and values of the causal self-attention and of the cross-attention alike."""
+        return dim_sum([layer.key_values(shape) for _, layer, shape in self.parts(x)
+                        if isinstance(layer, MultiHeadAttention)])
+
 
 @register
 @rule
@@ -379,7 +385,8 @@ class Qwen3Attention(Layer):
             + the two norms' scales, h each
     MACs:   GroupQueryAttention's of the same sizes
     elementwise: GroupQueryAttention's and the two RMS norms' (on T·Hq·h and
-    T·Hkv·h elements); saved tensors and KV cache are GroupQueryAttention's.
+    T·Hkv·h elements); saved tensors and KV cache are GroupQueryAttention's
+    (a causal one: always a decoder's).
     """
 
     num_query_heads: PositiveInt
@@ -393,8 +400,9 @@ class Qwen3Attention(Layer):
     sliding_window_size: Any = None
 
     def attention(self) -> GroupQueryAttention:
+        """Causal: a decoder LLM's self-attention, whose keys and values are cached."""
         return GroupQueryAttention(num_query_heads=self.num_query_heads, num_key_value_heads=self.num_key_value_heads,
-                                   head_dim=self.head_dim, use_bias=False)
+                                   head_dim=self.head_dim, use_bias=False, use_causal_mask=True)
 
     def validate(self) -> None:
         self.attention().validate()

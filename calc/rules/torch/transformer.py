@@ -1,7 +1,11 @@
 """torch.nn's attention and transformer layers: MultiheadAttention (kdim, vdim, bias, add_bias_kv,
 add_zero_attn, batch_first), TransformerEncoderLayer and TransformerDecoderLayer (norm_first, bias,
 dim_feedforward), composed from the MultiheadAttention, Linear and LayerNorm rules, and TransformerEncoder
-(num_layers copies of a layer given as an argument, and a norm)."""
+(num_layers copies of a layer given as an argument, and a norm).
+
+As Keras' attention, a KV cache is a causal self-attention's only: each takes the argument of forward()
+that says so (MultiheadAttention's and TransformerEncoderLayer's is_causal, TransformerDecoderLayer's
+tgt_is_causal) as a module argument; without it the layer caches nothing."""
 
 from __future__ import annotations
 
@@ -33,6 +37,8 @@ class MultiheadAttention(Module):
             each (add_bias_kv)
     MACs:   per axis-0 slice: the projections (query and output 2·E² per query position, key kdim·E and
             value vdim·E per key position) + the scores and their weighted sum 2·E per query and key position
+    KV cache: with is_causal (forward()'s, a decoder's self-attention) keys and values 2·E per key position;
+            none otherwise
     """
 
     min_inputs = 3
@@ -46,6 +52,7 @@ class MultiheadAttention(Module):
     kdim: PositiveInt | None = None
     vdim: PositiveInt | None = None
     batch_first: bool = False
+    is_causal: bool = False  # an argument of forward(): a decoder's self-attention, with a KV cache
 
     def validate(self) -> None:
         if self.embed_dim is not None and self.embed_dim % self.num_heads:
@@ -139,6 +146,8 @@ class MultiheadAttention(Module):
         return prod([2, self.num_heads, rows, attended])
 
     def kv_cache(self, x: Tuple[Shape, Shape, Shape], y: Any) -> Dim:
+        if not self.is_causal:
+            return 0
         embed, _, _ = self.sizes(x)
         _, keys = self.slices(x)
         return prod([2, keys, embed])
@@ -161,9 +170,10 @@ class TransformerLayer(Module):
 
     norms: ClassVar[int] = 2  # LayerNorms, one per residual sum
 
-    def attention(self) -> MultiheadAttention:
+    def attention(self, cached: bool = False) -> MultiheadAttention:
+        """The layer's MultiheadAttention; `cached`: one whose keys and values a decoder caches."""
         return MultiheadAttention(embed_dim=self.d_model, num_heads=self.nhead, bias=self.bias,
-                                  batch_first=self.batch_first)
+                                  batch_first=self.batch_first, is_causal=cached)
 
     def parts(self, x: Shape) -> List[Tuple[str, Any, Any]]:
         """(name, rule, its input) of every module inside, in torch's order of named_modules."""
@@ -222,12 +232,15 @@ class TransformerEncoderLayer(TransformerLayer):
     params: self_attn (MultiheadAttention d_model, nhead, bias) + linear1 d_model·dim_feedforward
             + dim_feedforward + linear2 dim_feedforward·d_model + d_model (bias) + norm1, norm2 2·d_model each
     MACs:   its MultiheadAttention's and two Linears'
+    KV cache: with is_causal (forward()'s: a decoder-only stack), self_attn's keys and values; none otherwise
     """
+
+    is_causal: bool = False  # an argument of forward()
 
     def parts(self, x: Shape) -> List[Tuple[str, Any, Any]]:
         if len(x) not in (2, 3):
             raise ShapeError(f"expected a 2D (unbatched) or 3D (batched) input, found {format_shape(x)}")
-        return [("self_attn", self.attention(), (x, x, x)), *self.feed_forward(x)]
+        return [("self_attn", self.attention(self.is_causal), (x, x, x)), *self.feed_forward(x)]
 
 
 @register
@@ -240,18 +253,24 @@ class TransformerDecoderLayer(TransformerLayer):
     params: self_attn + multihead_attn (MultiheadAttention d_model, nhead, bias) + linear1 + linear2
             + norm1, norm2, norm3
     MACs:   its two MultiheadAttentions' and two Linears'
+    KV cache: with tgt_is_causal (forward()'s), the keys and values of both attentions, the target's and the
+            memory's, as a generating decoder caches them (Keras Hub's TransformerDecoder, transformers'
+            EncoderDecoderCache); none otherwise
     """
 
     min_inputs = 2
     max_inputs = 2
     norms = 3
 
+    tgt_is_causal: bool = False  # an argument of forward()
+
     def parts(self, x: Tuple[Shape, Shape]) -> List[Tuple[str, Any, Any]]:
         target, memory = x
         if len(target) not in (2, 3):
             raise ShapeError(f"expected a 2D (unbatched) or 3D (batched) input, found {format_shape(target)}")
-        return [("self_attn", self.attention(), (target, target, target)),
-                ("multihead_attn", self.attention(), (target, memory, memory)), *self.feed_forward(target)]
+        cached = self.tgt_is_causal
+        return [("self_attn", self.attention(cached), (target, target, target)),
+                ("multihead_attn", self.attention(cached), (target, memory, memory)), *self.feed_forward(target)]
 
 
 @register
