@@ -337,7 +337,9 @@ class Conventions(Record):
         if attention or self.attention != "materialized":
             data.update(attention=self.attention, attention_saved=ATTENTION_SAVED[self.attention],
                         kv_cache="2 (keys, values) x batch x key positions x key/value heads x head size, "
-                                 "in the activations' dtype", serving=SERVING)
+                                 "in the activations' dtype, for each attention that generation caches: causal "
+                                 "self-attention (use_causal_mask) and a decoder block's cross-attention; "
+                                 "encoders none", serving=SERVING)
         if self.training_flops:
             data.update(training_flops=TRAINING_FLOPS, training_flops_6nd=TRAINING_FLOPS_6ND)
         if tokens:
