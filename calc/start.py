@@ -46,16 +46,20 @@ class Format(str, Enum):
 # Each mirrors the typer option of the same name in cli.py; tests/test_start.py compares the two paths.
 FLAG, COUNT, TEXT, MANY, PATH = "flag", "count", "text", "many", "path"
 FORMATS = tuple(Format.__members__)
+# The memory conventions' options, which summary and check take alike.
+MEMORY_OPTIONS = {
+    "--dtype": ("dtype", ("float32", "float16", "bfloat16", "int8", "float64")),
+    "--optimizer": ("optimizer", ("sgd", "momentum", "rmsprop", "adam", "adamw")),
+    "--mixed-precision": ("mixed_precision", ("bfloat16", "float16")),
+    "--attention": ("attention", ("materialized", "fused")),
+}
 FAST_OPTIONS = {
     "summary": {
         "--format": ("output_format", FORMATS), "-f": ("output_format", FORMATS),
         "--depth": ("depth", COUNT), "--set": ("bindings", MANY), "--flops": ("flops", FLAG),
         "--count-bias": ("count_bias", FLAG), "--count-elementwise": ("count_elementwise", FLAG),
         "--per-batch": ("per_batch", FLAG), "--batch": ("batch", COUNT), "--memory": ("memory", FLAG),
-        "--dtype": ("dtype", ("float32", "float16", "bfloat16", "int8", "float64")),
-        "--optimizer": ("optimizer", ("sgd", "momentum", "rmsprop", "adam", "adamw")),
-        "--mixed-precision": ("mixed_precision", ("bfloat16", "float16")),
-        "--attention": ("attention", ("materialized", "fused")), "--training-flops": ("training_flops", FLAG),
+        **MEMORY_OPTIONS, "--training-flops": ("training_flops", FLAG),
         "--columns": ("columns", TEXT), "--tree": ("tree", FLAG), "--by-type": ("by_type", FLAG),
         "--output": ("output", PATH), "-o": ("output", PATH), "--max-layers": ("max_layers", COUNT),
     },
@@ -67,10 +71,7 @@ FAST_OPTIONS = {
             "max_serving_memory")},
         "--per-batch": ("per_batch", FLAG), "--batch": ("batch", COUNT), "--count-bias": ("count_bias", FLAG),
         "--count-elementwise": ("count_elementwise", FLAG),
-        "--dtype": ("dtype", ("float32", "float16", "bfloat16", "int8", "float64")),
-        "--optimizer": ("optimizer", ("sgd", "momentum", "rmsprop", "adam", "adamw")),
-        "--mixed-precision": ("mixed_precision", ("bfloat16", "float16")),
-        "--attention": ("attention", ("materialized", "fused")),
+        **MEMORY_OPTIONS,
         "--format": ("output_format", FORMATS), "-f": ("output_format", FORMATS), "--set": ("bindings", MANY),
         "--output": ("output", PATH), "-o": ("output", PATH), "--max-layers": ("max_layers", COUNT),
     },

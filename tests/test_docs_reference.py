@@ -8,7 +8,10 @@ arguments); the fields from real JSON reports, made by the command line with eve
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import json
+import pkgutil
 import re
 import shlex
 
@@ -16,6 +19,7 @@ import pytest
 
 import calc
 from calc.pipeline import summarize
+from calc.rules import all_type_names
 from calc.readers.yaml_spec import parse_yaml
 from calc.spec.build import TOP_LEVEL_KEYS
 from calc.spec.counts import BUDGET_KEYS
@@ -247,3 +251,30 @@ def test_packaging_gives_setuptools_nothing_to_warn_about():
     assert isinstance(config["project"]["license"], str)
     assert config["build-system"]["requires"] == ["setuptools>=77"]
     assert config["tool"]["setuptools"]["package-dir"] == {"": "."}
+
+
+def test_architecture_names_code_that_exists():
+    """Each `module.name` docs/architecture.md points a change at (`cli.reported`, `registry.LEFT_OUT`) is defined
+    in that module of calc: a name moved (Wrapped, from rules/rnn.py to rules/wrapped.py) moves in the doc too.
+    `ops.add` and the like are layer types, `calc.check` the package's API."""
+    modules = {"calc": [calc]}
+    for info in pkgutil.walk_packages(calc.__path__, "calc."):
+        if info.name.endswith("__main__"):  # importing it runs the command line
+            continue
+        modules.setdefault(info.name.rsplit(".", 1)[-1], []).append(importlib.import_module(info.name))
+    text = (DOCS / "architecture.md").read_text()
+    named = {(module, name) for module, name in re.findall(r"`(\w+)\.(\w+)[`(]", text)
+             if module in modules and name not in ("py", "md", "json")  # file names
+             and f"{module}.{name}" not in all_type_names()}
+    assert len(named) > 10
+    missing = [f"{module}.{name}" for module, name in sorted(named)
+               if not any(_defines(found, name) for found in modules[module])]
+    assert missing == []
+
+
+def _defines(module, name: str) -> bool:
+    """Whether the module defines `name` (a def, a class, an assignment), not only imports it; calc's API is
+    the package's names."""
+    if module is calc:
+        return hasattr(calc, name)
+    return re.search(rf"^(?:async def |def |class )?{name}\b\s*[(:=]", inspect.getsource(module), re.M) is not None

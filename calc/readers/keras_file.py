@@ -1055,8 +1055,9 @@ def _model_policy(config: Any) -> str:
             for member in inner.get("layers") if isinstance(inner.get("layers"), list) else []:
                 walk(member)
             return
-        if isinstance(_dtype(inner.get("dtype")), str):
-            policies.append(_dtype(inner.get("dtype")))
+        policy = _dtype(inner.get("dtype"))
+        if policy is not None:
+            policies.append(policy)
         for value in inner.values():  # wrapped layers and models: Bidirectional's layer, RNN's cells
             for item in value if isinstance(value, list) else [value]:
                 if isinstance(item, dict) and isinstance(item.get("config"), dict) and (

@@ -104,9 +104,7 @@ class Custom(Layer):
     @property
     def per_input(self) -> Tuple[Tuple[str, ...], ...]:
         """The axis names of each input: one tuple per input (input_axes: [[B, L, C], [B, D]]), or the one list."""
-        if self.input_axes and all(isinstance(names, (list, tuple)) for names in self.input_axes):
-            return tuple(tuple(names) for names in self.input_axes)
-        return (tuple(self.input_axes),)
+        return tuple(tuple(names) for names in self.input_axes) if self.multiple else (tuple(self.input_axes),)
 
     @property
     def names(self) -> Tuple[str, ...]:
@@ -123,6 +121,7 @@ class Custom(Layer):
 
     @property
     def multiple(self) -> bool:
+        """Whether input_axes gives one list of names per input ([[B, L, C], [B, D]]), not the one input's."""
         return bool(self.input_axes) and all(isinstance(names, (list, tuple)) for names in self.input_axes)
 
     def validate(self) -> None:
