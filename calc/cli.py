@@ -12,14 +12,14 @@ import sys
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import Iterator, List, Optional, Sequence
 
 import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from .errors import LayercalcError, message_line
-from .start import (FLAGS, Format, budget_overrides, check_one, discard_standard_output, emit, emit_check, interrupted,
-                    parse_bindings, show_layers, show_summary, write_output)
+from .start import (FAST_OPTIONS, FLAGS, MEMORY_OPTIONS, Format, budget_overrides, check_one, discard_standard_output,
+                    emit, emit_check, interrupted, parse_bindings, show_layers, show_summary, write_output)
 
 try:
     from typer._click.exceptions import ClickException  # typer 0.2x carries its own copy of click
@@ -193,30 +193,15 @@ OUTPUT_OPTION = typer.Option(None, "--output", "-o", metavar="FILE", help="Write
                              "stdout) instead of stdout.", show_default=False)
 
 
-class Dtype(str, Enum):
-    float32 = "float32"
-    float16 = "float16"
-    bfloat16 = "bfloat16"
-    int8 = "int8"
-    float64 = "float64"
+def choices(name: str, values: Sequence[str]) -> type:
+    """A typer choice of `values`: the ones start.py's fast reader declares for the same option, written once."""
+    return Enum(name, {value: value for value in values}, type=str)
 
 
-class MixedPrecision(str, Enum):
-    bfloat16 = "bfloat16"
-    float16 = "float16"
-
-
-class AttentionMemory(str, Enum):
-    materialized = "materialized"
-    fused = "fused"
-
-
-class Optimizer(str, Enum):
-    sgd = "sgd"
-    momentum = "momentum"
-    rmsprop = "rmsprop"
-    adam = "adam"
-    adamw = "adamw"
+Dtype = choices("Dtype", MEMORY_OPTIONS["--dtype"][1])
+MixedPrecision = choices("MixedPrecision", MEMORY_OPTIONS["--mixed-precision"][1])
+AttentionMemory = choices("AttentionMemory", MEMORY_OPTIONS["--attention"][1])
+Optimizer = choices("Optimizer", MEMORY_OPTIONS["--optimizer"][1])
 
 
 PER_BATCH_OPTION = typer.Option(False, "--per-batch", help="MACs (and FLOPs) for the spec's whole batch, not one "
@@ -442,9 +427,7 @@ def convert(
         write_output(converted(model), output, (model,))
 
 
-class Framework(str, Enum):
-    keras = "keras"
-    torch = "torch"
+Framework = choices("Framework", FAST_OPTIONS["layers"]["--framework"][1])
 
 
 @app.command()
