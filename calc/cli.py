@@ -18,8 +18,8 @@ import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from .errors import LayercalcError, message_line
-from .start import (FAST_OPTIONS, FLAGS, MEMORY_OPTIONS, Format, budget_overrides, check_one, discard_standard_output,
-                    emit, emit_check, interrupted, parse_bindings, show_layers, show_summary, write_output)
+from .start import (FAST_OPTIONS, FLAGS, MEMORY_OPTIONS, Format, discard_standard_output, emit, interrupted,
+                    parse_bindings, show_check, show_layers, show_summary, write_output)
 
 try:
     from typer._click.exceptions import ClickException  # typer 0.2x carries its own copy of click
@@ -148,11 +148,11 @@ def reported_errors(debug: bool) -> Iterator[None]:
         raise typer.Exit(EXIT_INTERNAL)
 
 
-def reported(error: Exception) -> int:
-    """The exit code of `error`, reported on stderr as every command reports it (start.py's fast path, for an
-    error met after part of its output was written)."""
+def reported(error: Exception, debug: bool = False) -> int:
+    """The exit code of `error`, reported on stderr as every command reports it (start.py's fast path, and
+    check's error in one of its specs)."""
     try:
-        with reported_errors(debug=False):
+        with reported_errors(debug):
             raise error
     except typer.Exit as exit_code:
         return exit_code.exit_code
@@ -317,20 +317,11 @@ def check(
              "max_activation_memory": max_activation_memory, "max_inference_memory": max_inference_memory,
              "max_training_memory": max_training_memory, "max_serving_memory": max_serving_memory}
     with reported_errors(debug):
-        overrides = budget_overrides(flags)
-    conventions = dict(dtype=dtype and dtype.value, optimizer=optimizer.value, count_bias=count_bias,
-                       count_elementwise=count_elementwise, mixed_precision=mixed_precision and mixed_precision.value,
-                       attention=attention.value)
-    results, worst = [], 0
-    for spec in specs:
-        try:
-            with reported_errors(debug):
-                results.append(check_one(spec, overrides, bindings, max_layers, per_batch, batch, conventions))
-        except typer.Exit as exit_code:
-            worst = max(worst, exit_code.exit_code)
-    worst = max(worst, *(0 if result.ok else 1 for result in results)) if results else worst
-    with reported_errors(debug):
-        emit_check(results, worst, output_format, output, specs)
+        worst = show_check(*specs, output_format=output_format.value, bindings=bindings, output=output,
+                           max_layers=max_layers, per_batch=per_batch, batch=batch, dtype=dtype and dtype.value,
+                           optimizer=optimizer.value, count_bias=count_bias, count_elementwise=count_elementwise,
+                           mixed_precision=mixed_precision and mixed_precision.value, attention=attention.value,
+                           debug=debug, **flags)
     raise typer.Exit(worst)
 
 

@@ -2,13 +2,11 @@
 
 Importing typer is a third of a summary's start-up, so the common invocations are read here first: the
 commands and options declared in FAST_OPTIONS (summary, check, layers), run through the same functions as the
-typer commands in cli.py (`show_summary`, `check_one`, `emit_check`, `show_layers`, `emit`).  Anything else
-goes to the typer app, whose messages, exit codes, help and completion are the reference: another command, an
-option or a form of one not declared (`-fjson`, a value that starts with '-'), --help, standard input as the
-spec or any spec that is not a regular file (a named pipe, /dev/stdin: read once), a malformed value, and any
-error, which the typer app then meets and reports itself (an error after part of the output was written is
-reported here, in the typer app's words: a second run would print that part twice) (tests/test_start.py runs
-both paths and compares every byte).
+typer commands in cli.py (`show_summary`, `show_check`, `show_layers`, `emit`), and their errors reported by
+the same `cli.reported` (typer is imported then, on the way out).  Anything else goes to the typer app, whose
+messages, exit codes, help and completion are the reference: another command, an option or a form of one not
+declared (`-fjson`, a value that starts with '-'), --help, standard input as the spec, a malformed value
+(tests/test_start.py runs both paths and compares every byte).
 
 A new option of a command needs nothing here: until it is declared in FAST_OPTIONS, an invocation that gives
 it goes to typer.  Declaring it is one line, once the command's function here (`show_summary`, `show_check`)
@@ -94,8 +92,8 @@ def main() -> None:
 
 
 def run_fast(argv: Sequence[str]) -> Optional[int]:
-    """Run the invocation if the fast reader knows all of it and it succeeds, and return its exit code; None
-    (with nothing written) to leave it to the typer app."""
+    """Run the invocation if the fast reader knows all of it, and return its exit code; None (with nothing run)
+    to leave it to the typer app."""
     if argv == ["--version"]:
         from . import __version__
         from .output import write_text
@@ -106,40 +104,15 @@ def run_fast(argv: Sequence[str]) -> Optional[int]:
     # Shell completion (click's _PROG_NAME_COMPLETE variable) is typer's.
     if command is None or any(name.startswith("_") and name.endswith("_COMPLETE") for name in os.environ):
         return None
-    stdout, sys.stdout = sys.stdout, sys.stdout and WrittenTo(sys.stdout)
     try:
         return command() or 0
     except BrokenPipeError:  # the reader went away (`| head`): not a failure, as in cli.reported_errors
         discard_standard_output()
         return 0
-    except Exception as error:  # an error: the typer app runs the command again and reports it in its own words,
-        if not (sys.stdout and sys.stdout.written):
-            return None
-        from .cli import reported  # unless part of the output is out: a second run would print it twice
+    except Exception as error:  # reported as the typer commands report it, once (the command is not run again)
+        from .cli import reported
 
         return reported(error)
-    finally:
-        sys.stdout = stdout
-
-
-class WrittenTo:
-    """Standard output, noting whether anything was written to it (or its buffer, which rich may use)."""
-
-    def __init__(self, stream) -> None:
-        self.stream, self.written = stream, False
-
-    def write(self, text: str) -> int:
-        self.written = True
-        return self.stream.write(text)
-
-    def writelines(self, lines) -> None:
-        self.written = True
-        self.stream.writelines(lines)
-
-    def __getattr__(self, name: str):
-        if name == "buffer":
-            self.written = True
-        return getattr(self.stream, name)
 
 
 def read_command(argv: Sequence[str]):
@@ -154,7 +127,7 @@ def read_command(argv: Sequence[str]):
             arguments.append(word)
             continue
         flag, equals, value = word.partition("=") if word.startswith("--") else (word, "", "")
-        if flag not in declared:  # also '-' (standard input, read once: no second reading after an error) and '--'
+        if flag not in declared:  # also '-' (standard input) and '--'
             return None
         parameter, kind = declared[flag]
         if kind == FLAG:
@@ -183,19 +156,7 @@ def read_command(argv: Sequence[str]):
     function, fewest, most = FAST_COMMANDS[argv[0]]
     if len(arguments) < fewest or most is not None and len(arguments) > most:
         return None
-    if function is not show_layers and not all(map(is_regular_file, arguments)):
-        return None  # a named pipe (/dev/stdin, <(...)) is read once: no second reading after an error
     return lambda: function(*arguments, **options)
-
-
-def is_regular_file(path: str) -> bool:
-    """Whether `path` names a regular file, which the typer app can read again if the fast path fails."""
-    import stat
-
-    try:
-        return stat.S_ISREG(os.stat(path).st_mode)
-    except (OSError, ValueError):  # no such file, a name too long, a NUL: the typer app says so
-        return False
 
 
 def show_summary(spec: str, output_format: str = "table", depth: Optional[int] = None, bindings: Sequence[str] = (),
@@ -359,14 +320,21 @@ def show_check(*specs: str, output_format: str = "table", bindings: Sequence[str
                max_layers: int = 1_000_000, per_batch: bool = False, batch: Optional[int] = None,
                dtype: Optional[str] = None, optimizer: str = "adam", count_bias: bool = False,
                count_elementwise: bool = False, mixed_precision: Optional[str] = None, attention: str = "materialized",
-               **limits: Optional[str]) -> int:
-    """`layercalc check` when every spec is checked without an error (cli.py's check reports errors spec by
-    spec): the exit code, 1 when a budget is exceeded."""
+               debug: bool = False, **limits: Optional[str]) -> int:
+    """`layercalc check`: each spec checked, an invalid one reported (cli.reported) and the others checked still;
+    the exit code, the worst: 2 for an invalid spec, 1 when a budget is exceeded."""
     overrides = budget_overrides(limits)
     conventions = dict(dtype=dtype, optimizer=optimizer, count_bias=count_bias, count_elementwise=count_elementwise,
                        mixed_precision=mixed_precision, attention=attention)
-    results = [check_one(spec, overrides, bindings, max_layers, per_batch, batch, conventions) for spec in specs]
-    worst = max(0 if result.ok else 1 for result in results)
+    results, worst = [], 0
+    for spec in specs:
+        try:
+            results.append(check_one(spec, overrides, bindings, max_layers, per_batch, batch, conventions))
+        except Exception as error:
+            from .cli import reported
+
+            worst = max(worst, reported(error, debug))
+    worst = max([worst, *(0 if result.ok else 1 for result in results)])
     try:
         emit_check(results, worst, Format(output_format), output, specs)
     except BrokenPipeError:  # the reader went away: the verdict stands (cli.reported_errors)
